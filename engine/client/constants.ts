@@ -1,0 +1,42 @@
+/**
+ * Limits and tuning of the object client (engine/client) that no other layer reads: HTTP/2 flow-control
+ * windows, OID range size, layout cache and retry backoff. Shared limits (RPC deadline, retry count,
+ * streams per session) stay in engine/constants.ts; the relationships between the two sets are asserted here.
+ */
+import assert from 'node:assert/strict';
+import { OIDS_PER_ALLOC_MAX, RPC_BODY_BYTES_MAX, RPC_RETRIES_MAX, STREAMS_PER_SESSION_MAX } from '../constants.js';
+
+/** HTTP/2 per-stream receive window (SETTINGS_INITIAL_WINDOW_SIZE) the client offers. */
+export const H2_STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
+/** HTTP/2 connection-level receive window, set right after connecting. */
+export const H2_SESSION_WINDOW_BYTES = 128 * 1024 * 1024;
+/** Maximum frame payload the client accepts (the HTTP/2 ceiling is 2^24 - 1). */
+export const H2_FRAME_BYTES_MAX = 1024 * 1024;
+/** node:http2 maxSessionMemory, in MiB: buffered outgoing data a session may hold before it refuses streams. */
+export const H2_SESSION_MEMORY_MIB = 512;
+/** Header list size both sides may send (our headers are tiny; this only bounds a misbehaving peer). */
+export const H2_HEADER_LIST_BYTES_MAX = 16 * 1024;
+/** Connect deadline of the undici transport (node:http2 uses the call deadline). */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/** OID `lo` values fetched per CONT_ALLOC_OIDS. */
+export const OIDS_PER_RANGE = 4096;
+/** Object layouts kept per pool handle (keyed by oid and map version). */
+export const LAYOUT_CACHE_ENTRIES_MAX = 16_384;
+/** Concurrent chunk RPCs of one array read or write. */
+export const ARRAY_CHUNKS_IN_FLIGHT_MAX = 16;
+/** First retry backoff; doubles per attempt up to RETRY_BACKOFF_MS_MAX. */
+export const RETRY_BACKOFF_MS_MIN = 5;
+export const RETRY_BACKOFF_MS_MAX = 500;
+/** Engines tried when looking for the pool service leader, per discovery round. */
+export const LEADER_PROBES_MAX = 64;
+/** Transports (engine addresses) one pool keeps open. */
+export const TRANSPORTS_PER_POOL_MAX = 4096;
+
+assert.ok(OIDS_PER_RANGE <= OIDS_PER_ALLOC_MAX);
+assert.ok(H2_STREAM_WINDOW_BYTES <= 2 ** 31 - 1 && H2_SESSION_WINDOW_BYTES <= 2 ** 31 - 1);
+assert.ok(H2_SESSION_WINDOW_BYTES >= H2_STREAM_WINDOW_BYTES);
+assert.ok(H2_SESSION_MEMORY_MIB * 1024 * 1024 >= RPC_BODY_BYTES_MAX * 2, 'a session must buffer two maximal bodies');
+assert.ok(H2_FRAME_BYTES_MAX >= 16_384 && H2_FRAME_BYTES_MAX < 2 ** 24);
+assert.ok(ARRAY_CHUNKS_IN_FLIGHT_MAX <= STREAMS_PER_SESSION_MAX);
+assert.ok(RETRY_BACKOFF_MS_MIN * 2 ** RPC_RETRIES_MAX >= RETRY_BACKOFF_MS_MAX, 'backoff reaches its cap within the retries');

@@ -1,0 +1,10 @@
+/**
+ * Private symbols for hidden fields the client attaches to objects it does not own (HTTP/2 streams and
+ * sessions), gathered in one place as undici does in lib/core/symbols.js. Module-level event handlers read
+ * these instead of closing over per-call state, which keeps the per-RPC cost down.
+ */
+
+/** On a ClientHttp2Stream: the pending call it answers. */
+export const kCall = Symbol('tsdaos.client.call');
+/** On a ClientHttp2Session: the transport that owns it. */
+export const kTransport = Symbol('tsdaos.client.transport');

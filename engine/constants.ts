@@ -1,0 +1,45 @@
+/**
+ * Every limit of the object layer, in one place, with the relationships between them asserted.
+ * Wire validation, the engine and the client all read these; nothing hard-codes its own copy.
+ */
+import assert from 'node:assert/strict';
+
+/** dkey/akey length (DAOS allows larger; 64 KiB keeps index rows bounded). */
+export const KEY_BYTES_MAX = 64 * 1024;
+/** A single value or the data of one array update. */
+export const VALUE_BYTES_MAX = 64 * 1024 * 1024;
+/** Whole RPC body: the largest value plus room for keys and framing. */
+export const RPC_BODY_BYTES_MAX = VALUE_BYTES_MAX + 4 * 1024 * 1024;
+/** Akeys in one update/fetch. */
+export const IODS_PER_RPC_MAX = 256;
+/** Extents in one array iod (DAOS list-I/O descriptor cap). */
+export const EXTENTS_PER_IOD_MAX = 16_384;
+/** Keys returned by one list call. */
+export const LIST_KEYS_PER_RPC_MAX = 4096;
+/** Values at or above this size go to the target's data blob, smaller ones inline with metadata. */
+export const INLINE_VALUE_BYTES_MAX = 4096;
+export const TARGETS_PER_ENGINE_MAX = 64;
+export const TARGETS_PER_ENGINE_DEFAULT = 4;
+export const RANKS_MAX = 1024;
+export const SVC_REPLICAS_MAX = 5;
+export const UUID_STRING_BYTES = 36;
+export const LABEL_BYTES_MAX = 127;
+export const OIDS_PER_ALLOC_MAX = 1 << 20;
+export const ATTRS_PER_CONT_MAX = 1024;
+export const ATTR_NAME_BYTES_MAX = 255;
+export const ATTR_VALUE_BYTES_MAX = 64 * 1024;
+export const SNAPSHOTS_PER_CONT_MAX = 4096;
+
+/** Client: one RPC's deadline before fail-over to another replica or a retry. */
+export const RPC_TIMEOUT_MS = 10_000;
+/** Client: retries of one operation on stale map / unreachable engine before giving up. */
+export const RPC_RETRIES_MAX = 8;
+/** Client: concurrent streams per engine session (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS offered by the engine). */
+export const STREAMS_PER_SESSION_MAX = 1024;
+/** Engine: requests merged into one store transaction. */
+export const BATCH_REQUESTS_MAX = 256;
+
+assert.ok(INLINE_VALUE_BYTES_MAX < VALUE_BYTES_MAX);
+assert.ok(RPC_BODY_BYTES_MAX > VALUE_BYTES_MAX + KEY_BYTES_MAX * 2);
+assert.ok(TARGETS_PER_ENGINE_DEFAULT <= TARGETS_PER_ENGINE_MAX);
+assert.ok(BATCH_REQUESTS_MAX <= STREAMS_PER_SESSION_MAX);

@@ -1,0 +1,160 @@
+/**
+ * The durable layout of one target's VOS in sqlite: DDL, the numeric codes stored in rows, and the
+ * row shapes (`*Layout`) that statements return. This file is the on-disk format; changing a table or a
+ * code means bumping VOS_LAYOUT_VERSION. Versions and punches share one insertion counter `seq`
+ * (the rowid of both tables), so (epoch, seq) orders every event on the target.
+ */
+import Database from 'better-sqlite3';
+import { EngineError, Der } from '../wire/errors.js';
+import { VOS_LAYOUT_VERSION } from './constants.js';
+
+/** versions.kind */
+export const VersionKind = { single: 1, extent: 2, extentPunch: 3 } as const;
+export type VersionKindCode = (typeof VersionKind)[keyof typeof VersionKind];
+
+/** akeys.kind: fixed at the first value write; `unset` when the row was created by a punch. */
+export const AkeyKind = { unset: 0, single: 1, array: 2 } as const;
+export type AkeyKindCode = (typeof AkeyKind)[keyof typeof AkeyKind];
+
+/** punches.level: which table `punches.target` names. */
+export const PunchLevel = { object: 0, dkey: 1, akey: 2 } as const;
+export type PunchLevelCode = (typeof PunchLevel)[keyof typeof PunchLevel];
+
+/** meta table keys. */
+export const MetaKey = {
+  layoutVersion: 'layout_version',
+  blobEnd: 'blob_end',
+  inlineBytes: 'inline_bytes',
+  seqFloor: 'seq_floor',
+} as const;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, ival INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS objects (
+  id INTEGER PRIMARY KEY, cont TEXT NOT NULL, oid BLOB NOT NULL, shard INTEGER NOT NULL,
+  max_epoch INTEGER NOT NULL DEFAULT 0, UNIQUE (cont, oid, shard));
+CREATE TABLE IF NOT EXISTS dkeys (
+  id INTEGER PRIMARY KEY, obj INTEGER NOT NULL, dkey BLOB NOT NULL, UNIQUE (obj, dkey));
+CREATE TABLE IF NOT EXISTS akeys (
+  id INTEGER PRIMARY KEY, dkey INTEGER NOT NULL, akey BLOB NOT NULL,
+  kind INTEGER NOT NULL, rsize INTEGER NOT NULL, UNIQUE (dkey, akey));
+CREATE TABLE IF NOT EXISTS versions (
+  seq INTEGER PRIMARY KEY, akey INTEGER NOT NULL, epoch INTEGER NOT NULL, kind INTEGER NOT NULL,
+  lo INTEGER NOT NULL, hi INTEGER NOT NULL, inl BLOB, boff INTEGER, blen INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS versions_by_akey ON versions (akey, epoch);
+CREATE TABLE IF NOT EXISTS punches (
+  seq INTEGER PRIMARY KEY, level INTEGER NOT NULL, target INTEGER NOT NULL, epoch INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS punches_by_target ON punches (level, target, epoch);
+CREATE TABLE IF NOT EXISTS blob_free (off INTEGER PRIMARY KEY, len INTEGER NOT NULL);
+`;
+
+/** objects row. */
+export interface ObjectRowLayout {
+  id: number;
+  cont: string;
+  oid: Buffer;
+  shard: number;
+}
+
+/** akeys row (without the key bytes). */
+export interface AkeyRowLayout {
+  id: number;
+  kind: AkeyKindCode;
+  rsize: number;
+}
+
+/** A key row as listed: surrogate id and key bytes. */
+export interface KeyRowLayout {
+  id: number;
+  key: Buffer;
+}
+
+/**
+ * versions row. Single values: lo = hi = 0. Extents: records [lo, hi). blen is the payload length;
+ * the payload is `inl` (inline) or blob bytes [boff, boff + blen); extent punches have neither.
+ */
+export interface VersionRowLayout {
+  seq: number;
+  epoch: number;
+  kind: VersionKindCode;
+  lo: number;
+  hi: number;
+  inl: Buffer | null;
+  boff: number | null;
+  blen: number;
+}
+
+/** punches row. */
+export interface PunchRowLayout {
+  seq: number;
+  level: PunchLevelCode;
+  target: number;
+  epoch: number;
+}
+
+/**
+ * Opens (creating if needed) the database at `path` with the durability settings of the contract:
+ * WAL + synchronous NORMAL, so a committed transaction survives the process being killed.
+ * Throws EngineError(DER_INVAL) for a database of another layout version.
+ */
+export function openVosDatabase(path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = OFF');
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+    db.exec(DDL);
+    checkLayoutVersion(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function checkLayoutVersion(db: Database.Database): void {
+  const read = db.prepare<[string], { ival: number }>('SELECT ival FROM meta WHERE key = ?');
+  const row = read.get(MetaKey.layoutVersion);
+  if (row === undefined) {
+    const insert = db.prepare('INSERT INTO meta (key, ival) VALUES (?, ?)');
+    db.transaction(() => {
+      insert.run(MetaKey.layoutVersion, VOS_LAYOUT_VERSION);
+      insert.run(MetaKey.blobEnd, 0);
+      insert.run(MetaKey.inlineBytes, 0);
+      insert.run(MetaKey.seqFloor, 0);
+    })();
+    return;
+  }
+  if (row.ival !== VOS_LAYOUT_VERSION) {
+    throw new EngineError(Der.INVAL, `vos layout version ${row.ival}, expected ${VOS_LAYOUT_VERSION}`);
+  }
+}
+
+/** Reads and writes the integer-valued `meta` rows. */
+export class MetaTable {
+  private readonly readStatement: Database.Statement<[string], { ival: number }>;
+  private readonly writeStatement: Database.Statement<[number, string]>;
+  private readonly addStatement: Database.Statement<[number, string]>;
+
+  constructor(db: Database.Database) {
+    this.readStatement = db.prepare('SELECT ival FROM meta WHERE key = ?');
+    this.writeStatement = db.prepare('UPDATE meta SET ival = ? WHERE key = ?');
+    this.addStatement = db.prepare('UPDATE meta SET ival = ival + ? WHERE key = ?');
+  }
+
+  read(key: string): number {
+    const row = this.readStatement.get(key);
+    if (row === undefined) throw new EngineError(Der.MISC, `vos meta row ${key} missing`);
+    return row.ival;
+  }
+
+  write(key: string, value: number): void {
+    this.writeStatement.run(value, key);
+  }
+
+  add(key: string, delta: number): void {
+    this.addStatement.run(delta, key);
+  }
+}

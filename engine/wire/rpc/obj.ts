@@ -1,0 +1,103 @@
+/**
+ * Object RPCs: update, fetch, punch, list, query. Each addresses one object shard on one target of the
+ * receiving engine (the client computed where it lives). Shapes mirror engine/vos: an iod names an akey
+ * and either a single value or array extents of fixed-size records.
+ */
+import {
+  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LIST_KEYS_PER_RPC_MAX, VALUE_BYTES_MAX,
+} from '../../constants.js';
+import { defineRpc } from '../rpc-def.js';
+import { type Infer, t } from '../schema.js';
+import { epoch, key, objectAddress } from './common.js';
+
+export const extent = t.object({ index: t.uint(), count: t.uint() });
+
+const recordSize = t.uint(VALUE_BYTES_MAX);
+const extents = t.array(extent, EXTENTS_PER_IOD_MAX);
+
+export const updateIod = t.variant('type', {
+  single: t.object({ type: t.literal('single'), akey: key, value: t.bytes(VALUE_BYTES_MAX) }),
+  array: t.object({
+    type: t.literal('array'),
+    akey: key,
+    recordSize,
+    extents,
+    /** Records of the extents, concatenated in order; null punches the extents. */
+    data: t.nullable(t.bytes(VALUE_BYTES_MAX)),
+  }),
+});
+export type UpdateIodBody = Infer<typeof updateIod>;
+
+export const fetchIod = t.variant('type', {
+  single: t.object({ type: t.literal('single'), akey: key }),
+  array: t.object({ type: t.literal('array'), akey: key, recordSize, extents }),
+});
+export type FetchIodBody = Infer<typeof fetchIod>;
+
+export const fetchValue = t.variant('type', {
+  single: t.object({ type: t.literal('single'), value: t.nullable(t.bytes(VALUE_BYTES_MAX)) }),
+  array: t.object({ type: t.literal('array'), data: t.bytes(VALUE_BYTES_MAX) }),
+});
+export type FetchValueBody = Infer<typeof fetchValue>;
+
+const empty = t.object({});
+const listResult = t.object({ keys: t.array(key, LIST_KEYS_PER_RPC_MAX), anchor: t.nullable(key) });
+
+export const OBJ_UPDATE = defineRpc(
+  'obj_update',
+  t.object({
+    ...objectAddress,
+    dkey: key,
+    epoch,
+    iods: t.array(updateIod, IODS_PER_RPC_MAX),
+    dkeyCond: t.optional(t.literal('insert', 'update')),
+    akeyCond: t.optional(t.literal('insert', 'update')),
+  }),
+  empty,
+);
+
+export const OBJ_FETCH = defineRpc(
+  'obj_fetch',
+  t.object({
+    ...objectAddress,
+    dkey: key,
+    epoch,
+    iods: t.array(fetchIod, IODS_PER_RPC_MAX),
+    dkeyCond: t.optional(t.literal('exists')),
+  }),
+  t.object({ values: t.array(fetchValue, IODS_PER_RPC_MAX) }),
+);
+
+export const OBJ_PUNCH = defineRpc(
+  'obj_punch',
+  t.object({
+    ...objectAddress,
+    epoch,
+    /** Absent: punch the whole object shard. */
+    dkey: t.optional(key),
+    /** With dkey: punch only these akeys. */
+    akeys: t.optional(t.array(key, IODS_PER_RPC_MAX)),
+    ifExists: t.optional(t.bool()),
+  }),
+  empty,
+);
+
+export const OBJ_LIST_DKEYS = defineRpc(
+  'obj_list_dkeys',
+  t.object({ ...objectAddress, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX) }),
+  listResult,
+);
+
+export const OBJ_LIST_AKEYS = defineRpc(
+  'obj_list_akeys',
+  t.object({ ...objectAddress, dkey: key, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX) }),
+  listResult,
+);
+
+export const OBJ_QUERY_MAX = defineRpc(
+  'obj_query_max',
+  t.object({ ...objectAddress, akey: key, epoch }),
+  t.object({ dkey: t.nullable(key), end: t.uint(), maxEpoch: t.uint() }),
+);
+
+export const OBJ_RPCS = [OBJ_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_LIST_DKEYS, OBJ_LIST_AKEYS, OBJ_QUERY_MAX] as const;

@@ -1,0 +1,112 @@
+/**
+ * Starting and stopping engine processes of a local cluster. Each engine is `tsdaos engine ...` in its own
+ * process; it prints one JSON line {"event":"ready",...} on stdout when it serves requests. Logs go to
+ * <engine dir>/engine.log; the pid goes to <engine dir>/pid so `tsdaos down` can find it later.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const TSDAOS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'tsdaos.js');
+
+export interface EngineSpec {
+  readonly rank: number;
+  readonly dir: string;
+  readonly address: string;
+  readonly targets: number;
+  readonly systemFile: string;
+}
+
+export interface RunningEngine {
+  readonly spec: EngineSpec;
+  readonly pid: number;
+  readonly child: ChildProcess;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+export function pidFile(engineDir: string): string {
+  return join(engineDir, 'pid');
+}
+
+/** Spawns one engine and resolves when it printed its ready line. `detached` engines outlive this process. */
+export async function spawnEngine(spec: EngineSpec, options: { detached: boolean }): Promise<RunningEngine> {
+  mkdirSync(spec.dir, { recursive: true });
+  const logFd = openSync(join(spec.dir, 'engine.log'), 'a');
+  const args = [
+    TSDAOS_BIN, 'engine', '--rank', String(spec.rank), '--dir', spec.dir, '--listen', spec.address,
+    '--targets', String(spec.targets), '--system', spec.systemFile,
+  ];
+  const child = spawn(process.execPath, args, {
+    detached: options.detached,
+    stdio: ['ignore', 'pipe', logFd],
+    env: { ...process.env, TSDAOS_LOG_LEVEL: process.env['TSDAOS_LOG_LEVEL'] ?? 'info' },
+  });
+  closeSync(logFd);
+  try {
+    await waitForReady(child, spec);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  writeFileSync(pidFile(spec.dir), `${child.pid}\n`);
+  if (options.detached) {
+    child.stdout?.destroy();
+    child.unref();
+  }
+  return { spec, pid: child.pid ?? 0, child };
+}
+
+async function waitForReady(child: ChildProcess, spec: EngineSpec): Promise<void> {
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`engine rank ${spec.rank} not ready after ${READY_TIMEOUT_MS} ms (see ${join(spec.dir, 'engine.log')})`)), READY_TIMEOUT_MS);
+    const onExit = (code: number | null, signal: string | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`engine rank ${spec.rank} exited (${signal ?? code}) before it was ready; see ${join(spec.dir, 'engine.log')}`));
+    };
+    child.once('exit', onExit);
+    lines.on('line', (line) => {
+      if (!line.includes('"ready"')) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      lines.close();
+      resolvePromise();
+    });
+  });
+}
+
+export function readPid(engineDir: string): number | undefined {
+  if (!existsSync(pidFile(engineDir))) return undefined;
+  const pid = Number(readFileSync(pidFile(engineDir), 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves once the process is gone. */
+export async function stopProcess(pid: number, graceMs = 15_000): Promise<'terminated' | 'killed' | 'not-running'> {
+  if (!isAlive(pid)) return 'not-running';
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return 'terminated';
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
+  }
+  process.kill(pid, 'SIGKILL');
+  while (isAlive(pid)) await new Promise((resolvePromise) => setTimeout(resolvePromise, 20));
+  return 'killed';
+}
+
+export function clearPid(engineDir: string): void {
+  rmSync(pidFile(engineDir), { force: true });
+}

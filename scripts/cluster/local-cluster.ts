@@ -1,0 +1,166 @@
+/**
+ * The local cluster behind `tsdaos up` / `tsdaos down`: N engines on loopback with storage under one data
+ * dir, a pool and a POSIX container created on first start, and the system file that names them all.
+ * Restarting with the same data dir reuses ranks, ports and storage, so every byte comes back.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connectPool } from '../../engine/client/pool.js';
+import { H2TransportPool } from '../../engine/client/h2-transport.js';
+import { TARGETS_PER_ENGINE_DEFAULT } from '../../engine/constants.js';
+import {
+  type SystemEngine, type SystemFile, SYSTEM_FILE_NAME, readSystemFile, writeSystemFile,
+} from '../../engine/system/system-file.js';
+import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
+import { POOL_CREATE } from '../../engine/wire/rpc/pool.js';
+import {
+  type RunningEngine, clearPid, isAlive, readPid, spawnEngine, stopProcess,
+} from './engine-process.js';
+import { findFreePorts } from './ports.js';
+
+export interface UpOptions {
+  readonly dataDir: string;
+  readonly engines: number;
+  readonly targets: number;
+  readonly detach: boolean;
+  readonly poolLabel: string;
+  readonly contLabel: string;
+  /** Per-target capacity in bytes (0: no quota). */
+  readonly capacityBytesPerTarget: number;
+  readonly progress: (line: string) => void;
+}
+
+export interface UpResult {
+  readonly system: SystemFile;
+  readonly systemFile: string;
+  readonly engines: RunningEngine[];
+  readonly created: boolean;
+}
+
+export const DEFAULT_UP_OPTIONS = {
+  dataDir: '.tsdaos',
+  engines: 3,
+  targets: TARGETS_PER_ENGINE_DEFAULT,
+  poolLabel: 'tank',
+  contLabel: 'posix',
+  capacityBytesPerTarget: 0,
+} as const;
+
+const POOL_READY_TIMEOUT_MS = 30_000;
+
+export function engineDir(dataDir: string, rank: number): string {
+  return join(dataDir, 'engines', `rank${rank}`);
+}
+
+/** Engines of the system file whose recorded pid is alive. */
+export function runningEngines(dataDir: string, system: SystemFile): SystemEngine[] {
+  return system.engines.filter((engine) => {
+    const pid = readPid(engineDir(dataDir, engine.rank));
+    return pid !== undefined && isEngineProcess(pid);
+  });
+}
+
+export function isEngineProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine');
+  } catch {
+    return false;
+  }
+}
+
+export async function clusterUp(options: UpOptions): Promise<UpResult> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const systemFile = join(dataDir, SYSTEM_FILE_NAME);
+  let system = existsSync(systemFile) ? readSystemFile(systemFile) : await newSystem(dataDir, options);
+  if (!existsSync(systemFile)) writeSystemFile(systemFile, system);
+  const alreadyRunning = runningEngines(dataDir, system);
+  if (alreadyRunning.length > 0) {
+    throw new Error(`a cluster is already running from ${dataDir} (ranks ${alreadyRunning.map((engine) => engine.rank).join(', ')}); stop it with 'tsdaos down --dir ${options.dataDir}'`);
+  }
+  options.progress(`starting ${system.engines.length} engines (${system.engines[0]?.targets ?? 0} targets each) in ${dataDir}`);
+  const engines = await Promise.all(system.engines.map((engine) =>
+    spawnEngine({ rank: engine.rank, dir: engineDir(dataDir, engine.rank), address: engine.address, targets: engine.targets, systemFile }, { detached: options.detach })));
+  const created = system.defaultPool === undefined;
+  try {
+    if (created) system = await createDefaults(system, systemFile, options);
+    await waitForPool(system, options);
+  } catch (error) {
+    await Promise.all(engines.map((engine) => stopProcess(engine.pid)));
+    throw error;
+  }
+  return { system, systemFile, engines, created };
+}
+
+async function newSystem(dataDir: string, options: UpOptions): Promise<SystemFile> {
+  const ports = await findFreePorts(options.engines);
+  return {
+    name: 'tsdaos',
+    dataDir,
+    engines: ports.map((port, rank) => ({
+      rank, address: `127.0.0.1:${port}`, faultDomain: `rank${rank}`, targets: options.targets, dir: engineDir(dataDir, rank),
+    })),
+  };
+}
+
+async function createDefaults(system: SystemFile, systemFile: string, options: UpOptions): Promise<SystemFile> {
+  const transports = new H2TransportPool();
+  try {
+    options.progress(`creating pool '${options.poolLabel}' and POSIX container '${options.contLabel}'`);
+    const first = system.engines[0]!;
+    const pool = await transports.get(first.address).call(POOL_CREATE, {
+      label: options.poolLabel,
+      capacityBytesPerTarget: options.capacityBytesPerTarget,
+    });
+    const handle = await connectPool({ system, pool: pool.uuid, transport: transports });
+    const cont = await handle.createContainer({ label: options.contLabel, props: { layout: 'POSIX' } });
+    await handle.disconnect();
+    const updated: SystemFile = { ...system, defaultPool: pool.label, defaultCont: cont.label ?? cont.uuid };
+    writeSystemFile(systemFile, updated);
+    return updated;
+  } finally {
+    await transports.close();
+  }
+}
+
+/** Waits until the pool service answers (a restarted cluster elects its leader first). */
+async function waitForPool(system: SystemFile, options: UpOptions): Promise<void> {
+  const transports = new H2TransportPool();
+  const deadline = Date.now() + POOL_READY_TIMEOUT_MS;
+  try {
+    for (;;) {
+      try {
+        await Promise.all(system.engines.map((engine) => transports.get(engine.address).call(ENGINE_PING, {}, { timeoutMs: 2_000 })));
+        const handle = await connectPool({ system, pool: system.defaultPool!, transport: transports });
+        await handle.disconnect();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolvePromise) => setTimeout(resolvePromise, 250));
+      }
+    }
+  } finally {
+    await transports.close();
+    options.progress('cluster ready');
+  }
+}
+
+export interface DownResult {
+  readonly stopped: Array<{ rank: number; pid: number; how: 'terminated' | 'killed' | 'not-running' }>;
+}
+
+export async function clusterDown(dataDirOption: string): Promise<DownResult> {
+  const dataDir = resolve(dataDirOption);
+  const systemFile = join(dataDir, SYSTEM_FILE_NAME);
+  if (!existsSync(systemFile)) throw new Error(`no cluster in ${dataDir} (no ${SYSTEM_FILE_NAME})`);
+  const system = readSystemFile(systemFile);
+  const stopped = await Promise.all(system.engines.map(async (engine) => {
+    const dir = engineDir(dataDir, engine.rank);
+    const pid = readPid(dir);
+    const how = pid !== undefined && isEngineProcess(pid) ? await stopProcess(pid) : 'not-running' as const;
+    clearPid(dir);
+    return { rank: engine.rank, pid: pid ?? 0, how };
+  }));
+  return { stopped };
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything tsdaos needs on a Debian 12 machine, then builds it. Idempotent and quick when
+# nothing is missing, so `npm start` and `npm test` both call it first. System packages come from apt
+# (FUSE 2 library for fuse-native, fuse3 for fusermount, fio for benchmarks and smoke tests, a toolchain
+# for native addons); Node packages from `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  log "Node.js 20 or newer is required (found $(node --version))"; exit 1
+fi
+
+packages=(libfuse2 fuse3 fio build-essential python3 pkg-config)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci when node_modules is absent or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing node packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+log "building (tsc)"
+npx --no-install tsc -p tsconfig.json
