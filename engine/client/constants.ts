@@ -4,7 +4,8 @@
  * streams per session) stay in engine/constants.ts; the relationships between the two sets are asserted here.
  */
 import assert from 'node:assert/strict';
-import { OIDS_PER_ALLOC_MAX, RPC_BODY_BYTES_MAX, RPC_RETRIES_MAX, STREAMS_PER_SESSION_MAX } from '../constants.js';
+import { OIDS_PER_ALLOC_MAX, RPC_BODY_BYTES_MAX, RPC_RETRIES_MAX, STREAMS_PER_SESSION_MAX, VALUE_BYTES_MAX } from '../constants.js';
+import { LAYOUT_CACHE_ENTRIES_MAX as PLACEMENT_LAYOUT_CACHE_MAX } from '../placement/layout-cache.js';
 
 /** HTTP/2 per-stream receive window (SETTINGS_INITIAL_WINDOW_SIZE) the client offers. */
 export const H2_STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -16,6 +17,8 @@ export const H2_FRAME_BYTES_MAX = 1024 * 1024;
 export const H2_SESSION_MEMORY_MIB = 512;
 /** Header list size both sides may send (our headers are tiny; this only bounds a misbehaving peer). */
 export const H2_HEADER_LIST_BYTES_MAX = 16 * 1024;
+/** Times one RPC is sent again after the server refused its stream unprocessed (REFUSED_STREAM). */
+export const H2_REFUSED_RETRIES_MAX = 3;
 /** Connect deadline of the undici transport (node:http2 uses the call deadline). */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
@@ -23,6 +26,8 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 export const OIDS_PER_RANGE = 4096;
 /** Object layouts kept per pool handle (keyed by oid and map version). */
 export const LAYOUT_CACHE_ENTRIES_MAX = 16_384;
+/** Bytes of one array piece (one update/fetch RPC); a chunk larger than this is moved in several. */
+export const ARRAY_PIECE_BYTES_MAX = 16 * 1024 * 1024;
 /** Concurrent chunk RPCs of one array read or write. */
 export const ARRAY_CHUNKS_IN_FLIGHT_MAX = 16;
 /** First retry backoff; doubles per attempt up to RETRY_BACKOFF_MS_MAX. */
@@ -30,6 +35,12 @@ export const RETRY_BACKOFF_MS_MIN = 5;
 export const RETRY_BACKOFF_MS_MAX = 500;
 /** Engines tried when looking for the pool service leader, per discovery round. */
 export const LEADER_PROBES_MAX = 64;
+/**
+ * Leader discovery rounds (each over every candidate engine) and the time they may take in total: long
+ * enough to outlast a service leader takeover and the exclusion of a dead engine (pool-svc constants).
+ */
+export const SVC_ROUNDS_MAX = 64;
+export const SVC_DISCOVERY_MS_MAX = 15_000;
 /** Transports (engine addresses) one pool keeps open. */
 export const TRANSPORTS_PER_POOL_MAX = 4096;
 
@@ -40,3 +51,7 @@ assert.ok(H2_SESSION_MEMORY_MIB * 1024 * 1024 >= RPC_BODY_BYTES_MAX * 2, 'a sess
 assert.ok(H2_FRAME_BYTES_MAX >= 16_384 && H2_FRAME_BYTES_MAX < 2 ** 24);
 assert.ok(ARRAY_CHUNKS_IN_FLIGHT_MAX <= STREAMS_PER_SESSION_MAX);
 assert.ok(RETRY_BACKOFF_MS_MIN * 2 ** RPC_RETRIES_MAX >= RETRY_BACKOFF_MS_MAX, 'backoff reaches its cap within the retries');
+assert.ok(ARRAY_PIECE_BYTES_MAX <= VALUE_BYTES_MAX);
+assert.ok(LAYOUT_CACHE_ENTRIES_MAX <= PLACEMENT_LAYOUT_CACHE_MAX);
+assert.ok(SVC_DISCOVERY_MS_MAX >= RPC_RETRIES_MAX * RETRY_BACKOFF_MS_MAX);
+assert.ok(SVC_ROUNDS_MAX * RETRY_BACKOFF_MS_MAX >= SVC_DISCOVERY_MS_MAX, 'rounds, not the round cap, bound discovery time');

@@ -3,7 +3,8 @@
  * This is the hot path of every metadata operation, so a call allocates only its promise, its stream and
  * one small H2Call record: event handlers are module-level functions that find their call through a
  * symbol on the stream, request headers are built once per opcode, and body chunks are joined once.
- * A session that errors, closes or receives GOAWAY is dropped; the next call connects again (lazily).
+ * A session that errors, closes or receives GOAWAY is dropped; the next call connects again (lazily). A
+ * stream the server refused unprocessed (REFUSED_STREAM) is sent again, at most H2_REFUSED_RETRIES_MAX times.
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
@@ -16,7 +17,7 @@ import type { RpcDef } from '../wire/rpc-def.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
-  TRANSPORTS_PER_POOL_MAX,
+  H2_REFUSED_RETRIES_MAX, TRANSPORTS_PER_POOL_MAX,
 } from './constants.js';
 import { canceledError, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
 import { kCall, kTransport } from './symbols.js';
@@ -58,11 +59,14 @@ class H2Call {
   settled = false;
   timer: NodeJS.Timeout | undefined = undefined;
   abortListener: (() => void) | undefined = undefined;
+  /** The stream of the current try (a refused stream is replaced, see retryRefused). */
+  stream: http2.ClientHttp2Stream | undefined = undefined;
+  refusals = 0;
 
   constructor(
     readonly transport: H2Transport,
     readonly def: RpcDef<unknown, unknown>,
-    readonly stream: http2.ClientHttp2Stream,
+    readonly body: Buffer,
     readonly resolve: Settle,
     readonly reject: (error: EngineError) => void,
     readonly options: CallOptions | undefined,
@@ -103,6 +107,11 @@ function onStreamData(this: CallStream, chunk: Buffer): void {
 function onStreamEnd(this: CallStream): void {
   const call = this[kCall];
   if (call === undefined || !finish(call)) return;
+  if (call.status === 0) {
+    // The stream ended without response headers: the session went away under it.
+    call.reject(unreachableError(call.transport.address, call.def.opcode, `stream ended without an answer (code ${this.rstCode ?? 'none'})`));
+    return;
+  }
   const body = joinChunks(call.first, call.rest, call.length);
   try {
     call.resolve(settleAnswer(call.def, call.status, body, call.transport.address));
@@ -111,23 +120,39 @@ function onStreamEnd(this: CallStream): void {
   }
 }
 
+/**
+ * A stream the server refused (RST_STREAM REFUSED_STREAM: e.g. sent before its SETTINGS lowered the
+ * stream limit) was never processed, so it is safe to send again on a new stream, a bounded number of times.
+ */
+function retryRefused(call: H2Call, stream: CallStream): boolean {
+  if (stream.rstCode !== http2.constants.NGHTTP2_REFUSED_STREAM || call.settled || call.refusals >= H2_REFUSED_RETRIES_MAX) return false;
+  call.refusals++;
+  stream[kCall] = undefined;
+  call.status = 0;
+  call.first = undefined;
+  call.rest = undefined;
+  call.length = 0;
+  call.transport.launch(call);
+  return true;
+}
+
 function onStreamError(this: CallStream, error: Error): void {
   const call = this[kCall];
-  if (call === undefined || !finish(call)) return;
+  if (call === undefined || retryRefused(call, this) || !finish(call)) return;
   const cause = (error as Error & { cause?: unknown }).cause ?? error;
   call.reject(unreachableError(call.transport.address, call.def.opcode, cause));
 }
 
 function onStreamClose(this: CallStream): void {
   const call = this[kCall];
-  if (call === undefined || !finish(call)) return;
+  if (call === undefined || retryRefused(call, this) || !finish(call)) return;
   call.reject(unreachableError(call.transport.address, call.def.opcode, `stream closed (code ${this.rstCode ?? 'none'})`));
 }
 
 function onDeadline(call: H2Call, timeoutMs: number): void {
   call.timer = undefined;
   if (!finish(call)) return;
-  call.stream.close(http2.constants.NGHTTP2_CANCEL);
+  call.stream?.close(http2.constants.NGHTTP2_CANCEL);
   call.reject(timeoutError(call.transport.address, call.def.opcode, timeoutMs));
 }
 
@@ -174,24 +199,31 @@ export class H2Transport implements RpcTransport {
   private start(def: RpcDef<unknown, unknown>, body: Buffer, options: CallOptions | undefined, resolve: Settle, reject: (error: EngineError) => void): void {
     if (this.closed) return reject(new EngineError(Der.SHUTDOWN, `transport to ${this.address} is closed`));
     if (options?.signal?.aborted === true) return reject(canceledError(this.address, def.opcode));
+    const call = new H2Call(this, def, body, resolve, reject, options);
+    if (this.inflight++ === 0) this.session?.ref();
+    const timeoutMs = options?.timeoutMs ?? RPC_TIMEOUT_MS;
+    call.timer = setTimeout(onDeadline, timeoutMs, call, timeoutMs);
+    if (options?.signal !== undefined) this.watchSignal(call, options.signal);
+    this.launch(call);
+  }
+
+  /** @internal Sends the call's body on a new stream (first try, or again after a refused stream). */
+  launch(call: H2Call): void {
     let stream: CallStream;
     try {
-      stream = this.openStream(def.path);
+      stream = this.openStream(call.def.path);
     } catch (error) {
-      return reject(unreachableError(this.address, def.opcode, error));
+      if (finish(call)) call.reject(unreachableError(this.address, call.def.opcode, error));
+      return;
     }
-    const call = new H2Call(this, def, stream, resolve, reject, options);
+    call.stream = stream;
     stream[kCall] = call;
     stream.on('response', onStreamResponse);
     stream.on('data', onStreamData);
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
-    const timeoutMs = options?.timeoutMs ?? RPC_TIMEOUT_MS;
-    call.timer = setTimeout(onDeadline, timeoutMs, call, timeoutMs);
-    if (options?.signal !== undefined) this.watchSignal(call, options.signal);
-    if (this.inflight++ === 0) this.session?.ref();
-    stream.end(body);
+    stream.end(call.body);
   }
 
   /** A stream on the current session; a session that went away since the last call is replaced once. */
@@ -209,7 +241,7 @@ export class H2Transport implements RpcTransport {
   private watchSignal(call: H2Call, signal: AbortSignal): void {
     call.abortListener = () => {
       if (!finish(call)) return;
-      call.stream.close(http2.constants.NGHTTP2_CANCEL);
+      call.stream?.close(http2.constants.NGHTTP2_CANCEL);
       call.reject(canceledError(this.address, call.def.opcode));
     };
     signal.addEventListener('abort', call.abortListener, { once: true });

@@ -44,17 +44,29 @@ function handle(stream: http2.ServerHttp2Stream, path: string, body: Buffer): vo
 let server: http2.Http2Server;
 let address: string;
 let closedAddress: string;
+/** A server that allows only 4 concurrent streams and answers slowly. */
+let narrowServer: http2.Http2Server;
+let narrowAddress: string;
+
+function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, delayMs: number): void {
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => setTimeout(() => handle(stream, String(headers[':path']), Buffer.concat(chunks)), delayMs));
+  stream.on('error', () => undefined);
+}
+
+async function listen(target: http2.Http2Server): Promise<string> {
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+  return `127.0.0.1:${(target.address() as AddressInfo).port}`;
+}
 
 beforeAll(async () => {
   server = http2.createServer({ settings: { initialWindowSize: 16 << 20 } });
-  server.on('stream', (stream, headers) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => handle(stream, String(headers[':path']), Buffer.concat(chunks)));
-    stream.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.on('stream', (stream, headers) => onStream(stream, headers, 0));
+  address = await listen(server);
+  narrowServer = http2.createServer({ settings: { maxConcurrentStreams: 4 } });
+  narrowServer.on('stream', (stream, headers) => onStream(stream, headers, 5));
+  narrowAddress = await listen(narrowServer);
   const probe = http2.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   closedAddress = `127.0.0.1:${(probe.address() as AddressInfo).port}`;
@@ -63,6 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => narrowServer.close(() => resolve()));
 });
 
 async function errorOf(promise: Promise<unknown>): Promise<EngineError> {
@@ -130,6 +143,11 @@ describe.each(implementations)('transport %s', (_name, create) => {
   it('call: server drops the session -> UNREACH, next call reconnects', async () => {
     expect((await errorOf(pool.get(address).call(DROP, {}))).der).toBe(Der.UNREACH);
     expect((await pool.get(address).call(ECHO, { x: 41 })).y).toBe(42);
+  });
+
+  it('call: more concurrent calls than the server allows streams, on a fresh session -> all answered', async () => {
+    const results = await Promise.all(Array.from({ length: 40 }, (_, x) => pool.get(narrowAddress).call(ECHO, { x })));
+    expect(results.map((result) => result.y)).toEqual(Array.from({ length: 40 }, (_, x) => x + 1));
   });
 
   it('call: 20 MiB body round-trips', async () => {

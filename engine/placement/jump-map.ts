@@ -1,7 +1,7 @@
 /**
  * Jump map: the walk that turns (object key, shard) into a target of a placement tree, and the remap of
  * shards whose targets failed. Invariants: replicas of one group never share a fault domain; an object's
- * shards use distinct targets while unused ones remain; the initial walk ignores target states (only NEW
+ * shards use distinct targets whenever an assignment exists; the initial walk ignores target states (only NEW
  * targets are absent from the tree) so a state change by itself moves nothing; remapping touches only
  * shards on DOWN/DOWNOUT targets. Works on flat target ids (placement-tree.ts); placement.ts turns the
  * result into ShardLocations. Design notes: README.md.
@@ -57,6 +57,10 @@ interface WalkMarks {
   domainUsed: Int32Array;
   /** Domains holding a shard of the group being placed. */
   groupDomains: Uint8Array;
+  /** Domains the group being placed must draw on to keep later groups placeable (groupQuota). */
+  saturated: Uint8Array;
+  /** How many more shards of the current group must go to saturated domains. */
+  forced: number;
 }
 
 /*
@@ -69,6 +73,8 @@ const scratch: WalkMarks = {
   rankUsed: new Int32Array(16),
   domainUsed: new Int32Array(16),
   groupDomains: new Uint8Array(16),
+  saturated: new Uint8Array(16),
+  forced: 0,
 };
 
 /** The scratch marks, large enough for `tree` and all zero. */
@@ -79,6 +85,7 @@ function resetMarks(tree: PlacementTree): WalkMarks {
   if (scratch.domainUsed.length < domains.length) {
     scratch.domainUsed = new Int32Array(domains.length);
     scratch.groupDomains = new Uint8Array(domains.length);
+    scratch.saturated = new Uint8Array(domains.length);
   }
   clearTargetMarks(scratch);
   scratch.groupDomains.fill(0);
@@ -91,10 +98,40 @@ function clearTargetMarks(marks: WalkMarks): void {
   marks.domainUsed.fill(0);
 }
 
-/** Places one shard: domain free of its group with an unused target -> rank with one -> unused target. */
-function placeShard(tree: PlacementTree, key: Hash64, shard: number, marks: WalkMarks): number {
+/**
+ * Prepares the marks for a group when `remainingGroups` groups of `groupSize` (this one included) are
+ * left to place. Random domain choices can strand later groups: with 4 domains of 3 targets, 4 groups of
+ * 3 replicas fit exactly, but not after an unlucky pick. With r(d) unused targets in domain d and R groups
+ * left, the rest is placeable iff slack = sum(min(r(d), R)) - groupSize * R >= 0, and placing a group
+ * lowers the slack by the number of "saturated" domains (r(d) >= R) it skips. So the group must take at
+ * least |saturated| - slack of them. When slack < 0 (more shards than targets) nothing is forced and
+ * targets get reused. With one group or one replica per group the rule never binds, so it is skipped.
+ */
+function startGroup(tree: PlacementTree, marks: WalkMarks, remainingGroups: number, groupSize: number): void {
+  marks.groupDomains.fill(0);
+  marks.forced = 0;
+  if (remainingGroups === 1 || groupSize === 1) return;
+  let capacity = 0;
+  let saturatedCount = 0;
+  tree.domains.forEach((domain, d) => {
+    const unused = domain.targetCount - marks.domainUsed[d]!;
+    capacity += Math.min(unused, remainingGroups);
+    marks.saturated[d] = unused >= remainingGroups ? 1 : 0;
+    saturatedCount += marks.saturated[d]!;
+  });
+  const slack = capacity - groupSize * remainingGroups;
+  if (slack >= 0) marks.forced = Math.max(0, saturatedCount - slack);
+}
+
+/**
+ * Places one shard, `slotsLeft` of its group (itself included) still to place: a domain free of its group
+ * with an unused target (a saturated one if the group's quota requires) -> a rank with one -> the target.
+ */
+function placeShard(tree: PlacementTree, key: Hash64, shard: number, slotsLeft: number, marks: WalkMarks): number {
   const { domains } = tree;
-  const domainEligible: Eligible = (d) => marks.groupDomains[d] === 0 && marks.domainUsed[d]! < domains[d]!.targetCount;
+  const mustSaturate = marks.forced >= slotsLeft;
+  const domainEligible: Eligible = (d) =>
+    marks.groupDomains[d] === 0 && marks.domainUsed[d]! < domains[d]!.targetCount && (!mustSaturate || marks.saturated[d] === 1);
   let domainSlot = selectChild(key, shard, SEED_DOMAIN, domains.length, domainEligible);
   if (domainSlot < 0) {
     // Every domain this group may use is full: the object has more shards than such targets. Start a
@@ -117,6 +154,7 @@ function placeShard(tree: PlacementTree, key: Hash64, shard: number, marks: Walk
   marks.rankUsed[rank.slot]! += 1;
   marks.domainUsed[domainSlot]! += 1;
   marks.groupDomains[domainSlot] = 1;
+  if (marks.forced > 0 && marks.saturated[domainSlot] === 1) marks.forced -= 1;
   return target;
 }
 
@@ -129,10 +167,10 @@ export function placeShards(tree: PlacementTree, key: Hash64, groupCount: number
   const marks = resetMarks(tree);
   const locations = new Int32Array(groupCount * groupSize);
   for (let group = 0; group < groupCount; group++) {
-    marks.groupDomains.fill(0);
+    startGroup(tree, marks, groupCount - group, groupSize);
     for (let j = 0; j < groupSize; j++) {
       const shard = group * groupSize + j;
-      locations[shard] = placeShard(tree, key, shard, marks);
+      locations[shard] = placeShard(tree, key, shard, groupSize - j, marks);
     }
   }
   return locations;
@@ -168,7 +206,8 @@ function failedShards(tree: PlacementTree, original: Int32Array): number[] {
  * Returns `original` itself when no shard needs remapping.
  */
 export function remapShards(tree: PlacementTree, key: Hash64, original: Int32Array, groupSize: number): RemappedShards {
-  const statuses = Array.from(original, (target) => statusInPlace(tree, target));
+  const statuses: ShardStatus[] = new Array<ShardStatus>(original.length);
+  for (let shard = 0; shard < original.length; shard++) statuses[shard] = statusInPlace(tree, original[shard]!);
   const failed = failedShards(tree, original);
   if (failed.length === 0) return { locations: original, statuses };
   const locations = Int32Array.from(original);

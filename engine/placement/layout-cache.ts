@@ -6,14 +6,28 @@
  */
 import assert from 'node:assert/strict';
 import type { PoolMap, PoolMapVersion } from '../pool-map/pool-map.js';
-import type { Oid } from './oid.js';
+import { OID_BYTES, type Oid } from './oid.js';
 import { computeLayout, type ObjectLayout } from './placement.js';
 
 /** Default capacity. At ~1 KiB per small layout this bounds the cache to tens of MiB. */
 export const LAYOUT_CACHE_ENTRIES_MAX = 65_536;
 
+/** Scratch for splitting an oid into 16-bit units without BigInt arithmetic; used synchronously only. */
+const oidUnits = new DataView(new ArrayBuffer(OID_BYTES));
+
+/**
+ * A compact string key: the oid's 128 bits as 8 UTF-16 code units, then the version. Cheaper than
+ * printing the BigInts, and unambiguous because the oid part has a fixed length.
+ */
 function cacheKey(oid: Oid, version: PoolMapVersion): string {
-  return `${oid.hi.toString(36)}.${oid.lo.toString(36)}@${version}`;
+  oidUnits.setBigUint64(0, oid.hi);
+  oidUnits.setBigUint64(8, oid.lo);
+  const units = oidUnits;
+  return (
+    String.fromCharCode(units.getUint16(0), units.getUint16(2), units.getUint16(4), units.getUint16(6)) +
+    String.fromCharCode(units.getUint16(8), units.getUint16(10), units.getUint16(12), units.getUint16(14)) +
+    version
+  );
 }
 
 export class LayoutCache {

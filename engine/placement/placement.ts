@@ -6,12 +6,13 @@
  * Does not cache (layout-cache.ts does) and never does I/O.
  */
 import assert from 'node:assert/strict';
-import type { PoolMap, PoolMapVersion, Rank } from '../pool-map/pool-map.js';
+import { countFaultDomains, countTargets, type PoolMap, type PoolMapVersion, type Rank } from '../pool-map/pool-map.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { DKEY_HASH_SEED, type Hash64, hashBytes, hashTuple } from './hash.js';
 import { jumpHashHalves } from './jump-hash.js';
 import { placeShards, remapShards } from './jump-map.js';
-import { OID_BYTES, type Oid, oidGroupCount, oidGroupSize } from './oid.js';
+import { resolveGroupCount } from './object-class.js';
+import { makeOid, OID_BYTES, type Oid, type OidFields, oidGroupCount, oidGroupSize } from './oid.js';
 import { placementTree } from './placement-tree.js';
 
 /**
@@ -74,10 +75,11 @@ export function computeLayout(map: PoolMap, oid: Oid): ObjectLayout {
   const key = objectKey(oid);
   const original = placeShards(tree, key, groupCount, groupSize);
   const { locations, statuses } = remapShards(tree, key, original, groupSize);
-  const shards = Array.from(locations, (flat, shard): ShardLocation => {
-    const target = tree.targets[flat]!;
-    return { shard, group: Math.floor(shard / groupSize), rank: target.rank, target: target.index, status: statuses[shard]! };
-  });
+  const shards: ShardLocation[] = new Array<ShardLocation>(locations.length);
+  for (let shard = 0; shard < locations.length; shard++) {
+    const target = tree.targets[locations[shard]!]!;
+    shards[shard] = { shard, group: Math.floor(shard / groupSize), rank: target.rank, target: target.index, status: statuses[shard]! };
+  }
   return { oid, version: map.version, groupCount, groupSize, shards };
 }
 
@@ -95,4 +97,14 @@ export function dkeyGroup(dkey: Uint8Array, groupCount: number): number {
 export function groupShards(layout: ObjectLayout, group: number): readonly ShardLocation[] {
   assert.ok(Number.isInteger(group) && group >= 0 && group < layout.groupCount, `group ${group} out of range`);
   return layout.shards.slice(group * layout.groupSize, (group + 1) * layout.groupSize);
+}
+
+/**
+ * A new oid for `fields.cls` on the pool of `map`, its group count resolved from the map's targets and
+ * fault domains (fixed for the object's life), as DAOS daos_obj_generate_oid does. Fails with DER_INVAL
+ * when a group of the class needs more fault domains than the pool has.
+ */
+export function generateOid(map: PoolMap, fields: Omit<OidFields, 'groupCount'>): Oid {
+  const groupCount = resolveGroupCount(fields.cls, countTargets(map), countFaultDomains(map));
+  return makeOid({ ...fields, groupCount });
 }

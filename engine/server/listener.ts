@@ -46,6 +46,7 @@ export class Listener {
   /** The bound `host:port` (the real port when 0 was asked). */
   readonly address: string;
   private readonly sessions = new Set<Http2Session>();
+  private serverClosed: Promise<void> | undefined;
 
   private constructor(
     private readonly server: Http2Server,
@@ -88,11 +89,14 @@ export class Listener {
 
   /**
    * Network half of shutdown: refuse new requests (Der.SHUTDOWN), wait up to `drainMs` for in-flight
-   * ones, abort the stragglers' signals, then stop listening and close every session.
+   * ones, abort the stragglers' signals. Stops listening at once; sessions stay open until close().
    * Returns whether every in-flight request finished in time.
    */
   async drain(drainMs: number): Promise<boolean> {
     this.dispatcher.beginShutdown();
+    // New connections are refused from now on (clients see UNREACH and go elsewhere); existing sessions
+    // stay open so their in-flight requests can be answered and new ones told Der.SHUTDOWN.
+    void this.stopListening();
     const drained = await this.dispatcher.waitIdle(drainMs);
     if (!drained) {
       this.options.log.warn({ inFlight: this.dispatcher.inFlightCount() }, 'shutdown: in-flight requests did not finish, aborting them');
@@ -104,9 +108,15 @@ export class Listener {
   /** Stops listening and closes all sessions (gracefully, then by force after SESSION_CLOSE_MS). */
   async close(): Promise<void> {
     this.dispatcher.beginShutdown();
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const serverClosed = this.stopListening();
     await Promise.all([...this.sessions].map((session) => closeSession(session)));
     await serverClosed;
+  }
+
+  /** Stops accepting connections; resolves once every session of the server has ended. */
+  private stopListening(): Promise<void> {
+    this.serverClosed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return this.serverClosed;
   }
 
   private attach(): void {

@@ -4,13 +4,22 @@
  * A lead may later move these into engine/constants.ts; keep them plain exported numbers.
  */
 import assert from 'node:assert/strict';
+import {
+  BATCH_REQUESTS_MAX,
+  EXTENTS_PER_IOD_MAX as WIRE_EXTENTS_PER_IOD_MAX,
+  INLINE_VALUE_BYTES_MAX,
+  IODS_PER_RPC_MAX,
+  KEY_BYTES_MAX as WIRE_KEY_BYTES_MAX,
+  LIST_KEYS_PER_RPC_MAX,
+  VALUE_BYTES_MAX,
+} from '../constants.js';
 
 /** Object ids are 128 bits (DAOS `daos_obj_id_t`), 16 bytes big-endian at rest and on the wire. */
 export const OID_BYTES = 16;
 
 /** dkeys and akeys: at least one byte, at most 64 KiB; compared as bytes (memcmp order). */
 export const KEY_BYTES_MIN = 1;
-export const KEY_BYTES_MAX = 65536;
+export const KEY_BYTES_MAX = WIRE_KEY_BYTES_MAX;
 
 /** Container ids are uuid strings; anything longer is a caller bug. */
 export const CONT_ID_CHARS_MAX = 128;
@@ -19,13 +28,13 @@ export const CONT_ID_CHARS_MAX = 128;
 export const SHARD_INDEX_MAX = 2 ** 24 - 1;
 
 /** Values (single values, or one extent's data) of at least this many bytes go to the data blob. */
-export const BLOB_THRESHOLD_BYTES = 4096;
+export const BLOB_THRESHOLD_BYTES = INLINE_VALUE_BYTES_MAX;
 
 /** Blob allocations are rounded up to this, like a block device sector; keeps the free list coarse. */
 export const BLOB_ALIGN_BYTES = 4096;
 
 /** Largest payload of one update or fetch (sum over its iods), and the largest single value. */
-export const IO_BYTES_MAX = 64 * 1024 * 1024;
+export const IO_BYTES_MAX = VALUE_BYTES_MAX;
 
 /** Array record size (DAOS `iod_size`) bounds. */
 export const RECORD_SIZE_BYTES_MIN = 1;
@@ -36,7 +45,7 @@ export const ARRAY_INDEX_END_MAX = Number.MAX_SAFE_INTEGER;
 
 /** Per-request fan-out limits. */
 export const IODS_PER_OP_MAX = 1024;
-export const EXTENTS_PER_IOD_MAX = 4096;
+export const EXTENTS_PER_IOD_MAX = WIRE_EXTENTS_PER_IOD_MAX;
 export const PUNCH_AKEYS_MAX = 1024;
 export const BATCH_OPS_MAX = 4096;
 
@@ -53,15 +62,34 @@ export const EXPORT_PAYLOAD_BYTES_SOFT_MAX = 16 * 1024 * 1024;
 export const INGEST_RECORDS_MAX = 65536;
 
 /** Aggregation rewrites a merged run of extents in pieces of at most this many bytes. */
-export const MERGE_RUN_BYTES_MAX = 16 * 1024 * 1024;
+export const MERGE_RUN_BYTES_MAX = IO_BYTES_MAX;
+
+/**
+ * Aggregation merges adjacent fully visible extents only while they are smaller than this, so an extent
+ * that grew past it is not rewritten again on every pass (bounded write amplification for appends).
+ * Partly overwritten extents are always trimmed, whatever their size.
+ */
+export const MERGE_SMALL_EXTENT_BYTES = 64 * 1024;
+
+/** sqlite page cache per target, KiB (an engine runs several targets). */
+export const SQLITE_CACHE_KIB = 16 * 1024;
+
+/** sqlite WAL pages (4 KiB each) between automatic checkpoints. */
+export const WAL_AUTOCHECKPOINT_PAGES = 4096;
 
 /** Durable layout version, stored in the `meta` table; opening another version is refused. */
 export const VOS_LAYOUT_VERSION = 1;
 
+// The store must accept everything the wire accepts.
+assert.ok(IODS_PER_OP_MAX >= IODS_PER_RPC_MAX);
+assert.ok(LIST_LIMIT_MAX >= LIST_KEYS_PER_RPC_MAX);
+assert.ok(BATCH_OPS_MAX >= BATCH_REQUESTS_MAX);
+assert.ok(KEY_BYTES_MAX === 65536, 'keys up to 64 KiB');
 assert.ok(BLOB_THRESHOLD_BYTES % BLOB_ALIGN_BYTES === 0, 'blob threshold must be block aligned');
 assert.ok(KEY_BYTES_MIN >= 1 && KEY_BYTES_MIN <= KEY_BYTES_MAX);
 assert.ok(RECORD_SIZE_BYTES_MAX <= IO_BYTES_MAX, 'one record must fit in one I/O');
 assert.ok(MERGE_RUN_BYTES_MAX >= RECORD_SIZE_BYTES_MAX, 'a merged piece must hold at least one record');
 assert.ok(IO_BYTES_MAX < 2 ** 31, 'a payload must fit one Buffer');
 assert.ok(EXPORT_PAYLOAD_BYTES_SOFT_MAX >= BLOB_THRESHOLD_BYTES);
+assert.ok(MERGE_SMALL_EXTENT_BYTES <= MERGE_RUN_BYTES_MAX);
 assert.ok(LIST_SCAN_ROWS >= 1 && LIST_LIMIT_MAX >= LIST_SCAN_ROWS);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { ExtentAllocator, alignBlobLength, type BlobRange, type FreeListStore } from './extent-allocator.js';
 
 export interface DataBlobStats {
+  /** The blob's extent: the larger of the file size and the allocation end. */
   fileBytes: number;
   /** Bytes below the allocation end that are allocated to values. */
   usedBytes: number;
@@ -93,11 +94,19 @@ export class DataBlob {
     this.allocator.commit();
   }
 
+  /** Bytes allocated to values (no system call; for the hot capacity check). */
+  usedBytes(): number {
+    return this.allocator.end - this.allocator.freeBytes;
+  }
+
+  /**
+   * Sizes in bytes. fileBytes covers every allocation even where the file itself is shorter (the tail of
+   * the last allocation is never written), so usedBytes + freeBytes = fileBytes.
+   */
   stats(): DataBlobStats {
-    const fileBytes = fs.fstatSync(this.openFd()).size;
-    const end = this.allocator.end;
-    const usedBytes = end - this.allocator.freeBytes;
-    return { fileBytes, usedBytes, freeBytes: Math.max(fileBytes, end) - usedBytes };
+    const fileBytes = Math.max(fs.fstatSync(this.openFd()).size, this.allocator.end);
+    const usedBytes = this.allocator.end - this.allocator.freeBytes;
+    return { fileBytes, usedBytes, freeBytes: fileBytes - usedBytes };
   }
 
   close(): void {

@@ -4,6 +4,7 @@
  * names the newest extent covering it; uncovered parts (holes) are omitted. Callers decide what an extent
  * means (data, punch). O(n log n): a sweep over the endpoints with a max-heap of covering extents.
  */
+import { isNewer } from './stamp.js';
 
 export interface PaintExtent {
   lo: number;
@@ -17,11 +18,6 @@ export interface PaintSegment<T> {
   lo: number;
   hi: number;
   source: T;
-}
-
-/** True when `a` is ordered after `b` in (epoch, seq) order. */
-export function isNewer(a: { epoch: number; seq: number }, b: { epoch: number; seq: number }): boolean {
-  return a.epoch > b.epoch || (a.epoch === b.epoch && a.seq > b.seq);
 }
 
 /**

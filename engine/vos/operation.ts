@@ -117,7 +117,7 @@ export interface VosUsage {
   metadataBytes: number;
   /** Value bytes held: blob bytes allocated to versions plus inline value bytes. */
   dataBytes: number;
-  /** Size of the data blob file. */
+  /** Size of the data blob file (at least the end of its last allocation). */
   blobFileBytes: number;
   /** Bytes of the data blob file that no version references (reusable). */
   blobFreeBytes: number;

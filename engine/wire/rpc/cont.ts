@@ -25,9 +25,9 @@ export const contProps = t.object({
 });
 export type ContProps = Infer<typeof contProps>;
 
-const snapshot = t.object({ name: t.str(255, 1), epoch, createdMs: t.uint() });
+export const snapshot = t.object({ name: t.str(255, 1), epoch, createdMs: t.uint() });
 export type SnapshotBody = Infer<typeof snapshot>;
-const attrs = t.record(t.str(ATTR_VALUE_BYTES_MAX), ATTRS_PER_CONT_MAX, ATTR_NAME_BYTES_MAX);
+export const attrs = t.record(t.str(ATTR_VALUE_BYTES_MAX), ATTRS_PER_CONT_MAX, ATTR_NAME_BYTES_MAX);
 
 const contInfo = t.object({
   uuid,

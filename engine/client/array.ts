@@ -1,0 +1,116 @@
+/**
+ * ArrayObject: a byte array over one ARRAY_BYTE object (DAOS daos_array with 1-byte records, as DFS files
+ * use it). Geometry in array-math.ts: chunk c under dkey c+1, akey "0". Reads and writes split per chunk
+ * (and per ARRAY_PIECE_BYTES_MAX) and run the pieces in parallel, at most ARRAY_CHUNKS_IN_FLIGHT_MAX at a
+ * time; all pieces of one write share one epoch. Unwritten bytes read as zeros (no short read: the caller
+ * asks getSize() for the end). Size is one max-key query; setSize punches chunks above the new end, punches
+ * the tail of the boundary chunk, and writes one zero byte at size-1 when the data would end short of it.
+ */
+import { LIST_KEYS_PER_RPC_MAX } from '../constants.js';
+import type { Epoch } from '../wire/epoch.js';
+import { Der, EngineError } from '../wire/errors.js';
+import type { ListAnchor } from './anchor.js';
+import { type ChunkPiece, checkRange, chunkDkey, chunkOfDkey, lastChunkOfSize, sizeFromMaxKey, splitRange } from './array-math.js';
+import { mapBounded } from './bounded-parallel.js';
+import { ARRAY_CHUNKS_IN_FLIGHT_MAX, ARRAY_PIECE_BYTES_MAX } from './constants.js';
+import type { ObjectHandle } from './object.js';
+
+/** The akey holding each chunk's bytes. */
+export const ARRAY_AKEY = Buffer.from('0');
+const RECORD_BYTES = 1;
+
+export class ArrayObject {
+  readonly object: ObjectHandle;
+  readonly chunkSizeBytes: number;
+
+  constructor(object: ObjectHandle, chunkSizeBytes: number) {
+    if (!Number.isSafeInteger(chunkSizeBytes) || chunkSizeBytes < 1) throw new EngineError(Der.INVAL, `chunk size ${chunkSizeBytes} must be a positive integer`);
+    this.object = object;
+    this.chunkSizeBytes = chunkSizeBytes;
+  }
+
+  /** Writes `data` at byte `offset`, all chunks at one epoch; resolves with that epoch. */
+  async write(offset: number, data: Uint8Array, options: { epoch?: Epoch } = {}): Promise<Epoch> {
+    const pieces = splitRange(offset, data.length, this.chunkSizeBytes, ARRAY_PIECE_BYTES_MAX);
+    const epoch = options.epoch ?? this.object.nextEpoch();
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, (piece) => this.writePiece(piece, bytes, epoch));
+    return epoch;
+  }
+
+  private async writePiece(piece: ChunkPiece, data: Buffer, epoch: Epoch): Promise<void> {
+    await this.object.update({
+      dkey: chunkDkey(piece.chunk),
+      iods: [{
+        type: 'array',
+        akey: ARRAY_AKEY,
+        recordSize: RECORD_BYTES,
+        extents: [{ index: piece.offsetInChunk, count: piece.length }],
+        data: data.subarray(piece.bufferOffset, piece.bufferOffset + piece.length),
+      }],
+      epoch,
+    });
+  }
+
+  /** `length` bytes from `offset`; holes and bytes past the end read as zeros. */
+  async read(offset: number, length: number, options: { epoch?: Epoch } = {}): Promise<Buffer> {
+    const pieces = splitRange(offset, length, this.chunkSizeBytes, ARRAY_PIECE_BYTES_MAX);
+    const out = Buffer.alloc(length);
+    await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, (piece) => this.readPiece(piece, out, options.epoch));
+    return out;
+  }
+
+  private async readPiece(piece: ChunkPiece, out: Buffer, epoch: Epoch | undefined): Promise<void> {
+    const fetch = {
+      dkey: chunkDkey(piece.chunk),
+      iods: [{ type: 'array' as const, akey: ARRAY_AKEY, recordSize: RECORD_BYTES, extents: [{ index: piece.offsetInChunk, count: piece.length }] }],
+    };
+    const [value] = await this.object.fetch(epoch === undefined ? fetch : { ...fetch, epoch });
+    if (value === undefined || value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
+    value.data.copy(out, piece.bufferOffset, 0, Math.min(value.data.length, piece.length));
+  }
+
+  /** End of the highest written byte (one max-key query over all groups); 0 for an empty array. */
+  async getSize(options: { epoch?: Epoch } = {}): Promise<number> {
+    const max = await this.object.queryMax(options.epoch === undefined ? { akey: ARRAY_AKEY } : { akey: ARRAY_AKEY, epoch: options.epoch });
+    return sizeFromMaxKey(this.chunkSizeBytes, max.dkey, max.end);
+  }
+
+  /** Truncates or extends the array to `size` bytes (DAOS daos_array_set_size). */
+  async setSize(size: number): Promise<void> {
+    checkRange(size, 0);
+    const current = await this.getSize();
+    if (size === current) return;
+    if (size < current) await this.shrink(size);
+    // Growing needs a byte at size-1; after a shrink the remaining data may end in a hole before size.
+    if (size > 0 && (size > current || (await this.getSize()) < size)) await this.write(size - 1, Buffer.alloc(1));
+  }
+
+  private async shrink(size: number): Promise<void> {
+    const lastChunk = lastChunkOfSize(size, this.chunkSizeBytes);
+    await this.punchChunksAbove(lastChunk);
+    const tail = size - lastChunk * this.chunkSizeBytes;
+    if (lastChunk >= 0 && tail < this.chunkSizeBytes) {
+      await this.object.update({
+        dkey: chunkDkey(lastChunk),
+        iods: [{ type: 'array', akey: ARRAY_AKEY, recordSize: RECORD_BYTES, extents: [{ index: tail, count: this.chunkSizeBytes - tail }], data: null }],
+      });
+    }
+  }
+
+  /** Punches every chunk dkey above `lastChunk`, found by listing the object's dkeys. */
+  private async punchChunksAbove(lastChunk: number): Promise<void> {
+    let anchor: ListAnchor | undefined;
+    do {
+      const page = await this.object.listDkeys(anchor === undefined ? { limit: LIST_KEYS_PER_RPC_MAX } : { anchor, limit: LIST_KEYS_PER_RPC_MAX });
+      const doomed = page.keys.filter((dkey) => (chunkOfDkey(dkey) ?? -1) > lastChunk);
+      await mapBounded(doomed, ARRAY_CHUNKS_IN_FLIGHT_MAX, (dkey) => this.object.punch({ dkey }));
+      anchor = page.anchor;
+    } while (!anchor.eof);
+  }
+
+  /** Punches the whole array object. */
+  async punch(): Promise<void> {
+    await this.object.punch();
+  }
+}

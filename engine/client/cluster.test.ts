@@ -1,0 +1,335 @@
+/**
+ * The object client against real engines: three in-process engines on 127.0.0.1:0 with a system file in a
+ * temporary directory, a pool created through POOL_CREATE, containers through the client. Covers KV and
+ * byte arrays on striped and replicated classes, conditional races, listing with anchors and anchor split,
+ * snapshots (read-only handles), the stale-map refresh, and (on a second cluster) replicated I/O while
+ * one engine is closed.
+ */
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ObjClassName } from '../placement/object-class.js';
+import { ObjType } from '../placement/oid.js';
+import { type Engine, startEngine } from '../server/engine.js';
+import { makeTempDir } from '../server/test-harness.js';
+import { type SystemFile, writeSystemFile } from '../system/system-file.js';
+import { Der, EngineError } from '../wire/errors.js';
+import { POOL_CREATE } from '../wire/rpc/pool.js';
+import type { ContHandle } from './container.js';
+import { H2TransportPool } from './h2-transport.js';
+import { type PoolHandle, connectPool } from './pool.js';
+
+const silent = pino({ level: 'silent' });
+const ENGINES = 3;
+const TARGETS = 2;
+
+interface Cluster {
+  readonly engines: Engine[];
+  readonly system: SystemFile;
+  readonly poolUuid: string;
+  readonly remove: () => void;
+}
+
+async function startCluster(): Promise<Cluster> {
+  const temp = makeTempDir('tsdaos-client-');
+  const systemFile = join(temp.dir, 'system.json');
+  const engines: Engine[] = [];
+  for (let rank = 0; rank < ENGINES; rank++) {
+    engines.push(await startEngine({
+      rank, dir: join(temp.dir, `engine${rank}`), listen: '127.0.0.1:0', targets: TARGETS, systemFile, log: silent, aggregationIntervalMs: 60_000,
+    }));
+  }
+  const system: SystemFile = {
+    name: 'client-test',
+    engines: engines.map((engine, rank) => ({ rank, address: engine.address, faultDomain: `rank${rank}`, targets: TARGETS })),
+  };
+  writeSystemFile(systemFile, system);
+  const transports = new H2TransportPool({ log: silent });
+  try {
+    const created = await transports.get(engines[0]!.address).call(POOL_CREATE, { label: 'client-pool', capacityBytesPerTarget: 0 });
+    return { engines, system, poolUuid: created.uuid, remove: temp.remove };
+  } finally {
+    await transports.close();
+  }
+}
+
+async function stopCluster(cluster: Cluster): Promise<void> {
+  await Promise.all(cluster.engines.map((engine) => engine.close()));
+  cluster.remove();
+}
+
+async function derOf(promise: Promise<unknown>): Promise<Der> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(EngineError);
+  return (error as EngineError).der;
+}
+
+function sorted(keys: Buffer[]): string[] {
+  return keys.map((key) => key.toString()).sort();
+}
+
+describe('object client on three engines', () => {
+  let cluster: Cluster;
+  let pool: PoolHandle;
+  let cont: ContHandle;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
+    await pool.createContainer({ label: 'c1', props: { chunkSizeBytes: 100 } });
+    cont = await pool.openContainer('c1');
+  });
+
+  afterAll(async () => {
+    await pool?.disconnect();
+    if (cluster !== undefined) await stopCluster(cluster);
+  });
+
+  it('connect: by label and by uuid give the same pool', async () => {
+    const byUuid = await connectPool({ system: cluster.system, pool: cluster.poolUuid, log: silent });
+    expect(byUuid.uuid).toBe(pool.uuid);
+    expect(pool.label).toBe('client-pool');
+    expect(pool.map.ranks).toHaveLength(ENGINES);
+    await byUuid.disconnect();
+  });
+
+  it('connect: unknown pool -> NONEXIST', async () => {
+    expect(await derOf(connectPool({ system: cluster.system, pool: 'no-such-pool', log: silent }))).toBe(Der.NONEXIST);
+  });
+
+  it.each<ObjClassName>(['S1', 'SX', 'RP_3G1', 'RP_2GX'])('kv %s: put/get/list/remove', async (oclass) => {
+    const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass }));
+    const names = Array.from({ length: 40 }, (_, index) => `key-${index}`);
+    await Promise.all(names.map((name) => kv.put(name, Buffer.from(`value of ${name}`))));
+    for (const name of names) expect((await kv.get(name))?.toString()).toBe(`value of ${name}`);
+    expect(await kv.get('never-written')).toBeNull();
+    expect(sorted(await kv.keys())).toEqual([...names].sort());
+    await kv.remove('key-3');
+    await kv.put('key-4', Buffer.from('replaced'));
+    expect(await kv.get('key-3')).toBeNull();
+    expect((await kv.get('key-4'))?.toString()).toBe('replaced');
+    expect(sorted(await kv.keys())).toEqual(names.filter((name) => name !== 'key-3').sort());
+  });
+
+  it('kv: conditional insert race on RP_3G1 -> exactly one EXIST, replicas agree', async () => {
+    const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' }));
+    for (let round = 0; round < 5; round++) {
+      const key = `race-${round}`;
+      const results = await Promise.allSettled([
+        kv.put(key, Buffer.from('A'), { cond: 'insert' }),
+        kv.put(key, Buffer.from('B'), { cond: 'insert' }),
+      ]);
+      const rejected = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+      expect(rejected).toHaveLength(1);
+      expect((rejected[0]!.reason as EngineError).der).toBe(Der.EXIST);
+      const winner = results[0]!.status === 'fulfilled' ? 'A' : 'B';
+      // Reads rotate over the healthy replicas: three reads see all three.
+      for (let read = 0; read < 3; read++) expect((await kv.get(key))?.toString()).toBe(winner);
+    }
+  });
+
+  it('kv: update-if-exists on a missing key -> NONEXIST; remove ifExists on a missing key -> NONEXIST', async () => {
+    const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_2G1' }));
+    expect(await derOf(kv.put('missing', Buffer.from('x'), { cond: 'update' }))).toBe(Der.NONEXIST);
+    expect(await derOf(kv.remove('missing', { ifExists: true }))).toBe(Der.NONEXIST);
+    await kv.put('present', Buffer.from('1'));
+    await kv.put('present', Buffer.from('2'), { cond: 'update' });
+    expect((await kv.get('present'))?.toString()).toBe('2');
+  });
+
+  it('list: pages with anchors and split anchors each cover every key exactly once', async () => {
+    const object = cont.object(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'SX' }));
+    const kv = cont.kv(object.oid);
+    expect(object.groupCount).toBe(ENGINES * TARGETS);
+    const names = Array.from({ length: 150 }, (_, index) => `entry-${String(index).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => kv.put(name, Buffer.from(name))));
+
+    const paged: Buffer[] = [];
+    let page = await object.listDkeys({ limit: 7 });
+    paged.push(...page.keys);
+    while (!page.anchor.eof) {
+      page = await object.listDkeys({ anchor: JSON.parse(JSON.stringify(page.anchor)), limit: 7 });
+      expect(page.keys.length).toBeLessThanOrEqual(7);
+      paged.push(...page.keys);
+    }
+    expect(sorted(paged)).toEqual(names);
+
+    const perGroup = await Promise.all(object.splitAnchors().map(async (start) => {
+      const keys: Buffer[] = [];
+      let anchor = start;
+      do {
+        const result = await object.listDkeys({ anchor, limit: 5 });
+        keys.push(...result.keys);
+        anchor = result.anchor;
+        expect(anchor.group).toBe(start.group);
+      } while (!anchor.eof);
+      return keys;
+    }));
+    expect(perGroup.filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
+    expect(sorted(perGroup.flat())).toEqual(names);
+  });
+
+  it('listAkeys and queryMax on a raw object', async () => {
+    const object = cont.object(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'S2' }));
+    const dkey = Buffer.from('d');
+    await object.update({ dkey, iods: ['a1', 'a2', 'a3'].map((akey) => ({ type: 'single' as const, akey: Buffer.from(akey), value: Buffer.from(akey) })) });
+    const listed = await object.listAkeys({ dkey, limit: 2 });
+    expect(listed.keys).toHaveLength(2);
+    const rest = await object.listAkeys({ dkey, anchor: listed.anchor, limit: 10 });
+    expect(sorted([...listed.keys, ...rest.keys])).toEqual(['a1', 'a2', 'a3']);
+    expect(rest.anchor.eof).toBe(true);
+  });
+
+  it.each<ObjClassName>(['S1', 'SX', 'RP_2GX'])('array %s: writes across chunks, holes read as zeros, size', async (oclass) => {
+    const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }));
+    expect(array.chunkSizeBytes).toBe(100);
+    expect(await array.getSize()).toBe(0);
+    const data = Buffer.from(Array.from({ length: 450 }, (_, index) => (index * 7) & 0xff));
+    await array.write(30, data);
+    expect((await array.read(30, 450)).equals(data)).toBe(true);
+    expect(await array.getSize()).toBe(480);
+    await array.write(1234, Buffer.from('tail'));
+    expect(await array.getSize()).toBe(1238);
+    const spanning = await array.read(470, 800);
+    expect(spanning.subarray(0, 10).equals(data.subarray(440))).toBe(true);
+    expect(spanning.subarray(10, 764).equals(Buffer.alloc(754))).toBe(true);
+    expect(spanning.subarray(764, 768).toString()).toBe('tail');
+    expect(spanning.subarray(768).equals(Buffer.alloc(32))).toBe(true);
+  });
+
+  it('array: setSize shrinks inside a chunk, shrinks into a hole, grows', async () => {
+    const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass: 'SX' }));
+    await array.write(0, Buffer.alloc(250, 1));
+    await array.write(900, Buffer.alloc(50, 2));
+    await array.setSize(220);
+    expect(await array.getSize()).toBe(220);
+    expect((await array.read(200, 100)).equals(Buffer.concat([Buffer.alloc(20, 1), Buffer.alloc(80)]))).toBe(true);
+    expect((await array.read(900, 50)).equals(Buffer.alloc(50))).toBe(true);
+    await array.setSize(500);
+    expect(await array.getSize()).toBe(500);
+    expect((await array.read(215, 285)).equals(Buffer.concat([Buffer.alloc(5, 1), Buffer.alloc(280)]))).toBe(true);
+    await array.setSize(0);
+    expect(await array.getSize()).toBe(0);
+    await array.write(10, Buffer.from('x'));
+    await array.punch();
+    expect(await array.getSize()).toBe(0);
+  });
+
+  it('snapshot: read-only handle reads the old value, writes -> NO_PERM', async () => {
+    const oid = await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_2G1' });
+    await cont.kv(oid).put('k', Buffer.from('before'));
+    const snapshot = await cont.createSnapshot('snap-1');
+    await cont.kv(oid).put('k', Buffer.from('after'));
+    const old = await pool.openContainer('c1', { snapshot: 'snap-1' });
+    expect(old.readOnly).toBe(true);
+    expect(old.readEpoch).toBe(snapshot.epoch);
+    expect((await old.kv(oid).get('k'))?.toString()).toBe('before');
+    expect((await cont.kv(oid).get('k'))?.toString()).toBe('after');
+    expect(await derOf(old.kv(oid).put('k', Buffer.from('x')))).toBe(Der.NO_PERM);
+    expect(await derOf(old.allocOid({ type: ObjType.MULTI_LEXICAL }))).toBe(Der.NO_PERM);
+    expect((await cont.snapshots()).map((snap) => snap.name)).toContain('snap-1');
+    await cont.destroySnapshot('snap-1');
+    expect(await derOf(pool.openContainer('c1', { snapshot: 'snap-1' }))).toBe(Der.NONEXIST);
+  });
+
+  it('container: attrs, list, destroy', async () => {
+    const info = await pool.createContainer({ label: 'c2', attrs: { 'dfuse-attr-time': '5' } });
+    const c2 = await pool.openContainer(info.uuid);
+    await c2.setAttrs({ a: '1', b: '2' });
+    expect(await c2.getAttrs(['a', 'missing'])).toEqual({ a: '1' });
+    await c2.delAttrs(['a']);
+    expect(await c2.getAttrs()).toEqual({ 'dfuse-attr-time': '5', b: '2' });
+    expect((await pool.listContainers()).map((entry) => entry.label)).toEqual(expect.arrayContaining(['c1', 'c2']));
+    await pool.destroyContainer('c2', { force: true });
+    expect(await derOf(pool.openContainer('c2'))).toBe(Der.NONEXIST);
+  });
+
+  it('stale map: a handle with an old map refreshes on DER_STALE and carries on', async () => {
+    const oid = await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' });
+    await cont.kv(oid).put('k', Buffer.from('v1'));
+    const admin = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
+    const before = pool.map.version;
+    const excluded = await admin.exclude(2);
+    expect(excluded.version).toBeGreaterThan(before);
+    expect(pool.map.version).toBe(before);
+    await cont.kv(oid).put('k', Buffer.from('v2'));
+    expect(pool.map.version).toBeGreaterThanOrEqual(excluded.version);
+    expect((await cont.kv(oid).get('k'))?.toString()).toBe('v2');
+    await admin.reintegrate(2);
+    await admin.disconnect();
+  });
+});
+
+describe('object client with an engine down', () => {
+  let cluster: Cluster;
+  let pool: PoolHandle;
+  let cont: ContHandle;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
+    await pool.createContainer({ label: 'c1' });
+    cont = await pool.openContainer('c1');
+  });
+
+  afterAll(async () => {
+    await pool?.disconnect();
+    if (cluster !== undefined) await stopCluster(cluster);
+  });
+
+  it('RP_3G1: writes and reads keep working after an engine closes and is excluded', async () => {
+    const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' }));
+    const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass: 'RP_2GX' }), { chunkSizeBytes: 64 });
+    await Promise.all(Array.from({ length: 20 }, (_, index) => kv.put(`k${index}`, Buffer.from(`v${index}`))));
+    const data = Buffer.from(Array.from({ length: 1000 }, (_, index) => index & 0xff));
+    await array.write(0, data);
+    const before = pool.map.version;
+
+    // Rank 2 is never the first service replica to take over, so the service stays up.
+    await cluster.engines[2]!.close();
+
+    // Reads fail over to another healthy replica without touching the map.
+    for (let index = 0; index < 20; index++) expect((await kv.get(`k${index}`))?.toString()).toBe(`v${index}`);
+    expect(pool.map.version).toBe(before);
+
+    // Writes must reach every replica: the first one reports rank 2, the service excludes it, writes go on.
+    await Promise.all(Array.from({ length: 20 }, (_, index) => kv.put(`k${index}`, Buffer.from(`w${index}`))));
+    for (let index = 0; index < 20; index++) expect((await kv.get(`k${index}`))?.toString()).toBe(`w${index}`);
+    expect(pool.map.version).toBeGreaterThan(before);
+    expect(pool.map.ranks.find((rank) => rank.rank === 2)?.targets.every((target) => target.state === 'DOWN' || target.state === 'DOWNOUT')).toBe(true);
+    expect((await array.read(0, 1000)).equals(data)).toBe(true);
+    await array.write(500, Buffer.alloc(100, 9));
+    expect((await array.read(500, 100)).equals(Buffer.alloc(100, 9))).toBe(true);
+    expect(sorted(await kv.keys())).toHaveLength(20);
+  });
+});
+
+describe('object client with the pool service leader down', () => {
+  let cluster: Cluster;
+  let pool: PoolHandle;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
+  });
+
+  afterAll(async () => {
+    await pool?.disconnect();
+    if (cluster !== undefined) await stopCluster(cluster);
+  });
+
+  it('RP_3G1 writes go on once another replica takes over the service and excludes the old leader', async () => {
+    await pool.createContainer({ label: 'c1' });
+    const cont = await pool.openContainer('c1');
+    const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' }));
+    await kv.put('k', Buffer.from('v1'));
+    const { leader } = await pool.query();
+    await cluster.engines[leader]!.close();
+
+    await kv.put('k', Buffer.from('v2'));
+    expect((await kv.get('k'))?.toString()).toBe('v2');
+    const query = await pool.query();
+    expect(query.leader).not.toBe(leader);
+    expect(query.map.ranks.find((rank) => rank.rank === leader)?.targets.every((target) => target.state !== 'UPIN')).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * The per-object core shared by object operations: the object's layout under the current pool map (kept
+ * on the handle while the map version holds, else from the pool's layout cache), the addressing fields of
+ * a shard RPC, sending one RPC to one shard (failures become ShardErrors naming the rank), and reading
+ * from one healthy shard of a group with fail-over to the others on UNREACH/TIMEDOUT.
+ * It never retries on a new map; that is the recovery wrappers' job (retry.ts).
+ */
+import { OID_BYTES, type Oid, oidGroupCount, oidToBytes } from '../placement/oid.js';
+import { type ObjectLayout, type ShardLocation, dkeyGroup, groupShards } from '../placement/placement.js';
+import { Der, EngineError } from '../wire/errors.js';
+import type { RpcDef } from '../wire/rpc-def.js';
+import type { ObjectIoContext } from './io-context.js';
+import { isUnreachable, toShardError } from './shard-error.js';
+import { readShards } from './shard-choice.js';
+
+/** The fields every object RPC starts with (engine/wire/rpc/common.ts objectAddress). */
+export interface ShardAddress {
+  readonly pool: string;
+  readonly cont: string;
+  readonly mapVersion: number;
+  readonly target: number;
+  readonly oid: Buffer;
+  readonly shard: number;
+}
+
+/** Rotating start index for reads; shared by all objects of the process, which spreads load as well. */
+let readRotation = 0;
+
+export class ObjectCore {
+  readonly context: ObjectIoContext;
+  readonly oid: Oid;
+  readonly oidBytes: Buffer;
+  readonly groupCount: number;
+  private cached: ObjectLayout | undefined = undefined;
+
+  constructor(context: ObjectIoContext, oid: Oid) {
+    this.context = context;
+    this.oid = oid;
+    this.oidBytes = oidToBytes(oid);
+    this.groupCount = oidGroupCount(oid);
+    if (this.oidBytes.length !== OID_BYTES || this.groupCount < 1) throw new EngineError(Der.INVAL, 'object id names no redundancy group');
+  }
+
+  /** The layout under the pool's current map. */
+  layout(): ObjectLayout {
+    const version = this.context.pool.map.version;
+    if (this.cached === undefined || this.cached.version !== version) this.cached = this.context.pool.layout(this.oid);
+    return this.cached;
+  }
+
+  /** The shards of the group holding `dkey`, under the current layout. */
+  dkeyShards(dkey: Uint8Array): { layout: ObjectLayout; shards: readonly ShardLocation[] } {
+    const layout = this.layout();
+    return { layout, shards: groupShards(layout, dkeyGroup(dkey, layout.groupCount)) };
+  }
+
+  address(layout: ObjectLayout, shard: ShardLocation): ShardAddress {
+    return {
+      pool: this.context.pool.uuid,
+      cont: this.context.contUuid,
+      mapVersion: layout.version,
+      target: shard.target,
+      oid: this.oidBytes,
+      shard: shard.shard,
+    };
+  }
+
+  /** `body` completed with the addressing fields of `shard` (the one place a shard request is assembled). */
+  request<Req extends ShardAddress>(layout: ObjectLayout, shard: ShardLocation, body: Omit<Req, keyof ShardAddress>): Req {
+    // Omit<Req, K> & ShardAddress is Req; TypeScript cannot see that for a generic Req.
+    return { ...this.address(layout, shard), ...body } as Req;
+  }
+
+  /** One RPC to one shard; an EngineError comes back as a ShardError naming the shard's rank. */
+  async send<Req extends ShardAddress, Res>(def: RpcDef<Req, Res>, shard: ShardLocation, request: Req): Promise<Res> {
+    try {
+      return await this.context.pool.transportFor(shard.rank).call(def, request);
+    } catch (error) {
+      throw toShardError(error, shard.rank, shard.shard);
+    }
+  }
+
+  /**
+   * `body` sent to one healthy shard of the group (addressed per shard), failing over to the next healthy
+   * shard when one is unreachable or times out. Throws the last such error when all fail, any other
+   * error at once, DATA_LOSS when the group has no healthy shard.
+   */
+  async readGroup<Req extends ShardAddress, Res>(
+    def: RpcDef<Req, Res>,
+    layout: ObjectLayout,
+    shards: readonly ShardLocation[],
+    body: Omit<Req, keyof ShardAddress>,
+  ): Promise<Res> {
+    const order = readShards(shards, readRotation++ & 0x3fff_ffff);
+    let lastError: unknown;
+    for (const shard of order) {
+      try {
+        return await this.send(def, shard, this.request<Req>(layout, shard, body));
+      } catch (error) {
+        if (!isUnreachable(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+}

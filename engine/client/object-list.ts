@@ -1,0 +1,100 @@
+/**
+ * Enumeration and max-key queries of one object: dkeys are listed group by group (each group read from one
+ * healthy replica), resuming from a ListAnchor (anchor.ts); akeys of a dkey come from the dkey's group
+ * only; queryMax asks every group in parallel and keeps the greatest dkey in byte order. Each RPC runs
+ * inside the container's recovery wrappers; a listing that spans groups retries per RPC, not as a whole.
+ */
+import { LIST_KEYS_PER_RPC_MAX } from '../constants.js';
+import { dkeyGroup, groupShards } from '../placement/placement.js';
+import type { Epoch } from '../wire/epoch.js';
+import { Der, EngineError } from '../wire/errors.js';
+import { OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
+import { type ListAnchor, advanceAnchor, anchorCursor, checkAnchor, groupAnchor, startAnchor } from './anchor.js';
+import type { ObjectCore } from './object-core.js';
+import { retrying } from './retry.js';
+
+export interface KeyList {
+  readonly keys: Buffer[];
+  /** Where to resume; `anchor.eof` once everything was listed. */
+  readonly anchor: ListAnchor;
+}
+
+export interface MaxKey {
+  /** The greatest dkey holding the akey, or null when none does. */
+  readonly dkey: Buffer | null;
+  /** End (index + count) of the akey's highest extent under that dkey; 0 for single values or none. */
+  readonly end: number;
+  /** Newest epoch of any write the query saw (for stat times). */
+  readonly maxEpoch: number;
+}
+
+type ListDef = typeof OBJ_LIST_DKEYS | typeof OBJ_LIST_AKEYS;
+
+function checkLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1) throw new EngineError(Der.INVAL, `list limit must be a positive integer, got ${limit}`);
+}
+
+/**
+ * Lists up to `limit` keys starting at `anchor` with `def`: keeps calling the engine while keys are
+ * wanted and the anchor has not reached eof. Calls are bounded: at most one empty answer per group plus
+ * one call per key wanted.
+ */
+async function listKeys(
+  core: ObjectCore,
+  options: { def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer },
+): Promise<KeyList> {
+  checkLimit(options.limit);
+  const keys: Buffer[] = [];
+  let anchor = options.anchor;
+  const callsMax = core.groupCount + options.limit;
+  for (let calls = 0; !anchor.eof && keys.length < options.limit && calls < callsMax; calls++) {
+    const group = anchor.group;
+    const cursor = anchorCursor(anchor);
+    const limit = Math.min(options.limit - keys.length, LIST_KEYS_PER_RPC_MAX);
+    const result = await retrying(core.context.recoveries, () => {
+      const layout = core.layout();
+      const shards = groupShards(layout, group);
+      if (options.def === OBJ_LIST_AKEYS) {
+        return core.readGroup(OBJ_LIST_AKEYS, layout, shards, { dkey: options.dkey!, epoch: options.epoch, anchor: cursor, limit });
+      }
+      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit });
+    });
+    for (const key of result.keys) keys.push(key);
+    anchor = advanceAnchor(anchor, result.anchor, core.groupCount);
+  }
+  return { keys, anchor };
+}
+
+export function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+  const anchor = options.anchor === undefined ? startAnchor() : checkAnchor(options.anchor, core.groupCount);
+  const epoch = options.epoch ?? core.context.readEpoch;
+  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch });
+}
+
+export function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+  const group = dkeyGroup(options.dkey, core.groupCount);
+  const anchor = options.anchor === undefined ? groupAnchor(group) : checkAnchor(options.anchor, core.groupCount);
+  if (anchor.group !== group || !anchor.pinned) throw new EngineError(Der.INVAL, 'akey anchor belongs to another dkey');
+  const epoch = options.epoch ?? core.context.readEpoch;
+  return listKeys(core, { def: OBJ_LIST_AKEYS, anchor, limit: options.limit, epoch, dkey: options.dkey });
+}
+
+/** Asks every group for its greatest dkey holding `akey`; the greatest of those wins. */
+export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?: Epoch }): Promise<MaxKey> {
+  const epoch = options.epoch ?? core.context.readEpoch;
+  const answers = await Promise.all(
+    Array.from({ length: core.groupCount }, (_, group) =>
+      retrying(core.context.recoveries, () => {
+        const layout = core.layout();
+        return core.readGroup(OBJ_QUERY_MAX, layout, groupShards(layout, group), { akey: options.akey, epoch });
+      }),
+    ),
+  );
+  let best: MaxKey = { dkey: null, end: 0, maxEpoch: 0 };
+  let maxEpoch = 0;
+  for (const answer of answers) {
+    maxEpoch = Math.max(maxEpoch, answer.maxEpoch);
+    if (answer.dkey !== null && (best.dkey === null || Buffer.compare(answer.dkey, best.dkey) > 0)) best = answer;
+  }
+  return { dkey: best.dkey, end: best.end, maxEpoch };
+}

@@ -1,0 +1,161 @@
+/**
+ * ObjectHandle: the object API of one object (DAOS daos_obj_*): update, fetch, punch, key listing with
+ * anchors (object-list.ts), max-key query. Placement is computed locally from the oid and the pool map; a
+ * dkey picks its redundancy group; writes reach every writable replica (replication.ts), reads one healthy
+ * replica with fail-over (object-core.ts). Every operation runs inside the container's recovery wrappers
+ * (stale map -> refresh, unreachable engine -> report + new layout), with its epoch fixed up front so a
+ * retry rewrites the same version. Handles are cheap; they hold no server-side state and need no close.
+ * Errors: EngineError — NO_PERM (write through a read-only handle), EXIST/NONEXIST (conditions),
+ * DATA_LOSS (no healthy replica), UNREACH/TIMEDOUT/STALE once retries are exhausted, INVAL, PROTO.
+ */
+import type { Oid } from '../placement/oid.js';
+import type { Epoch } from '../wire/epoch.js';
+import { Der, EngineError } from '../wire/errors.js';
+import { OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type UpdateIodBody } from '../wire/rpc/obj.js';
+import type { RpcRequest } from '../wire/rpc-def.js';
+import { type ListAnchor, splitAnchors } from './anchor.js';
+import type { ObjectIoContext } from './io-context.js';
+import { ObjectCore, type ShardAddress } from './object-core.js';
+import { type KeyList, type MaxKey, listAkeys, listDkeys, queryMax } from './object-list.js';
+import { type GroupWrite, newWriteState, writeGroup, writeGroups } from './replication.js';
+import { retrying } from './retry.js';
+import { groupShards } from '../placement/placement.js';
+
+export type { KeyList, MaxKey } from './object-list.js';
+export type { ListAnchor } from './anchor.js';
+
+type Body<D> = Omit<RpcRequest<D>, keyof ShardAddress>;
+type UpdateBody = Body<typeof OBJ_UPDATE>;
+type PunchBody = Body<typeof OBJ_PUNCH>;
+
+export interface UpdateOptions {
+  readonly dkey: Buffer;
+  readonly iods: UpdateIodBody[];
+  /** 'insert': fail with EXIST if the dkey exists; 'update': fail with NONEXIST if it does not. */
+  readonly dkeyCond?: 'insert' | 'update';
+  /** The same conditions per akey of the update. */
+  readonly akeyCond?: 'insert' | 'update';
+  /** Default: a new epoch from the process clock. */
+  readonly epoch?: Epoch;
+}
+
+export interface FetchOptions {
+  readonly dkey: Buffer;
+  readonly iods: FetchIodBody[];
+  /** 'exists': fail with NONEXIST when the dkey does not exist (instead of returning empty values). */
+  readonly dkeyCond?: 'exists';
+  /** Default: the handle's read epoch (EPOCH_MAX, or the snapshot's). */
+  readonly epoch?: Epoch;
+}
+
+export interface PunchOptions {
+  /** Absent: punch the whole object (every shard of every group). */
+  readonly dkey?: Buffer;
+  /** With dkey: punch only these akeys. */
+  readonly akeys?: Buffer[];
+  /** With dkey: fail with NONEXIST if the dkey (or akeys) does not exist. */
+  readonly ifExists?: boolean;
+  readonly epoch?: Epoch;
+}
+
+export class ObjectHandle {
+  readonly oid: Oid;
+  readonly #core: ObjectCore;
+  readonly #context: ObjectIoContext;
+
+  constructor(context: ObjectIoContext, oid: Oid) {
+    this.oid = oid;
+    this.#context = context;
+    this.#core = new ObjectCore(context, oid);
+  }
+
+  /** Redundancy groups of the object (fixed for its life). */
+  get groupCount(): number {
+    return this.#core.groupCount;
+  }
+
+  /** A new epoch from the process clock (for callers that group several operations at one epoch). */
+  nextEpoch(): Epoch {
+    return this.#context.pool.hlc.now();
+  }
+
+  /** Writes the iods under `dkey` at one epoch on every writable replica; resolves with that epoch. */
+  async update(options: UpdateOptions): Promise<Epoch> {
+    this.assertWritable();
+    const epoch = options.epoch ?? this.#context.pool.hlc.now();
+    const plain: UpdateBody = { dkey: options.dkey, epoch, iods: options.iods };
+    const conditional = options.dkeyCond !== undefined || options.akeyCond !== undefined;
+    const body: UpdateBody = conditional ? { ...plain } : plain;
+    if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
+    if (options.akeyCond !== undefined) body.akeyCond = options.akeyCond;
+    const state = newWriteState();
+    await retrying(this.#context.recoveries, () => {
+      const { layout, shards } = this.#core.dkeyShards(options.dkey);
+      const write: GroupWrite<RpcRequest<typeof OBJ_UPDATE>> = { def: OBJ_UPDATE, layout, shards, body, plainBody: conditional ? plain : undefined };
+      return writeGroup(this.#core, write, state);
+    });
+    return epoch;
+  }
+
+  /** Reads the iods under `dkey` from one healthy replica; values come back in iod order. */
+  async fetch(options: FetchOptions): Promise<FetchValueBody[]> {
+    const body: Body<typeof OBJ_FETCH> = { dkey: options.dkey, epoch: options.epoch ?? this.#context.readEpoch, iods: options.iods };
+    if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
+    const result = await retrying(this.#context.recoveries, () => {
+      const { layout, shards } = this.#core.dkeyShards(options.dkey);
+      return this.#core.readGroup(OBJ_FETCH, layout, shards, body);
+    });
+    return result.values;
+  }
+
+  /** Punches the object, a dkey, or akeys of a dkey, at one epoch; resolves with that epoch. */
+  async punch(options: PunchOptions = {}): Promise<Epoch> {
+    this.assertWritable();
+    if (options.dkey === undefined && (options.akeys !== undefined || options.ifExists === true)) {
+      throw new EngineError(Der.INVAL, 'akeys and ifExists need a dkey');
+    }
+    const epoch = options.epoch ?? this.#context.pool.hlc.now();
+    const plain: PunchBody = { epoch };
+    if (options.dkey !== undefined) plain.dkey = options.dkey;
+    if (options.akeys !== undefined) plain.akeys = options.akeys;
+    const conditional = options.ifExists === true;
+    const body: PunchBody = conditional ? { ...plain, ifExists: true } : plain;
+    const state = newWriteState();
+    await retrying(this.#context.recoveries, () => {
+      if (options.dkey !== undefined) {
+        const { layout, shards } = this.#core.dkeyShards(options.dkey);
+        return writeGroup(this.#core, { def: OBJ_PUNCH, layout, shards, body, plainBody: conditional ? plain : undefined }, state);
+      }
+      const layout = this.#core.layout();
+      const writes = Array.from({ length: layout.groupCount }, (_, group): GroupWrite<RpcRequest<typeof OBJ_PUNCH>> => ({
+        def: OBJ_PUNCH, layout, shards: groupShards(layout, group), body, plainBody: undefined,
+      }));
+      return writeGroups(this.#core, writes, state);
+    });
+    return epoch;
+  }
+
+  /** Up to `limit` dkeys from `anchor` (default: the start), group after group; see anchor.ts. */
+  listDkeys(options: { anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+    return listDkeys(this.#core, options);
+  }
+
+  /** Up to `limit` akeys of `dkey` from `anchor` (default: the start). */
+  listAkeys(options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+    return listAkeys(this.#core, options);
+  }
+
+  /** One anchor per redundancy group, each pinned to its group, for listing the object in parallel. */
+  splitAnchors(): ListAnchor[] {
+    return splitAnchors(this.#core.groupCount);
+  }
+
+  /** The greatest dkey (byte order) holding `akey`, and the end of that akey's highest extent there. */
+  queryMax(options: { akey: Buffer; epoch?: Epoch }): Promise<MaxKey> {
+    return queryMax(this.#core, options);
+  }
+
+  private assertWritable(): void {
+    if (this.#context.readOnly) throw new EngineError(Der.NO_PERM, 'container handle is read-only (opened at a snapshot)');
+  }
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { RPC_RETRIES_MAX } from '../constants.js';
+import { createLogger } from '../log.js';
+import { buildUniformPoolMap } from '../pool-map/build.js';
+import { type PoolMap, type Rank, withRankState } from '../pool-map/pool-map.js';
+import { Der, EngineError } from '../wire/errors.js';
+import { type MapSource, backoffOnBusy, refreshOnStale, reportOnUnreachable, retrying } from './retry.js';
+import { ShardError } from './shard-error.js';
+
+/** A pool map holder standing in for the pool service: refresh and report bump the version. */
+class MapHolder implements MapSource {
+  map: PoolMap = buildUniformPoolMap({ rankCount: 3, targetsPerRank: 2 });
+  refreshes = 0;
+  reports: number[] = [];
+  async refreshMap(): Promise<PoolMap> {
+    this.refreshes++;
+    this.map = { ...this.map, version: (this.map.version + 1) as PoolMap['version'] };
+    return this.map;
+  }
+  async reportUnreachable(rank: Rank): Promise<PoolMap> {
+    this.reports.push(rank);
+    this.map = withRankState(this.map, rank, 'DOWN');
+    return this.map;
+  }
+}
+
+const log = createLogger('retry-test', { level: 'silent' });
+
+describe('retrying', () => {
+  it('STALE -> refresh map, retry, succeed', async () => {
+    const pool = new MapHolder();
+    let attempts = 0;
+    const result = await retrying([refreshOnStale(pool)], async () => {
+      if (++attempts === 1) throw new EngineError(Der.STALE, undefined, { mapVersion: 2 });
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(pool.refreshes).toBe(1);
+  });
+
+  it('UNREACH from a shard -> report its rank, retry', async () => {
+    const pool = new MapHolder();
+    let attempts = 0;
+    await retrying([refreshOnStale(pool), reportOnUnreachable(pool, log)], async () => {
+      if (++attempts === 1) throw new ShardError(new EngineError(Der.UNREACH), 2 as Rank, 5);
+    });
+    expect(pool.reports).toEqual([2]);
+    expect(attempts).toBe(2);
+  });
+
+  it('errors no recovery handles are thrown at once', async () => {
+    let attempts = 0;
+    const failing = retrying([refreshOnStale(new MapHolder())], async () => {
+      attempts++;
+      throw new EngineError(Der.EXIST);
+    });
+    await expect(failing).rejects.toMatchObject({ der: Der.EXIST });
+    expect(attempts).toBe(1);
+  });
+
+  it('bounded: after RPC_RETRIES_MAX retries the last error is thrown', async () => {
+    let attempts = 0;
+    const failing = retrying([backoffOnBusy()], async () => {
+      attempts++;
+      throw new EngineError(Der.BUSY);
+    });
+    await expect(failing).rejects.toMatchObject({ der: Der.BUSY });
+    expect(attempts).toBe(RPC_RETRIES_MAX + 1);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Failure recovery as composable wrappers around one attempt of an operation, in the manner of undici's
+ * interceptors: the core I/O code never retries; `retrying(recoveries, attempt)` runs the attempt, and on an
+ * EngineError asks each Recovery in turn whether (and after how long) another attempt can succeed. A
+ * Recovery may act first (refresh the pool map, report an engine). Attempts are bounded by RPC_RETRIES_MAX;
+ * after that, or when no recovery applies, the last EngineError is thrown unchanged. Attempts must be
+ * idempotent at a fixed epoch (the caller fixes the epoch before the first attempt).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RPC_RETRIES_MAX } from '../constants.js';
+import type { Logger } from '../log.js';
+import type { PoolMap, Rank } from '../pool-map/pool-map.js';
+import { Der, type EngineError, isEngineError } from '../wire/errors.js';
+import { RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MIN } from './constants.js';
+import { ShardError, isUnreachable } from './shard-error.js';
+
+/** Given a failed attempt: milliseconds to wait before the next one, or undefined if this recovery does not apply. */
+export type Recovery = (error: EngineError, attempt: number) => Promise<number | undefined>;
+
+/** What recoveries need from a pool handle. */
+export interface MapSource {
+  readonly map: PoolMap;
+  /** Fetches the map from the pool service (at least `minVersion` if given, when the service has it). */
+  refreshMap(minVersion?: number): Promise<PoolMap>;
+  /** Tells the pool service an engine did not answer; returns the map afterwards (maybe newer). */
+  reportUnreachable(rank: Rank): Promise<PoolMap>;
+}
+
+/** Exponential backoff: RETRY_BACKOFF_MS_MIN doubled per attempt, capped, with up to 50 % jitter. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MIN * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.5 + Math.random() * 0.5));
+}
+
+/**
+ * Runs `attempt(n)` for n = 1, 2, … until it succeeds, a recovery declines, or RPC_RETRIES_MAX retries
+ * were made. Non-EngineErrors (bugs) are rethrown at once.
+ */
+export async function retrying<T>(recoveries: readonly Recovery[], attempt: (n: number) => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      if (!isEngineError(error) || n > RPC_RETRIES_MAX) throw error;
+      const delayMs = await chooseRecovery(recoveries, error, n);
+      if (delayMs === undefined) throw error;
+      if (delayMs > 0) await sleep(delayMs);
+    }
+  }
+}
+
+async function chooseRecovery(recoveries: readonly Recovery[], error: EngineError, attempt: number): Promise<number | undefined> {
+  for (const recovery of recoveries) {
+    const delayMs = await recovery(error, attempt);
+    if (delayMs !== undefined) return delayMs;
+  }
+  return undefined;
+}
+
+/** Der.STALE: fetch the newer map and retry at once (after a backoff if the map did not advance). */
+export function refreshOnStale(pool: MapSource): Recovery {
+  return async (error, attempt) => {
+    if (error.der !== Der.STALE) return undefined;
+    const before = pool.map.version;
+    const map = await pool.refreshMap(error.info.mapVersion);
+    return map.version > before ? 0 : backoffMs(attempt);
+  };
+}
+
+/**
+ * Der.UNREACH / TIMEDOUT from a shard: report the engine to the pool service (which may exclude it and
+ * publish a new map), then retry on whatever layout the map now gives. A failure of the report itself
+ * is logged and the retry still happens after the backoff.
+ */
+export function reportOnUnreachable(pool: MapSource, log: Logger): Recovery {
+  return async (error, attempt) => {
+    if (!isUnreachable(error)) return undefined;
+    const before = pool.map.version;
+    if (error instanceof ShardError) {
+      try {
+        await pool.reportUnreachable(error.rank);
+      } catch (reportError) {
+        log.warn({ rank: error.rank, err: (reportError as Error).message }, 'reporting an unreachable engine failed');
+      }
+    } else {
+      await pool.refreshMap().catch(() => pool.map);
+    }
+    return pool.map.version > before ? 0 : backoffMs(attempt);
+  };
+}
+
+/** Transient engine states (a prepared entry being resolved, a busy target): wait and retry. */
+export function backoffOnBusy(): Recovery {
+  return async (error, attempt) =>
+    error.der === Der.INPROGRESS || error.der === Der.BUSY || error.der === Der.AGAIN ? backoffMs(attempt) : undefined;
+}

@@ -1,0 +1,126 @@
+/**
+ * Object RPC handlers (engine/wire/rpc/obj.ts): update, fetch, punch, list dkeys/akeys, query max. Each
+ * checks the address (pool local -> else NONEXIST; target index in range -> else INVAL; client map not
+ * older than ours -> else STALE naming our version), merges the request epoch into the engine's HLC, and
+ * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit.
+ * Wire shapes and VOS shapes are structurally the same; the conversion only drops routing fields.
+ */
+import type { Logger } from '../log.js';
+import type { VosTarget } from '../vos/index.js';
+import type { ObjectRef } from '../vos/operation.js';
+import { asEpoch, type Hlc } from '../wire/epoch.js';
+import { Der, EngineError } from '../wire/errors.js';
+import {
+  OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
+} from '../wire/rpc/obj.js';
+import type { Batcher } from './batcher.js';
+import type { LocalPools } from './local-pools.js';
+import type { HandlerRegistry } from './registry.js';
+
+export interface ObjectHandlerDeps {
+  readonly pools: LocalPools;
+  readonly batcher: Batcher;
+  readonly hlc: Hlc;
+  readonly log: Logger;
+}
+
+/** Routing fields every object RPC carries. */
+interface ObjectAddress {
+  readonly pool: string;
+  readonly cont: string;
+  readonly mapVersion: number;
+  readonly target: number;
+  readonly oid: Buffer;
+  readonly shard: number;
+  readonly epoch: number;
+}
+
+interface Resolved {
+  /** The target's store; also its batch lane (VosTarget.runBatch runs works in one transaction). */
+  readonly vos: VosTarget;
+  readonly ref: ObjectRef;
+}
+
+/**
+ * Checks an object RPC's address against this engine's state and observes its epoch.
+ * Throws NONEXIST (pool not local), INVAL (no such target), STALE (client map older than ours).
+ */
+export function resolveObject(deps: ObjectHandlerDeps, request: ObjectAddress): Resolved {
+  const pool = deps.pools.get(request.pool);
+  if (pool === undefined) throw new EngineError(Der.NONEXIST, `pool ${request.pool} has no targets here`);
+  const vos = pool.targets[request.target];
+  if (vos === undefined) throw new EngineError(Der.INVAL, `target ${request.target} >= ${pool.targets.length} local targets`);
+  const ours = pool.map.version;
+  if (request.mapVersion < ours) {
+    throw new EngineError(Der.STALE, `client map ${request.mapVersion} older than ${ours}`, { mapVersion: ours });
+  }
+  if (request.mapVersion > ours) {
+    // The pool service pushes maps with ENGINE_MAP_UPDATE; a client can be ahead for a moment. Serve it.
+    deps.log.debug({ pool: request.pool, clientMapVersion: request.mapVersion, mapVersion: ours }, 'client map newer than ours');
+  }
+  deps.hlc.observe(request.epoch);
+  return { vos, ref: { cont: request.cont, oid: request.oid, shard: request.shard } };
+}
+
+export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
+  registry.register(OBJ_UPDATE, async (request) => {
+    const { vos, ref } = resolveObject(deps, request);
+    const op = {
+      ...ref,
+      dkey: request.dkey,
+      epoch: asEpoch(request.epoch),
+      iods: request.iods,
+      ...(request.dkeyCond === undefined ? {} : { dkeyCond: request.dkeyCond }),
+      ...(request.akeyCond === undefined ? {} : { akeyCond: request.akeyCond }),
+    };
+    await deps.batcher.submit(vos, () => vos.update(op));
+    return {};
+  });
+
+  registry.register(OBJ_FETCH, async (request) => {
+    const { vos, ref } = resolveObject(deps, request);
+    const op = {
+      ...ref,
+      dkey: request.dkey,
+      epoch: asEpoch(request.epoch),
+      iods: request.iods,
+      ...(request.dkeyCond === undefined ? {} : { dkeyCond: request.dkeyCond }),
+    };
+    const values = await deps.batcher.submit(vos, () => vos.fetch(op));
+    return { values };
+  });
+
+  registry.register(OBJ_PUNCH, async (request) => {
+    const { vos, ref } = resolveObject(deps, request);
+    const op = {
+      ...ref,
+      epoch: asEpoch(request.epoch),
+      ...(request.dkey === undefined ? {} : { dkey: request.dkey }),
+      ...(request.akeys === undefined ? {} : { akeys: request.akeys }),
+      ...(request.ifExists === undefined ? {} : { ifExists: request.ifExists }),
+    };
+    await deps.batcher.submit(vos, () => vos.punch(op));
+    return {};
+  });
+
+  registry.register(OBJ_LIST_DKEYS, async (request) => {
+    const { vos, ref } = resolveObject(deps, request);
+    const op = { ...ref, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
+    return deps.batcher.submit(vos, () => vos.listDkeys(op));
+  });
+
+  registry.register(OBJ_LIST_AKEYS, async (request) => {
+    const { vos, ref } = resolveObject(deps, request);
+    const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
+    return deps.batcher.submit(vos, () => vos.listAkeys(op));
+  });
+
+  registry.register(OBJ_QUERY_MAX, async (request) => {
+    const { vos, ref } = resolveObject(deps, request);
+    const op = { ...ref, akey: request.akey, epoch: asEpoch(request.epoch) };
+    return deps.batcher.submit(vos, () => {
+      const max = vos.queryMax(op);
+      return { dkey: max.dkey, end: max.end, maxEpoch: vos.queryMaxEpoch(ref) };
+    });
+  });
+}

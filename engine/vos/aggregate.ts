@@ -1,0 +1,190 @@
+/**
+ * Aggregation driver: walks objects -> dkeys -> akeys, applies aggregate-plan.ts decisions (delete hidden
+ * versions, write merged extents, drop punches nothing needs, drop empty key rows) and frees their space.
+ * Incremental: with a `limit` it stops after about that many versions and resumes at the same dkey on the
+ * next call with the same retained/upTo (a call with other options restarts). Must run inside one write
+ * transaction per call. Contract: no write may later arrive at an epoch <= upTo (see README.md).
+ */
+import type Database from 'better-sqlite3';
+import { Der, EngineError } from '../wire/errors.js';
+import { LIST_SCAN_ROWS } from './constants.js';
+import type { VosContext } from './context.js';
+import { coverFromLists, planAkey, planPunchRemoval, type MergeRun } from './aggregate-plan.js';
+import type { AggregateOptions, AggregateResult } from './operation.js';
+import {
+  AkeyKind,
+  PunchLevel,
+  VersionKind,
+  type AkeyRowLayout,
+  type PunchRowLayout,
+  type VersionMetaLayout,
+  type VersionRowLayout,
+} from './schema.js';
+import type { Stamp } from './stamp.js';
+
+interface AggregationCursor {
+  key: string;
+  objectId: number | undefined;
+  after: Buffer | null;
+}
+
+interface PassTotals {
+  versionsRemoved: number;
+  bytesFreed: number;
+  examined: number;
+}
+
+export class Aggregator {
+  private cursor: AggregationCursor | null = null;
+  private readonly objectHasOlder: Database.Statement<[number, number, number, number], { seq: number }>;
+
+  constructor(private readonly context: VosContext) {
+    this.objectHasOlder = context.db.prepare(
+      `SELECT v.seq FROM dkeys d JOIN akeys a ON a.dkey = d.id JOIN versions v ON v.akey = a.id
+       WHERE d.obj = ? AND v.epoch <= ? AND (v.epoch < ? OR v.seq < ?) LIMIT 1`);
+  }
+
+  /** Forgets the resume point (after a rollback or a container destroy). */
+  reset(): void {
+    this.cursor = null;
+  }
+
+  run(options: AggregateOptions): AggregateResult {
+    const points = evaluationPoints(options);
+    const upTo = points[points.length - 1]!;
+    const budget = options.limit ?? Infinity;
+    const key = points.join(',');
+    if (this.cursor === null || this.cursor.key !== key) {
+      this.cursor = { key, objectId: this.context.keys.nextObjectId(0), after: null };
+    }
+    const cursor = this.cursor;
+    const totals: PassTotals = { versionsRemoved: 0, bytesFreed: 0, examined: 0 };
+    const pass = new AggregationPass(this.context, points, upTo, totals, this.objectHasOlder);
+    while (cursor.objectId !== undefined) {
+      const objectId = cursor.objectId;
+      const objectPunches = this.context.punches.upTo(PunchLevel.object, objectId, upTo);
+      for (;;) {
+        const rows = this.context.keys.dkeysAfter(objectId, cursor.after, LIST_SCAN_ROWS);
+        for (const row of rows) {
+          pass.aggregateDkey(row.id, objectPunches);
+          cursor.after = row.key;
+          if (totals.examined >= budget) return this.finish(totals, false);
+        }
+        if (rows.length < LIST_SCAN_ROWS) break;
+      }
+      pass.finishObject(objectId, objectPunches);
+      cursor.objectId = this.context.keys.nextObjectId(objectId);
+      cursor.after = null;
+    }
+    this.cursor = null;
+    return this.finish(totals, true);
+  }
+
+  private finish(totals: PassTotals, done: boolean): AggregateResult {
+    if (totals.versionsRemoved > 0) this.context.seq.persistFloor();
+    return { versionsRemoved: totals.versionsRemoved, bytesFreed: totals.bytesFreed, done };
+  }
+}
+
+/** Retained epochs below upTo, then upTo; ascending and unique. DER_INVAL on bad options. */
+export function evaluationPoints(options: AggregateOptions): number[] {
+  const valid = (epoch: number): boolean => Number.isSafeInteger(epoch) && epoch >= 0;
+  if (!valid(options.upTo) || !Array.isArray(options.retained) || !options.retained.every(valid)) {
+    throw new EngineError(Der.INVAL, 'bad aggregation epochs');
+  }
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+    throw new EngineError(Der.INVAL, 'aggregation limit must be a positive integer');
+  }
+  const below = [...new Set(options.retained.filter((epoch) => epoch < options.upTo))].sort((a, b) => a - b);
+  return [...below, options.upTo];
+}
+
+/** One call's work; holds the totals. */
+class AggregationPass {
+  constructor(
+    private readonly context: VosContext,
+    private readonly points: readonly number[],
+    private readonly upTo: number,
+    private readonly totals: PassTotals,
+    private readonly objectHasOlder: Database.Statement<[number, number, number, number], { seq: number }>,
+  ) {}
+
+  aggregateDkey(dkeyId: number, objectPunches: readonly Stamp[]): void {
+    const { keys, punches, versions } = this.context;
+    const dkeyPunches = punches.upTo(PunchLevel.dkey, dkeyId, this.upTo);
+    let after: Buffer | null = null;
+    for (;;) {
+      const rows = keys.akeyRowsAfter(dkeyId, after, LIST_SCAN_ROWS);
+      for (const row of rows) this.aggregateAkey(row, [objectPunches, dkeyPunches]);
+      if (rows.length < LIST_SCAN_ROWS) break;
+      after = rows[rows.length - 1]!.key;
+    }
+    this.removePunches(dkeyPunches, (punch) => {
+      let akeyAfter: Buffer | null = null;
+      for (;;) {
+        const rows = keys.akeysAfter(dkeyId, akeyAfter, LIST_SCAN_ROWS);
+        if (rows.some((row) => versions.hasOlderThan(row.id, punch))) return true;
+        if (rows.length < LIST_SCAN_ROWS) return false;
+        akeyAfter = rows[rows.length - 1]!.key;
+      }
+    });
+    if (!keys.hasAkeys(dkeyId) && !punches.hasAny(PunchLevel.dkey, dkeyId)) keys.removeDkey(dkeyId);
+  }
+
+  finishObject(objectId: number, objectPunches: PunchRowLayout[]): void {
+    this.removePunches(objectPunches, (punch) =>
+      this.objectHasOlder.get(objectId, punch.epoch, punch.epoch, punch.seq) !== undefined);
+    const { keys, punches } = this.context;
+    if (!keys.hasDkeys(objectId) && !punches.hasAny(PunchLevel.object, objectId)) keys.removeObject(objectId);
+  }
+
+  private aggregateAkey(row: AkeyRowLayout, parentPunches: ReadonlyArray<readonly Stamp[]>): void {
+    const { keys, punches, versions } = this.context;
+    const akeyPunches = punches.upTo(PunchLevel.akey, row.id, this.upTo);
+    const rows = versions.metaUpTo(row.id, this.upTo);
+    this.totals.examined += rows.length + 1;
+    if (rows.length > 0) {
+      const lists = [...parentPunches, akeyPunches];
+      const plan = planAkey({
+        array: row.kind === AkeyKind.array,
+        recordSize: row.rsize,
+        versions: rows,
+        points: this.points,
+        coverAt: (point) => coverFromLists(lists, point),
+      });
+      for (const merge of plan.merges) this.writeMerged(row, merge);
+      for (const version of plan.remove) {
+        this.totals.bytesFreed += versions.remove(version);
+        this.totals.versionsRemoved += 1;
+      }
+    }
+    this.removePunches(akeyPunches, (punch) => versions.hasOlderThan(row.id, punch));
+    if (!versions.hasAny(row.id) && !punches.hasAny(PunchLevel.akey, row.id)) keys.removeAkey(row.id);
+  }
+
+  /** Writes one merged extent from its pieces (sources are deleted by the caller). */
+  private writeMerged(row: AkeyRowLayout, merge: MergeRun<VersionMetaLayout>): void {
+    const { versions } = this.context;
+    const data = Buffer.alloc((merge.hi - merge.lo) * row.rsize);
+    const loaded = new Map<VersionMetaLayout, VersionRowLayout>();
+    for (const piece of merge.pieces) {
+      let source = loaded.get(piece.source);
+      if (source === undefined) {
+        source = versions.withPayload(piece.source);
+        loaded.set(piece.source, source);
+      }
+      const lengthBytes = (piece.hi - piece.lo) * row.rsize;
+      versions.readPayload(source, (piece.lo - source.lo) * row.rsize, lengthBytes, data, (piece.lo - merge.lo) * row.rsize);
+    }
+    const before = this.context.space.dataBytes();
+    versions.insert({ akeyId: row.id, epoch: merge.epoch, kind: VersionKind.extent, lo: merge.lo, hi: merge.hi, data });
+    this.totals.bytesFreed -= this.context.space.dataBytes() - before;
+  }
+
+  private removePunches(list: PunchRowLayout[], hasOlderVersion: (punch: PunchRowLayout) => boolean): void {
+    for (const punch of planPunchRemoval(list, this.points, hasOlderVersion)) {
+      this.context.punches.remove(punch.seq);
+      this.totals.versionsRemoved += 1;
+    }
+  }
+}

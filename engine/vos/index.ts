@@ -1,0 +1,34 @@
+/**
+ * Public API of the versioned object store: VosTarget, the operation shapes, and VosRecord (resync).
+ * Other modules import engine/vos only through this file; everything else here is internal.
+ */
+export { VosTarget, VOS_BLOB_FILE, VOS_DATABASE_FILE } from './vos-target.js';
+export type {
+  AggregateOptions,
+  AggregateResult,
+  BatchResult,
+  Extent,
+  FetchIod,
+  FetchOp,
+  FetchValue,
+  ListOp,
+  ListResult,
+  ObjectRef,
+  PunchOp,
+  QueryMaxOp,
+  QueryMaxResult,
+  UpdateIod,
+  UpdateOp,
+  VosLogger,
+  VosOpenOptions,
+  VosUsage,
+} from './operation.js';
+export type {
+  AkeyPunchVosRecord,
+  ArrayVosRecord,
+  DkeyPunchVosRecord,
+  ObjectPunchVosRecord,
+  SingleVosRecord,
+  VosRecord,
+} from './record.js';
+export * as vosLimits from './constants.js';

@@ -1,0 +1,233 @@
+/**
+ * Surrogate ids for the key hierarchy: (cont, oid, shard) -> object id, (object, dkey) -> dkey id,
+ * (dkey, akey) -> akey id plus the akey's kind and record size. Version and punch rows carry only these
+ * integers. Object ids are cached in a bounded LRU; the cache must be cleared whenever a transaction or
+ * savepoint rolls back or rows are deleted (clearCache), since a cached id may then name nothing.
+ * Each object's high-water epoch is raised in memory during a transaction and written by flushEpochs().
+ */
+import type Database from 'better-sqlite3';
+import { Der, EngineError } from '../wire/errors.js';
+import { OBJECT_CACHE_ENTRIES_MAX } from './constants.js';
+import type { ObjectRef } from './operation.js';
+import type { UndoLog } from './undo-log.js';
+import { AkeyKind, type AkeyKindCode, type AkeyRowLayout, type KeyRowLayout, type ObjectRowLayout } from './schema.js';
+
+function objectCacheKey(ref: ObjectRef): string {
+  return `${ref.cont}\u0000${ref.oid.toString('latin1')}\u0000${ref.shard}`;
+}
+
+export class KeyIndex {
+  private readonly objectCache = new Map<string, number>();
+  /** Object id -> highest epoch noted in the open transaction, not yet written. */
+  private readonly pendingEpochs = new Map<number, number>();
+  private readonly statements;
+
+  constructor(
+    db: Database.Database,
+    private readonly undo: UndoLog,
+  ) {
+    this.statements = {
+      findObject: db.prepare<[string, Buffer, number], { id: number }>(
+        'SELECT id FROM objects WHERE cont = ? AND oid = ? AND shard = ?'),
+      insertObject: db.prepare<[string, Buffer, number]>('INSERT INTO objects (cont, oid, shard) VALUES (?, ?, ?)'),
+      objectById: db.prepare<[number], ObjectRowLayout>('SELECT id, cont, oid, shard FROM objects WHERE id = ?'),
+      noteEpoch: db.prepare<[number, number, number]>(
+        'UPDATE objects SET max_epoch = ? WHERE id = ? AND max_epoch < ?'),
+      maxEpoch: db.prepare<[number], { max_epoch: number }>('SELECT max_epoch FROM objects WHERE id = ?'),
+      findDkey: db.prepare<[number, Buffer], { id: number }>('SELECT id FROM dkeys WHERE obj = ? AND dkey = ?'),
+      upsertDkey: db.prepare<[number, Buffer], { id: number }>(
+        'INSERT INTO dkeys (obj, dkey) VALUES (?, ?) ON CONFLICT (obj, dkey) DO UPDATE SET obj = excluded.obj RETURNING id'),
+      dkeyById: db.prepare<[number], { obj: number; key: Buffer }>('SELECT obj, dkey AS key FROM dkeys WHERE id = ?'),
+      findAkey: db.prepare<[number, Buffer], AkeyRowLayout>(
+        'SELECT id, kind, rsize FROM akeys WHERE dkey = ? AND akey = ?'),
+      upsertAkey: db.prepare<[number, Buffer, number, number], AkeyRowLayout>(
+        `INSERT INTO akeys (dkey, akey, kind, rsize) VALUES (?, ?, ?, ?)
+         ON CONFLICT (dkey, akey) DO UPDATE SET kind = akeys.kind RETURNING id, kind, rsize`),
+      setAkeyKind: db.prepare<[number, number, number]>('UPDATE akeys SET kind = ?, rsize = ? WHERE id = ?'),
+      akeyById: db.prepare<[number], { dkey: number; key: Buffer }>('SELECT dkey, akey AS key FROM akeys WHERE id = ?'),
+      dkeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout>(
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey > ? ORDER BY dkey LIMIT ?'),
+      dkeysBefore: db.prepare<[number, Buffer, number], KeyRowLayout>(
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey < ? ORDER BY dkey DESC LIMIT ?'),
+      dkeysLast: db.prepare<[number, number], KeyRowLayout>(
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? ORDER BY dkey DESC LIMIT ?'),
+      removeObject: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
+      removeDkey: db.prepare<[number]>('DELETE FROM dkeys WHERE id = ?'),
+      removeAkey: db.prepare<[number]>('DELETE FROM akeys WHERE id = ?'),
+      anyDkey: db.prepare<[number], { id: number }>('SELECT id FROM dkeys WHERE obj = ? LIMIT 1'),
+      anyAkey: db.prepare<[number], { id: number }>('SELECT id FROM akeys WHERE dkey = ? LIMIT 1'),
+      nextObject: db.prepare<[number], { id: number }>('SELECT id FROM objects WHERE id > ? ORDER BY id LIMIT 1'),
+      objectsOfCont: db.prepare<[string], { id: number }>('SELECT id FROM objects WHERE cont = ?'),
+      akeysOfDkey: db.prepare<[number, Buffer, number], AkeyRowLayout & { key: Buffer }>(
+        'SELECT id, kind, rsize, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
+      akeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout>(
+        'SELECT id, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
+    };
+  }
+
+  /** The object's id, or undefined when the object shard was never written or punched here. */
+  findObject(ref: ObjectRef): number | undefined {
+    const key = objectCacheKey(ref);
+    const cached = this.objectCache.get(key);
+    if (cached !== undefined) {
+      this.objectCache.delete(key);
+      this.objectCache.set(key, cached);
+      return cached;
+    }
+    const row = this.statements.findObject.get(ref.cont, ref.oid, ref.shard);
+    if (row !== undefined) this.remember(key, row.id);
+    return row?.id;
+  }
+
+  ensureObject(ref: ObjectRef): number {
+    const found = this.findObject(ref);
+    if (found !== undefined) return found;
+    const id = Number(this.statements.insertObject.run(ref.cont, ref.oid, ref.shard).lastInsertRowid);
+    this.remember(objectCacheKey(ref), id);
+    return id;
+  }
+
+  objectById(id: number): ObjectRowLayout | undefined {
+    return this.statements.objectById.get(id);
+  }
+
+  /** Raises the object's high-water epoch (queryMaxEpoch); call only inside a transaction. */
+  noteEpoch(objectId: number, epoch: number): void {
+    const previous = this.pendingEpochs.get(objectId);
+    if (previous !== undefined && previous >= epoch) return;
+    this.pendingEpochs.set(objectId, epoch);
+    this.undo.push(() => {
+      if (previous === undefined) this.pendingEpochs.delete(objectId);
+      else this.pendingEpochs.set(objectId, previous);
+    });
+  }
+
+  /** Writes the epochs noted in this transaction; the last step of a transaction. */
+  flushEpochs(): void {
+    for (const [objectId, epoch] of this.pendingEpochs) this.statements.noteEpoch.run(epoch, objectId, epoch);
+    this.pendingEpochs.clear();
+  }
+
+  maxEpoch(objectId: number): number {
+    const stored = this.statements.maxEpoch.get(objectId)?.max_epoch ?? 0;
+    return Math.max(stored, this.pendingEpochs.get(objectId) ?? 0);
+  }
+
+  findDkey(objectId: number, dkey: Buffer): number | undefined {
+    return this.statements.findDkey.get(objectId, dkey)?.id;
+  }
+
+  /** Creates the dkey row (or returns the existing one) without a prior lookup. */
+  createDkey(objectId: number, dkey: Buffer): number {
+    return this.statements.upsertDkey.get(objectId, dkey)!.id;
+  }
+
+  ensureDkey(objectId: number, dkey: Buffer): number {
+    return this.findDkey(objectId, dkey) ?? this.createDkey(objectId, dkey);
+  }
+
+  dkeyById(id: number): { obj: number; key: Buffer } | undefined {
+    return this.statements.dkeyById.get(id);
+  }
+
+  findAkey(dkeyId: number, akey: Buffer): AkeyRowLayout | undefined {
+    return this.statements.findAkey.get(dkeyId, akey);
+  }
+
+  /**
+   * The akey's id, creating the row or fixing its kind on the first value write.
+   * DER_INVAL when the akey already holds the other kind, or an array of another record size.
+   */
+  ensureAkey(dkeyId: number, akey: Buffer, kind: AkeyKindCode, recordSize: number, known?: AkeyRowLayout): number {
+    // Without a known row, one upsert both creates and looks up (the row may exist: a repeated akey).
+    const row = known ?? this.statements.upsertAkey.get(dkeyId, akey, kind, recordSize)!;
+    if (row.kind === AkeyKind.unset && kind !== AkeyKind.unset) {
+      this.statements.setAkeyKind.run(kind, recordSize, row.id);
+    } else if (kind !== AkeyKind.unset) {
+      checkAkeyKind(row, kind, recordSize);
+    }
+    return row.id;
+  }
+
+  akeyById(id: number): { dkey: number; key: Buffer } | undefined {
+    return this.statements.akeyById.get(id);
+  }
+
+  /** Up to `count` dkeys strictly after `after` (null: from the first), ascending. */
+  dkeysAfter(objectId: number, after: Buffer | null, count: number): KeyRowLayout[] {
+    return this.statements.dkeysAfter.all(objectId, after ?? Buffer.alloc(0), count);
+  }
+
+  /** Up to `count` dkeys strictly before `before` (null: from the last), descending. */
+  dkeysBefore(objectId: number, before: Buffer | null, count: number): KeyRowLayout[] {
+    if (before === null) return this.statements.dkeysLast.all(objectId, count);
+    return this.statements.dkeysBefore.all(objectId, before, count);
+  }
+
+  /** Up to `count` akeys strictly after `after` (null: from the first), ascending. */
+  akeysAfter(dkeyId: number, after: Buffer | null, count: number): KeyRowLayout[] {
+    return this.statements.akeysAfter.all(dkeyId, after ?? Buffer.alloc(0), count);
+  }
+
+  /** Akey rows (with kind and record size) after `after`, ascending. */
+  akeyRowsAfter(dkeyId: number, after: Buffer | null, count: number): Array<AkeyRowLayout & { key: Buffer }> {
+    return this.statements.akeysOfDkey.all(dkeyId, after ?? Buffer.alloc(0), count);
+  }
+
+  /** The first object id greater than `after`, or undefined. */
+  nextObjectId(after: number): number | undefined {
+    return this.statements.nextObject.get(after)?.id;
+  }
+
+  objectIdsOfContainer(cont: string): number[] {
+    return this.statements.objectsOfCont.all(cont).map((row) => row.id);
+  }
+
+  hasDkeys(objectId: number): boolean {
+    return this.statements.anyDkey.get(objectId) !== undefined;
+  }
+
+  hasAkeys(dkeyId: number): boolean {
+    return this.statements.anyAkey.get(dkeyId) !== undefined;
+  }
+
+  /** Deletes key rows; the caller has removed their versions, punches and children. */
+  removeObject(objectId: number): void {
+    this.statements.removeObject.run(objectId);
+    this.clearCache();
+    // A later object may reuse the rowid; it must not inherit this one's pending epoch.
+    const pending = this.pendingEpochs.get(objectId);
+    if (pending === undefined) return;
+    this.pendingEpochs.delete(objectId);
+    this.undo.push(() => this.pendingEpochs.set(objectId, pending));
+  }
+
+  removeDkey(dkeyId: number): void {
+    this.statements.removeDkey.run(dkeyId);
+  }
+
+  removeAkey(akeyId: number): void {
+    this.statements.removeAkey.run(akeyId);
+  }
+
+  clearCache(): void {
+    this.objectCache.clear();
+  }
+
+  private remember(key: string, id: number): void {
+    this.objectCache.set(key, id);
+    if (this.objectCache.size > OBJECT_CACHE_ENTRIES_MAX) {
+      const oldest = this.objectCache.keys().next().value;
+      if (oldest !== undefined) this.objectCache.delete(oldest);
+    }
+  }
+}
+
+/** DER_INVAL unless a stored akey of `row` may take a write of `kind` / `recordSize`. */
+export function checkAkeyKind(row: AkeyRowLayout, kind: AkeyKindCode, recordSize: number): void {
+  if (row.kind === AkeyKind.unset) return;
+  if (row.kind !== kind) throw new EngineError(Der.INVAL, 'akey holds the other value type');
+  if (kind === AkeyKind.array && row.rsize !== recordSize) {
+    throw new EngineError(Der.INVAL, `akey record size is ${row.rsize}, not ${recordSize}`);
+  }
+}

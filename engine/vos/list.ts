@@ -1,0 +1,69 @@
+/**
+ * Key listing with resumable anchors. Keys come from the (parent, key) index in byte order and are
+ * filtered by visibility at the op's epoch. The anchor is the last key returned; the next call continues
+ * strictly after it, so a key present for a whole listing is returned exactly once however keys are
+ * inserted or punched between calls. The anchor is null once no visible key remains. Read-only.
+ */
+import { LIST_SCAN_ROWS } from './constants.js';
+import type { VosContext } from './context.js';
+import type { KeyRowLayout } from './schema.js';
+import type { ListOp, ListResult } from './operation.js';
+import { validateKey, validateListLimit, validateObjectRef, validateReadEpoch } from './validate.js';
+
+export function validateList(op: ListOp): void {
+  validateObjectRef(op);
+  validateReadEpoch(op.epoch);
+  validateListLimit(op.limit, op.anchor);
+  if (op.dkey !== undefined) validateKey(op.dkey, 'dkey');
+}
+
+const DONE: ListResult = { keys: [], anchor: null };
+
+/** Lists dkeys of a validated op (op.dkey is ignored). */
+export function listDkeys(context: VosContext, op: ListOp): ListResult {
+  const objectId = context.keys.findObject(op);
+  if (objectId === undefined) return { ...DONE, keys: [] };
+  const cover = context.visibility.objectCover(objectId, op.epoch);
+  return collectVisible(
+    op,
+    (after) => context.keys.dkeysAfter(objectId, after, LIST_SCAN_ROWS),
+    (row) => context.visibility.dkeyExists(row.id, cover, op.epoch),
+  );
+}
+
+/** Lists akeys of op.dkey. */
+export function listAkeys(context: VosContext, op: ListOp & { dkey: Buffer }): ListResult {
+  const { keys, visibility } = context;
+  const objectId = keys.findObject(op);
+  const dkeyId = objectId === undefined ? undefined : keys.findDkey(objectId, op.dkey);
+  if (objectId === undefined || dkeyId === undefined) return { ...DONE, keys: [] };
+  const dkeyCover = visibility.dkeyCover(visibility.objectCover(objectId, op.epoch), dkeyId, op.epoch);
+  return collectVisible(
+    op,
+    (after) => keys.akeysAfter(dkeyId, after, LIST_SCAN_ROWS),
+    (row) => visibility.akeyExists(row.id, dkeyCover, op.epoch),
+  );
+}
+
+/**
+ * Scans key rows after the anchor until `limit` visible keys are found, then looks for one more so the
+ * anchor can be null when the listing is complete.
+ */
+function collectVisible(
+  op: ListOp,
+  scan: (after: Buffer | null) => KeyRowLayout[],
+  visible: (row: KeyRowLayout) => boolean,
+): ListResult {
+  const keys: Buffer[] = [];
+  let after = op.anchor;
+  for (;;) {
+    const rows = scan(after);
+    for (const row of rows) {
+      if (!visible(row)) continue;
+      if (keys.length === op.limit) return { keys, anchor: keys[keys.length - 1]! };
+      keys.push(row.key);
+    }
+    if (rows.length < LIST_SCAN_ROWS) return { keys, anchor: null };
+    after = rows[rows.length - 1]!.key;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What is visible at an epoch. A version is visible at E when it is at or below E and ordered after the
+ * newest punch at or below E of its akey, its dkey and its object (the "cover"). An akey exists at E when
+ * its newest version at or below E survives the cover (extent punches count: they are akey updates).
+ * A dkey exists when one of its akeys does; an object shard when one of its dkeys does. Read-only.
+ */
+import { LIST_SCAN_ROWS } from './constants.js';
+import type { KeyIndex } from './key-index.js';
+import type { PunchLog } from './punch-log.js';
+import { PunchLevel } from './schema.js';
+import { newerStamp, survives, type Stamp } from './stamp.js';
+import type { VersionStore } from './version-store.js';
+
+export class Visibility {
+  constructor(
+    private readonly keys: KeyIndex,
+    private readonly versions: VersionStore,
+    private readonly punches: PunchLog,
+  ) {}
+
+  objectCover(objectId: number, epoch: number): Stamp | null {
+    return this.punches.newest(PunchLevel.object, objectId, epoch);
+  }
+
+  /** Cover of a dkey: its own newest punch or its object's, whichever is newer. */
+  dkeyCover(objectCover: Stamp | null, dkeyId: number, epoch: number): Stamp | null {
+    return newerStamp(objectCover, this.punches.newest(PunchLevel.dkey, dkeyId, epoch));
+  }
+
+  akeyCover(dkeyCover: Stamp | null, akeyId: number, epoch: number): Stamp | null {
+    return newerStamp(dkeyCover, this.punches.newest(PunchLevel.akey, akeyId, epoch));
+  }
+
+  akeyExists(akeyId: number, dkeyCover: Stamp | null, epoch: number): boolean {
+    const newest = this.versions.newestStamp(akeyId, epoch);
+    if (newest === undefined) return false;
+    return survives(newest, this.akeyCover(dkeyCover, akeyId, epoch));
+  }
+
+  dkeyExists(dkeyId: number, objectCover: Stamp | null, epoch: number): boolean {
+    const cover = this.dkeyCover(objectCover, dkeyId, epoch);
+    let after: Buffer | null = null;
+    for (;;) {
+      const rows = this.keys.akeysAfter(dkeyId, after, LIST_SCAN_ROWS);
+      for (const row of rows) {
+        if (this.akeyExists(row.id, cover, epoch)) return true;
+      }
+      if (rows.length < LIST_SCAN_ROWS) return false;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+
+  objectExists(objectId: number, epoch: number): boolean {
+    const cover = this.objectCover(objectId, epoch);
+    let after: Buffer | null = null;
+    for (;;) {
+      const rows = this.keys.dkeysAfter(objectId, after, LIST_SCAN_ROWS);
+      for (const row of rows) {
+        if (this.dkeyExists(row.id, cover, epoch)) return true;
+      }
+      if (rows.length < LIST_SCAN_ROWS) return false;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * End to end through the CLIs, as a user drives the local cluster: tsdaos up/down/status, dmg system/pool
+ * queries, daos containers and snapshots, restart persistence, and clear errors for bad input.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { cli, cliJson } from '../harness/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsdaos-cli-'));
+t.teardown(() => {
+  cli('tsdaos', ['down', '--dir', dir]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface UpSummary { pool: string; cont: string; engines: Array<{ rank: number; pid: number }> }
+interface PoolQuery { map: { version: number; ranks: Array<{ rank: number; targets: Array<{ state: string }> }> }; redundancy: string; targets: unknown[] }
+
+t.test('tsdaos up --detach: starts engines, pool and POSIX container', async (t) => {
+  const up = cliJson<UpSummary>('tsdaos', ['up', '--detach', '--dir', dir, '--engines', '3', '--targets', '2']);
+  t.equal(up.engines.length, 3, 'three engines');
+  t.equal(up.pool, 'tank');
+  t.equal(up.cont, 'posix');
+  const again = cli('tsdaos', ['up', '--detach', '--dir', dir]);
+  t.not(again.status, 0, 'second up on a running cluster fails');
+  t.match(again.stderr, /already running/);
+});
+
+t.test('dmg: system query and pool query describe the cluster', async (t) => {
+  const system = cliJson<{ engines: Array<{ state: string }> }>('dmg', ['system', 'query', '--dir', dir]);
+  t.same(system.engines.map((engine) => engine.state), ['joined', 'joined', 'joined']);
+  const query = cliJson<PoolQuery>('dmg', ['pool', 'query', '--dir', dir]);
+  t.equal(query.map.ranks.length, 3);
+  t.ok(query.map.ranks.every((rank) => rank.targets.length === 2 && rank.targets.every((target) => target.state === 'UPIN')), 'all targets UPIN');
+  t.equal(query.redundancy, 'normal');
+  t.equal(query.targets.length, 6, 'space reported for every target');
+  const human = cli('dmg', ['pool', 'query', '--dir', dir]);
+  t.equal(human.status, 0);
+  t.match(human.stdout, /Data redundancy: normal/);
+});
+
+t.test('daos: containers, snapshots and attributes', async (t) => {
+  const created = cliJson<{ uuid: string; props: { oclass: string } }>('daos', ['cont', 'create', '--dir', dir, '--label', 'scratch', '--oclass', 'RP_3G1']);
+  t.equal(created.props.oclass, 'RP_3G1');
+  const list = cliJson<{ containers: Array<{ label?: string }> }>('daos', ['cont', 'list', '--dir', dir]);
+  t.same(list.containers.map((entry) => entry.label).sort(), ['posix', 'scratch']);
+  const snap = cliJson<{ name: string; epoch: number }>('daos', ['cont', 'create-snap', '--dir', dir, '--snap', 's1']);
+  t.equal(snap.name, 's1');
+  t.ok(snap.epoch > 0);
+  cliJson('daos', ['cont', 'set-attr', '--dir', dir, '--attrs', 'dfuse-attr-time:5s,owner:ci']);
+  const attrs = cliJson<{ attrs: Record<string, string> }>('daos', ['cont', 'get-attr', '--dir', dir]);
+  t.equal(attrs.attrs['dfuse-attr-time'], '5s');
+});
+
+t.test('bad input: one readable line and a non-zero exit', async (t) => {
+  const noPool = cli('dmg', ['pool', 'query', 'no-such-pool', '--dir', dir]);
+  t.equal(noPool.status, 1);
+  t.match(noPool.stderr, /DER_NONEXIST/);
+  t.equal(noPool.stderr.trim().split('\n').length, 1, 'one line');
+  const usage = cli('dmg', ['frobnicate', 'now', '--dir', dir]);
+  t.equal(usage.status, 2);
+  const badClass = cli('daos', ['cont', 'create', '--dir', dir, '--label', 'x', '--oclass', 'RP_9G9']);
+  t.equal(badClass.status, 2);
+  t.match(badClass.stderr, /unknown object class/);
+  const duplicate = cli('daos', ['cont', 'create', '--dir', dir, '--label', 'scratch']);
+  t.equal(duplicate.status, 1);
+  t.match(duplicate.stderr, /DER_EXIST/);
+  const noSystem = cli('dmg', ['pool', 'query', '--dir', join(dir, 'nowhere')]);
+  t.equal(noSystem.status, 1);
+  t.match(noSystem.stderr, /no system file/);
+});
+
+t.test('tsdaos down then up: everything comes back', async (t) => {
+  const down = cliJson<{ stopped: Array<{ how: string }> }>('tsdaos', ['down', '--dir', dir]);
+  t.same(down.stopped.map((entry) => entry.how), ['terminated', 'terminated', 'terminated'], 'engines stopped by SIGTERM');
+  const status = cliJson<{ engines: Array<{ running: boolean }> }>('tsdaos', ['status', '--dir', dir]);
+  t.ok(status.engines.every((engine) => !engine.running));
+  cliJson('tsdaos', ['up', '--detach', '--dir', dir]);
+  const list = cliJson<{ containers: Array<{ label?: string }> }>('daos', ['cont', 'list', '--dir', dir]);
+  t.same(list.containers.map((entry) => entry.label).sort(), ['posix', 'scratch']);
+  const snaps = cliJson<{ snapshots: Array<{ name: string }> }>('daos', ['cont', 'list-snap', '--dir', dir]);
+  t.same(snaps.snapshots.map((snap) => snap.name), ['s1']);
+});
