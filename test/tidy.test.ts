@@ -76,7 +76,7 @@ describe('tidy', () => {
     for (const file of files) {
       if (file === resolve(import.meta.filename)) continue;
       const text = readFileSync(file, 'utf8');
-      if (/\bas any\b|:\s*any\b|<any>/.test(text)) offenders.push(`${relative(ROOT, file)}: any`);
+      if (/\bas any\b|:\s*any\s*[,;)=>\]|]|:\s*any$|<any>/m.test(text)) offenders.push(`${relative(ROOT, file)}: any`);
       if (/\bFIXME\b/.test(text)) offenders.push(`${relative(ROOT, file)}: FIXME`);
     }
     expect(offenders).toEqual([]);

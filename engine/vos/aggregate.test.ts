@@ -143,7 +143,7 @@ beforeEach(() => {
 afterEach(() => temp.cleanup());
 
 describe('aggregate: property', () => {
-  it.only('aggregate: reads at retained epochs and at >= upTo are unchanged; later writes still agree with the model', () => {
+  it('aggregate: reads at retained epochs and at >= upTo are unchanged; later writes still agree with the model', () => {
     const scenario = fc.record({
       before: fc.array(commandArb(1, 20), { minLength: 1, maxLength: 30 }),
       retained: fc.uniqueArray(fc.integer({ min: 1, max: 22 }), { maxLength: 3 }),
@@ -172,7 +172,7 @@ describe('aggregate: property', () => {
           expectSame(observeStore(vos, ref, point), observeModel(model, ref, point), `later write at ${point}`);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 150 },
     );
   });
 });

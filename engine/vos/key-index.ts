@@ -18,6 +18,8 @@ function objectCacheKey(ref: ObjectRef): string {
 
 export class KeyIndex {
   private readonly objectCache = new Map<string, number>();
+  /** Object id -> whether any punch was ever recorded under it (objects.punched); bounded like objectCache. */
+  private readonly punchedCache = new Map<number, boolean>();
   /** Object id -> highest epoch noted in the open transaction, not yet written. */
   private readonly pendingEpochs = new Map<number, number>();
   private readonly statements;
@@ -34,6 +36,8 @@ export class KeyIndex {
       noteEpoch: db.prepare<[number, number, number]>(
         'UPDATE objects SET max_epoch = ? WHERE id = ? AND max_epoch < ?'),
       maxEpoch: db.prepare<[number], { max_epoch: number }>('SELECT max_epoch FROM objects WHERE id = ?'),
+      punched: db.prepare<[number], { punched: number }>('SELECT punched FROM objects WHERE id = ?'),
+      markPunched: db.prepare<[number]>('UPDATE objects SET punched = 1 WHERE id = ? AND punched = 0'),
       findDkey: db.prepare<[number, Buffer], { id: number }>('SELECT id FROM dkeys WHERE obj = ? AND dkey = ?'),
       upsertDkey: db.prepare<[number, Buffer], { id: number }>(
         'INSERT INTO dkeys (obj, dkey) VALUES (?, ?) ON CONFLICT (obj, dkey) DO UPDATE SET obj = excluded.obj RETURNING id'),
@@ -89,6 +93,29 @@ export class KeyIndex {
 
   objectById(id: number): ObjectRowLayout | undefined {
     return this.statements.objectById.get(id);
+  }
+
+  /**
+   * False only if no punch (object, dkey or akey) was ever recorded under the object, so reads may skip
+   * punch lookups. Conservative: it stays true after aggregation drops the punches.
+   */
+  mayHavePunches(objectId: number): boolean {
+    const cached = this.punchedCache.get(objectId);
+    if (cached !== undefined) return cached;
+    const punched = (this.statements.punched.get(objectId)?.punched ?? 1) !== 0;
+    this.punchedCache.set(objectId, punched);
+    if (this.punchedCache.size > OBJECT_CACHE_ENTRIES_MAX) {
+      const oldest = this.punchedCache.keys().next().value;
+      if (oldest !== undefined) this.punchedCache.delete(oldest);
+    }
+    return punched;
+  }
+
+  /** Records that a punch exists under the object; call with every recorded punch. */
+  markPunched(objectId: number): void {
+    if (this.punchedCache.get(objectId) === true) return;
+    this.statements.markPunched.run(objectId);
+    this.punchedCache.set(objectId, true);
   }
 
   /** Raises the object's high-water epoch (queryMaxEpoch); call only inside a transaction. */
@@ -212,6 +239,7 @@ export class KeyIndex {
 
   clearCache(): void {
     this.objectCache.clear();
+    this.punchedCache.clear();
   }
 
   private remember(key: string, id: number): void {

@@ -14,6 +14,7 @@ export function applyPunch(context: VosContext, op: PunchOp): void {
   if (op.ifExists === true) checkPunchTargetExists(context, op);
   const { keys, punches } = context;
   const objectId = keys.ensureObject(op);
+  keys.markPunched(objectId);
   if (op.dkey === undefined) {
     punches.record(PunchLevel.object, objectId, op.epoch);
   } else if (op.akeys === undefined) {

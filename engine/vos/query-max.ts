@@ -9,7 +9,8 @@ import type { VosContext } from './context.js';
 import { paintExtents } from './extent-paint.js';
 import type { ObjectRef, QueryMaxOp, QueryMaxResult } from './operation.js';
 import { AkeyKind } from './schema.js';
-import { survives, type Stamp } from './stamp.js';
+import { survives } from './stamp.js';
+import type { Cover } from './visibility.js';
 import { isDataVersion } from './version-store.js';
 import { validateKey, validateObjectRef, validateReadEpoch } from './validate.js';
 
@@ -36,7 +37,7 @@ export function queryMax(context: VosContext, op: QueryMaxOp): QueryMaxResult {
 }
 
 /** End of the highest visible data record of op.akey under the dkey, 0 when none. */
-function dataEndUnderDkey(context: VosContext, dkeyId: number, objectCover: Stamp | null, op: QueryMaxOp): number {
+function dataEndUnderDkey(context: VosContext, dkeyId: number, objectCover: Cover, op: QueryMaxOp): number {
   const row = context.keys.findAkey(dkeyId, op.akey);
   if (row === undefined || row.kind !== AkeyKind.array) return 0;
   const dkeyCover = context.visibility.dkeyCover(objectCover, dkeyId, op.epoch);

@@ -135,14 +135,14 @@ export class Resync {
     const objectId = keys.ensureObject(record);
     keys.noteEpoch(objectId, record.epoch);
     if (record.kind === 'punchObject') {
-      this.punchOnce(PunchLevel.object, objectId, record.epoch);
+      this.punchOnce(objectId, PunchLevel.object, objectId, record.epoch);
       return;
     }
     const dkeyId = keys.ensureDkey(objectId, record.dkey);
     if (record.kind === 'punchDkey') {
-      this.punchOnce(PunchLevel.dkey, dkeyId, record.epoch);
+      this.punchOnce(objectId, PunchLevel.dkey, dkeyId, record.epoch);
     } else if (record.kind === 'punchAkey') {
-      this.punchOnce(PunchLevel.akey, keys.ensureAkey(dkeyId, record.akey, AkeyKind.unset, 0), record.epoch);
+      this.punchOnce(objectId, PunchLevel.akey, keys.ensureAkey(dkeyId, record.akey, AkeyKind.unset, 0), record.epoch);
     } else {
       const iod = recordIod(record);
       if (this.isPresent(dkeyId, record)) return;
@@ -151,8 +151,10 @@ export class Resync {
     }
   }
 
-  private punchOnce(level: PunchLevelCode, target: number, epoch: number): void {
-    if (!this.context.punches.existsAtEpoch(level, target, epoch)) this.context.punches.record(level, target, epoch);
+  private punchOnce(objectId: number, level: PunchLevelCode, target: number, epoch: number): void {
+    if (this.context.punches.existsAtEpoch(level, target, epoch)) return;
+    this.context.keys.markPunched(objectId);
+    this.context.punches.record(level, target, epoch);
   }
 
   /** True when an identical version (same akey, epoch, kind, extent and bytes) is already stored. */

@@ -11,6 +11,7 @@ import type { VosContext } from './context.js';
 import { checkAkeyKind } from './key-index.js';
 import type { UpdateIod, UpdateOp } from './operation.js';
 import { AkeyKind, VersionKind, type AkeyRowLayout } from './schema.js';
+import { NO_COVER } from './visibility.js';
 import { validateKey, validateObjectRef, validateUpdateIods, validateWriteEpoch } from './validate.js';
 
 export function validateUpdate(op: UpdateOp): void {
@@ -71,14 +72,14 @@ function checkUpdatePreconditions(context: VosContext, op: UpdateOp, found: Upda
   if (op.dkeyCond === undefined && op.akeyCond === undefined) return;
   const { visibility } = context;
   const { objectId, dkeyId } = found;
-  const objectCover = objectId === undefined ? null : visibility.objectCover(objectId, EPOCH_MAX);
+  const objectCover = objectId === undefined ? NO_COVER : visibility.objectCover(objectId, EPOCH_MAX);
   if (op.dkeyCond !== undefined) {
     const exists = dkeyId !== undefined && visibility.dkeyExists(dkeyId, objectCover, EPOCH_MAX);
     if (op.dkeyCond === 'insert' && exists) throw new EngineError(Der.EXIST, 'dkey exists');
     if (op.dkeyCond === 'update' && !exists) throw new EngineError(Der.NONEXIST, 'dkey does not exist');
   }
   if (op.akeyCond === undefined) return;
-  const dkeyCover = dkeyId === undefined ? null : visibility.dkeyCover(objectCover, dkeyId, EPOCH_MAX);
+  const dkeyCover = dkeyId === undefined ? NO_COVER : visibility.dkeyCover(objectCover, dkeyId, EPOCH_MAX);
   for (const row of found.akeys) {
     const exists = row !== undefined && visibility.akeyExists(row.id, dkeyCover, EPOCH_MAX);
     if (op.akeyCond === 'insert' && exists) throw new EngineError(Der.EXIST, 'akey exists');

@@ -1,0 +1,63 @@
+/**
+ * Runs every benchmark in one session (same machine, same moment, so ratios are fair), prints one JSON
+ * line per result, and rewrites the object-layer section of BENCHMARKS.md with a table and the command.
+ * `--small` runs everything small and leaves BENCHMARKS.md alone (the smoke test uses it).
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { type BenchResult, emit, isSmall, progress, runIdentity, type RunIdentity } from './bench-env.js';
+import { benchObjectLayer } from './object-layer.bench.js';
+import { benchRpcEcho } from './rpc-echo.bench.js';
+
+const SECTION_START = '<!-- object-layer:start -->';
+const SECTION_END = '<!-- object-layer:end -->';
+const COMMAND = 'npm run build && node dist/scripts/bench/run-all.js';
+
+function row(result: BenchResult, baseline: number): string {
+  const params = result.params;
+  const mbps = result.bytesPerSecond === undefined ? '' : (result.bytesPerSecond / (1 << 20)).toFixed(0);
+  const ratio = result.bytesPerSecond === undefined ? `${((result.opsPerSecond / baseline) * 100).toFixed(0)} %` : '';
+  return `| ${result.case} | ${params['engines'] ?? '-'} | ${params['transport'] ?? '-'} | ${result.opsPerSecond.toLocaleString('en-US')} | ${mbps} | ${result.latencyUsP50} | ${result.latencyUsP99} | ${ratio} |`;
+}
+
+export function renderSection(results: BenchResult[], identity: RunIdentity): string {
+  const echo = results.find((result) => result.case === 'echo-h2');
+  const baseline = echo?.opsPerSecond ?? 1;
+  const s1Update = results.find((result) => result.case === 'kv-update-S1' && result.params['engines'] === 1 && result.params['transport'] === 'h2');
+  const lines = [
+    SECTION_START,
+    '## Object layer (issue #2)',
+    '',
+    `Command: \`${COMMAND}\` — run ${identity.date}, git ${identity.gitSha}, Node ${identity.node}, ${identity.cores} cores.`,
+    'Engines are separate processes on loopback (4 targets each); the client is the benchmark process. KV rows: 64-byte values,',
+    '64 requests in flight; array rows: 1 MiB extents, 4 in flight. "vs echo" = rate / bare h2 echo RPC rate measured in the same run.',
+    '',
+    '| case | engines | transport | ops/s | MiB/s | p50 µs | p99 µs | vs echo |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.map((result) => row(result, baseline)),
+    '',
+    s1Update === undefined ? '' : `S1 small-update rate (1 engine, h2) is **${((s1Update.opsPerSecond / baseline) * 100).toFixed(0)} %** of the bare echo RPC rate (target ≥ 50 %).`,
+    SECTION_END,
+  ];
+  return lines.join('\n');
+}
+
+function writeSection(section: string): void {
+  const path = 'BENCHMARKS.md';
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nEach section names the command that produced it; figures are from one run on the 2-core development machine.\n';
+  const start = current.indexOf(SECTION_START);
+  const end = current.indexOf(SECTION_END);
+  const next = start >= 0 && end > start
+    ? `${current.slice(0, start)}${section}${current.slice(end + SECTION_END.length)}`
+    : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(path, next);
+}
+
+const small = isSmall();
+const identity = runIdentity();
+const results: BenchResult[] = [];
+for (const result of await benchRpcEcho({ small })) { results.push(result); emit(result, identity); }
+for (const result of await benchObjectLayer({ small })) { results.push(result); emit(result, identity); }
+if (!small) {
+  writeSection(renderSection(results, identity));
+  progress('BENCHMARKS.md updated');
+}
