@@ -16,6 +16,8 @@ import {
   PunchLevel,
   VersionKind,
   type AkeyRowLayout,
+  type DkeyId,
+  type ObjectId,
   type PunchRowLayout,
   type VersionMetaLayout,
   type VersionRowLayout,
@@ -24,7 +26,7 @@ import type { Stamp } from './stamp.js';
 
 interface AggregationCursor {
   key: string;
-  objectId: number | undefined;
+  objectId: ObjectId | undefined;
   after: Buffer | null;
 }
 
@@ -109,7 +111,7 @@ class AggregationPass {
     private readonly objectHasOlder: Database.Statement<[number, number, number, number], { seq: number }>,
   ) {}
 
-  aggregateDkey(dkeyId: number, objectPunches: readonly Stamp[]): void {
+  aggregateDkey(dkeyId: DkeyId, objectPunches: readonly Stamp[]): void {
     const { keys, punches, versions } = this.context;
     const dkeyPunches = punches.upTo(PunchLevel.dkey, dkeyId, this.upTo);
     let after: Buffer | null = null;
@@ -131,7 +133,7 @@ class AggregationPass {
     if (!keys.hasAkeys(dkeyId) && !punches.hasAny(PunchLevel.dkey, dkeyId)) keys.removeDkey(dkeyId);
   }
 
-  finishObject(objectId: number, objectPunches: PunchRowLayout[]): void {
+  finishObject(objectId: ObjectId, objectPunches: PunchRowLayout[]): void {
     this.removePunches(objectPunches, (punch) =>
       this.objectHasOlder.get(objectId, punch.epoch, punch.epoch, punch.seq) !== undefined);
     const { keys, punches } = this.context;

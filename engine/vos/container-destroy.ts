@@ -6,7 +6,7 @@
 import { Der, EngineError } from '../wire/errors.js';
 import { CONT_ID_CHARS_MAX, LIST_SCAN_ROWS } from './constants.js';
 import type { VosContext } from './context.js';
-import { PunchLevel } from './schema.js';
+import { PunchLevel, type DkeyId, type ObjectId } from './schema.js';
 
 /** Returns how many object shards were removed. */
 export function destroyContainer(context: VosContext, cont: string): { objectsRemoved: number } {
@@ -19,7 +19,7 @@ export function destroyContainer(context: VosContext, cont: string): { objectsRe
   return { objectsRemoved: objectIds.length };
 }
 
-function destroyObject(context: VosContext, objectId: number): void {
+function destroyObject(context: VosContext, objectId: ObjectId): void {
   const { keys, punches } = context;
   for (;;) {
     // Rows are deleted as they are visited, so each scan restarts from the first remaining dkey.
@@ -31,7 +31,7 @@ function destroyObject(context: VosContext, objectId: number): void {
   keys.removeObject(objectId);
 }
 
-function destroyDkey(context: VosContext, dkeyId: number): void {
+function destroyDkey(context: VosContext, dkeyId: DkeyId): void {
   const { keys, punches, versions } = context;
   for (;;) {
     const akeys = keys.akeysAfter(dkeyId, null, LIST_SCAN_ROWS);

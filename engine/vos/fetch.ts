@@ -7,7 +7,7 @@ import { Der, EngineError } from '../wire/errors.js';
 import type { VosContext } from './context.js';
 import { paintExtents } from './extent-paint.js';
 import type { Extent, FetchIod, FetchOp, FetchValue } from './operation.js';
-import { AkeyKind, type AkeyRowLayout } from './schema.js';
+import { AkeyKind, type AkeyRowLayout, type DkeyId } from './schema.js';
 import { survives, type Stamp } from './stamp.js';
 import type { Cover } from './visibility.js';
 import { isDataVersion } from './version-store.js';
@@ -43,7 +43,7 @@ function emptyValue(iod: FetchIod): FetchValue {
   return { type: 'array', data: Buffer.alloc(records * iod.recordSize) };
 }
 
-function fetchIod(context: VosContext, dkeyId: number, dkeyCover: Cover, epoch: number, iod: FetchIod): FetchValue {
+function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: number, iod: FetchIod): FetchValue {
   const row = context.keys.findAkey(dkeyId, iod.akey);
   if (row === undefined || row.kind === AkeyKind.unset) return emptyValue(iod);
   if (iod.type === 'single') {

@@ -1,6 +1,7 @@
 /**
  * Public API of the versioned object store: VosTarget, the operation shapes, and VosRecord (resync).
- * Other modules import engine/vos only through this file; everything else here is internal.
+ * Other modules import engine/vos through this file (operation.ts and record.ts are plain types and may be
+ * imported directly); everything else here is internal.
  */
 export { VosTarget, VOS_BLOB_FILE, VOS_DATABASE_FILE } from './vos-target.js';
 export type {

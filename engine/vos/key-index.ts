@@ -10,18 +10,27 @@ import { Der, EngineError } from '../wire/errors.js';
 import { OBJECT_CACHE_ENTRIES_MAX } from './constants.js';
 import type { ObjectRef } from './operation.js';
 import type { UndoLog } from './undo-log.js';
-import { AkeyKind, type AkeyKindCode, type AkeyRowLayout, type KeyRowLayout, type ObjectRowLayout } from './schema.js';
+import {
+  AkeyKind,
+  type AkeyId,
+  type AkeyKindCode,
+  type AkeyRowLayout,
+  type DkeyId,
+  type KeyRowLayout,
+  type ObjectId,
+  type ObjectRowLayout,
+} from './schema.js';
 
 function objectCacheKey(ref: ObjectRef): string {
   return `${ref.cont}\u0000${ref.oid.toString('latin1')}\u0000${ref.shard}`;
 }
 
 export class KeyIndex {
-  private readonly objectCache = new Map<string, number>();
+  private readonly objectCache = new Map<string, ObjectId>();
   /** Object id -> whether any punch was ever recorded under it (objects.punched); bounded like objectCache. */
-  private readonly punchedCache = new Map<number, boolean>();
+  private readonly punchedCache = new Map<ObjectId, boolean>();
   /** Object id -> highest epoch noted in the open transaction, not yet written. */
-  private readonly pendingEpochs = new Map<number, number>();
+  private readonly pendingEpochs = new Map<ObjectId, number>();
   private readonly statements;
 
   constructor(
@@ -29,48 +38,49 @@ export class KeyIndex {
     private readonly undo: UndoLog,
   ) {
     this.statements = {
-      findObject: db.prepare<[string, Buffer, number], { id: number }>(
+      findObject: db.prepare<[string, Buffer, number], { id: ObjectId }>(
         'SELECT id FROM objects WHERE cont = ? AND oid = ? AND shard = ?'),
-      insertObject: db.prepare<[string, Buffer, number]>('INSERT INTO objects (cont, oid, shard) VALUES (?, ?, ?)'),
+      insertObject: db.prepare<[string, Buffer, number], { id: ObjectId }>(
+        'INSERT INTO objects (cont, oid, shard) VALUES (?, ?, ?) RETURNING id'),
       objectById: db.prepare<[number], ObjectRowLayout>('SELECT id, cont, oid, shard FROM objects WHERE id = ?'),
       noteEpoch: db.prepare<[number, number, number]>(
         'UPDATE objects SET max_epoch = ? WHERE id = ? AND max_epoch < ?'),
       maxEpoch: db.prepare<[number], { max_epoch: number }>('SELECT max_epoch FROM objects WHERE id = ?'),
       punched: db.prepare<[number], { punched: number }>('SELECT punched FROM objects WHERE id = ?'),
       markPunched: db.prepare<[number]>('UPDATE objects SET punched = 1 WHERE id = ? AND punched = 0'),
-      findDkey: db.prepare<[number, Buffer], { id: number }>('SELECT id FROM dkeys WHERE obj = ? AND dkey = ?'),
-      upsertDkey: db.prepare<[number, Buffer], { id: number }>(
+      findDkey: db.prepare<[number, Buffer], { id: DkeyId }>('SELECT id FROM dkeys WHERE obj = ? AND dkey = ?'),
+      upsertDkey: db.prepare<[number, Buffer], { id: DkeyId }>(
         'INSERT INTO dkeys (obj, dkey) VALUES (?, ?) ON CONFLICT (obj, dkey) DO UPDATE SET obj = excluded.obj RETURNING id'),
-      dkeyById: db.prepare<[number], { obj: number; key: Buffer }>('SELECT obj, dkey AS key FROM dkeys WHERE id = ?'),
+      dkeyById: db.prepare<[number], { obj: ObjectId; key: Buffer }>('SELECT obj, dkey AS key FROM dkeys WHERE id = ?'),
       findAkey: db.prepare<[number, Buffer], AkeyRowLayout>(
         'SELECT id, kind, rsize FROM akeys WHERE dkey = ? AND akey = ?'),
       upsertAkey: db.prepare<[number, Buffer, number, number], AkeyRowLayout>(
         `INSERT INTO akeys (dkey, akey, kind, rsize) VALUES (?, ?, ?, ?)
          ON CONFLICT (dkey, akey) DO UPDATE SET kind = akeys.kind RETURNING id, kind, rsize`),
       setAkeyKind: db.prepare<[number, number, number]>('UPDATE akeys SET kind = ?, rsize = ? WHERE id = ?'),
-      akeyById: db.prepare<[number], { dkey: number; key: Buffer }>('SELECT dkey, akey AS key FROM akeys WHERE id = ?'),
-      dkeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout>(
+      akeyById: db.prepare<[number], { dkey: DkeyId; key: Buffer }>('SELECT dkey, akey AS key FROM akeys WHERE id = ?'),
+      dkeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout<DkeyId>>(
         'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey > ? ORDER BY dkey LIMIT ?'),
-      dkeysBefore: db.prepare<[number, Buffer, number], KeyRowLayout>(
+      dkeysBefore: db.prepare<[number, Buffer, number], KeyRowLayout<DkeyId>>(
         'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey < ? ORDER BY dkey DESC LIMIT ?'),
-      dkeysLast: db.prepare<[number, number], KeyRowLayout>(
+      dkeysLast: db.prepare<[number, number], KeyRowLayout<DkeyId>>(
         'SELECT id, dkey AS key FROM dkeys WHERE obj = ? ORDER BY dkey DESC LIMIT ?'),
       removeObject: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
       removeDkey: db.prepare<[number]>('DELETE FROM dkeys WHERE id = ?'),
       removeAkey: db.prepare<[number]>('DELETE FROM akeys WHERE id = ?'),
-      anyDkey: db.prepare<[number], { id: number }>('SELECT id FROM dkeys WHERE obj = ? LIMIT 1'),
-      anyAkey: db.prepare<[number], { id: number }>('SELECT id FROM akeys WHERE dkey = ? LIMIT 1'),
-      nextObject: db.prepare<[number], { id: number }>('SELECT id FROM objects WHERE id > ? ORDER BY id LIMIT 1'),
-      objectsOfCont: db.prepare<[string], { id: number }>('SELECT id FROM objects WHERE cont = ?'),
+      anyDkey: db.prepare<[number], { id: DkeyId }>('SELECT id FROM dkeys WHERE obj = ? LIMIT 1'),
+      anyAkey: db.prepare<[number], { id: AkeyId }>('SELECT id FROM akeys WHERE dkey = ? LIMIT 1'),
+      nextObject: db.prepare<[number], { id: ObjectId }>('SELECT id FROM objects WHERE id > ? ORDER BY id LIMIT 1'),
+      objectsOfCont: db.prepare<[string], { id: ObjectId }>('SELECT id FROM objects WHERE cont = ?'),
       akeysOfDkey: db.prepare<[number, Buffer, number], AkeyRowLayout & { key: Buffer }>(
         'SELECT id, kind, rsize, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
-      akeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout>(
+      akeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout<AkeyId>>(
         'SELECT id, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
     };
   }
 
   /** The object's id, or undefined when the object shard was never written or punched here. */
-  findObject(ref: ObjectRef): number | undefined {
+  findObject(ref: ObjectRef): ObjectId | undefined {
     const key = objectCacheKey(ref);
     const cached = this.objectCache.get(key);
     if (cached !== undefined) {
@@ -83,15 +93,15 @@ export class KeyIndex {
     return row?.id;
   }
 
-  ensureObject(ref: ObjectRef): number {
+  ensureObject(ref: ObjectRef): ObjectId {
     const found = this.findObject(ref);
     if (found !== undefined) return found;
-    const id = Number(this.statements.insertObject.run(ref.cont, ref.oid, ref.shard).lastInsertRowid);
+    const id = this.statements.insertObject.get(ref.cont, ref.oid, ref.shard)!.id;
     this.remember(objectCacheKey(ref), id);
     return id;
   }
 
-  objectById(id: number): ObjectRowLayout | undefined {
+  objectById(id: ObjectId): ObjectRowLayout | undefined {
     return this.statements.objectById.get(id);
   }
 
@@ -99,7 +109,7 @@ export class KeyIndex {
    * False only if no punch (object, dkey or akey) was ever recorded under the object, so reads may skip
    * punch lookups. Conservative: it stays true after aggregation drops the punches.
    */
-  mayHavePunches(objectId: number): boolean {
+  mayHavePunches(objectId: ObjectId): boolean {
     const cached = this.punchedCache.get(objectId);
     if (cached !== undefined) return cached;
     const punched = (this.statements.punched.get(objectId)?.punched ?? 1) !== 0;
@@ -112,14 +122,14 @@ export class KeyIndex {
   }
 
   /** Records that a punch exists under the object; call with every recorded punch. */
-  markPunched(objectId: number): void {
+  markPunched(objectId: ObjectId): void {
     if (this.punchedCache.get(objectId) === true) return;
     this.statements.markPunched.run(objectId);
     this.punchedCache.set(objectId, true);
   }
 
   /** Raises the object's high-water epoch (queryMaxEpoch); call only inside a transaction. */
-  noteEpoch(objectId: number, epoch: number): void {
+  noteEpoch(objectId: ObjectId, epoch: number): void {
     const previous = this.pendingEpochs.get(objectId);
     if (previous !== undefined && previous >= epoch) return;
     this.pendingEpochs.set(objectId, epoch);
@@ -135,29 +145,29 @@ export class KeyIndex {
     this.pendingEpochs.clear();
   }
 
-  maxEpoch(objectId: number): number {
+  maxEpoch(objectId: ObjectId): number {
     const stored = this.statements.maxEpoch.get(objectId)?.max_epoch ?? 0;
     return Math.max(stored, this.pendingEpochs.get(objectId) ?? 0);
   }
 
-  findDkey(objectId: number, dkey: Buffer): number | undefined {
+  findDkey(objectId: ObjectId, dkey: Buffer): DkeyId | undefined {
     return this.statements.findDkey.get(objectId, dkey)?.id;
   }
 
   /** Creates the dkey row (or returns the existing one) without a prior lookup. */
-  createDkey(objectId: number, dkey: Buffer): number {
+  createDkey(objectId: ObjectId, dkey: Buffer): DkeyId {
     return this.statements.upsertDkey.get(objectId, dkey)!.id;
   }
 
-  ensureDkey(objectId: number, dkey: Buffer): number {
+  ensureDkey(objectId: ObjectId, dkey: Buffer): DkeyId {
     return this.findDkey(objectId, dkey) ?? this.createDkey(objectId, dkey);
   }
 
-  dkeyById(id: number): { obj: number; key: Buffer } | undefined {
+  dkeyById(id: DkeyId): { obj: ObjectId; key: Buffer } | undefined {
     return this.statements.dkeyById.get(id);
   }
 
-  findAkey(dkeyId: number, akey: Buffer): AkeyRowLayout | undefined {
+  findAkey(dkeyId: DkeyId, akey: Buffer): AkeyRowLayout | undefined {
     return this.statements.findAkey.get(dkeyId, akey);
   }
 
@@ -165,7 +175,7 @@ export class KeyIndex {
    * The akey's id, creating the row or fixing its kind on the first value write.
    * DER_INVAL when the akey already holds the other kind, or an array of another record size.
    */
-  ensureAkey(dkeyId: number, akey: Buffer, kind: AkeyKindCode, recordSize: number, known?: AkeyRowLayout): number {
+  ensureAkey(dkeyId: DkeyId, akey: Buffer, kind: AkeyKindCode, recordSize: number, known?: AkeyRowLayout): AkeyId {
     // Without a known row, one upsert both creates and looks up (the row may exist: a repeated akey).
     const row = known ?? this.statements.upsertAkey.get(dkeyId, akey, kind, recordSize)!;
     if (row.kind === AkeyKind.unset && kind !== AkeyKind.unset) {
@@ -176,50 +186,50 @@ export class KeyIndex {
     return row.id;
   }
 
-  akeyById(id: number): { dkey: number; key: Buffer } | undefined {
+  akeyById(id: AkeyId): { dkey: DkeyId; key: Buffer } | undefined {
     return this.statements.akeyById.get(id);
   }
 
   /** Up to `count` dkeys strictly after `after` (null: from the first), ascending. */
-  dkeysAfter(objectId: number, after: Buffer | null, count: number): KeyRowLayout[] {
+  dkeysAfter(objectId: ObjectId, after: Buffer | null, count: number): Array<KeyRowLayout<DkeyId>> {
     return this.statements.dkeysAfter.all(objectId, after ?? Buffer.alloc(0), count);
   }
 
   /** Up to `count` dkeys strictly before `before` (null: from the last), descending. */
-  dkeysBefore(objectId: number, before: Buffer | null, count: number): KeyRowLayout[] {
+  dkeysBefore(objectId: ObjectId, before: Buffer | null, count: number): Array<KeyRowLayout<DkeyId>> {
     if (before === null) return this.statements.dkeysLast.all(objectId, count);
     return this.statements.dkeysBefore.all(objectId, before, count);
   }
 
   /** Up to `count` akeys strictly after `after` (null: from the first), ascending. */
-  akeysAfter(dkeyId: number, after: Buffer | null, count: number): KeyRowLayout[] {
+  akeysAfter(dkeyId: DkeyId, after: Buffer | null, count: number): Array<KeyRowLayout<AkeyId>> {
     return this.statements.akeysAfter.all(dkeyId, after ?? Buffer.alloc(0), count);
   }
 
   /** Akey rows (with kind and record size) after `after`, ascending. */
-  akeyRowsAfter(dkeyId: number, after: Buffer | null, count: number): Array<AkeyRowLayout & { key: Buffer }> {
+  akeyRowsAfter(dkeyId: DkeyId, after: Buffer | null, count: number): Array<AkeyRowLayout & { key: Buffer }> {
     return this.statements.akeysOfDkey.all(dkeyId, after ?? Buffer.alloc(0), count);
   }
 
   /** The first object id greater than `after`, or undefined. */
-  nextObjectId(after: number): number | undefined {
+  nextObjectId(after: number): ObjectId | undefined {
     return this.statements.nextObject.get(after)?.id;
   }
 
-  objectIdsOfContainer(cont: string): number[] {
+  objectIdsOfContainer(cont: string): ObjectId[] {
     return this.statements.objectsOfCont.all(cont).map((row) => row.id);
   }
 
-  hasDkeys(objectId: number): boolean {
+  hasDkeys(objectId: ObjectId): boolean {
     return this.statements.anyDkey.get(objectId) !== undefined;
   }
 
-  hasAkeys(dkeyId: number): boolean {
+  hasAkeys(dkeyId: DkeyId): boolean {
     return this.statements.anyAkey.get(dkeyId) !== undefined;
   }
 
   /** Deletes key rows; the caller has removed their versions, punches and children. */
-  removeObject(objectId: number): void {
+  removeObject(objectId: ObjectId): void {
     this.statements.removeObject.run(objectId);
     this.clearCache();
     // A later object may reuse the rowid; it must not inherit this one's pending epoch.
@@ -229,11 +239,11 @@ export class KeyIndex {
     this.undo.push(() => this.pendingEpochs.set(objectId, pending));
   }
 
-  removeDkey(dkeyId: number): void {
+  removeDkey(dkeyId: DkeyId): void {
     this.statements.removeDkey.run(dkeyId);
   }
 
-  removeAkey(akeyId: number): void {
+  removeAkey(akeyId: AkeyId): void {
     this.statements.removeAkey.run(akeyId);
   }
 
@@ -242,7 +252,7 @@ export class KeyIndex {
     this.punchedCache.clear();
   }
 
-  private remember(key: string, id: number): void {
+  private remember(key: string, id: ObjectId): void {
     this.objectCache.set(key, id);
     if (this.objectCache.size > OBJECT_CACHE_ENTRIES_MAX) {
       const oldest = this.objectCache.keys().next().value;

@@ -6,7 +6,7 @@
  */
 import { LIST_SCAN_ROWS } from './constants.js';
 import type { VosContext } from './context.js';
-import type { KeyRowLayout } from './schema.js';
+import type { AkeyId, DkeyId, KeyRowLayout } from './schema.js';
 import type { ListOp, ListResult } from './operation.js';
 import { validateKey, validateListLimit, validateObjectRef, validateReadEpoch } from './validate.js';
 
@@ -49,10 +49,10 @@ export function listAkeys(context: VosContext, op: ListOp & { dkey: Buffer }): L
  * Scans key rows after the anchor until `limit` visible keys are found, then looks for one more so the
  * anchor can be null when the listing is complete.
  */
-function collectVisible(
+function collectVisible<I extends DkeyId | AkeyId>(
   op: ListOp,
-  scan: (after: Buffer | null) => KeyRowLayout[],
-  visible: (row: KeyRowLayout) => boolean,
+  scan: (after: Buffer | null) => Array<KeyRowLayout<I>>,
+  visible: (row: KeyRowLayout<I>) => boolean,
 ): ListResult {
   const keys: Buffer[] = [];
   let after = op.anchor;

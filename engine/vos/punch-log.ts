@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { Stamp } from './stamp.js';
 import type { SeqCounter } from './seq-counter.js';
-import type { PunchLevelCode, PunchRowLayout } from './schema.js';
+import type { PunchLevelCode, PunchRowLayout, PunchTargetId, Seq } from './schema.js';
 
 export class PunchLog {
   private readonly statements;
@@ -32,35 +32,35 @@ export class PunchLog {
   }
 
   /** Records a punch with a fresh seq; returns the seq. */
-  record(level: PunchLevelCode, target: number, epoch: number): number {
+  record<L extends PunchLevelCode>(level: L, target: PunchTargetId<L>, epoch: number): Seq {
     const seq = this.seq.next();
     this.statements.insert.run(seq, level, target, epoch);
     return seq;
   }
 
   /** The newest punch of `target` at or below `epoch`, or null. */
-  newest(level: PunchLevelCode, target: number, epoch: number): Stamp | null {
+  newest<L extends PunchLevelCode>(level: L, target: PunchTargetId<L>, epoch: number): Stamp | null {
     return this.statements.newest.get(level, target, epoch) ?? null;
   }
 
   /** Punches of `target` at or below `epoch`, oldest first. */
-  upTo(level: PunchLevelCode, target: number, epoch: number): PunchRowLayout[] {
+  upTo<L extends PunchLevelCode>(level: L, target: PunchTargetId<L>, epoch: number): PunchRowLayout[] {
     return this.statements.upTo.all(level, target, epoch);
   }
 
-  existsAtEpoch(level: PunchLevelCode, target: number, epoch: number): boolean {
+  existsAtEpoch<L extends PunchLevelCode>(level: L, target: PunchTargetId<L>, epoch: number): boolean {
     return this.statements.atEpoch.get(level, target, epoch) !== undefined;
   }
 
-  hasAny(level: PunchLevelCode, target: number): boolean {
+  hasAny<L extends PunchLevelCode>(level: L, target: PunchTargetId<L>): boolean {
     return this.statements.any.get(level, target) !== undefined;
   }
 
-  remove(seq: number): void {
+  remove(seq: Seq): void {
     this.statements.remove.run(seq);
   }
 
-  removeAll(level: PunchLevelCode, target: number): void {
+  removeAll<L extends PunchLevelCode>(level: L, target: PunchTargetId<L>): void {
     this.statements.removeAll.run(level, target);
   }
 }

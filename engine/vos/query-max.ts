@@ -8,7 +8,7 @@ import { LIST_SCAN_ROWS } from './constants.js';
 import type { VosContext } from './context.js';
 import { paintExtents } from './extent-paint.js';
 import type { ObjectRef, QueryMaxOp, QueryMaxResult } from './operation.js';
-import { AkeyKind } from './schema.js';
+import { AkeyKind, type DkeyId } from './schema.js';
 import { survives } from './stamp.js';
 import type { Cover } from './visibility.js';
 import { isDataVersion } from './version-store.js';
@@ -37,7 +37,7 @@ export function queryMax(context: VosContext, op: QueryMaxOp): QueryMaxResult {
 }
 
 /** End of the highest visible data record of op.akey under the dkey, 0 when none. */
-function dataEndUnderDkey(context: VosContext, dkeyId: number, objectCover: Cover, op: QueryMaxOp): number {
+function dataEndUnderDkey(context: VosContext, dkeyId: DkeyId, objectCover: Cover, op: QueryMaxOp): number {
   const row = context.keys.findAkey(dkeyId, op.akey);
   if (row === undefined || row.kind !== AkeyKind.array) return 0;
   const dkeyCover = context.visibility.dkeyCover(objectCover, dkeyId, op.epoch);

@@ -10,7 +10,18 @@ import { Der, EngineError } from '../wire/errors.js';
 import { EXPORT_PAYLOAD_BYTES_SOFT_MAX, EXPORT_RECORDS_MAX, INGEST_RECORDS_MAX } from './constants.js';
 import type { VosContext } from './context.js';
 import { recordPayloadBytes, type VosRecord } from './record.js';
-import { AkeyKind, PunchLevel, VersionKind, type PunchLevelCode, type PunchRowLayout, type VersionRowLayout } from './schema.js';
+import {
+  AkeyKind,
+  PunchLevel,
+  VersionKind,
+  type AkeyId,
+  type DkeyId,
+  type ObjectId,
+  type PunchLevelCode,
+  type PunchRowLayout,
+  type PunchTargetId,
+  type VersionRowLayout,
+} from './schema.js';
 import { updateSpaceBytes, writeIod } from './update.js';
 import type { UpdateIod } from './operation.js';
 import {
@@ -111,14 +122,15 @@ export class Resync {
     const { keys } = this.context;
     let akey: Buffer | null = null;
     let dkey: Buffer | null = null;
-    let objectId = row.target;
-    if (row.level === PunchLevel.akey || row.level === PunchLevel.dkey) {
-      let dkeyId = row.target;
-      if (row.level === PunchLevel.akey) {
-        const akeyRow = keys.akeyById(row.target)!;
-        akey = akeyRow.key;
-        dkeyId = akeyRow.dkey;
-      }
+    // punches.target names a row of the table its level selects.
+    let dkeyId = row.level === PunchLevel.dkey ? (row.target as DkeyId) : null;
+    if (row.level === PunchLevel.akey) {
+      const akeyRow = keys.akeyById(row.target as AkeyId)!;
+      akey = akeyRow.key;
+      dkeyId = akeyRow.dkey;
+    }
+    let objectId = row.target as ObjectId;
+    if (dkeyId !== null) {
       const dkeyRow = keys.dkeyById(dkeyId)!;
       dkey = dkeyRow.key;
       objectId = dkeyRow.obj;
@@ -151,14 +163,14 @@ export class Resync {
     }
   }
 
-  private punchOnce(objectId: number, level: PunchLevelCode, target: number, epoch: number): void {
+  private punchOnce<L extends PunchLevelCode>(objectId: ObjectId, level: L, target: PunchTargetId<L>, epoch: number): void {
     if (this.context.punches.existsAtEpoch(level, target, epoch)) return;
     this.context.keys.markPunched(objectId);
     this.context.punches.record(level, target, epoch);
   }
 
   /** True when an identical version (same akey, epoch, kind, extent and bytes) is already stored. */
-  private isPresent(dkeyId: number, record: VosRecord & { kind: 'single' | 'array' }): boolean {
+  private isPresent(dkeyId: DkeyId, record: VosRecord & { kind: 'single' | 'array' }): boolean {
     const akeyRow = this.context.keys.findAkey(dkeyId, record.akey);
     if (akeyRow === undefined) return false;
     const rows = this.context.versions.atEpoch(akeyRow.id, record.epoch);

@@ -48,9 +48,20 @@ CREATE INDEX IF NOT EXISTS punches_by_target ON punches (level, target, epoch);
 CREATE TABLE IF NOT EXISTS blob_free (off INTEGER PRIMARY KEY, len INTEGER NOT NULL);
 `;
 
+/** Surrogate row ids, branded so an id of one table can never be passed as another's. */
+export type ObjectId = number & { readonly __brand: 'VosObjectId' };
+export type DkeyId = number & { readonly __brand: 'VosDkeyId' };
+export type AkeyId = number & { readonly __brand: 'VosAkeyId' };
+/** The insertion counter shared by versions and punches (their rowid). */
+export type Seq = number & { readonly __brand: 'VosSeq' };
+
+/** The id type of each punch level's target. */
+export type PunchTargetId<L extends PunchLevelCode> =
+  L extends typeof PunchLevel.object ? ObjectId : L extends typeof PunchLevel.dkey ? DkeyId : AkeyId;
+
 /** objects row. */
 export interface ObjectRowLayout {
-  id: number;
+  id: ObjectId;
   cont: string;
   oid: Buffer;
   shard: number;
@@ -58,14 +69,14 @@ export interface ObjectRowLayout {
 
 /** akeys row (without the key bytes). */
 export interface AkeyRowLayout {
-  id: number;
+  id: AkeyId;
   kind: AkeyKindCode;
   rsize: number;
 }
 
 /** A key row as listed: surrogate id and key bytes. */
-export interface KeyRowLayout {
-  id: number;
+export interface KeyRowLayout<I extends DkeyId | AkeyId> {
+  id: I;
   key: Buffer;
 }
 
@@ -74,7 +85,7 @@ export interface KeyRowLayout {
  * the payload is `inl` (inline) or blob bytes [boff, boff + blen); extent punches have neither.
  */
 export interface VersionRowLayout {
-  seq: number;
+  seq: Seq;
   epoch: number;
   kind: VersionKindCode;
   lo: number;
@@ -86,7 +97,7 @@ export interface VersionRowLayout {
 
 /** versions row without the inline payload: `ilen` is the inline payload length, null when not inline. */
 export interface VersionMetaLayout {
-  seq: number;
+  seq: Seq;
   epoch: number;
   kind: VersionKindCode;
   lo: number;
@@ -96,9 +107,9 @@ export interface VersionMetaLayout {
   blen: number;
 }
 
-/** punches row. */
+/** punches row; `target` is an ObjectId, DkeyId or AkeyId as `level` says (PunchTargetId). */
 export interface PunchRowLayout {
-  seq: number;
+  seq: Seq;
   level: PunchLevelCode;
   target: number;
   epoch: number;

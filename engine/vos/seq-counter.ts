@@ -5,7 +5,7 @@
  * whenever rows are deleted (so deleting the newest rows cannot make a later open reuse their seqs).
  */
 import type Database from 'better-sqlite3';
-import { MetaKey, type MetaTable } from './schema.js';
+import { MetaKey, type MetaTable, type Seq } from './schema.js';
 
 export class SeqCounter {
   private last: number;
@@ -19,9 +19,9 @@ export class SeqCounter {
     this.last = Math.max(versions?.top ?? 0, punches?.top ?? 0, meta.read(MetaKey.seqFloor));
   }
 
-  next(): number {
+  next(): Seq {
     this.last += 1;
-    return this.last;
+    return this.last as Seq;
   }
 
   /** The last seq handed out. */

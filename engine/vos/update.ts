@@ -10,7 +10,7 @@ import { BLOB_THRESHOLD_BYTES } from './constants.js';
 import type { VosContext } from './context.js';
 import { checkAkeyKind } from './key-index.js';
 import type { UpdateIod, UpdateOp } from './operation.js';
-import { AkeyKind, VersionKind, type AkeyRowLayout } from './schema.js';
+import { AkeyKind, VersionKind, type AkeyRowLayout, type DkeyId, type ObjectId } from './schema.js';
 import { NO_COVER } from './visibility.js';
 import { validateKey, validateObjectRef, validateUpdateIods, validateWriteEpoch } from './validate.js';
 
@@ -35,8 +35,8 @@ export function applyUpdate(context: VosContext, op: UpdateOp): void {
 
 /** Rows an update touches that exist already, looked up once. */
 interface UpdateTargets {
-  objectId: number | undefined;
-  dkeyId: number | undefined;
+  objectId: ObjectId | undefined;
+  dkeyId: DkeyId | undefined;
   /** Per iod, in order. */
   akeys: Array<AkeyRowLayout | undefined>;
 }
@@ -95,7 +95,7 @@ function iodRecordSize(iod: UpdateIod): number {
  * Writes one iod's version rows; `known` is the akey row if it was looked up in this op. Also used by
  * ingest.
  */
-export function writeIod(context: VosContext, dkeyId: number, epoch: number, iod: UpdateIod, known?: AkeyRowLayout): void {
+export function writeIod(context: VosContext, dkeyId: DkeyId, epoch: number, iod: UpdateIod, known?: AkeyRowLayout): void {
   if (iod.type === 'single') {
     const akeyId = context.keys.ensureAkey(dkeyId, iod.akey, AkeyKind.single, 0, known);
     context.versions.insert({ akeyId, epoch, kind: VersionKind.single, lo: 0, hi: 0, data: iod.value });

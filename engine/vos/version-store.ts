@@ -9,10 +9,18 @@ import { BLOB_THRESHOLD_BYTES } from './constants.js';
 import type { DataBlob } from './data-blob.js';
 import type { SeqCounter } from './seq-counter.js';
 import type { SpaceAccount } from './space.js';
-import { VersionKind, type VersionKindCode, type VersionMetaLayout, type VersionRowLayout } from './schema.js';
+import type { Stamp } from './stamp.js';
+import {
+  VersionKind,
+  type AkeyId,
+  type Seq,
+  type VersionKindCode,
+  type VersionMetaLayout,
+  type VersionRowLayout,
+} from './schema.js';
 
 export interface NewVersion {
-  akeyId: number;
+  akeyId: AkeyId;
   epoch: number;
   kind: VersionKindCode;
   lo: number;
@@ -61,7 +69,7 @@ export class VersionStore {
   }
 
   /** Stores a new version with a fresh seq; the blob payload is written first. Returns the seq. */
-  insert(version: NewVersion): number {
+  insert(version: NewVersion): Seq {
     const seq = this.seq.next();
     const data = version.data;
     let inline: Buffer | null = null;
@@ -79,21 +87,21 @@ export class VersionStore {
   }
 
   /** The newest version at or below `epoch` (any kind). */
-  newest(akeyId: number, epoch: number): VersionRowLayout | undefined {
+  newest(akeyId: AkeyId, epoch: number): VersionRowLayout | undefined {
     return this.statements.newest.get(akeyId, epoch);
   }
 
-  newestStamp(akeyId: number, epoch: number): { epoch: number; seq: number } | undefined {
+  newestStamp(akeyId: AkeyId, epoch: number): { epoch: number; seq: number } | undefined {
     return this.statements.newestStamp.get(akeyId, epoch);
   }
 
   /** Extents (data or punch) at or below `epoch` overlapping records [lo, hi), unordered. */
-  overlapping(akeyId: number, epoch: number, lo: number, hi: number): VersionRowLayout[] {
+  overlapping(akeyId: AkeyId, epoch: number, lo: number, hi: number): VersionRowLayout[] {
     return this.statements.overlapping.all(akeyId, epoch, hi, lo);
   }
 
   /** All versions at or below `epoch` without inline payloads, in (epoch, seq) order (for planning). */
-  metaUpTo(akeyId: number, epoch: number): VersionMetaLayout[] {
+  metaUpTo(akeyId: AkeyId, epoch: number): VersionMetaLayout[] {
     return this.statements.metaUpTo.all(akeyId, epoch);
   }
 
@@ -103,16 +111,16 @@ export class VersionStore {
     return { seq: meta.seq, epoch: meta.epoch, kind: meta.kind, lo: meta.lo, hi: meta.hi, inl, boff: meta.boff, blen: meta.blen };
   }
 
-  atEpoch(akeyId: number, epoch: number): VersionRowLayout[] {
+  atEpoch(akeyId: AkeyId, epoch: number): VersionRowLayout[] {
     return this.statements.atEpoch.all(akeyId, epoch);
   }
 
-  hasAny(akeyId: number): boolean {
+  hasAny(akeyId: AkeyId): boolean {
     return this.statements.anyVersion.get(akeyId) !== undefined;
   }
 
   /** True when the akey has a version ordered before (epoch, seq). */
-  hasOlderThan(akeyId: number, stamp: { epoch: number; seq: number }): boolean {
+  hasOlderThan(akeyId: AkeyId, stamp: Stamp): boolean {
     return this.statements.olderThan.get(akeyId, stamp.epoch, stamp.epoch, stamp.seq) !== undefined;
   }
 
@@ -145,7 +153,7 @@ export class VersionStore {
   }
 
   /** Deletes every version of an akey; returns { versions, bytes } released. */
-  removeAllOfAkey(akeyId: number): { versions: number; bytes: number } {
+  removeAllOfAkey(akeyId: AkeyId): { versions: number; bytes: number } {
     let bytes = 0;
     for (const ref of this.statements.blobRefsOfAkey.all(akeyId)) bytes += this.blob.free(ref.boff, ref.blen);
     const inlineBytes = this.statements.inlineBytesOfAkey.get(akeyId)?.total ?? 0;

@@ -8,7 +8,7 @@
 import { LIST_SCAN_ROWS } from './constants.js';
 import type { KeyIndex } from './key-index.js';
 import type { PunchLog } from './punch-log.js';
-import { PunchLevel } from './schema.js';
+import { PunchLevel, type AkeyId, type DkeyId, type ObjectId } from './schema.js';
 import { newerStamp, survives, type Stamp } from './stamp.js';
 import type { VersionStore } from './version-store.js';
 
@@ -31,29 +31,29 @@ export class Visibility {
     private readonly punches: PunchLog,
   ) {}
 
-  objectCover(objectId: number, epoch: number): Cover {
+  objectCover(objectId: ObjectId, epoch: number): Cover {
     if (!this.keys.mayHavePunches(objectId)) return NO_COVER;
     return { stamp: this.punches.newest(PunchLevel.object, objectId, epoch), punchable: true };
   }
 
   /** Cover of a dkey: its own newest punch or its object's, whichever is newer. */
-  dkeyCover(objectCover: Cover, dkeyId: number, epoch: number): Cover {
+  dkeyCover(objectCover: Cover, dkeyId: DkeyId, epoch: number): Cover {
     if (!objectCover.punchable) return objectCover;
     return { stamp: newerStamp(objectCover.stamp, this.punches.newest(PunchLevel.dkey, dkeyId, epoch)), punchable: true };
   }
 
-  akeyCover(dkeyCover: Cover, akeyId: number, epoch: number): Stamp | null {
+  akeyCover(dkeyCover: Cover, akeyId: AkeyId, epoch: number): Stamp | null {
     if (!dkeyCover.punchable) return null;
     return newerStamp(dkeyCover.stamp, this.punches.newest(PunchLevel.akey, akeyId, epoch));
   }
 
-  akeyExists(akeyId: number, dkeyCover: Cover, epoch: number): boolean {
+  akeyExists(akeyId: AkeyId, dkeyCover: Cover, epoch: number): boolean {
     const newest = this.versions.newestStamp(akeyId, epoch);
     if (newest === undefined) return false;
     return survives(newest, this.akeyCover(dkeyCover, akeyId, epoch));
   }
 
-  dkeyExists(dkeyId: number, objectCover: Cover, epoch: number): boolean {
+  dkeyExists(dkeyId: DkeyId, objectCover: Cover, epoch: number): boolean {
     const cover = this.dkeyCover(objectCover, dkeyId, epoch);
     let after: Buffer | null = null;
     for (;;) {
@@ -66,7 +66,7 @@ export class Visibility {
     }
   }
 
-  objectExists(objectId: number, epoch: number): boolean {
+  objectExists(objectId: ObjectId, epoch: number): boolean {
     const cover = this.objectCover(objectId, epoch);
     let after: Buffer | null = null;
     for (;;) {
