@@ -17,11 +17,11 @@ import type { RpcDef } from '../wire/rpc-def.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
-  H2_REFUSED_RETRIES_MAX, TRANSPORTS_PER_POOL_MAX,
+  H2_REFUSED_RETRIES_MAX,
 } from './constants.js';
 import { canceledError, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
 import { kCall, kTransport } from './symbols.js';
-import type { CallOptions, RpcTransport, TransportPool } from './transport.js';
+import { AddressTransportPool, type CallOptions, type RpcTransport } from './transport.js';
 
 const SESSION_OPTIONS: http2.SecureClientSessionOptions = {
   maxSessionMemory: H2_SESSION_MEMORY_MIB,
@@ -279,6 +279,9 @@ export class H2Transport implements RpcTransport {
     const session = this.session;
     this.session = undefined;
     if (session === undefined || session.destroyed) return;
+    // An idle session is unref'd; hold the loop open until the close completes, or a caller awaiting
+    // close() (every CLI via disconnect) would see its process exit before the promise settles.
+    session.ref();
     await new Promise<void>((resolve) => session.close(resolve));
   }
 }
@@ -288,27 +291,8 @@ export interface H2TransportPoolOptions {
 }
 
 /** One H2Transport per address, created on first use and kept until close(). */
-export class H2TransportPool implements TransportPool {
-  private readonly transports = new Map<string, H2Transport>();
-  private readonly log: Logger | undefined;
-
+export class H2TransportPool extends AddressTransportPool<H2Transport> {
   constructor(options: H2TransportPoolOptions = {}) {
-    this.log = options.log;
-  }
-
-  get(address: string): H2Transport {
-    let transport = this.transports.get(address);
-    if (transport === undefined) {
-      if (this.transports.size >= TRANSPORTS_PER_POOL_MAX) throw new EngineError(Der.NOSPACE, `more than ${TRANSPORTS_PER_POOL_MAX} engine addresses`);
-      transport = new H2Transport(address, this.log === undefined ? {} : { log: this.log });
-      this.transports.set(address, transport);
-    }
-    return transport;
-  }
-
-  async close(): Promise<void> {
-    const transports = [...this.transports.values()];
-    this.transports.clear();
-    await Promise.all(transports.map((transport) => transport.close()));
+    super((address) => new H2Transport(address, options.log === undefined ? {} : { log: options.log }));
   }
 }

@@ -6,7 +6,9 @@
  *   - connection refused/reset, GOAWAY, session error -> EngineError(Der.UNREACH)
  *   - no answer within timeoutMs -> EngineError(Der.TIMEDOUT)
  */
+import { Der, EngineError } from '../wire/errors.js';
 import type { RpcDef } from '../wire/rpc-def.js';
+import { TRANSPORTS_PER_POOL_MAX } from './constants.js';
 
 export interface CallOptions {
   /** Deadline for this call; default RPC_TIMEOUT_MS. */
@@ -24,4 +26,30 @@ export interface RpcTransport {
 export interface TransportPool {
   get(address: string): RpcTransport;
   close(): Promise<void>;
+}
+
+/** One transport per address, made by `create` on first use and kept until close(). */
+export class AddressTransportPool<T extends RpcTransport> implements TransportPool {
+  private readonly transports = new Map<string, T>();
+  private readonly create: (address: string) => T;
+
+  constructor(create: (address: string) => T) {
+    this.create = create;
+  }
+
+  get(address: string): T {
+    let transport = this.transports.get(address);
+    if (transport === undefined) {
+      if (this.transports.size >= TRANSPORTS_PER_POOL_MAX) throw new EngineError(Der.NOSPACE, `more than ${TRANSPORTS_PER_POOL_MAX} engine addresses`);
+      transport = this.create(address);
+      this.transports.set(address, transport);
+    }
+    return transport;
+  }
+
+  async close(): Promise<void> {
+    const transports = [...this.transports.values()];
+    this.transports.clear();
+    await Promise.all(transports.map((transport) => transport.close()));
+  }
 }

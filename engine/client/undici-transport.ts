@@ -14,9 +14,9 @@ import { encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { RpcDef } from '../wire/rpc-def.js';
 import { defaultClientLogger } from './client-log.js';
-import { CONNECT_TIMEOUT_MS, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES, TRANSPORTS_PER_POOL_MAX } from './constants.js';
+import { CONNECT_TIMEOUT_MS, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES } from './constants.js';
 import { canceledError, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
-import type { CallOptions, RpcTransport, TransportPool } from './transport.js';
+import { AddressTransportPool, type CallOptions, type RpcTransport } from './transport.js';
 
 /** Client.Options plus the h2c switch undici's typings do not declare yet (lib/dispatcher/client.js reads it). */
 type H2cClientOptions = Client.Options & { readonly useH2c: boolean };
@@ -164,27 +164,8 @@ export class UndiciTransport implements RpcTransport {
 }
 
 /** One UndiciTransport per address; same contract as H2TransportPool. */
-export class UndiciTransportPool implements TransportPool {
-  private readonly transports = new Map<string, UndiciTransport>();
-  private readonly log: Logger | undefined;
-
+export class UndiciTransportPool extends AddressTransportPool<UndiciTransport> {
   constructor(options: { log?: Logger } = {}) {
-    this.log = options.log;
-  }
-
-  get(address: string): UndiciTransport {
-    let transport = this.transports.get(address);
-    if (transport === undefined) {
-      if (this.transports.size >= TRANSPORTS_PER_POOL_MAX) throw new EngineError(Der.NOSPACE, `more than ${TRANSPORTS_PER_POOL_MAX} engine addresses`);
-      transport = new UndiciTransport(address, this.log === undefined ? {} : { log: this.log });
-      this.transports.set(address, transport);
-    }
-    return transport;
-  }
-
-  async close(): Promise<void> {
-    const transports = [...this.transports.values()];
-    this.transports.clear();
-    await Promise.all(transports.map((transport) => transport.close()));
+    super((address) => new UndiciTransport(address, options.log === undefined ? {} : { log: options.log }));
   }
 }

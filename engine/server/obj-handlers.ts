@@ -65,40 +65,21 @@ export function resolveObject(deps: ObjectHandlerDeps, request: ObjectAddress): 
 export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
   registry.register(OBJ_UPDATE, async (request) => {
     const { vos, ref } = resolveObject(deps, request);
-    const op = {
-      ...ref,
-      dkey: request.dkey,
-      epoch: asEpoch(request.epoch),
-      iods: request.iods,
-      ...(request.dkeyCond === undefined ? {} : { dkeyCond: request.dkeyCond }),
-      ...(request.akeyCond === undefined ? {} : { akeyCond: request.akeyCond }),
-    };
+    const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond, akeyCond: request.akeyCond };
     await deps.batcher.submit(vos, () => vos.update(op));
     return {};
   });
 
   registry.register(OBJ_FETCH, async (request) => {
     const { vos, ref } = resolveObject(deps, request);
-    const op = {
-      ...ref,
-      dkey: request.dkey,
-      epoch: asEpoch(request.epoch),
-      iods: request.iods,
-      ...(request.dkeyCond === undefined ? {} : { dkeyCond: request.dkeyCond }),
-    };
+    const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond };
     const values = await deps.batcher.submit(vos, () => vos.fetch(op));
     return { values };
   });
 
   registry.register(OBJ_PUNCH, async (request) => {
     const { vos, ref } = resolveObject(deps, request);
-    const op = {
-      ...ref,
-      epoch: asEpoch(request.epoch),
-      ...(request.dkey === undefined ? {} : { dkey: request.dkey }),
-      ...(request.akeys === undefined ? {} : { akeys: request.akeys }),
-      ...(request.ifExists === undefined ? {} : { ifExists: request.ifExists }),
-    };
+    const op = { ...ref, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
     await deps.batcher.submit(vos, () => vos.punch(op));
     return {};
   });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Der, isEngineError } from '../wire/errors.js';
+import { Der } from '../wire/errors.js';
 import type { UpdateOp } from './operation.js';
-import { OBJ, ep, getText, key, listAll, openTempTarget, putSingle, type TempTarget } from './test-harness.js';
+import { OBJ, ep, getText, key, listAll, openTempTarget, putSingle, type TempTarget, derOf } from './test-harness.js';
 
 let temp: TempTarget;
 beforeEach(() => {
@@ -9,15 +9,6 @@ beforeEach(() => {
 });
 afterEach(() => temp.cleanup());
 
-function derOf(fn: () => unknown): Der | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (isEngineError(error)) return error.der;
-    throw error;
-  }
-  return undefined;
-}
 
 function update(dkey: string, akeys: Record<string, string>, epoch: number, conditions: Pick<UpdateOp, 'dkeyCond' | 'akeyCond'> = {}): void {
   temp.vos.update({

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EPOCH_MAX } from '../wire/epoch.js';
-import { Der, isEngineError } from '../wire/errors.js';
-import { OBJ, ep, getArray, getText, key, listAll, openTempTarget, putArray, putSingle, type TempTarget } from './test-harness.js';
+import { Der } from '../wire/errors.js';
+import { OBJ, ep, getArray, getText, key, listAll, openTempTarget, putArray, putSingle, type TempTarget, derOf } from './test-harness.js';
 
 let temp: TempTarget;
 beforeEach(() => {
@@ -9,15 +9,6 @@ beforeEach(() => {
 });
 afterEach(() => temp.cleanup());
 
-function derOf(fn: () => unknown): Der | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (isEngineError(error)) return error.der;
-    throw error;
-  }
-  return undefined;
-}
 
 function seed(): void {
   putSingle(temp.vos, { dkey: 'd1', akey: 'a', epoch: 10, value: 'd1a' });

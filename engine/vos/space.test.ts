@@ -1,20 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EPOCH_MAX } from '../wire/epoch.js';
-import { Der, isEngineError } from '../wire/errors.js';
-import { OBJ, TEST_CONT, ep, getSingle, getText, key, listAll, oidOf, openTempTarget, putArray, putSingle, type TempTarget } from './test-harness.js';
+import { Der } from '../wire/errors.js';
+import { OBJ, TEST_CONT, ep, getSingle, getText, key, listAll, oidOf, openTempTarget, putArray, putSingle, type TempTarget, derOf } from './test-harness.js';
 
 let temp: TempTarget | undefined;
 afterEach(() => temp?.cleanup());
 
-function derOf(fn: () => unknown): Der | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (isEngineError(error)) return error.der;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('vos space', () => {
   it('usage: counts inline bytes and aligned blob bytes; metadata is non-zero', () => {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type Der, isEngineError } from '../wire/errors.js';
 import { asEpoch, type Epoch } from '../wire/epoch.js';
 import type { ListOp, ListResult, ObjectRef, VosOpenOptions } from './operation.js';
 import { VosTarget } from './vos-target.js';
@@ -130,4 +131,15 @@ export function listAll(vos: VosTarget, args: { epoch: number; dkey?: string; re
     anchor = page.anchor;
   } while (anchor !== null);
   return out;
+}
+
+/** The DER code `fn` throws, or undefined when it returns normally. */
+export function derOf(fn: () => unknown): Der | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (isEngineError(error)) return error.der;
+    throw error;
+  }
+  return undefined;
 }
