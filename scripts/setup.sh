@@ -26,10 +26,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci when node_modules is absent or older than the lock file.
+# Node packages when node_modules is absent or older than the lock file. `npm install` rather than
+# `npm ci`: npm 11.19 writes only this platform's optional binaries (rollup, esbuild, msgpackr-extract)
+# into the lock and then `npm ci` rejects its own lock as out of sync. `npm install` follows the lock's
+# pinned versions and leaves it unchanged. Install scripts allowed: package.json "allowScripts".
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing node packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  log "installing node packages (npm install, pinned by package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 log "building (tsc)"
