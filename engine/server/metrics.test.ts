@@ -21,12 +21,12 @@ describe('metrics', () => {
   it('batches: recorded sizes -> histogram and batchesTotal', () => {
     const metrics = new EngineMetrics();
     metrics.recordBatch(1);
-    metrics.recordBatch(40);
+    metrics.recordBatch(12);
     expect(metrics.batchesTotal()).toBe(2);
     const text = metrics.render();
     expect(text).toContain('tsdaos_batch_size_bucket{le="1"} 1');
-    expect(text).toContain('tsdaos_batch_size_bucket{le="64"} 2');
-    expect(text).toContain('tsdaos_batch_size_sum 41');
+    expect(text).toContain('tsdaos_batch_size_bucket{le="16"} 2');
+    expect(text).toContain('tsdaos_batch_size_sum 13');
   });
 
   it('collectors: gauge samples -> labelled lines with escaped values', () => {

@@ -13,7 +13,10 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
 ];
 
 /** Upper bounds of the batch-size histogram (requests per store transaction). */
-export const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, BATCH_REQUESTS_MAX];
+export const BATCH_SIZE_BUCKETS: readonly number[] = [
+  ...[1, 2, 4, 8, 16, 32, 64, 128].filter((bound) => bound < BATCH_REQUESTS_MAX),
+  BATCH_REQUESTS_MAX,
+];
 
 /** Opcode label used for requests to paths that name no registered RPC. */
 export const OPCODE_UNKNOWN = 'unknown';
