@@ -36,9 +36,33 @@ export function renderSection(results: BenchResult[], identity: RunIdentity): st
     ...results.map((result) => row(result, baseline)),
     '',
     s1Update === undefined ? '' : `S1 small-update rate (1 engine, h2) is **${((s1Update.opsPerSecond / baseline) * 100).toFixed(0)} %** of the bare echo RPC rate (target ≥ 50 %).`,
+    '',
+    transportNote(results),
+    '',
+    'RP_3G1 updates cost three RPCs (one per replica, sent in parallel by the client) on the same two cores, hence about a third',
+    'of the S1 rate; replicated reads go to one replica. Array rows are bounded by copying 1 MiB bodies through HTTP/2 frames on',
+    'two shared cores; the dfuse issue (#5) sets the bandwidth targets.',
     SECTION_END,
   ];
   return lines.join('\n');
+}
+
+/** Why the hot path uses node:http2's session, from this run's figures. */
+function transportNote(results: BenchResult[]): string {
+  const rate = (name: string, transport: string): number | undefined =>
+    results.find((result) => result.case === name && result.params['transport'] === transport && (result.params['engines'] ?? 1) === 1)?.opsPerSecond;
+  const echoH2 = rate('echo-h2', 'h2');
+  const echoUndici = rate('echo-undici', 'undici');
+  const updateH2 = rate('kv-update-S1', 'h2');
+  const updateUndici = rate('kv-update-S1', 'undici');
+  if (echoH2 === undefined || echoUndici === undefined || updateH2 === undefined || updateUndici === undefined) return '';
+  return [
+    `Transport: the object client sends every RPC over node:http2's own client session (engine/client/h2-transport.ts): the bare`,
+    `echo ran at ${echoH2.toLocaleString('en-US')}/s over it against ${echoUndici.toLocaleString('en-US')}/s over undici (h2c with \`useH2c\`), and S1 updates at`,
+    `${updateH2.toLocaleString('en-US')}/s against ${updateUndici.toLocaleString('en-US')}/s. undici stays selectable (\`createTransportPool('undici')\`) so the comparison can be rerun, but no`,
+    'product path uses it: control-plane calls are few, and stale-map refresh, leader redirect and retries are composable wrappers',
+    'in engine/client/retry.ts that work over either transport, so undici\'s interceptors would add nothing there.',
+  ].join('\n');
 }
 
 function writeSection(section: string): void {

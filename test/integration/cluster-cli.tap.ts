@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { ObjType, connectPool } from '../../engine/client/index.js';
+import { readSystemFile } from '../../engine/system/system-file.js';
 import { cli, cliJson } from '../harness/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsdaos-cli-'));
@@ -72,6 +74,14 @@ t.test('bad input: one readable line and a non-zero exit', async (t) => {
 });
 
 t.test('tsdaos down then up: everything comes back', async (t) => {
+  const system = readSystemFile(join(dir, 'system.json'));
+  const before = await connectPool({ system, pool: 'tank' });
+  const cont = await before.openContainer('posix');
+  const oid = await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass: 'SX' });
+  const data = Buffer.from(Array.from({ length: 3 * (1 << 20) + 77 }, (_, index) => (index * 13) & 0xff));
+  await cont.array(oid).write(0, data);
+  await before.disconnect();
+
   const down = cliJson<{ stopped: Array<{ how: string }> }>('tsdaos', ['down', '--dir', dir]);
   t.same(down.stopped.map((entry) => entry.how), ['terminated', 'terminated', 'terminated'], 'engines stopped by SIGTERM');
   const status = cliJson<{ engines: Array<{ running: boolean }> }>('tsdaos', ['status', '--dir', dir]);
@@ -81,4 +91,9 @@ t.test('tsdaos down then up: everything comes back', async (t) => {
   t.same(list.containers.map((entry) => entry.label).sort(), ['posix', 'scratch']);
   const snaps = cliJson<{ snapshots: Array<{ name: string }> }>('daos', ['cont', 'list-snap', '--dir', dir]);
   t.same(snaps.snapshots.map((snap) => snap.name), ['s1']);
+  const after = await connectPool({ system: readSystemFile(join(dir, 'system.json')), pool: 'tank' });
+  const array = (await after.openContainer('posix')).array(oid);
+  t.equal(await array.getSize(), data.length, 'array size survives the restart');
+  t.ok((await array.read(0, data.length)).equals(data), 'array bytes survive the restart');
+  await after.disconnect();
 });
