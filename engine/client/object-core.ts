@@ -9,19 +9,13 @@ import { OID_BYTES, type Oid, oidGroupCount, oidToBytes } from '../placement/oid
 import { type ObjectLayout, type ShardLocation, dkeyGroup, groupShards } from '../placement/placement.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { RpcDef } from '../wire/rpc-def.js';
+import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { ObjectIoContext } from './io-context.js';
 import { isUnreachable, toShardError } from './shard-error.js';
 import { readShards } from './shard-choice.js';
 
 /** The fields every object RPC starts with (engine/wire/rpc/common.ts objectAddress). */
-export interface ShardAddress {
-  readonly pool: string;
-  readonly cont: string;
-  readonly mapVersion: number;
-  readonly target: number;
-  readonly oid: Buffer;
-  readonly shard: number;
-}
+export type ShardAddress = ObjectAddressBody;
 
 /** Rotating start index for reads; shared by all objects of the process, which spreads load as well. */
 let readRotation = 0;

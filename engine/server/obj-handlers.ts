@@ -13,6 +13,7 @@ import { Der, EngineError } from '../wire/errors.js';
 import {
   OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
 } from '../wire/rpc/obj.js';
+import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
 import type { HandlerRegistry } from './registry.js';
@@ -24,16 +25,8 @@ export interface ObjectHandlerDeps {
   readonly log: Logger;
 }
 
-/** Routing fields every object RPC carries. */
-interface ObjectAddress {
-  readonly pool: string;
-  readonly cont: string;
-  readonly mapVersion: number;
-  readonly target: number;
-  readonly oid: Buffer;
-  readonly shard: number;
-  readonly epoch: number;
-}
+/** Routing fields every object RPC carries, plus its epoch. */
+type ObjectAddress = ObjectAddressBody & { readonly epoch: number };
 
 interface Resolved {
   /** The target's store; also its batch lane (VosTarget.runBatch runs works in one transaction). */

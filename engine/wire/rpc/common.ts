@@ -44,3 +44,7 @@ export const objectAddress = {
   oid,
   shard: t.uint(0xffff * 16),
 };
+
+const objectAddressSchema = t.object(objectAddress);
+/** The addressing fields of an object RPC, as both sides type them. */
+export type ObjectAddressBody = Readonly<Infer<typeof objectAddressSchema>>;
