@@ -41,6 +41,11 @@ export const fetchValue = t.variant('type', {
 export type FetchValueBody = Infer<typeof fetchValue>;
 
 const empty = t.object({});
+/**
+ * Set on reads inside a transaction (its 16-byte txid): the target records the read epoch, so a later
+ * write below it restarts, and treats the transaction's own prepared intents as its own.
+ */
+const txTag = t.optional(t.bytes(16, 16));
 const listResult = t.object({ keys: t.array(key, LIST_KEYS_PER_RPC_MAX), anchor: t.nullable(key) });
 
 export const OBJ_UPDATE = defineRpc(
@@ -64,6 +69,7 @@ export const OBJ_FETCH = defineRpc(
     epoch,
     iods: t.array(fetchIod, IODS_PER_RPC_MAX),
     dkeyCond: t.optional(t.literal('exists')),
+    tx: txTag,
   }),
   t.object({ values: t.array(fetchValue, IODS_PER_RPC_MAX) }),
 );
@@ -84,19 +90,19 @@ export const OBJ_PUNCH = defineRpc(
 
 export const OBJ_LIST_DKEYS = defineRpc(
   'obj_list_dkeys',
-  t.object({ ...objectAddress, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX) }),
+  t.object({ ...objectAddress, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX), tx: txTag }),
   listResult,
 );
 
 export const OBJ_LIST_AKEYS = defineRpc(
   'obj_list_akeys',
-  t.object({ ...objectAddress, dkey: key, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX) }),
+  t.object({ ...objectAddress, dkey: key, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX), tx: txTag }),
   listResult,
 );
 
 export const OBJ_QUERY_MAX = defineRpc(
   'obj_query_max',
-  t.object({ ...objectAddress, akey: key, epoch }),
+  t.object({ ...objectAddress, akey: key, epoch, tx: txTag }),
   t.object({ dkey: t.nullable(key), end: t.uint(), maxEpoch: t.uint() }),
 );
 
