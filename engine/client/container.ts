@@ -2,8 +2,9 @@
  * Container handles (DAOS daos_cont_*): create/open/list/destroy through the pool service, properties,
  * user attributes, snapshots, object id allocation, and object handles (raw, KV, byte array). A handle
  * opened at a snapshot reads at the snapshot's epoch and is read-only: every write through it (object
- * updates and punches, snapshots, attributes, oid allocation) fails with Der.NO_PERM. The handle holds no
- * server-side state; closing it is a no-op kept for symmetry.
+ * updates and punches, snapshots, attributes, oid allocation) fails with Der.NO_PERM. Transactions over
+ * the container's objects start here (txOpen, runTx; tx.ts). The handle holds no server-side state;
+ * closing it is a no-op kept for symmetry.
  */
 import type { ObjClassName } from '../placement/object-class.js';
 import type { ObjType, Oid } from '../placement/oid.js';
@@ -21,6 +22,8 @@ import { ObjectHandle } from './object.js';
 import { OidAllocator } from './oid-allocator.js';
 import type { PoolHandle } from './pool.js';
 import { backoffOnBusy, refreshOnStale, reportOnUnreachable } from './retry.js';
+import type { Tx } from './tx.js';
+import { type RunTxOptions, type TxOpenOptions, openTx, runTx } from './tx-run.js';
 
 export interface ContainerCreateOptions {
   readonly uuid?: string;
@@ -156,6 +159,22 @@ export class ContHandle {
   /** A byte-array view of an ARRAY_BYTE object; chunk size default: the container's `chunkSizeBytes`. */
   array(oid: Oid, options: { chunkSizeBytes?: number } = {}): ArrayObject {
     return new ArrayObject(this.object(oid), options.chunkSizeBytes ?? this.props.chunkSizeBytes);
+  }
+
+  /**
+   * A new transaction at a fresh epoch, or read-only at a snapshot (name or epoch; always so on a handle
+   * opened at a snapshot). Nothing is sent until it reads or commits. NONEXIST: unknown snapshot name.
+   */
+  txOpen(options: TxOpenOptions = {}): Promise<Tx> {
+    return openTx(this.#context, () => this.snapshots(), options);
+  }
+
+  /**
+   * Runs fn in a transaction and commits it; on TX_RESTART (or INPROGRESS) backs off and runs fn again
+   * in a fresh one, at most `retriesMax` times (default TX_RETRIES_MAX). Other errors are thrown at once.
+   */
+  runTx<T>(fn: (tx: Tx) => Promise<T>, options: RunTxOptions = {}): Promise<T> {
+    return runTx(() => this.txOpen(options), fn, options);
   }
 
   /** No server-side state to release; kept so callers can treat handles uniformly. */

@@ -1,6 +1,6 @@
 /**
  * The public object-client API (the libdaos equivalent) and nothing else: pool and container handles,
- * the object API and its KV and byte-array views, list anchors, the transports, and the few wire and
+ * the object API and its KV and byte-array views, transactions, list anchors, the transports, and the few wire and
  * placement types a caller needs to use them. Layers above (dfs, CLIs) import from here only.
  */
 export { connectPool, PoolHandle, type ConnectPoolOptions, type PoolQuery } from './pool.js';
@@ -11,6 +11,10 @@ export { ArrayObject, ARRAY_AKEY } from './array.js';
 export { chunkDkey, chunkOfDkey } from './array-math.js';
 export { type ListAnchor, startAnchor } from './anchor.js';
 export { clientHlc } from './clock.js';
+export { Tx, type TxState, type TxUpdateOptions, type TxPunchOptions } from './tx.js';
+export { TxKv } from './tx-kv.js';
+export { type RunTxOptions, type TxOpenOptions, isTxRestartable } from './tx-run.js';
+export { OutcomeUnknownError, type TxProtocolLimits } from './tx-protocol.js';
 
 export type { CallOptions, RpcTransport, TransportPool } from './transport.js';
 export { H2Transport, H2TransportPool } from './h2-transport.js';

@@ -2,7 +2,8 @@
  * Enumeration and max-key queries of one object: dkeys are listed group by group (each group read from one
  * healthy replica), resuming from a ListAnchor (anchor.ts); akeys of a dkey come from the dkey's group
  * only; queryMax asks every group in parallel and keeps the greatest dkey in byte order. Each RPC runs
- * inside the container's recovery wrappers; a listing that spans groups retries per RPC, not as a whole.
+ * inside the container's recovery wrappers (and waits out transactions' intents, retryingConflicts); a
+ * listing that spans groups retries per RPC, not as a whole. `txid` tags the reads of a transaction.
  */
 import { LIST_KEYS_PER_RPC_MAX } from '../constants.js';
 import { dkeyGroup, groupShards } from '../placement/placement.js';
@@ -11,7 +12,7 @@ import { Der, EngineError } from '../wire/errors.js';
 import { OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
 import { type ListAnchor, advanceAnchor, anchorCursor, checkAnchor, groupAnchor, startAnchor } from './anchor.js';
 import type { ObjectCore } from './object-core.js';
-import { retrying } from './retry.js';
+import { fixedEpochConflicts, retrying, retryingConflicts } from './retry.js';
 
 export interface KeyList {
   readonly keys: Buffer[];
@@ -41,53 +42,55 @@ function checkLimit(limit: number): void {
  */
 async function listKeys(
   core: ObjectCore,
-  options: { def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer },
+  options: { def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer; txid?: Buffer | undefined },
 ): Promise<KeyList> {
   checkLimit(options.limit);
   const keys: Buffer[] = [];
   let anchor = options.anchor;
   const callsMax = core.groupCount + options.limit;
+  const tag = options.txid === undefined ? {} : { tx: options.txid };
   for (let calls = 0; !anchor.eof && keys.length < options.limit && calls < callsMax; calls++) {
     const group = anchor.group;
     const cursor = anchorCursor(anchor);
     const limit = Math.min(options.limit - keys.length, LIST_KEYS_PER_RPC_MAX);
-    const result = await retrying(core.context.recoveries, () => {
+    const result = await retryingConflicts(fixedEpochConflicts(options.epoch), () => retrying(core.context.recoveries, () => {
       const layout = core.layout();
       const shards = groupShards(layout, group);
       if (options.def === OBJ_LIST_AKEYS) {
-        return core.readGroup(OBJ_LIST_AKEYS, layout, shards, { dkey: options.dkey!, epoch: options.epoch, anchor: cursor, limit });
+        return core.readGroup(OBJ_LIST_AKEYS, layout, shards, { dkey: options.dkey!, epoch: options.epoch, anchor: cursor, limit, ...tag });
       }
-      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit });
-    });
+      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit, ...tag });
+    }));
     for (const key of result.keys) keys.push(key);
     anchor = advanceAnchor(anchor, result.anchor, core.groupCount);
   }
   return { keys, anchor };
 }
 
-export function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+export function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
   const anchor = options.anchor === undefined ? startAnchor() : checkAnchor(options.anchor, core.groupCount);
   const epoch = options.epoch ?? core.context.readEpoch;
-  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch });
+  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch, txid: options.txid });
 }
 
-export function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+export function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
   const group = dkeyGroup(options.dkey, core.groupCount);
   const anchor = options.anchor === undefined ? groupAnchor(group) : checkAnchor(options.anchor, core.groupCount);
   if (anchor.group !== group || !anchor.pinned) throw new EngineError(Der.INVAL, 'akey anchor belongs to another dkey');
   const epoch = options.epoch ?? core.context.readEpoch;
-  return listKeys(core, { def: OBJ_LIST_AKEYS, anchor, limit: options.limit, epoch, dkey: options.dkey });
+  return listKeys(core, { def: OBJ_LIST_AKEYS, anchor, limit: options.limit, epoch, dkey: options.dkey, txid: options.txid });
 }
 
 /** Asks every group for its greatest dkey holding `akey`; the greatest of those wins. */
-export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?: Epoch }): Promise<MaxKey> {
+export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
   const epoch = options.epoch ?? core.context.readEpoch;
+  const tag = options.txid === undefined ? {} : { tx: options.txid };
   const answers = await Promise.all(
     Array.from({ length: core.groupCount }, (_, group) =>
-      retrying(core.context.recoveries, () => {
+      retryingConflicts(fixedEpochConflicts(epoch), () => retrying(core.context.recoveries, () => {
         const layout = core.layout();
-        return core.readGroup(OBJ_QUERY_MAX, layout, groupShards(layout, group), { akey: options.akey, epoch });
-      }),
+        return core.readGroup(OBJ_QUERY_MAX, layout, groupShards(layout, group), { akey: options.akey, epoch, ...tag });
+      })),
     ),
   );
   let best: MaxKey = { dkey: null, end: 0, maxEpoch: 0 };

@@ -4,9 +4,13 @@
  * dkey picks its redundancy group; writes reach every writable replica (replication.ts), reads one healthy
  * replica with fail-over (object-core.ts). Every operation runs inside the container's recovery wrappers
  * (stale map -> refresh, unreachable engine -> report + new layout), with its epoch fixed up front so a
- * retry rewrites the same version. Handles are cheap; they hold no server-side state and need no close.
+ * retry rewrites the same version. Around those, conflicts with transactions are waited out
+ * (retryingConflicts): INPROGRESS backs off and retries; a write whose caller did not fix its epoch takes
+ * a fresh one after INPROGRESS or TX_RESTART, so it lands above the transaction it met.
+ * Handles are cheap; they hold no server-side state and need no close.
  * Errors: EngineError — NO_PERM (write through a read-only handle), EXIST/NONEXIST (conditions),
- * DATA_LOSS (no healthy replica), UNREACH/TIMEDOUT/STALE once retries are exhausted, INVAL, PROTO.
+ * DATA_LOSS (no healthy replica), UNREACH/TIMEDOUT/STALE once retries are exhausted, INPROGRESS or
+ * TX_RESTART once the conflict wait is over, INVAL, PROTO.
  */
 import type { Oid } from '../placement/oid.js';
 import type { Epoch } from '../wire/epoch.js';
@@ -17,8 +21,8 @@ import { type ListAnchor, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
 import { ObjectCore, type ShardAddress } from './object-core.js';
 import { type KeyList, type MaxKey, listAkeys, listDkeys, queryMax } from './object-list.js';
-import { type GroupWrite, newWriteState, writeGroup, writeGroups } from './replication.js';
-import { retrying } from './retry.js';
+import { type GroupWrite, type WriteState, newWriteState, writeGroup, writeGroups } from './replication.js';
+import { fixedEpochConflicts, retrying, retryingConflicts, writeConflicts } from './retry.js';
 import { groupShards } from '../placement/placement.js';
 
 export type { KeyList, MaxKey } from './object-list.js';
@@ -46,6 +50,8 @@ export interface FetchOptions {
   readonly dkeyCond?: 'exists';
   /** Default: the handle's read epoch (EPOCH_MAX, or the snapshot's). */
   readonly epoch?: Epoch;
+  /** Set by transactions (tx.ts): the reading transaction's id, so the engine records the read. */
+  readonly txid?: Buffer;
 }
 
 export interface PunchOptions {
@@ -79,69 +85,65 @@ export class ObjectHandle {
     return this.#context.pool.hlc.now();
   }
 
-  /** Writes the iods under `dkey` at one epoch on every writable replica; resolves with that epoch. */
+  /**
+   * Writes the iods under `dkey` at one epoch on every writable replica; resolves with that epoch (a
+   * fresh one if a transaction's conflict made the write start over, unless `options.epoch` fixed it).
+   */
   async update(options: UpdateOptions): Promise<Epoch> {
     this.assertWritable();
-    const epoch = options.epoch ?? this.#context.pool.hlc.now();
-    const plain: UpdateBody = { dkey: options.dkey, epoch, iods: options.iods };
     const conditional = options.dkeyCond !== undefined || options.akeyCond !== undefined;
-    const body: UpdateBody = conditional ? { ...plain } : plain;
-    if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
-    if (options.akeyCond !== undefined) body.akeyCond = options.akeyCond;
     const state = newWriteState();
-    await retrying(this.#context.recoveries, () => {
-      const { layout, shards } = this.#core.dkeyShards(options.dkey);
-      const write: GroupWrite<RpcRequest<typeof OBJ_UPDATE>> = { def: OBJ_UPDATE, layout, shards, body, plainBody: conditional ? plain : undefined };
-      return writeGroup(this.#core, write, state);
+    return retryingConflicts(writeConflicts(options.epoch, this.#context.pool.hlc), async (epoch) => {
+      const plain: UpdateBody = { dkey: options.dkey, epoch, iods: options.iods };
+      const body: UpdateBody = conditional ? { ...plain } : plain;
+      if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
+      if (options.akeyCond !== undefined) body.akeyCond = options.akeyCond;
+      await retrying(this.#context.recoveries, () => {
+        const { layout, shards } = this.#core.dkeyShards(options.dkey);
+        const write: GroupWrite<RpcRequest<typeof OBJ_UPDATE>> = { def: OBJ_UPDATE, layout, shards, body, plainBody: conditional ? plain : undefined };
+        return writeGroup(this.#core, write, state);
+      });
+      return epoch;
     });
-    return epoch;
   }
 
   /** Reads the iods under `dkey` from one healthy replica; values come back in iod order. */
   async fetch(options: FetchOptions): Promise<FetchValueBody[]> {
     const body: Body<typeof OBJ_FETCH> = { dkey: options.dkey, epoch: options.epoch ?? this.#context.readEpoch, iods: options.iods };
     if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
-    const result = await retrying(this.#context.recoveries, () => {
+    if (options.txid !== undefined) body.tx = options.txid;
+    const result = await retryingConflicts(fixedEpochConflicts(body.epoch as Epoch), () => retrying(this.#context.recoveries, () => {
       const { layout, shards } = this.#core.dkeyShards(options.dkey);
       return this.#core.readGroup(OBJ_FETCH, layout, shards, body);
-    });
+    }));
     return result.values;
   }
 
-  /** Punches the object, a dkey, or akeys of a dkey, at one epoch; resolves with that epoch. */
+  /** Punches the object, a dkey, or akeys of a dkey, at one epoch; resolves with that epoch (see update). */
   async punch(options: PunchOptions = {}): Promise<Epoch> {
     this.assertWritable();
     if (options.dkey === undefined && (options.akeys !== undefined || options.ifExists === true)) {
       throw new EngineError(Der.INVAL, 'akeys and ifExists need a dkey');
     }
-    const epoch = options.epoch ?? this.#context.pool.hlc.now();
-    const plain: PunchBody = { epoch };
-    if (options.dkey !== undefined) plain.dkey = options.dkey;
-    if (options.akeys !== undefined) plain.akeys = options.akeys;
     const conditional = options.ifExists === true;
-    const body: PunchBody = conditional ? { ...plain, ifExists: true } : plain;
     const state = newWriteState();
-    await retrying(this.#context.recoveries, () => {
-      if (options.dkey !== undefined) {
-        const { layout, shards } = this.#core.dkeyShards(options.dkey);
-        return writeGroup(this.#core, { def: OBJ_PUNCH, layout, shards, body, plainBody: conditional ? plain : undefined }, state);
-      }
-      const layout = this.#core.layout();
-      const writes = Array.from({ length: layout.groupCount }, (_, group): GroupWrite<RpcRequest<typeof OBJ_PUNCH>> => ({
-        def: OBJ_PUNCH, layout, shards: groupShards(layout, group), body, plainBody: undefined,
-      }));
-      return writeGroups(this.#core, writes, state);
+    return retryingConflicts(writeConflicts(options.epoch, this.#context.pool.hlc), async (epoch) => {
+      const plain: PunchBody = { epoch };
+      if (options.dkey !== undefined) plain.dkey = options.dkey;
+      if (options.akeys !== undefined) plain.akeys = options.akeys;
+      const body: PunchBody = conditional ? { ...plain, ifExists: true } : plain;
+      await retrying(this.#context.recoveries, () => this.punchAttempt(options.dkey, { body, plain, conditional }, state));
+      return epoch;
     });
-    return epoch;
   }
 
-  /** Up to `limit` dkeys from `anchor` (default: the start), group after group; see anchor.ts. */
-  listDkeys(options: { anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+  /** Up to `limit` dkeys from `anchor` (default: the start), group after group; see anchor.ts. `txid`: as in fetch. */
+  listDkeys(options: { anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
     return listDkeys(this.#core, options);
   }
 
   /** Up to `limit` akeys of `dkey` from `anchor` (default: the start). */
-  listAkeys(options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch }): Promise<KeyList> {
+  listAkeys(options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
     return listAkeys(this.#core, options);
   }
 
@@ -151,8 +153,25 @@ export class ObjectHandle {
   }
 
   /** The greatest dkey (byte order) holding `akey`, and the end of that akey's highest extent there. */
-  queryMax(options: { akey: Buffer; epoch?: Epoch }): Promise<MaxKey> {
+  queryMax(options: { akey: Buffer; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
     return queryMax(this.#core, options);
+  }
+
+  /** One attempt of a punch: the dkey's group, or every group for an object punch. */
+  private punchAttempt(
+    dkey: Buffer | undefined,
+    bodies: { body: PunchBody; plain: PunchBody; conditional: boolean },
+    state: WriteState,
+  ): Promise<void> {
+    if (dkey !== undefined) {
+      const { layout, shards } = this.#core.dkeyShards(dkey);
+      return writeGroup(this.#core, { def: OBJ_PUNCH, layout, shards, body: bodies.body, plainBody: bodies.conditional ? bodies.plain : undefined }, state);
+    }
+    const layout = this.#core.layout();
+    const writes = Array.from({ length: layout.groupCount }, (_, group): GroupWrite<RpcRequest<typeof OBJ_PUNCH>> => ({
+      def: OBJ_PUNCH, layout, shards: groupShards(layout, group), body: bodies.body, plainBody: undefined,
+    }));
+    return writeGroups(this.#core, writes, state);
   }
 
   private assertWritable(): void {

@@ -4,7 +4,8 @@ import { createLogger } from '../log.js';
 import { buildUniformPoolMap } from '../pool-map/build.js';
 import { type PoolMap, type Rank, withRankState } from '../pool-map/pool-map.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { type MapSource, backoffOnBusy, refreshOnStale, reportOnUnreachable, retrying } from './retry.js';
+import type { Epoch } from '../wire/epoch.js';
+import { type MapSource, backoffOnBusy, fixedEpochConflicts, refreshOnStale, reportOnUnreachable, retrying, retryingConflicts, writeConflicts } from './retry.js';
 import { ShardError } from './shard-error.js';
 
 /** A pool map holder standing in for the pool service: refresh and report bump the version. */
@@ -66,5 +67,43 @@ describe('retrying', () => {
     });
     await expect(failing).rejects.toMatchObject({ der: Der.BUSY });
     expect(attempts).toBe(RPC_RETRIES_MAX + 1);
+  });
+});
+
+describe('retryingConflicts', () => {
+  const clock = { next: 100, now(): Epoch { return this.next++ as Epoch; } };
+
+  it('INPROGRESS on a read -> waited out at the same epoch', async () => {
+    const epochs: number[] = [];
+    const result = await retryingConflicts(fixedEpochConflicts(7 as Epoch), async (epoch) => {
+      epochs.push(epoch);
+      if (epochs.length < 3) throw new EngineError(Der.INPROGRESS);
+      return 'read';
+    });
+    expect(result).toBe('read');
+    expect(epochs).toEqual([7, 7, 7]);
+  });
+
+  it('TX_RESTART on a write without a fixed epoch -> retried with a fresh epoch', async () => {
+    const epochs: number[] = [];
+    await retryingConflicts(writeConflicts(undefined, clock), async (epoch) => {
+      epochs.push(epoch);
+      if (epochs.length === 1) throw new EngineError(Der.TX_RESTART);
+    });
+    expect(epochs).toHaveLength(2);
+    expect(epochs[1]).toBeGreaterThan(epochs[0]!);
+  });
+
+  it('TX_RESTART at a fixed epoch, or any other error -> thrown at once', async () => {
+    let attempts = 0;
+    await expect(retryingConflicts(writeConflicts(5 as Epoch, clock), async () => {
+      attempts++;
+      throw new EngineError(Der.TX_RESTART);
+    })).rejects.toMatchObject({ der: Der.TX_RESTART });
+    await expect(retryingConflicts(fixedEpochConflicts(5 as Epoch), async () => {
+      attempts++;
+      throw new EngineError(Der.EXIST);
+    })).rejects.toMatchObject({ der: Der.EXIST });
+    expect(attempts).toBe(2);
   });
 });

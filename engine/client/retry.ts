@@ -5,13 +5,17 @@
  * Recovery may act first (refresh the pool map, report an engine). Attempts are bounded by RPC_RETRIES_MAX;
  * after that, or when no recovery applies, the last EngineError is thrown unchanged. Attempts must be
  * idempotent at a fixed epoch (the caller fixes the epoch before the first attempt).
+ * Conflicts with transactions are one level out (`retryingConflicts`): waiting out another transaction's
+ * intent takes longer than a map refresh, and a write that must land above a transactional read needs a
+ * fresh epoch, which an attempt at a fixed epoch cannot take.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RPC_RETRIES_MAX } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PoolMap, Rank } from '../pool-map/pool-map.js';
 import { Der, type EngineError, isEngineError } from '../wire/errors.js';
-import { RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MIN } from './constants.js';
+import type { Epoch } from '../wire/epoch.js';
+import { CONFLICT_RETRIES_MAX, CONFLICT_WAIT_MS_MAX, RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MIN } from './constants.js';
 import { ShardError, isUnreachable } from './shard-error.js';
 
 /** Given a failed attempt: milliseconds to wait before the next one, or undefined if this recovery does not apply. */
@@ -89,8 +93,50 @@ export function reportOnUnreachable(pool: MapSource, log: Logger): Recovery {
   };
 }
 
-/** Transient engine states (a prepared entry being resolved, a busy target): wait and retry. */
+/** Transient engine states (a busy target): wait and retry. INPROGRESS is retryingConflicts' job. */
 export function backoffOnBusy(): Recovery {
-  return async (error, attempt) =>
-    error.der === Der.INPROGRESS || error.der === Der.BUSY || error.der === Der.AGAIN ? backoffMs(attempt) : undefined;
+  return async (error, attempt) => (error.der === Der.BUSY || error.der === Der.AGAIN ? backoffMs(attempt) : undefined);
+}
+
+/** How one operation outlives conflicts with transactions. */
+export interface ConflictPolicy {
+  /** The epoch of the first attempt. */
+  readonly epoch: Epoch;
+  /**
+   * A fresh epoch for each later attempt (non-transactional writes whose caller did not fix the epoch):
+   * such a write then also outlives TX_RESTART (a transactional read above its epoch) and lands after
+   * the intent it waited for. Undefined: every attempt keeps `epoch` (reads; writes at a fixed epoch).
+   */
+  readonly renew: (() => Epoch) | undefined;
+}
+
+/** A read, or a write at an epoch the caller fixed. */
+export function fixedEpochConflicts(epoch: Epoch): ConflictPolicy {
+  return { epoch, renew: undefined };
+}
+
+/** A non-transactional write: fixed if the caller gave `fixed`, else a fresh epoch from `clock` per attempt. */
+export function writeConflicts(fixed: Epoch | undefined, clock: { now(): Epoch }): ConflictPolicy {
+  return fixed === undefined ? { epoch: clock.now(), renew: () => clock.now() } : { epoch: fixed, renew: undefined };
+}
+
+/**
+ * Runs `attempt(epoch)`; on INPROGRESS (another transaction's undecided intent: it will be committed or
+ * aborted soon, by its client or by the engines' resolver) and, when the policy renews epochs, on
+ * TX_RESTART, backs off and runs it again — for at most CONFLICT_WAIT_MS_MAX and CONFLICT_RETRIES_MAX
+ * attempts, then the last error is thrown. Resolves with the attempt's result.
+ */
+export async function retryingConflicts<T>(policy: ConflictPolicy, attempt: (epoch: Epoch) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let epoch = policy.epoch;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(epoch);
+    } catch (error) {
+      const retryable = isEngineError(error, Der.INPROGRESS) || (policy.renew !== undefined && isEngineError(error, Der.TX_RESTART));
+      if (!retryable || n >= CONFLICT_RETRIES_MAX || Date.now() - started >= CONFLICT_WAIT_MS_MAX) throw error;
+      await sleep(backoffMs(n));
+      if (policy.renew !== undefined) epoch = policy.renew();
+    }
+  }
 }

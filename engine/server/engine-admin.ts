@@ -3,13 +3,17 @@
  * pool and container administration, sent by the pool service. Every handler goes through EngineServices
  * only, so the same operations are available in-process to the pool service. All of them are idempotent
  * (a coordinator may resend after a timeout): create keeps an existing pool, destroy of an absent pool
- * or container succeeds, a map update older than the held map is ignored.
+ * or container succeeds, a map update older than the held map is ignored. ENGINE_FAULT_SET arms a crash
+ * point (hw/faults.ts) and is refused with DER_NO_PERM unless the engine runs with TSDAOS_FAULTS=1.
  */
+import { armCrashPoint, faultsEnabled, FAULTS_ENV, isCrashPointName } from '../../hw/faults.js';
 import { poolMapFromBody } from '../client/map-body.js';
+import { Der, EngineError } from '../wire/errors.js';
 import {
   ENGINE_CONT_DESTROY, ENGINE_CONT_SNAPSHOTS, ENGINE_MAP_UPDATE, ENGINE_PING, ENGINE_POOL_CREATE,
   ENGINE_POOL_DESTROY, ENGINE_POOL_USAGE,
 } from '../wire/rpc/engine.js';
+import { ENGINE_FAULT_SET } from '../wire/rpc/tx.js';
 import type { HandlerRegistry } from './registry.js';
 import type { EngineServices } from './services.js';
 
@@ -61,5 +65,17 @@ export function registerEngineAdminHandlers(registry: HandlerRegistry, deps: Eng
 
   registry.register(ENGINE_POOL_USAGE, (request) => {
     return { targets: services.poolUsage(request.pool) };
+  });
+
+  registry.register(ENGINE_FAULT_SET, (request) => {
+    if (!faultsEnabled()) throw new EngineError(Der.NO_PERM, `fault injection needs ${FAULTS_ENV}=1`);
+    if (!isCrashPointName(request.point)) throw new EngineError(Der.INVAL, `no crash point ${request.point}`);
+    try {
+      armCrashPoint(request.point, request.after);
+    } catch (error) {
+      throw new EngineError(Der.INVAL, (error as Error).message);
+    }
+    services.log.warn({ point: request.point, after: request.after }, 'crash point armed');
+    return {};
   });
 }

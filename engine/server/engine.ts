@@ -1,10 +1,12 @@
 /**
  * One storage engine: owns its directory (engine.json + pools/), the local pools and their VOS targets,
  * the HLC, the peer transport, the router with every service's handlers, the HTTP/2 listener, the
- * batcher, metrics and background aggregation. Implements EngineServices for the services inside it.
+ * batcher, metrics, background aggregation and the transaction resolver. Implements EngineServices for
+ * the services inside it.
  * Start: check engine.json (a directory belongs to one rank), reopen every pool on disk, register
- * handlers, listen, start aggregation. Close: refuse new requests, drain in-flight ones (bounded), run
- * onShutdown cleanups, close the VOS targets, close the listener and peer sessions.
+ * handlers, listen, start aggregation and the resolver (which first settles intents left by a crash).
+ * Close: refuse new requests, drain in-flight ones (bounded), stop the background loops, run onShutdown
+ * cleanups, close the VOS targets, close the listener and peer sessions.
  * Invariant: an update is acknowledged only after the VOS batch holding it committed (batcher.ts), so a
  * kill -9 at any point loses no acknowledged write.
  */
@@ -33,6 +35,11 @@ import { registerObjectHandlers } from './obj-handlers.js';
 import { registerPoolService } from './pool-svc/index.js';
 import { Router } from './router.js';
 import type { EngineServices, TargetUsage } from './services.js';
+import { TX_RESOLVER_INTERVAL_MS, undecidedTimeoutMsFromEnv } from './tx/constants.js';
+import { TxResolver } from './tx/resolver.js';
+import { registerTxHandlers } from './tx/tx-handlers.js';
+import { TxMetrics } from './tx/tx-metrics.js';
+import { TxService } from './tx/tx-service.js';
 
 export interface EngineOptions {
   readonly rank: number;
@@ -47,6 +54,10 @@ export interface EngineOptions {
   readonly aggregationIntervalMs?: number;
   /** Bound on waiting for in-flight requests at close; default SHUTDOWN_DRAIN_MS. */
   readonly drainMs?: number;
+  /** Age at which undecided transaction intents are aborted; default TSDAOS_TX_TIMEOUT_MS or TX_UNDECIDED_TIMEOUT_MS. */
+  readonly txTimeoutMs?: number;
+  /** Pause between transaction resolver passes; default TX_RESOLVER_INTERVAL_MS. */
+  readonly txResolverIntervalMs?: number;
 }
 
 export interface Engine extends EngineServices {
@@ -57,6 +68,10 @@ export interface Engine extends EngineServices {
   inFlightCount(): number;
   /** Runs one aggregation pass now (tests, operator triggers). */
   aggregateNow(): { targets: number; versionsRemoved: number; bytesFreed: number };
+  /** Runs one transaction resolver pass now; resolves with the decisions it applied. */
+  resolveTransactionsNow(): Promise<number>;
+  /** Transaction counters (prepares, commits, aborts, restarts, resolutions). */
+  readonly txMetrics: TxMetrics;
   /** Graceful shutdown; idempotent. */
   close(): Promise<void>;
 }
@@ -90,10 +105,13 @@ class EngineServer implements Engine {
   readonly targetCount: number;
   readonly peers: TransportPool;
   readonly metrics = new EngineMetrics();
+  readonly txMetrics = new TxMetrics();
   private readonly pools: LocalPools;
   private readonly router = new Router();
   private readonly batcher: Batcher;
   private readonly aggregator: Aggregator;
+  private readonly tx: TxService;
+  private readonly txResolver: TxResolver;
   private readonly cleanups: Array<() => Promise<void>> = [];
   private readonly startedAtMs = Date.now();
   private listener: Listener | undefined;
@@ -113,6 +131,16 @@ class EngineServer implements Engine {
     this.aggregator = new Aggregator({
       pools: this.pools, hlc: this.hlc, log: this.log,
       ...(options.aggregationIntervalMs === undefined ? {} : { intervalMs: options.aggregationIntervalMs }),
+    });
+    this.tx = new TxService({
+      rank: this.rank, pools: this.pools, batcher: this.batcher, hlc: this.hlc, peers: this.peers, log: this.log,
+      metrics: this.txMetrics,
+      systemAddressOf: (rank) => this.system().engines.find((engine) => engine.rank === rank)?.address,
+    });
+    this.txResolver = new TxResolver({
+      pools: this.pools, tx: this.tx, log: this.log,
+      timeoutMs: options.txTimeoutMs ?? undecidedTimeoutMsFromEnv(),
+      intervalMs: options.txResolverIntervalMs ?? TX_RESOLVER_INTERVAL_MS,
     });
   }
 
@@ -137,9 +165,11 @@ class EngineServer implements Engine {
       help: 'Requests received and not yet answered.',
       collect: () => [{ labels: {}, value: this.inFlightCount() }],
     });
+    for (const collector of this.txMetrics.collectors()) this.metrics.addCollector(collector);
     registerObjectHandlers(this.router, {
-      pools: this.pools, batcher: this.batcher, hlc: this.hlc, log: this.log,
+      pools: this.pools, batcher: this.batcher, hlc: this.hlc, log: this.log, tx: this.tx, txMetrics: this.txMetrics,
     });
+    registerTxHandlers(this.router, this.tx);
     registerEngineAdminHandlers(this.router, { services: this, startedAtMs: this.startedAtMs });
     const poolService = registerPoolService(this, this.router);
     this.onShutdown(() => poolService.close());
@@ -153,6 +183,7 @@ class EngineServer implements Engine {
       throw error;
     }
     this.aggregator.start();
+    this.txResolver.start();
     this.log.info({ address: this.listener.address, pools: this.pools.list().length, targets: this.targetCount, dir: this.dir }, 'engine started');
   }
 
@@ -228,6 +259,10 @@ class EngineServer implements Engine {
     return this.aggregator.runOnce();
   }
 
+  resolveTransactionsNow(): Promise<number> {
+    return this.txResolver.runOnce();
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -237,6 +272,7 @@ class EngineServer implements Engine {
     this.log.info({ inFlight: this.listener?.inFlightCount() ?? 0 }, 'engine stopping');
     await this.listener?.drain(this.options.drainMs ?? SHUTDOWN_DRAIN_MS);
     await this.aggregator.stop();
+    await this.txResolver.stop();
     for (const cleanup of this.cleanups.splice(0)) {
       try {
         await cleanup();

@@ -29,6 +29,8 @@ export interface GaugeSample {
 export interface GaugeCollector {
   readonly name: string;
   readonly help: string;
+  /** Exposition type; default 'gauge'. Counters are collected the same way but only ever grow. */
+  readonly type?: 'gauge' | 'counter';
   collect(): readonly GaugeSample[];
 }
 
@@ -132,7 +134,7 @@ export class EngineMetrics {
     renderHistogram(lines, 'tsdaos_batch_size', {}, this.batchSize);
     for (const collector of this.collectors) {
       lines.push(`# HELP ${collector.name} ${collector.help}`);
-      lines.push(`# TYPE ${collector.name} gauge`);
+      lines.push(`# TYPE ${collector.name} ${collector.type ?? 'gauge'}`);
       for (const sample of collector.collect()) lines.push(`${collector.name}${formatLabels(sample.labels)} ${formatNumber(sample.value)}`);
     }
     lines.push('# HELP tsdaos_process_uptime_seconds Seconds since the engine started.');

@@ -3,7 +3,9 @@
  * checks the address (pool local -> else NONEXIST; target index in range -> else INVAL; client map not
  * older than ours -> else STALE naming our version), merges the request epoch into the engine's HLC, and
  * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit.
- * Wire shapes and VOS shapes are structurally the same; the conversion only drops routing fields.
+ * Each work first applies the transaction rules (tx/object-guard.ts: prepared intents in the way, read
+ * timestamps) in the same batch step as its I/O. Wire shapes and VOS shapes are structurally the same;
+ * the conversion only drops routing fields.
  */
 import type { Logger } from '../log.js';
 import type { VosTarget } from '../vos/index.js';
@@ -17,18 +19,24 @@ import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
 import type { HandlerRegistry } from './registry.js';
+import { guardedRead, guardedWrite } from './tx/object-guard.js';
+import type { TxMetrics } from './tx/tx-metrics.js';
+import type { TxService } from './tx/tx-service.js';
 
 export interface ObjectHandlerDeps {
   readonly pools: LocalPools;
   readonly batcher: Batcher;
   readonly hlc: Hlc;
   readonly log: Logger;
+  readonly tx: TxService;
+  readonly txMetrics: TxMetrics;
 }
 
 /** Routing fields every object RPC carries, plus its epoch. */
 type ObjectAddress = ObjectAddressBody & { readonly epoch: number };
 
 interface Resolved {
+  readonly pool: string;
   /** The target's store; also its batch lane (VosTarget.runBatch runs works in one transaction). */
   readonly vos: VosTarget;
   readonly ref: ObjectRef;
@@ -52,47 +60,56 @@ export function resolveObject(deps: ObjectHandlerDeps, request: ObjectAddress): 
     deps.log.debug({ pool: request.pool, clientMapVersion: request.mapVersion, mapVersion: ours }, 'client map newer than ours');
   }
   deps.hlc.observe(request.epoch);
-  return { vos, ref: { cont: request.cont, oid: request.oid, shard: request.shard } };
+  return { pool: request.pool, vos, ref: { cont: request.cont, oid: request.oid, shard: request.shard } };
 }
 
 export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
+  const guard = { batcher: deps.batcher, tx: deps.tx, metrics: deps.txMetrics };
+
   registry.register(OBJ_UPDATE, async (request) => {
-    const { vos, ref } = resolveObject(deps, request);
+    const target = resolveObject(deps, request);
+    const { vos, ref } = target;
     const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond, akeyCond: request.akeyCond };
-    await deps.batcher.submit(vos, () => vos.update(op));
+    await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.update(op));
     return {};
   });
 
   registry.register(OBJ_FETCH, async (request) => {
-    const { vos, ref } = resolveObject(deps, request);
+    const target = resolveObject(deps, request);
+    const { vos, ref } = target;
     const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond };
-    const values = await deps.batcher.submit(vos, () => vos.fetch(op));
+    const values = await guardedRead(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch, tx: request.tx }, () => vos.fetch(op));
     return { values };
   });
 
   registry.register(OBJ_PUNCH, async (request) => {
-    const { vos, ref } = resolveObject(deps, request);
+    const target = resolveObject(deps, request);
+    const { vos, ref } = target;
     const op = { ...ref, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
-    await deps.batcher.submit(vos, () => vos.punch(op));
+    await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.punch(op));
     return {};
   });
 
   registry.register(OBJ_LIST_DKEYS, async (request) => {
-    const { vos, ref } = resolveObject(deps, request);
+    const target = resolveObject(deps, request);
+    const { vos, ref } = target;
     const op = { ...ref, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
-    return deps.batcher.submit(vos, () => vos.listDkeys(op));
+    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => vos.listDkeys(op));
   });
 
   registry.register(OBJ_LIST_AKEYS, async (request) => {
-    const { vos, ref } = resolveObject(deps, request);
+    const target = resolveObject(deps, request);
+    const { vos, ref } = target;
     const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
-    return deps.batcher.submit(vos, () => vos.listAkeys(op));
+    // The akeys of one dkey change only through that dkey (or an object punch): a dkey-level read.
+    return guardedRead(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch, tx: request.tx }, () => vos.listAkeys(op));
   });
 
   registry.register(OBJ_QUERY_MAX, async (request) => {
-    const { vos, ref } = resolveObject(deps, request);
+    const target = resolveObject(deps, request);
+    const { vos, ref } = target;
     const op = { ...ref, akey: request.akey, epoch: asEpoch(request.epoch) };
-    return deps.batcher.submit(vos, () => {
+    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => {
       const max = vos.queryMax(op);
       return { dkey: max.dkey, end: max.end, maxEpoch: vos.queryMaxEpoch(ref) };
     });

@@ -13,6 +13,8 @@ import {
   LIST_KEYS_PER_RPC_MAX,
   VALUE_BYTES_MAX,
 } from '../constants.js';
+import { EPOCH_LOGICAL_BITS } from '../wire/epoch.js';
+import { TX_OPS_PER_TARGET_MAX } from '../wire/rpc/tx.js';
 
 /** Object ids are 128 bits (DAOS `daos_obj_id_t`), 16 bytes big-endian at rest and on the wire. */
 export const OID_BYTES = 16;
@@ -77,8 +79,17 @@ export const SQLITE_CACHE_KIB = 16 * 1024;
 /** sqlite WAL pages (4 KiB each) between automatic checkpoints. */
 export const WAL_AUTOCHECKPOINT_PAGES = 4096;
 
+/** DTX: transactions with prepared intents on one target; a prepare beyond it answers DER_BUSY. */
+export const DTX_INTENTS_PER_TARGET_MAX = 4096;
+/** DTX: operations one prepare may carry (the wire cap, TX_OPS_PER_TARGET_MAX, must fit). */
+export const DTX_OPS_PER_PREPARE_MAX = 4096;
+/** DTX: entries per read-timestamp map (dtx/read-stamps.ts) before LRU eviction into the low-water mark. */
+export const READ_STAMPS_ENTRIES_MAX = 65_536;
+/** DTX: the durable read-timestamp bound is set this far (250 ms of HLC time) above the rts it covers. */
+export const RTS_BOUND_AHEAD_EPOCHS = 250 * 2 ** EPOCH_LOGICAL_BITS;
+
 /** Durable layout version, stored in the `meta` table; opening another version is refused. */
-export const VOS_LAYOUT_VERSION = 1;
+export const VOS_LAYOUT_VERSION = 2;
 
 // The store must accept everything the wire accepts.
 assert.ok(IODS_PER_OP_MAX >= IODS_PER_RPC_MAX);
@@ -92,4 +103,6 @@ assert.ok(MERGE_RUN_BYTES_MAX >= RECORD_SIZE_BYTES_MAX, 'a merged piece must hol
 assert.ok(IO_BYTES_MAX < 2 ** 31, 'a payload must fit one Buffer');
 assert.ok(EXPORT_PAYLOAD_BYTES_SOFT_MAX >= BLOB_THRESHOLD_BYTES);
 assert.ok(MERGE_SMALL_EXTENT_BYTES <= MERGE_RUN_BYTES_MAX);
+assert.ok(DTX_OPS_PER_PREPARE_MAX >= TX_OPS_PER_TARGET_MAX, 'a prepare must hold what the wire carries');
+assert.ok(DTX_INTENTS_PER_TARGET_MAX >= 1 && READ_STAMPS_ENTRIES_MAX >= 1);
 assert.ok(LIST_SCAN_ROWS >= 1 && LIST_LIMIT_MAX >= LIST_SCAN_ROWS);

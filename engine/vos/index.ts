@@ -32,4 +32,19 @@ export type {
   SingleVosRecord,
   VosRecord,
 } from './record.js';
+export type { Dtx } from './dtx/dtx.js';
+export type {
+  DtxCoordinator,
+  DtxDecision,
+  DtxIntent,
+  DtxKeyRef,
+  DtxOp,
+  DtxPrepareOutcome,
+  DtxPrepareRequest,
+  DtxRead,
+  DtxResolution,
+  DtxStepHooks,
+  DtxWrite,
+  Txid,
+} from './dtx/operation.js';
 export * as vosLimits from './constants.js';

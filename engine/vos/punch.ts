@@ -28,7 +28,8 @@ export function applyPunch(context: VosContext, op: PunchOp): void {
   keys.noteEpoch(objectId, op.epoch);
 }
 
-function checkPunchTargetExists(context: VosContext, op: PunchOp): void {
+/** DER_NONEXIST unless the punch's target (object, dkey or every akey) exists at EPOCH_MAX. Read-only. */
+export function checkPunchTargetExists(context: VosContext, op: PunchOp): void {
   const { keys, visibility } = context;
   const absent = (what: string): never => {
     throw new EngineError(Der.NONEXIST, `${what} does not exist`);

@@ -3,10 +3,13 @@
  * row shapes (`*Layout`) that statements return. This file is the on-disk format; changing a table or a
  * code means bumping VOS_LAYOUT_VERSION. Versions and punches share one insertion counter `seq`
  * (the rowid of both tables), so (epoch, seq) orders every event on the target.
+ * Version 2 added the DTX tables (dtx/layout.ts) and meta `rts_bound`; a version 1 store is upgraded in
+ * place at open (both additions are empty for it).
  */
 import Database from 'better-sqlite3';
 import { EngineError, Der } from '../wire/errors.js';
 import { SQLITE_CACHE_KIB, VOS_LAYOUT_VERSION, WAL_AUTOCHECKPOINT_PAGES } from './constants.js';
+import { DTX_DDL } from './dtx/layout.js';
 
 /** versions.kind */
 export const VersionKind = { single: 1, extent: 2, extentPunch: 3 } as const;
@@ -26,7 +29,12 @@ export const MetaKey = {
   blobEnd: 'blob_end',
   inlineBytes: 'inline_bytes',
   seqFloor: 'seq_floor',
+  /** Durable upper bound of every read timestamp recorded (dtx/read-stamps.ts). */
+  rtsBound: 'rts_bound',
 } as const;
+
+/** The layout version before DTX; opened stores of this version are upgraded in place. */
+const LAYOUT_VERSION_BEFORE_DTX = 1;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, ival INTEGER NOT NULL) WITHOUT ROWID;
@@ -131,6 +139,7 @@ export function openVosDatabase(path: string): Database.Database {
     // Checkpoint less often than the default 1000 pages: hot index pages are copied back fewer times.
     db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     db.exec(DDL);
+    db.exec(DTX_DDL);
     checkLayoutVersion(db);
     return db;
   } catch (error) {
@@ -149,6 +158,15 @@ function checkLayoutVersion(db: Database.Database): void {
       insert.run(MetaKey.blobEnd, 0);
       insert.run(MetaKey.inlineBytes, 0);
       insert.run(MetaKey.seqFloor, 0);
+      insert.run(MetaKey.rtsBound, 0);
+    })();
+    return;
+  }
+  if (row.ival === LAYOUT_VERSION_BEFORE_DTX) {
+    // The DTX tables were just created (DDL above); only the new meta row and the version are missing.
+    db.transaction(() => {
+      db.prepare('INSERT OR IGNORE INTO meta (key, ival) VALUES (?, 0)').run(MetaKey.rtsBound);
+      db.prepare('UPDATE meta SET ival = ? WHERE key = ?').run(VOS_LAYOUT_VERSION, MetaKey.layoutVersion);
     })();
     return;
   }

@@ -21,16 +21,24 @@ export function validateUpdate(op: UpdateOp): void {
   validateUpdateIods(op.iods);
 }
 
-/** Applies a validated update. Throws DER_EXIST / DER_NONEXIST / DER_INVAL / DER_NOSPACE before writing. */
-export function applyUpdate(context: VosContext, op: UpdateOp): void {
+/**
+ * Applies a validated update. Throws DER_EXIST / DER_NONEXIST / DER_INVAL / DER_NOSPACE before writing.
+ * `options.capacity` false skips the NOSPACE check: a prepared transaction's commit must not fail.
+ */
+export function applyUpdate(context: VosContext, op: UpdateOp, options: { capacity?: boolean } = {}): void {
   const { keys } = context;
   const found = findUpdateTargets(context, op);
   checkUpdatePreconditions(context, op, found);
-  context.space.checkCapacity(updateSpaceBytes(context, op.iods));
+  if (options.capacity !== false) context.space.checkCapacity(updateSpaceBytes(context, op.iods));
   const objectId = found.objectId ?? keys.ensureObject(op);
   const dkeyId = found.dkeyId ?? keys.createDkey(objectId, op.dkey);
   op.iods.forEach((iod, index) => writeIod(context, dkeyId, op.epoch, iod, found.akeys[index]));
   keys.noteEpoch(objectId, op.epoch);
+}
+
+/** The read-only checks of applyUpdate (akey kinds, conditionals) without writing (DTX prepare). */
+export function checkUpdate(context: VosContext, op: UpdateOp): void {
+  checkUpdatePreconditions(context, op, findUpdateTargets(context, op));
 }
 
 /** Rows an update touches that exist already, looked up once. */

@@ -14,6 +14,7 @@ import { SqliteFreeListStore } from './blob-free-store.js';
 import { destroyContainer } from './container-destroy.js';
 import type { VosContext } from './context.js';
 import { DataBlob } from './data-blob.js';
+import { Dtx } from './dtx/dtx.js';
 import { applyFetch, validateFetch } from './fetch.js';
 import { KeyIndex } from './key-index.js';
 import { listAkeys, listDkeys, validateList } from './list.js';
@@ -61,6 +62,7 @@ export class VosTarget {
   private readonly transactor: Transactor<TransactionMark>;
   private readonly aggregator: Aggregator;
   private readonly resync: Resync;
+  private readonly transactions: Dtx;
   private closed = false;
 
   private constructor(
@@ -87,6 +89,16 @@ export class VosTarget {
         undo.clear();
       },
     });
+    this.transactions = new Dtx(context, undo, (fn) => this.transactor.write(fn));
+  }
+
+  /**
+   * The transaction side of this target (prepared intents, decisions, read timestamps; dtx/README.md).
+   * Its mutating calls share this target's transaction scopes (runBatch). DER_SHUTDOWN once closed.
+   */
+  get dtx(): Dtx {
+    this.checkOpen();
+    return this.transactions;
   }
 
   /**
@@ -173,13 +185,18 @@ export class VosTarget {
   /** Drops versions no retained epoch (nor >= upTo) can see; see aggregate.ts. DER_INVAL on bad options. */
   aggregate(options: AggregateOptions): AggregateResult {
     this.checkOpen();
-    return this.transactor.write(() => this.aggregator.run(options));
+    // Prepared intents will land at their epoch when committed: aggregation must stay below them.
+    const upTo = this.transactions.capAggregation(options.upTo);
+    return this.transactor.write(() => this.aggregator.run({ ...options, upTo }));
   }
 
   /** Removes every object shard of `cont` on this target and frees its space. */
   destroyContainer(cont: string): void {
     this.checkOpen();
-    this.transactor.write(() => destroyContainer(this.context, cont));
+    this.transactor.write(() => {
+      destroyContainer(this.context, cont);
+      this.transactions.dropContainer(cont);
+    });
     this.aggregator.reset();
   }
 

@@ -1,12 +1,15 @@
 /**
  * Runs every benchmark in one session (same machine, same moment, so ratios are fair), prints one JSON
- * line per result, and rewrites the object-layer section of BENCHMARKS.md with a table and the command.
+ * line per result, and rewrites its sections of BENCHMARKS.md (object layer; distributed transactions),
+ * each between its own markers, with a table and the command.
  * `--small` runs everything small and leaves BENCHMARKS.md alone (the smoke test uses it).
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { type BenchResult, emit, isSmall, progress, runIdentity, type RunIdentity } from './bench-env.js';
+import { writeSection } from './benchmarks-md.js';
 import { benchObjectLayer } from './object-layer.bench.js';
 import { benchRpcEcho } from './rpc-echo.bench.js';
+import { renderTxSection, TX_SECTION } from './tx-section.js';
+import { benchTx } from './tx.bench.js';
 
 const SECTION_START = '<!-- object-layer:start -->';
 const SECTION_END = '<!-- object-layer:end -->';
@@ -65,23 +68,15 @@ function transportNote(results: BenchResult[]): string {
   ].join('\n');
 }
 
-function writeSection(section: string): void {
-  const path = 'BENCHMARKS.md';
-  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nEach section names the command that produced it; figures are from one run on the 2-core development machine.\n';
-  const start = current.indexOf(SECTION_START);
-  const end = current.indexOf(SECTION_END);
-  const next = start >= 0 && end > start
-    ? `${current.slice(0, start)}${section}${current.slice(end + SECTION_END.length)}`
-    : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(path, next);
-}
-
 const small = isSmall();
 const identity = runIdentity();
 const results: BenchResult[] = [];
 for (const result of await benchRpcEcho({ small })) { results.push(result); emit(result, identity); }
 for (const result of await benchObjectLayer({ small })) { results.push(result); emit(result, identity); }
+const txResults: BenchResult[] = [];
+for (const result of await benchTx({ small })) { txResults.push(result); emit(result, identity); }
 if (!small) {
-  writeSection(renderSection(results, identity));
+  writeSection(renderSection(results, identity), { start: SECTION_START, end: SECTION_END });
+  writeSection(renderTxSection(txResults, identity, COMMAND), TX_SECTION);
   progress('BENCHMARKS.md updated');
 }

@@ -31,8 +31,15 @@ export function pidFile(engineDir: string): string {
   return join(engineDir, 'pid');
 }
 
-/** Spawns one engine and resolves when it printed its ready line. `detached` engines outlive this process. */
-export async function spawnEngine(spec: EngineSpec, options: { detached: boolean }): Promise<RunningEngine> {
+export interface SpawnOptions {
+  /** Detached engines outlive this process. */
+  readonly detached: boolean;
+  /** Extra environment for the engine (e.g. TSDAOS_FAULTS=1 in fault tests), over this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Spawns one engine and resolves when it printed its ready line. */
+export async function spawnEngine(spec: EngineSpec, options: SpawnOptions): Promise<RunningEngine> {
   mkdirSync(spec.dir, { recursive: true });
   const logFd = openSync(join(spec.dir, 'engine.log'), 'a');
   const args = [
@@ -42,7 +49,7 @@ export async function spawnEngine(spec: EngineSpec, options: { detached: boolean
   const child = spawn(process.execPath, args, {
     detached: options.detached,
     stdio: ['ignore', 'pipe', logFd],
-    env: { ...process.env, TSDAOS_LOG_LEVEL: process.env['TSDAOS_LOG_LEVEL'] ?? 'info' },
+    env: { ...process.env, TSDAOS_LOG_LEVEL: process.env['TSDAOS_LOG_LEVEL'] ?? 'info', ...options.env },
   });
   closeSync(logFd);
   try {

@@ -28,6 +28,8 @@ export interface UpOptions {
   /** Per-target capacity in bytes (0: no quota). */
   readonly capacityBytesPerTarget: number;
   readonly progress: (line: string) => void;
+  /** Extra environment for every engine process (fault tests). */
+  readonly engineEnv?: Readonly<Record<string, string>>;
 }
 
 export interface UpResult {
@@ -81,7 +83,7 @@ export async function clusterUp(options: UpOptions): Promise<UpResult> {
   }
   options.progress(`starting ${system.engines.length} engines (${system.engines[0]?.targets ?? 0} targets each) in ${dataDir}`);
   const engines = await Promise.all(system.engines.map((engine) =>
-    spawnEngine({ rank: engine.rank, dir: engineDir(dataDir, engine.rank), address: engine.address, targets: engine.targets, systemFile }, { detached: options.detach })));
+    spawnEngine({ rank: engine.rank, dir: engineDir(dataDir, engine.rank), address: engine.address, targets: engine.targets, systemFile }, { detached: options.detach, ...(options.engineEnv === undefined ? {} : { env: options.engineEnv }) })));
   const created = system.defaultPool === undefined;
   try {
     if (created) system = await createDefaults(system, systemFile, options);

@@ -1,6 +1,7 @@
 /**
  * A real local cluster for end-to-end suites: engine processes spawned through the same launcher as
- * `tsdaos up`, in a temp data dir, stopped (and the dir removed) at teardown.
+ * `tsdaos up`, in a temp data dir, stopped (and the dir removed) at teardown. `env` reaches every engine
+ * process, restarts included (fault suites: TSDAOS_FAULTS=1, a short TSDAOS_TX_TIMEOUT_MS).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,14 +17,25 @@ export interface TestCluster {
   connect(): Promise<PoolHandle>;
   kill9(rank: number): Promise<void>;
   restart(rank: number): Promise<void>;
+  /** True while the engine process of `rank` has not exited. */
+  isRunning(rank: number): boolean;
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(options: { engines: number; targets: number; prefix: string }): Promise<TestCluster> {
+export interface TestClusterOptions {
+  readonly engines: number;
+  readonly targets: number;
+  readonly prefix: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export async function startTestCluster(options: TestClusterOptions): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), `tsdaos-${options.prefix}-`));
+  const env = options.env === undefined ? {} : { env: options.env };
   const up = await clusterUp({
     dataDir: dir, engines: options.engines, targets: options.targets, detach: false,
     poolLabel: 'tank', contLabel: 'posix', capacityBytesPerTarget: 0, progress: () => undefined,
+    ...(options.env === undefined ? {} : { engineEnv: options.env }),
   });
   const engines = new Map(up.engines.map((engine) => [engine.spec.rank, engine]));
   return {
@@ -39,7 +51,11 @@ export async function startTestCluster(options: { engines: number; targets: numb
     },
     async restart(rank) {
       const spec = engines.get(rank)!.spec;
-      engines.set(rank, await spawnEngine({ ...spec, dir: engineDir(dir, rank) }, { detached: false }));
+      engines.set(rank, await spawnEngine({ ...spec, dir: engineDir(dir, rank) }, { detached: false, ...env }));
+    },
+    isRunning(rank) {
+      const child = engines.get(rank)!.child;
+      return child.exitCode === null && child.signalCode === null;
     },
     async stop() {
       await clusterDown(dir).catch(() => undefined);

@@ -1,0 +1,225 @@
+/**
+ * Attributes, permissions and xattrs on a 3-engine in-process cluster: setattr (mode, owner, times,
+ * size) and the helpers chmod/chown/utimens/access; mtime from the object's newest write vs an explicit
+ * mtime; permission checks for mounts with other credentials (owner/group/other bits, root bypass,
+ * EACCES/EPERM, sticky directories); xattrs (CREATE/REPLACE flags, limits, list, remove, moved by
+ * rename, gone with the entry).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolHandle } from '../engine/client/index.js';
+import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
+import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import {
+  type Credentials, type Dfs, F_OK, FsError, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, R_OK, S_IFREG, W_OK, X_OK,
+  XATTR_CREATE, XATTR_REPLACE, mountDfs,
+} from './index.js';
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(FsError);
+  return (error as FsError).code;
+}
+
+const ALICE: Credentials = { uid: 1000, gid: 1000, groups: [] };
+const BOB: Credentials = { uid: 1001, gid: 1001, groups: [1000] };
+const EVE: Credentials = { uid: 1002, gid: 1002, groups: [] };
+const ROOT: Credentials = { uid: 0, gid: 0, groups: [] };
+
+describe('dfs attributes, permissions, xattrs', () => {
+  let cluster: InProcessCluster;
+  let pool: PoolHandle;
+  let fs: Dfs;
+  const mounts: Dfs[] = [];
+
+  beforeAll(async () => {
+    cluster = await startInProcessCluster({ prefix: 'dfs-attr' });
+    pool = await cluster.connect();
+    fs = await freshFs(pool, { credentials: ROOT });
+  });
+
+  afterAll(async () => {
+    for (const mount of mounts) await mount.unmount();
+    await fs?.unmount();
+    await pool?.disconnect();
+    await cluster?.stop();
+  });
+
+  async function as(credentials: Credentials): Promise<Dfs> {
+    const mount = await mountDfs({ pool, cont: fs.root.mount.cont.uuid, credentials, log: silentLog });
+    mounts.push(mount);
+    return mount;
+  }
+
+  it('setattr: mode, owner, atime -> stored; file type kept; stat of another handle sees them', async () => {
+    await buildTree(fs, { '/a1/f': 'x' });
+    const file = await fs.lookup('/a1/f');
+    const stat = await fs.setattr(file, { mode: 0o4750, uid: 7, gid: 8, atime: { seconds: 1000, nanoseconds: 5 } });
+    expect(stat.mode).toBe(S_IFREG | 0o4750);
+    expect([stat.uid, stat.gid]).toEqual([7, 8]);
+    expect(stat.atime).toEqual({ seconds: 1000, nanoseconds: 5 });
+    const again = await fs.stat('/a1/f');
+    expect([again.mode, again.uid, again.gid]).toEqual([S_IFREG | 0o4750, 7, 8]);
+    fs.release(file);
+  });
+
+  it('mtime: explicit -> reported until the next write; a write -> the write time', async () => {
+    await buildTree(fs, { '/a2/f': 'x' });
+    const file = await fs.lookup('/a2/f', O_RDWR);
+    const past = { seconds: 1_000_000_000, nanoseconds: 123 };
+    await fs.utimens('/a2/f', undefined, past);
+    expect((await fs.stat('/a2/f')).mtime).toEqual(past);
+    const before = Date.now();
+    await fs.write(file, Buffer.from('y'), 5);
+    const after = await fs.ostat(file);
+    expect(after.mtime.seconds * 1000 + after.mtime.nanoseconds / 1e6).toBeGreaterThanOrEqual(before - 1);
+    await fs.setattr(file, { mtime: past });
+    expect((await fs.ostat(file)).mtime).toEqual(past);
+    fs.release(file);
+  });
+
+  it('chmod/chown/access helpers: by path', async () => {
+    await buildTree(fs, { '/a3/f': 'x' });
+    await fs.chmod('/a3/f', 0o600);
+    await fs.chown('/a3/f', ALICE.uid, ALICE.gid);
+    const alice = await as(ALICE);
+    await alice.access('/a3/f', R_OK | W_OK);
+    expect(await codeOf(alice.access('/a3/f', X_OK))).toBe('EACCES');
+    const eve = await as(EVE);
+    await eve.access('/a3/f', F_OK);
+    expect(await codeOf(eve.access('/a3/f', R_OK))).toBe('EACCES');
+    expect(await codeOf(eve.access('/a3/missing', F_OK))).toBe('ENOENT');
+  });
+
+  it('permissions: other user cannot create in a 0755 dir (EACCES); owner/group/other bits on open', async () => {
+    const dir = await fs.mkdir(fs.root, 'a4', 0o755);
+    await fs.setattr(dir, { uid: ALICE.uid, gid: ALICE.gid });
+    fs.release(dir);
+    const alice = await as(ALICE);
+    const bob = await as(BOB);
+    const aliceDir = await alice.lookup('/a4');
+    const file = await alice.open(aliceDir, 'shared', O_CREAT | O_EXCL | O_WRONLY, 0o640);
+    await alice.write(file, Buffer.from('secret'), 0);
+    alice.release(file);
+    const bobDir = await bob.lookup('/a4');
+    expect(await codeOf(bob.open(bobDir, 'mine', O_CREAT | O_WRONLY, 0o644))).toBe('EACCES');
+    const viaGroup = await bob.open(bobDir, 'shared', O_RDONLY);
+    expect((await bob.read(viaGroup, 10, 0)).toString()).toBe('secret');
+    bob.release(viaGroup);
+    expect(await codeOf(bob.open(bobDir, 'shared', O_RDWR))).toBe('EACCES');
+    expect(await codeOf(bob.remove(bobDir, 'shared'))).toBe('EACCES');
+    const eve = await as(EVE);
+    expect(await codeOf(eve.lookup('/a4/shared').then((handle) => eve.open(handle, 'x', O_RDONLY)))).toBe('ENOTDIR');
+    const eveDir = await eve.lookup('/a4');
+    expect(await codeOf(eve.open(eveDir, 'shared', O_RDONLY))).toBe('EACCES');
+    alice.release(aliceDir);
+    bob.release(bobDir);
+    eve.release(eveDir);
+  });
+
+  it('permissions: no search bit on a directory -> lookups through it EACCES; root bypasses', async () => {
+    await buildTree(fs, { '/a5/inner/f': 'x' });
+    await fs.chmod('/a5/inner', 0o700);
+    const eve = await as(EVE);
+    expect(await codeOf(eve.lookup('/a5/inner/f'))).toBe('EACCES');
+    const root = await as(ROOT);
+    const file = await root.lookup('/a5/inner/f');
+    root.release(file);
+  });
+
+  it('permissions: chmod/chown/utimens by a non-owner -> EPERM; "now" with write access -> allowed', async () => {
+    await buildTree(fs, { '/a6/f': 'x' });
+    await fs.chown('/a6/f', ALICE.uid, ALICE.gid);
+    await fs.chmod('/a6/f', 0o666);
+    const eve = await as(EVE);
+    expect(await codeOf(eve.chmod('/a6/f', 0o777))).toBe('EPERM');
+    expect(await codeOf(eve.chown('/a6/f', EVE.uid, undefined))).toBe('EPERM');
+    expect(await codeOf(eve.utimens('/a6/f', { seconds: 1, nanoseconds: 0 }, undefined))).toBe('EPERM');
+    await eve.utimens('/a6/f', 'now', 'now');
+    const alice = await as(ALICE);
+    expect(await codeOf(alice.chown('/a6/f', undefined, 4242))).toBe('EPERM');
+    expect(await codeOf(alice.chown('/a6/f', EVE.uid, undefined))).toBe('EPERM');
+  });
+
+  it('permissions: sticky directory -> others cannot remove an entry they do not own (EPERM)', async () => {
+    const dir = await fs.mkdir(fs.root, 'a7', 0o1777);
+    fs.release(dir);
+    const alice = await as(ALICE);
+    const eve = await as(EVE);
+    const aliceDir = await alice.lookup('/a7');
+    alice.release(await alice.open(aliceDir, 'mine', O_CREAT | O_WRONLY, 0o644));
+    const eveDir = await eve.lookup('/a7');
+    expect(await codeOf(eve.remove(eveDir, 'mine'))).toBe('EPERM');
+    await alice.remove(aliceDir, 'mine');
+    alice.release(aliceDir);
+    eve.release(eveDir);
+  });
+
+  it('setattr size: directory -> EISDIR; negative -> EINVAL; no write permission -> EACCES', async () => {
+    await buildTree(fs, { '/a8/f': 'hello', '/a8/d/': null });
+    const dir = await fs.lookup('/a8/d');
+    expect(await codeOf(fs.setattr(dir, { size: 0 }))).toBe('EISDIR');
+    const file = await fs.lookup('/a8/f');
+    expect(await codeOf(fs.setattr(file, { size: -1 }))).toBe('EINVAL');
+    await fs.chmod('/a8/f', 0o644);
+    const eve = await as(EVE);
+    const eveFile = await eve.lookup('/a8/f');
+    expect(await codeOf(eve.setattr(eveFile, { size: 0 }))).toBe('EACCES');
+    for (const handle of [dir, file]) fs.release(handle);
+    eve.release(eveFile);
+  });
+
+  it('xattrs: set/get/list/remove; CREATE on existing -> EEXIST; REPLACE on missing -> ENODATA', async () => {
+    await buildTree(fs, { '/x1/f': 'x' });
+    const file = await fs.lookup('/x1/f');
+    await fs.setxattr(file, 'user.a', Buffer.from('one'));
+    await fs.setxattr(file, 'user.b', Buffer.from('two'), XATTR_CREATE);
+    expect(await codeOf(fs.setxattr(file, 'user.b', Buffer.from('2'), XATTR_CREATE))).toBe('EEXIST');
+    expect(await codeOf(fs.setxattr(file, 'user.c', Buffer.from('3'), XATTR_REPLACE))).toBe('ENODATA');
+    await fs.setxattr(file, 'user.a', Buffer.from('uno'), XATTR_REPLACE);
+    expect((await fs.getxattr(file, 'user.a')).toString()).toBe('uno');
+    expect((await fs.listxattr(file)).sort()).toEqual(['user.a', 'user.b']);
+    await fs.removexattr(file, 'user.a');
+    expect(await codeOf(fs.getxattr(file, 'user.a'))).toBe('ENODATA');
+    expect(await codeOf(fs.removexattr(file, 'user.a'))).toBe('ENODATA');
+    expect(await fs.listxattr(file)).toEqual(['user.b']);
+    fs.release(file);
+  });
+
+  it('xattrs: name of 256 bytes -> ERANGE; value over 64 KiB -> E2BIG; 64 KiB -> ok; on the root -> ok', async () => {
+    await buildTree(fs, { '/x2/f': '' });
+    const file = await fs.lookup('/x2/f');
+    expect(await codeOf(fs.setxattr(file, 'n'.repeat(256), Buffer.from('v')))).toBe('ERANGE');
+    expect(await codeOf(fs.setxattr(file, 'big', Buffer.alloc(64 * 1024 + 1)))).toBe('E2BIG');
+    await fs.setxattr(file, 'max', Buffer.alloc(64 * 1024, 7));
+    expect((await fs.getxattr(file, 'max')).length).toBe(64 * 1024);
+    await fs.setxattr(fs.root, 'user.rootattr', Buffer.from('r'));
+    expect(await fs.listxattr(fs.root)).toContain('user.rootattr');
+    expect((await fs.stat('/')).kind).toBe('dir');
+    fs.release(file);
+  });
+
+  it('xattrs: entry removed -> ENOENT through a stale handle; moved by rename', async () => {
+    await buildTree(fs, { '/x3/f': 'x', '/x3/g': 'y' });
+    const dir = await fs.lookup('/x3');
+    const file = await fs.lookup('/x3/f');
+    await fs.setxattr(file, 'user.keep', Buffer.from('k'));
+    await fs.rename(dir, 'f', dir, 'renamed');
+    const renamed = await fs.lookup('/x3/renamed');
+    expect((await fs.getxattr(renamed, 'user.keep')).toString()).toBe('k');
+    expect(await codeOf(fs.getxattr(file, 'user.keep'))).toBe('ENOENT');
+    const gone = await fs.lookup('/x3/g');
+    await fs.remove(dir, 'g');
+    expect(await codeOf(fs.setxattr(gone, 'user.z', Buffer.from('z')))).toBe('ENOENT');
+    for (const handle of [dir, file, renamed, gone]) fs.release(handle);
+  });
+
+  it('xattrs: reading without read permission -> EACCES; setting as a non-owner without write -> EACCES', async () => {
+    await buildTree(fs, { '/x4/f': 'x' });
+    await fs.chmod('/x4/f', 0o600);
+    const eve = await as(EVE);
+    const file = await eve.lookup('/x4/f');
+    expect(await codeOf(eve.getxattr(file, 'user.a'))).toBe('EACCES');
+    expect(await codeOf(eve.setxattr(file, 'user.a', Buffer.from('a')))).toBe('EACCES');
+    eve.release(file);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * stat and setattr (DAOS dfs_ostat / dfs_osetattr). Attributes come from the dirent; size and times also
+ * from the object: one max-key query gives a file's size and its newest write epoch (a directory's: its
+ * newest entry change). Data writes never touch the dirent, so mtime = the object's newest write time,
+ * unless an explicit mtime was stored since (the dirent keeps the object epoch of that moment; a later
+ * write wins again); ctime = the later of the stored ctime and the object time. atime is stored, never
+ * updated by reads. setattr checks ownership (mode, uid/gid, explicit times: EPERM) and write permission
+ * (size, "now" times: EACCES), truncates or extends through the array, then rewrites only the changed
+ * inode fields with an update that requires the entry to exist (ENOENT after a concurrent remove).
+ */
+import { ARRAY_AKEY, type Oid, chunkOfDkey, oidEquals } from '../engine/client/index.js';
+import { type Epoch, epochToMs } from '../engine/wire/epoch.js';
+import { W_OK, inGroup, isOwnerOrRoot, mayAccess, requireAccess, requireChown, requireOwner } from './access.js';
+import { getEntry, updateEntry } from './entry.js';
+import { fsFail } from './errors.js';
+import type { DfsObject, PathNode } from './handle.js';
+import {
+  type EntryKind, type Inode, MODE_PERMISSION_MASK, S_IFMT, S_ISGID, type Timespec, kindOfMode, laterTimespec, timespecFromMs, timespecNow,
+} from './inode.js';
+import { type Ino, inoOfOid } from './inode-table.js';
+import { INODE_AKEY, type InodeChange } from './layout.js';
+import type { DfsMount } from './mount.js';
+
+const STAT_BLOCK_BYTES = 512;
+
+export interface DfsStat {
+  readonly ino: Ino;
+  readonly kind: EntryKind;
+  /** File type and permission bits. */
+  readonly mode: number;
+  /** Always 1 (no hard links; directories do not count their subdirectories). */
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Bytes: file data end, symlink target length, 0 for directories. */
+  readonly size: number;
+  /** 512-byte blocks covering `size` (files are sparse; this is an upper bound). */
+  readonly blocks: number;
+  /** Preferred I/O size: the file's chunk size. */
+  readonly blockSizeBytes: number;
+  readonly atime: Timespec;
+  readonly mtime: Timespec;
+  readonly ctime: Timespec;
+  readonly oid: Oid;
+}
+
+export interface SetAttrs {
+  /** Permission bits (the file type is kept). */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly atime?: Timespec | 'now';
+  readonly mtime?: Timespec | 'now';
+  /** Truncate or extend a file. */
+  readonly size?: number;
+}
+
+interface ObjectState {
+  readonly size: number;
+  /** Newest write epoch of the object; 0 when never written. */
+  readonly maxEpoch: number;
+}
+
+/** Size and newest write epoch of the entry's object (one max-key query; none for symlinks). */
+async function objectState(mount: DfsMount, inode: Inode, chunkSizeBytes: number): Promise<ObjectState> {
+  const kind = kindOfMode(inode.mode);
+  if (kind === 'symlink') return { size: inode.symlinkBytes, maxEpoch: 0 };
+  const object = mount.cont.object(inode.oid);
+  const max = await object.queryMax({ akey: kind === 'file' ? ARRAY_AKEY : INODE_AKEY });
+  if (kind !== 'file' || max.dkey === null) return { size: 0, maxEpoch: max.maxEpoch };
+  const chunk = chunkOfDkey(max.dkey);
+  if (chunk === undefined) fsFail('EIO', 'file object holds a dkey that is not a chunk');
+  return { size: chunk * chunkSizeBytes + max.end, maxEpoch: max.maxEpoch };
+}
+
+/** The chunk size files use when their entry stores none. */
+export function fileChunkSize(mount: DfsMount, inode: Inode): number {
+  return inode.chunkSizeBytes > 0 ? inode.chunkSizeBytes : mount.sb.chunkSizeBytes;
+}
+
+/** Attributes of an entry whose inode is `node.inode` (queries its object). */
+export async function statNode(mount: DfsMount, node: PathNode): Promise<DfsStat> {
+  const inode = node.inode;
+  const chunkSizeBytes = fileChunkSize(mount, inode);
+  const state = await objectState(mount, inode, chunkSizeBytes);
+  const objectTime = state.maxEpoch > 0 ? timespecFromMs(epochToMs(state.maxEpoch as Epoch)) : undefined;
+  const written = objectTime !== undefined && state.maxEpoch > inode.mtimeEpoch;
+  return {
+    ino: inoOfOid(inode.oid), kind: kindOfMode(inode.mode)!, mode: inode.mode, nlink: 1, uid: inode.uid, gid: inode.gid,
+    size: state.size, blocks: Math.ceil(state.size / STAT_BLOCK_BYTES), blockSizeBytes: chunkSizeBytes,
+    atime: inode.atime, mtime: written ? objectTime : inode.mtime,
+    ctime: objectTime === undefined ? inode.ctime : laterTimespec(inode.ctime, objectTime), oid: inode.oid,
+  };
+}
+
+/** Re-reads the handle's entry (ENOENT when it was removed or renamed away) and stats it. */
+export async function statHandle(mount: DfsMount, handle: DfsObject): Promise<DfsStat> {
+  const node = await refreshHandle(mount, handle);
+  return statNode(mount, node);
+}
+
+/**
+ * The handle's entry as stored now; the handle's cached inode is refreshed. ENOENT when the name is gone
+ * or now names another object (the handle's was removed, renamed away or replaced).
+ */
+export async function refreshHandle(mount: DfsMount, handle: DfsObject): Promise<PathNode> {
+  const node = await getEntry(mount, handle.entry, handle.name);
+  if (!oidEquals(node.inode.oid, handle.oid)) fsFail('ENOENT', `${handle.name} now names another object`);
+  handle.inode = node.inode;
+  if (handle.parent === undefined) mount.root = node;
+  return node;
+}
+
+/** The inode change `attrs` asks for, after the ownership and permission checks. */
+function checkedChange(mount: DfsMount, inode: Inode, attrs: SetAttrs): InodeChange & { touchesMtime: boolean } {
+  const credentials = mount.credentials;
+  let mode: number | undefined;
+  if (attrs.mode !== undefined) {
+    requireOwner(credentials, inode, 'chmod');
+    let permissions = attrs.mode & MODE_PERMISSION_MASK;
+    // Linux clears setgid when a non-root caller outside the file's group sets it.
+    if (credentials.uid !== 0 && !inGroup(credentials, attrs.gid ?? inode.gid)) permissions &= ~S_ISGID;
+    mode = (inode.mode & S_IFMT) | permissions;
+  }
+  if (attrs.uid !== undefined || attrs.gid !== undefined) requireChown(credentials, inode, attrs.uid, attrs.gid);
+  for (const time of [attrs.atime, attrs.mtime]) {
+    if (time === undefined) continue;
+    if (time !== 'now') requireOwner(credentials, inode, 'utimens');
+    else if (!isOwnerOrRoot(credentials, inode) && !mayAccess(credentials, inode, W_OK)) fsFail('EACCES', 'utimens: no write permission');
+  }
+  const now = timespecNow();
+  const change: InodeChange = {
+    ...(mode === undefined ? {} : { mode }),
+    ...(attrs.uid === undefined ? {} : { uid: attrs.uid }),
+    ...(attrs.gid === undefined ? {} : { gid: attrs.gid }),
+    ...(attrs.atime === undefined ? {} : { atime: attrs.atime === 'now' ? now : attrs.atime }),
+    ctime: now,
+  };
+  return { ...change, touchesMtime: attrs.mtime !== undefined };
+}
+
+/** Applies `attrs` to the handle's entry; returns the new attributes. */
+export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat> {
+  mount.assertWritable();
+  const node = await refreshHandle(mount, handle);
+  const inode = node.inode;
+  const { touchesMtime, ...change } = checkedChange(mount, inode, attrs);
+  if (attrs.size !== undefined) {
+    if (handle.kind === 'dir') fsFail('EISDIR', 'cannot set the size of a directory');
+    if (handle.kind !== 'file') fsFail('EINVAL', 'only files have a settable size');
+    if (!Number.isSafeInteger(attrs.size) || attrs.size < 0) fsFail('EINVAL', `size ${attrs.size}`);
+    requireAccess(mount.credentials, inode, W_OK, 'truncate');
+    await handle.array().setSize(attrs.size);
+  }
+  let full: InodeChange = change;
+  if (touchesMtime) {
+    // The object epoch of this moment: a later write makes the object's time the mtime again.
+    const state = await objectState(mount, inode, fileChunkSize(mount, inode));
+    const time = attrs.mtime === 'now' || attrs.mtime === undefined ? timespecNow() : attrs.mtime;
+    full = { ...change, mtime: { time, epoch: state.maxEpoch } };
+  }
+  await updateEntry(mount, handle.entry, full);
+  const { mtime: mtimeChange, ...stored } = full;
+  const updated: Inode = {
+    ...inode, ...stored,
+    ...(mtimeChange === undefined ? {} : { mtime: mtimeChange.time, mtimeEpoch: mtimeChange.epoch }),
+  };
+  handle.inode = updated;
+  if (handle.parent === undefined) mount.root = { ...node, inode: updated };
+  return statNode(mount, { ...node, inode: updated });
+}

@@ -1,0 +1,84 @@
+/**
+ * Namespace changes inside one directory (DAOS dfs_mkdir, dfs_remove, symlinks): mkdir and symlink are
+ * conditional inserts (create.ts); remove punches the entry with punch-if-exists, so of two racing
+ * removers exactly one succeeds, then punches the entry's object. The entry goes first: a crash in
+ * between leaks an object (found by a scan) rather than leaving an entry without its object. A non-empty
+ * directory is ENOTEMPTY unless `recursive`, which empties it depth-first (bounded fan-out per level)
+ * before removing it. Entries created concurrently inside a directory being removed recursively go
+ * with its object (their own objects then leak).
+ */
+import { W_OK, X_OK, requireAccess, requireStickyRight } from './access.js';
+import { mapBounded } from './bounded.js';
+import { READDIR_ENTRIES_MAX, REMOVE_IN_FLIGHT_MAX } from './constants.js';
+import { type CreateOptions, createEntry } from './create.js';
+import { childRef, findEntry, getEntry, isDirEmpty, punchEntry } from './entry.js';
+import { fsFail } from './errors.js';
+import type { DfsObject, PathNode } from './handle.js';
+import { type DirAnchor } from './readdir.js';
+import { isDirNode, isSymlinkNode } from './lookup.js';
+import type { DfsMount } from './mount.js';
+import { handleOf } from './open.js';
+
+function checkDir(dir: DfsObject): void {
+  if (dir.kind !== 'dir') fsFail('ENOTDIR', `${dir.name} is not a directory`);
+}
+
+/** Creates directory `name` in `dir` and returns a handle on it (caller releases). */
+export async function mkdir(mount: DfsMount, dir: DfsObject, name: string, permissions: number, options: CreateOptions = {}): Promise<DfsObject> {
+  checkDir(dir);
+  const node = await createEntry(mount, dir.node, { name, kind: 'dir', permissions }, options);
+  return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
+}
+
+/** Creates symlink `name` in `dir` pointing at `target` (not resolved); returns a handle (caller releases). */
+export async function symlink(mount: DfsMount, dir: DfsObject, name: string, target: string): Promise<DfsObject> {
+  checkDir(dir);
+  const node = await createEntry(mount, dir.node, { name, kind: 'symlink', permissions: 0o777, symlinkTarget: target });
+  return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
+}
+
+/** The target of a symlink handle; EINVAL for other kinds. */
+export function readlink(handle: DfsObject): string {
+  if (handle.kind !== 'symlink' || handle.symlinkTarget === undefined) fsFail('EINVAL', `${handle.name} is not a symlink`);
+  return handle.symlinkTarget;
+}
+
+/** Punches the object behind an entry (symlinks have none). */
+export async function punchObject(mount: DfsMount, node: PathNode): Promise<void> {
+  if (isSymlinkNode(node)) return;
+  await mount.cont.object(node.inode.oid).punch();
+}
+
+/** Removes entry `name` of `dir` (with its subtree when `recursive`). */
+export async function remove(mount: DfsMount, dir: DfsObject, name: string, options: { recursive?: boolean } = {}): Promise<void> {
+  mount.assertWritable();
+  checkDir(dir);
+  const ref = childRef(dir.oid, name);
+  requireAccess(mount.credentials, dir.inode, W_OK | X_OK, `remove from ${dir.name}`);
+  const node = await getEntry(mount, ref, name);
+  requireStickyRight(mount.credentials, dir.inode, node.inode);
+  if (isDirNode(node) && !(await isDirEmpty(mount, node.inode.oid))) {
+    if (options.recursive !== true) fsFail('ENOTEMPTY', `${name} is not empty`);
+    await emptyTree(mount, node);
+  }
+  await punchEntry(mount, ref);
+  await punchObject(mount, node);
+}
+
+/** Punches the objects of everything under directory `dirNode` (the entries go with its object). */
+async function emptyTree(mount: DfsMount, dirNode: PathNode): Promise<void> {
+  requireAccess(mount.credentials, dirNode.inode, W_OK | X_OK, `remove from ${dirNode.name}`);
+  const object = mount.cont.object(dirNode.inode.oid);
+  let anchor: DirAnchor | undefined;
+  do {
+    const page = await object.listDkeys(anchor === undefined ? { limit: READDIR_ENTRIES_MAX } : { anchor, limit: READDIR_ENTRIES_MAX });
+    await mapBounded(page.keys, REMOVE_IN_FLIGHT_MAX, async (key) => {
+      const name = key.toString('utf8');
+      const child = await findEntry(mount, { dirOid: dirNode.inode.oid, key }, name);
+      if (child === undefined) return;
+      if (isDirNode(child)) await emptyTree(mount, child);
+      await punchObject(mount, child);
+    });
+    anchor = page.anchor;
+  } while (!anchor.eof);
+}

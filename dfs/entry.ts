@@ -1,0 +1,69 @@
+/**
+ * Reading and writing one directory entry on its directory object: fetch (one RPC: inode record and
+ * symlink target), conditional insert (create: exactly one of racing creators wins), field updates that
+ * require the entry to exist (setattr), punch-if-exists (remove: exactly one of racing removers wins),
+ * and the emptiness probe of a directory object. Engine conditions become errnos here: an insert that
+ * finds the name → EEXIST, an update or punch that does not → ENOENT.
+ */
+import { Der, type Epoch, type Oid, isEngineError } from '../engine/client/index.js';
+import { fsFail } from './errors.js';
+import type { EntryRef, PathNode } from './handle.js';
+import type { Inode } from './inode.js';
+import { type InodeChange, decodeEntry, entryFetchIods, entryKey, inodeChangeIod, inodeIod, symlinkIod } from './layout.js';
+import type { DfsMount } from './mount.js';
+
+/** The entry `name` of directory object `dirOid` (validates the name). */
+export function childRef(dirOid: Oid, name: string): EntryRef {
+  return { dirOid, key: entryKey(name) };
+}
+
+/** The entry at `ref`, or undefined when there is none. */
+export async function findEntry(mount: DfsMount, ref: EntryRef, name: string): Promise<PathNode | undefined> {
+  const values = await mount.cont.object(ref.dirOid).fetch({ dkey: ref.key, iods: entryFetchIods() });
+  const { inode, symlinkTarget } = decodeEntry(values);
+  return inode === undefined ? undefined : { name, ref, inode, symlinkTarget };
+}
+
+/** The entry at `ref`; ENOENT when there is none. */
+export async function getEntry(mount: DfsMount, ref: EntryRef, name: string): Promise<PathNode> {
+  const node = await findEntry(mount, ref, name);
+  if (node === undefined) fsFail('ENOENT', `no entry ${name}`);
+  return node;
+}
+
+/** Inserts a new entry; EEXIST when the name exists (also when another client just created it). */
+export async function insertEntry(mount: DfsMount, ref: EntryRef, inode: Inode, symlinkTarget?: string): Promise<Epoch> {
+  const iods = symlinkTarget === undefined ? [inodeIod(inode)] : [inodeIod(inode), symlinkIod(symlinkTarget)];
+  try {
+    return await mount.cont.object(ref.dirOid).update({ dkey: ref.key, iods, dkeyCond: 'insert' });
+  } catch (error) {
+    if (isEngineError(error, Der.EXIST)) fsFail('EEXIST', 'entry exists');
+    throw error;
+  }
+}
+
+/** Rewrites the fields in `change` of an existing entry; ENOENT when it is gone. */
+export async function updateEntry(mount: DfsMount, ref: EntryRef, change: InodeChange): Promise<void> {
+  try {
+    await mount.cont.object(ref.dirOid).update({ dkey: ref.key, iods: [inodeChangeIod(change)], dkeyCond: 'update' });
+  } catch (error) {
+    if (isEngineError(error, Der.NONEXIST)) fsFail('ENOENT', 'entry was removed');
+    throw error;
+  }
+}
+
+/** Removes the entry (its dkey: inode, symlink target, xattrs); ENOENT when it is already gone. */
+export async function punchEntry(mount: DfsMount, ref: EntryRef): Promise<void> {
+  try {
+    await mount.cont.object(ref.dirOid).punch({ dkey: ref.key, ifExists: true });
+  } catch (error) {
+    if (isEngineError(error, Der.NONEXIST)) fsFail('ENOENT', 'entry was removed');
+    throw error;
+  }
+}
+
+/** Whether the directory object `dirOid` holds no entry. */
+export async function isDirEmpty(mount: DfsMount, dirOid: Oid): Promise<boolean> {
+  const page = await mount.cont.object(dirOid).listDkeys({ limit: 1 });
+  return page.keys.length === 0;
+}

@@ -1,0 +1,147 @@
+/**
+ * File data (DAOS dfs_read / dfs_write / dfs_get_size / dfs_punch): positional reads and writes on the
+ * file's byte array (chunk c at dkey c+1, striped over the object's groups), plain and vectored. A read
+ * asks for the size in parallel with the data and returns a short read at end of file; holes read as
+ * zeros. Writes of one call share one epoch; concurrent calls on one handle are independent (no handle
+ * state). O_APPEND writes at the size seen just before (not atomic against other appenders). A hole punch
+ * keeps the size; punching to the end (length Infinity) truncates. The handle's access mode is enforced
+ * (EBADF), as are file type (EISDIR) and read-only mounts (EROFS).
+ */
+import { ARRAY_AKEY, chunkDkey } from '../engine/client/index.js';
+import { FILE_BYTES_MAX, IO_SEGMENTS_IN_FLIGHT_MAX } from './constants.js';
+import { mapBounded } from './bounded.js';
+import { fsFail } from './errors.js';
+import type { DfsObject } from './handle.js';
+import { O_ACCMODE, O_APPEND, O_RDONLY, O_WRONLY } from './inode.js';
+
+export interface ReadSegment {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface WriteSegment {
+  readonly offset: number;
+  readonly data: Uint8Array;
+}
+
+function checkFile(handle: DfsObject): void {
+  if (handle.kind === 'dir') fsFail('EISDIR', `${handle.name} is a directory`);
+  if (handle.kind !== 'file') fsFail('EINVAL', `${handle.name} is not a regular file`);
+}
+
+function checkReadable(handle: DfsObject): void {
+  checkFile(handle);
+  if ((handle.flags & O_ACCMODE) === O_WRONLY) fsFail('EBADF', `${handle.name} is open write-only`);
+}
+
+function checkWritable(handle: DfsObject): void {
+  checkFile(handle);
+  handle.mount.assertWritable();
+  if ((handle.flags & O_ACCMODE) === O_RDONLY) fsFail('EBADF', `${handle.name} is open read-only`);
+}
+
+function checkRange(offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) fsFail('EINVAL', `range ${offset}+${length}`);
+  if (offset + length > FILE_BYTES_MAX) fsFail('EFBIG', `range ends past ${FILE_BYTES_MAX}`);
+}
+
+/** The file's size: one max-key query. */
+export function getSize(handle: DfsObject): Promise<number> {
+  checkFile(handle);
+  return handle.array().getSize();
+}
+
+/** Up to `length` bytes from `offset`: shorter at end of file, empty past it. */
+export async function readAt(handle: DfsObject, offset: number, length: number): Promise<Buffer> {
+  checkReadable(handle);
+  checkRange(offset, length);
+  if (length === 0) return Buffer.alloc(0);
+  const array = handle.array();
+  const [size, data] = await Promise.all([array.getSize(), array.read(offset, length)]);
+  const available = Math.max(0, Math.min(length, size - offset));
+  return available === length ? data : data.subarray(0, available);
+}
+
+/** Reads into `target` from `offset`; resolves with the bytes read (short at end of file). */
+export async function readInto(handle: DfsObject, target: Uint8Array, offset: number): Promise<number> {
+  const data = await readAt(handle, offset, target.length);
+  target.set(data, 0);
+  return data.length;
+}
+
+/** Reads every segment (at most IO_SEGMENTS_IN_FLIGHT_MAX at a time); each result may be short. */
+export async function readSegments(handle: DfsObject, segments: readonly ReadSegment[]): Promise<Buffer[]> {
+  checkReadable(handle);
+  for (const segment of segments) checkRange(segment.offset, segment.length);
+  const array = handle.array();
+  const [size, data] = await Promise.all([
+    array.getSize(),
+    mapBounded(segments, IO_SEGMENTS_IN_FLIGHT_MAX, (segment) => array.read(segment.offset, segment.length)),
+  ]);
+  return data.map((bytes, index) => bytes.subarray(0, Math.max(0, Math.min(bytes.length, size - segments[index]!.offset))));
+}
+
+/** Writes `data` at `offset` (at the end for O_APPEND handles); resolves with the bytes written. */
+export async function writeAt(handle: DfsObject, data: Uint8Array, offset: number): Promise<number> {
+  checkWritable(handle);
+  const at = (handle.flags & O_APPEND) !== 0 ? await handle.array().getSize() : offset;
+  checkRange(at, data.length);
+  if (data.length > 0) await handle.array().write(at, data);
+  return data.length;
+}
+
+/**
+ * Writes every segment; segments are issued in order, each at its own epoch, so where two overlap the
+ * later one wins, as with sequential writes. Resolves with the total bytes written.
+ */
+export async function writeSegments(handle: DfsObject, segments: readonly WriteSegment[]): Promise<number> {
+  checkWritable(handle);
+  for (const segment of segments) checkRange(segment.offset, segment.data.length);
+  const array = handle.array();
+  const written = await mapBounded(segments, IO_SEGMENTS_IN_FLIGHT_MAX, async (segment) => {
+    if (segment.data.length > 0) await array.write(segment.offset, segment.data);
+    return segment.data.length;
+  });
+  return written.reduce((sum, count) => sum + count, 0);
+}
+
+/**
+ * Deallocates `length` bytes from `offset` (a hole: they read as zeros, the size is kept); with `length`
+ * Infinity, truncates (or extends) the file to `offset` instead (DAOS dfs_punch with DFS_MAX_FSIZE).
+ */
+export async function punchRange(handle: DfsObject, offset: number, length: number): Promise<void> {
+  checkWritable(handle);
+  const array = handle.array();
+  if (length === Number.POSITIVE_INFINITY) {
+    checkRange(offset, 0);
+    await array.setSize(offset);
+    return;
+  }
+  checkRange(offset, length);
+  const size = await array.getSize();
+  const end = Math.min(offset + length, size);
+  if (end <= offset) return;
+  await punchExtents(handle, offset, end - offset);
+  // Punched records do not count towards the size; keep the last byte when the hole reaches the end.
+  if (end === size) await array.write(size - 1, Buffer.alloc(1));
+}
+
+/** Punches the records of [offset, offset + length) chunk by chunk (extent punches: data null). */
+async function punchExtents(handle: DfsObject, offset: number, length: number): Promise<void> {
+  const array = handle.array();
+  const chunkSizeBytes = array.chunkSizeBytes;
+  const pieces: { chunk: number; index: number; count: number }[] = [];
+  for (let position = offset; position < offset + length;) {
+    const chunk = Math.floor(position / chunkSizeBytes);
+    const index = position - chunk * chunkSizeBytes;
+    const count = Math.min(offset + length - position, chunkSizeBytes - index);
+    pieces.push({ chunk, index, count });
+    position += count;
+  }
+  const epoch = array.object.nextEpoch();
+  await mapBounded(pieces, IO_SEGMENTS_IN_FLIGHT_MAX, (piece) => array.object.update({
+    dkey: chunkDkey(piece.chunk),
+    iods: [{ type: 'array', akey: ARRAY_AKEY, recordSize: 1, extents: [{ index: piece.index, count: piece.count }], data: null }],
+    epoch,
+  }));
+}

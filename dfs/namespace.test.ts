@@ -1,0 +1,235 @@
+/**
+ * Namespace operations on a 3-engine in-process cluster: lookup (absolute and relative, '.'/'..',
+ * symlinks, ELOOP, O_NOFOLLOW), mkdir, open/create (O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, EISDIR),
+ * stat (inode numbers, times), remove (ENOTEMPTY, recursive), racing creates and removes, and whole-tree
+ * fixtures built from literals and dumped back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolHandle } from '../engine/client/index.js';
+import { buildTree, dumpTree, freshFs } from '../test/harness/dfs-tree.js';
+import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import {
+  type Dfs, FsError, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, mountDfs,
+} from './index.js';
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(FsError);
+  return (error as FsError).code;
+}
+
+describe('dfs namespace', () => {
+  let cluster: InProcessCluster;
+  let pool: PoolHandle;
+  let fs: Dfs;
+
+  beforeAll(async () => {
+    cluster = await startInProcessCluster({ prefix: 'dfs-ns' });
+    pool = await cluster.connect();
+    fs = await freshFs(pool);
+  });
+
+  afterAll(async () => {
+    await fs?.unmount();
+    await pool?.disconnect();
+    await cluster?.stop();
+  });
+
+  it('tree: build from literals -> dump gives the same tree', async () => {
+    const tree = { '/t1/': null, '/t1/a/': null, '/t1/a/b': 'x', '/t1/a/empty': '', '/t1/c': 'hello', '/t1/l': { symlink: 'a/b' } };
+    await buildTree(fs, tree);
+    expect(await dumpTree(fs, '/t1')).toEqual({ '/t1/a/': null, '/t1/a/b': 'x', '/t1/a/empty': '', '/t1/c': 'hello', '/t1/l': { symlink: 'a/b' } });
+  });
+
+  it('lookup: path with ., .., double slashes -> the entry; trailing slash on a file -> ENOTDIR', async () => {
+    await buildTree(fs, { '/t2/d/f': 'data' });
+    const file = await fs.lookup('//t2/./d/../d//f');
+    expect(file.kind).toBe('file');
+    expect(file.name).toBe('f');
+    fs.release(file);
+    expect(await codeOf(fs.lookup('/t2/d/f/'))).toBe('ENOTDIR');
+    expect(await codeOf(fs.lookup('/t2/d/f/x'))).toBe('ENOTDIR');
+    expect(await codeOf(fs.lookup('/t2/missing'))).toBe('ENOENT');
+    expect(await codeOf(fs.lookup('t2/d'))).toBe('EINVAL');
+    const root = await fs.lookup('/..');
+    expect(root.ino).toBe(1n);
+    fs.release(root);
+  });
+
+  it('lookupRel: child of a handle -> entry; not a directory -> ENOTDIR; bad names -> EINVAL/ENAMETOOLONG', async () => {
+    await buildTree(fs, { '/t3/f': 'x' });
+    const dir = await fs.lookup('/t3');
+    const file = await fs.lookupRel(dir, 'f');
+    expect(file.parent).toEqual(dir.oid);
+    expect(await codeOf(fs.lookupRel(file, 'x'))).toBe('ENOTDIR');
+    expect(await codeOf(fs.lookupRel(dir, '..'))).toBe('EINVAL');
+    expect(await codeOf(fs.lookupRel(dir, ''))).toBe('EINVAL');
+    expect(await codeOf(fs.lookupRel(dir, 'n'.repeat(256)))).toBe('ENAMETOOLONG');
+    fs.release(file);
+    fs.release(dir);
+  });
+
+  it('symlinks: relative, absolute, through directories and .. -> followed; O_NOFOLLOW -> the link itself', async () => {
+    await buildTree(fs, {
+      '/t4/d/f': 'target', '/t4/rel': { symlink: 'd/f' }, '/t4/abs': { symlink: '/t4/d/f' },
+      '/t4/d/up': { symlink: '../d' }, '/t4/dirlink': { symlink: 'd' },
+    });
+    for (const path of ['/t4/rel', '/t4/abs', '/t4/dirlink/f', '/t4/d/up/up/f']) {
+      const handle = await fs.lookup(path);
+      expect(handle.kind).toBe('file');
+      fs.release(handle);
+    }
+    const link = await fs.lookup('/t4/rel', O_NOFOLLOW);
+    expect(link.kind).toBe('symlink');
+    expect(await fs.readlink(link)).toBe('d/f');
+    expect(await fs.readlink('/t4/abs')).toBe('/t4/d/f');
+    expect((await fs.stat('/t4/rel', O_NOFOLLOW)).size).toBe(3);
+    expect((await fs.stat('/t4/rel')).size).toBe(6);
+    const dir = await fs.lookup('/t4');
+    expect(await codeOf(fs.open(dir, 'rel', O_RDONLY | O_NOFOLLOW))).toBe('ELOOP');
+    expect(await codeOf(fs.readlink('/t4/d/f'))).toBe('EINVAL');
+    fs.release(dir);
+    fs.release(link);
+  });
+
+  it('symlinks: a loop -> ELOOP; a chain of 40 -> followed, 41 -> ELOOP', async () => {
+    await buildTree(fs, { '/t5/a': { symlink: 'b' }, '/t5/b': { symlink: 'a' }, '/t5/end': 'x', '/t5/l0': { symlink: 'end' } });
+    expect(await codeOf(fs.lookup('/t5/a'))).toBe('ELOOP');
+    const dir = await fs.lookup('/t5');
+    for (let index = 1; index <= 40; index++) fs.release(await fs.symlink(dir, `l${index}`, `l${index - 1}`));
+    const end = await fs.lookup('/t5/l39');
+    expect(end.kind).toBe('file');
+    fs.release(end);
+    expect(await codeOf(fs.lookup('/t5/l40'))).toBe('ELOOP');
+    expect(await codeOf(fs.symlink(dir, 'empty', ''))).toBe('ENOENT');
+    fs.release(dir);
+  });
+
+  it('mkdir: new -> directory with the mode; existing -> EEXIST; under a file -> ENOTDIR', async () => {
+    const dir = await fs.mkdir(fs.root, 't6', 0o750);
+    expect(dir.kind).toBe('dir');
+    expect((await fs.stat('/t6')).mode).toBe(S_IFDIR | 0o750);
+    expect(await codeOf(fs.mkdir(fs.root, 't6'))).toBe('EEXIST');
+    const file = await fs.open(dir, 'f', O_CREAT | O_WRONLY);
+    expect(await codeOf(fs.mkdir(file, 'x'))).toBe('ENOTDIR');
+    fs.release(file);
+    fs.release(dir);
+  });
+
+  it('open: O_CREAT|O_EXCL on existing -> EEXIST; O_CREAT alone -> opens it; no O_CREAT on missing -> ENOENT', async () => {
+    const dir = await fs.mkdir(fs.root, 't7');
+    const created = await fs.open(dir, 'f', O_CREAT | O_EXCL | O_RDWR, 0o600);
+    await fs.write(created, Buffer.from('abc'), 0);
+    expect(await codeOf(fs.open(dir, 'f', O_CREAT | O_EXCL | O_RDWR))).toBe('EEXIST');
+    const reopened = await fs.open(dir, 'f', O_CREAT | O_RDWR);
+    expect(reopened.oid).toEqual(created.oid);
+    expect(await fs.getSize(reopened)).toBe(3);
+    expect(await codeOf(fs.open(dir, 'missing', O_RDONLY))).toBe('ENOENT');
+    for (const handle of [created, reopened]) fs.release(handle);
+    fs.release(dir);
+  });
+
+  it('open: O_TRUNC -> size 0; directory for writing -> EISDIR; O_DIRECTORY on a file -> ENOTDIR', async () => {
+    await buildTree(fs, { '/t8/f': 'some bytes', '/t8/d/': null });
+    const dir = await fs.lookup('/t8');
+    fs.release(await fs.open(dir, 'f', O_WRONLY | O_TRUNC));
+    expect((await fs.stat('/t8/f')).size).toBe(0);
+    expect(await codeOf(fs.open(dir, 'd', O_RDWR))).toBe('EISDIR');
+    expect(await codeOf(fs.open(dir, 'f', O_RDONLY | O_DIRECTORY))).toBe('ENOTDIR');
+    expect(await codeOf(fs.open(dir, 'd', O_CREAT | O_RDONLY))).toBe('EISDIR');
+    const sub = await fs.open(dir, 'd', O_RDONLY | O_DIRECTORY);
+    expect(sub.kind).toBe('dir');
+    fs.release(sub);
+    const made = await fs.open(dir, 'newdir', O_CREAT | O_EXCL | O_RDONLY, S_IFDIR | 0o700);
+    expect(made.mode & S_IFMT).toBe(S_IFDIR);
+    fs.release(made);
+    fs.release(dir);
+  });
+
+  it('create: two clients racing on one name -> exactly one succeeds, the other EEXIST', async () => {
+    const dir = await fs.mkdir(fs.root, 't9');
+    const second = await freshFsSameCont(fs);
+    const dirB = await second.lookup('/t9');
+    for (let round = 0; round < 10; round++) {
+      const results = await Promise.allSettled([
+        fs.open(dir, `race-${round}`, O_CREAT | O_EXCL | O_WRONLY),
+        second.open(dirB, `race-${round}`, O_CREAT | O_EXCL | O_WRONLY),
+        fs.mkdir(dir, `race-${round}`),
+      ]);
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results) {
+        if (result.status === 'rejected') expect(result.reason.code).toBe('EEXIST');
+        else (result.value.mount === dir.mount ? fs : second).release(result.value);
+      }
+    }
+    expect((await fs.readdir(dir)).entries).toHaveLength(10);
+    second.release(dirB);
+    await second.unmount();
+    fs.release(dir);
+  });
+
+  it('stat: same file by two paths -> same ino; ino differs between files; times move with writes', async () => {
+    await buildTree(fs, { '/t10/f': 'x', '/t10/g': 'y', '/t10/l': { symlink: 'f' } });
+    const [f, viaLink, g] = await Promise.all([fs.stat('/t10/f'), fs.stat('/t10/l'), fs.stat('/t10/g')]);
+    expect(viaLink.ino).toBe(f.ino);
+    expect(g.ino).not.toBe(f.ino);
+    expect(f.nlink).toBe(1);
+    const before = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const handle = await fs.lookup('/t10/f', O_RDWR);
+    await fs.write(handle, Buffer.from('more'), 1);
+    const after = await fs.ostat(handle);
+    expect(after.size).toBe(5);
+    expect(after.mtime.seconds * 1000 + after.mtime.nanoseconds / 1e6).toBeGreaterThanOrEqual(before);
+    expect(after.ctime.seconds * 1000 + after.ctime.nanoseconds / 1e6).toBeGreaterThanOrEqual(before);
+    fs.release(handle);
+  });
+
+  it('remove: file -> gone; non-empty dir -> ENOTEMPTY; recursive -> whole subtree gone; missing -> ENOENT', async () => {
+    await buildTree(fs, { '/t11/f': 'x', '/t11/d/a/b/c': 'deep', '/t11/d/a/e': 'e', '/t11/d/l': { symlink: 'a' } });
+    const dir = await fs.lookup('/t11');
+    await fs.remove(dir, 'f');
+    expect(await codeOf(fs.lookup('/t11/f'))).toBe('ENOENT');
+    expect(await codeOf(fs.remove(dir, 'd'))).toBe('ENOTEMPTY');
+    await fs.remove(dir, 'd', { recursive: true });
+    expect(await dumpTree(fs, '/t11')).toEqual({});
+    expect(await codeOf(fs.remove(dir, 'd'))).toBe('ENOENT');
+    fs.release(dir);
+  });
+
+  it('remove: racing removers of one name -> exactly one succeeds, the others ENOENT', async () => {
+    const dir = await fs.mkdir(fs.root, 't12');
+    for (let round = 0; round < 5; round++) {
+      fs.release(await fs.open(dir, 'victim', O_CREAT | O_EXCL | O_WRONLY));
+      const results = await Promise.allSettled([fs.remove(dir, 'victim'), fs.remove(dir, 'victim'), fs.remove(dir, 'victim')]);
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results) if (result.status === 'rejected') expect(result.reason.code).toBe('ENOENT');
+    }
+    fs.release(dir);
+  });
+
+  it('remove: then re-create the same name -> a new, empty file', async () => {
+    await buildTree(fs, { '/t13/f': 'old contents' });
+    const dir = await fs.lookup('/t13');
+    const old = await fs.stat('/t13/f');
+    await fs.remove(dir, 'f');
+    const file = await fs.open(dir, 'f', O_CREAT | O_EXCL | O_RDWR);
+    expect(await fs.getSize(file)).toBe(0);
+    expect(file.ino).not.toBe(old.ino);
+    fs.release(file);
+    fs.release(dir);
+  });
+
+  it('handles: released -> EBADF; all handles released -> only the root stays open', async () => {
+    const dir = await fs.mkdir(fs.root, 't14');
+    fs.release(dir);
+    expect(await codeOf(fs.readdir(dir))).toBe('EBADF');
+    expect(() => fs.release(dir)).toThrow(FsError);
+    expect(fs.openHandles).toBe(1);
+  });
+});
+
+/** A second mount of the container `fs` is on (another client). */
+function freshFsSameCont(fs: Dfs): Promise<Dfs> {
+  return mountDfs({ pool: fs.root.mount.pool, cont: fs.root.mount.cont.uuid, log: silentLog });
+}

@@ -1,0 +1,123 @@
+/**
+ * Directory listing on a 3-engine in-process cluster: anchors resume where a page ended, each entry
+ * once; readdirplus gives attributes; anchors survive JSON (another process could continue); anchor
+ * split gives one anchor per group of an SX directory; and a 100,000-entry SX directory lists
+ * completely, each entry once, serially and with the split anchors in parallel (figures are logged).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolHandle } from '../engine/client/index.js';
+import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
+import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { mapBounded } from './bounded.js';
+import { type Dfs, type DfsObject, type DirAnchor, FsError, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
+
+const LARGE_ENTRIES = 100_000;
+const CREATES_IN_FLIGHT = 64;
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  expect(error).toBeInstanceOf(FsError);
+  return (error as FsError).code;
+}
+
+/** Every name from `anchor` on, `count` per call. */
+async function listAll(fs: Dfs, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<string[]> {
+  const names: string[] = [];
+  let next = anchor ?? fs.anchorStart();
+  while (!next.eof) {
+    const page = await fs.readdir(dir, next, count);
+    names.push(...page.entries);
+    next = page.anchor;
+  }
+  return names;
+}
+
+describe('dfs readdir', () => {
+  let cluster: InProcessCluster;
+  let pool: PoolHandle;
+  let fs: Dfs;
+
+  beforeAll(async () => {
+    cluster = await startInProcessCluster({ prefix: 'dfs-readdir' });
+    pool = await cluster.connect();
+    fs = await freshFs(pool);
+  });
+
+  afterAll(async () => {
+    await fs?.unmount();
+    await pool?.disconnect();
+    await cluster?.stop();
+  });
+
+  it('readdir: pages of 7 over 50 entries -> every entry once, eof at the end', async () => {
+    const dir = await fs.mkdir(fs.root, 'pages', 0o755, { oclass: 'SX' });
+    const names = Array.from({ length: 50 }, (_, index) => `entry-${index}`);
+    await mapBounded(names, 16, async (name) => fs.release(await fs.open(dir, name, O_CREAT | O_EXCL | O_WRONLY)));
+    const listed = await listAll(fs, dir, undefined, 7);
+    expect(listed.sort()).toEqual([...names].sort());
+    fs.release(dir);
+  });
+
+  it('readdir: anchor through JSON -> the listing continues where it stopped', async () => {
+    await buildTree(fs, Object.fromEntries(Array.from({ length: 20 }, (_, index) => [`/json/n${index}`, ''])));
+    const dir = await fs.lookup('/json');
+    const first = await fs.readdir(dir, undefined, 8);
+    const resumed = JSON.parse(JSON.stringify(first.anchor)) as DirAnchor;
+    const rest = await listAll(fs, dir, resumed, 5);
+    expect([...first.entries, ...rest].sort()).toEqual(Array.from({ length: 20 }, (_, index) => `n${index}`).sort());
+    fs.release(dir);
+  });
+
+  it('readdirplus: entries with their attributes', async () => {
+    await buildTree(fs, { '/plus/f': 'hello', '/plus/d/': null, '/plus/l': { symlink: 'f' } });
+    const dir = await fs.lookup('/plus');
+    const page = await fs.readdirplus(dir);
+    const byName = Object.fromEntries(page.entries.map((entry) => [entry.name, entry.stat]));
+    expect(Object.keys(byName).sort()).toEqual(['d', 'f', 'l']);
+    expect([byName['f']!.kind, byName['f']!.size]).toEqual(['file', 5]);
+    expect(byName['d']!.kind).toBe('dir');
+    expect([byName['l']!.kind, byName['l']!.size]).toEqual(['symlink', 1]);
+    expect(page.anchor.eof).toBe(true);
+    fs.release(dir);
+  });
+
+  it('readdir: on a file -> ENOTDIR; count 0 -> EINVAL; a foreign anchor -> EINVAL', async () => {
+    await buildTree(fs, { '/errs/f': '' });
+    const dir = await fs.lookup('/errs');
+    const file = await fs.lookup('/errs/f');
+    expect(await codeOf(fs.readdir(file))).toBe('ENOTDIR');
+    expect(await codeOf(fs.readdir(dir, undefined, 0))).toBe('EINVAL');
+    expect(await codeOf(fs.readdir(dir, { group: 99, cursor: null, pinned: false, eof: false }))).toBe('EINVAL');
+    fs.release(file);
+    fs.release(dir);
+  });
+
+  it(`large SX directory: ${LARGE_ENTRIES} entries -> listed completely, each once, serially and split in parallel`, async () => {
+    const dir = await fs.mkdir(fs.root, 'large', 0o755, { oclass: 'SX' });
+    const names = Array.from({ length: LARGE_ENTRIES }, (_, index) => `file-${index.toString(36)}`);
+    const createStart = performance.now();
+    await mapBounded(names, CREATES_IN_FLIGHT, async (name) => fs.release(await fs.open(dir, name, O_CREAT | O_EXCL | O_WRONLY, 0o644)));
+    const createMs = performance.now() - createStart;
+
+    const serialStart = performance.now();
+    const serial = await listAll(fs, dir, undefined, 4096);
+    const serialMs = performance.now() - serialStart;
+    expect(serial.length).toBe(LARGE_ENTRIES);
+    expect(new Set(serial).size).toBe(LARGE_ENTRIES);
+
+    const anchors = await fs.anchorSplit(dir);
+    expect(anchors.length).toBe(6);
+    const parallelStart = performance.now();
+    const parts = await Promise.all(anchors.map((anchor) => listAll(fs, dir, anchor, 4096)));
+    const parallelMs = performance.now() - parallelStart;
+    const parallel = parts.flat();
+    expect(parallel.length).toBe(LARGE_ENTRIES);
+    expect(new Set(parallel)).toEqual(new Set(names));
+    for (const part of parts) expect(part.length).toBeGreaterThan(0);
+    console.log(JSON.stringify({
+      bench: 'dfs-large-dir', entries: LARGE_ENTRIES, groups: anchors.length,
+      createsPerSecond: Math.round(LARGE_ENTRIES / (createMs / 1000)), listSerialMs: Math.round(serialMs), listSplitParallelMs: Math.round(parallelMs),
+    }));
+    fs.release(dir);
+  }, 120_000);
+});

@@ -1,0 +1,67 @@
+/**
+ * Directory listing (DAOS dfs_readdir / dfs_readdirplus / dfs_obj_anchor_split): dkey enumeration of the
+ * directory object, resumed from a serialisable anchor, group by group (lexical order within a group).
+ * An entry present for the whole listing is returned exactly once; '.' and '..' are not stored and not
+ * returned. anchorSplit gives one anchor per redundancy group, each pinned to it, so N workers list a
+ * large directory in parallel and together see every entry once. readdirplus adds each entry's
+ * attributes (bounded fan-out); entries removed between the listing and their fetch are left out.
+ */
+import { type ListAnchor, startAnchor } from '../engine/client/index.js';
+import { R_OK, requireAccess } from './access.js';
+import { type DfsStat, statNode } from './attr.js';
+import { mapBounded } from './bounded.js';
+import { READDIR_ENTRIES_MAX, READDIRPLUS_IN_FLIGHT_MAX } from './constants.js';
+import { childRef, findEntry } from './entry.js';
+import { fsFail } from './errors.js';
+import type { DfsObject } from './handle.js';
+import type { DfsMount } from './mount.js';
+
+/** Where a directory listing stands: plain JSON, may be handed to another process; `eof` when done. */
+export type DirAnchor = ListAnchor;
+
+export interface DirPage<E> {
+  readonly entries: E[];
+  /** Pass back to continue; `anchor.eof` once the directory (or the anchor's group) is exhausted. */
+  readonly anchor: DirAnchor;
+}
+
+export interface DirEntryPlus {
+  readonly name: string;
+  readonly stat: DfsStat;
+}
+
+/** The anchor that lists a whole directory from its start. */
+export function dirAnchorStart(): DirAnchor {
+  return startAnchor();
+}
+
+function checkListable(mount: DfsMount, dir: DfsObject, count: number): void {
+  if (dir.kind !== 'dir') fsFail('ENOTDIR', `${dir.name} is not a directory`);
+  if (!Number.isInteger(count) || count < 1 || count > READDIR_ENTRIES_MAX) fsFail('EINVAL', `count ${count} outside 1..${READDIR_ENTRIES_MAX}`);
+  requireAccess(mount.credentials, dir.inode, R_OK, `list ${dir.name}`);
+}
+
+/** Up to `count` entry names from `anchor` (default: the start). */
+export async function readdir(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<string>> {
+  checkListable(mount, dir, count);
+  if (anchor?.eof === true) return { entries: [], anchor };
+  const page = await mount.cont.object(dir.oid).listDkeys(anchor === undefined ? { limit: count } : { anchor, limit: count });
+  return { entries: page.keys.map((key) => key.toString('utf8')), anchor: page.anchor };
+}
+
+/** Like readdir, with each entry's attributes; fewer than listed when entries vanish meanwhile. */
+export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryPlus>> {
+  const page = await readdir(mount, dir, anchor, count);
+  const found = await mapBounded(page.entries, READDIRPLUS_IN_FLIGHT_MAX, async (name) => {
+    const node = await findEntry(mount, childRef(dir.oid, name), name);
+    return node === undefined ? undefined : { name, stat: await statNode(mount, node) };
+  });
+  return { entries: found.filter((entry): entry is DirEntryPlus => entry !== undefined), anchor: page.anchor };
+}
+
+/** One anchor per redundancy group of the directory object, each pinned to its group. */
+export function anchorSplit(mount: DfsMount, dir: DfsObject): DirAnchor[] {
+  if (dir.kind !== 'dir') fsFail('ENOTDIR', `${dir.name} is not a directory`);
+  requireAccess(mount.credentials, dir.inode, R_OK, `list ${dir.name}`);
+  return mount.cont.object(dir.oid).splitAnchors();
+}
