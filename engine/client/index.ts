@@ -29,3 +29,4 @@ export type { PoolProps } from '../wire/rpc/pool.js';
 export { ObjType, type Oid, oidFromString, oidToString, oidEquals } from '../placement/oid.js';
 export type { ObjClassName } from '../placement/object-class.js';
 export type { PoolMap, Rank } from '../pool-map/pool-map.js';
+export { readSystemFile, resolveSystemFilePath, type SystemFile } from '../system/system-file.js';

@@ -3,6 +3,7 @@
  * `daos`: containers and their data — create/list/query/destroy, snapshots, user attributes.
  * Pool and container default to the ones `tsdaos up` created.
  */
+import { mkfs } from '../../dfs/index.js';
 import { isObjClassName } from '../../engine/placement/object-class.js';
 import type { ContProps } from '../../engine/wire/rpc/cont.js';
 import { UsageError, output, parse, parseSize, runCli, stringOption } from './command.js';
@@ -41,9 +42,14 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'create': {
       const pool = poolName(parsed, system, first);
-      const info = await withPool(system, pool, (handle) => handle.createContainer({
-        label: stringOption(parsed, 'label') ?? second, props: createProps(parsed), attrs: parseAttrs(stringOption(parsed, 'attrs')),
-      }));
+      const info = await withPool(system, pool, async (handle) => {
+        const created = await handle.createContainer({
+          label: stringOption(parsed, 'label') ?? second, props: createProps(parsed), attrs: parseAttrs(stringOption(parsed, 'attrs')),
+        });
+        // A POSIX container is formatted at creation (superblock + root), as dfs_cont_create does.
+        if (created.props.layout === 'POSIX') await mkfs(await handle.openContainer(created.uuid));
+        return created;
+      });
       return output(parsed, info, () => `container created: ${info.label ?? ''} ${info.uuid} (layout ${info.props.layout}, oclass ${info.props.oclass})`);
     }
     case 'list': {

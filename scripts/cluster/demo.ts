@@ -1,9 +1,10 @@
 /**
  * The short demo `npm start` runs on a fresh local cluster: store and read back a few KV entries and a
- * multi-chunk array through the object API on a replicated and a striped class, then show pool space.
- * (When dfuse lands the demo moves to the mounted filesystem.)
+ * multi-chunk array through the object API on a replicated and a striped class, write and list a file
+ * through the DFS library (the POSIX namespace), then show pool space. dfuse (#5) will add the mount.
  */
 import { createHash } from 'node:crypto';
+import { O_CREAT, O_RDWR, O_TRUNC, mountDfs } from '../../dfs/index.js';
 import { connectPool } from '../../engine/client/pool.js';
 import { ObjType } from '../../engine/placement/oid.js';
 import type { SystemFile } from '../../engine/system/system-file.js';
@@ -32,10 +33,31 @@ export async function runDemo(system: SystemFile, print: (line: string) => void)
     print(`demo: wrote ${data.length} bytes to an SX array (${await array.getSize()} bytes); sha256 ${digest(data)} / read back ${digest(readBack)}`);
     if (!readBack.equals(data)) throw new Error('demo: array read back differs from what was written');
 
+    await demoFilesystem(system, print);
+
     const query = await pool.query();
     const used = query.targets.reduce((sum, target) => sum + target.usedBytes, 0);
     print(`demo: pool has ${query.map.ranks.length} engines, ${query.targets.length} targets, ${used} bytes used, redundancy ${query.redundancy}`);
   } finally {
     await pool.disconnect();
+  }
+}
+
+/** The POSIX view of the same container through the DFS library: a directory, a file, a listing. */
+async function demoFilesystem(system: SystemFile, print: (line: string) => void): Promise<void> {
+  const dfs = await mountDfs({ system, pool: system.defaultPool!, cont: system.defaultCont! });
+  try {
+    const dir = await dfs.mkdir(dfs.root, `demo-${Date.now()}`, 0o755);
+    const file = await dfs.open(dir, 'hello.txt', O_CREAT | O_RDWR | O_TRUNC, 0o644);
+    const text = Buffer.from('hello from tsdaos: a file in a directory object, data in a chunked array object\n');
+    await dfs.write(file, text, 0);
+    const back = await dfs.read(file, text.length, 0);
+    const listing = await dfs.readdir(dir);
+    const stat = await dfs.stat(file);
+    print(`demo: DFS /${dir.name}/hello.txt: ${stat.size} bytes, inode ${stat.ino}; read back ${back.equals(text) ? 'identical' : 'DIFFERENT'}; listing: ${listing.entries.join(', ')}`);
+    await dfs.release(file);
+    await dfs.release(dir);
+  } finally {
+    await dfs.unmount();
   }
 }

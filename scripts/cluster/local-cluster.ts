@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { mkfs } from '../../dfs/index.js';
 import { connectPool } from '../../engine/client/pool.js';
 import { H2TransportPool } from '../../engine/client/h2-transport.js';
 import { TARGETS_PER_ENGINE_DEFAULT } from '../../engine/constants.js';
@@ -117,6 +118,8 @@ async function createDefaults(system: SystemFile, systemFile: string, options: U
     });
     const handle = await connectPool({ system, pool: pool.uuid, transport: transports });
     const cont = await handle.createContainer({ label: options.contLabel, props: { layout: 'POSIX' } });
+    // A POSIX container is formatted at creation (superblock + root), as dfs_cont_create does.
+    await mkfs(await handle.openContainer(cont.uuid));
     await handle.disconnect();
     const updated: SystemFile = { ...system, defaultPool: pool.label, defaultCont: cont.label ?? cont.uuid };
     writeSystemFile(systemFile, updated);
