@@ -8,7 +8,7 @@
  * with its object (their own objects then leak).
  */
 import { W_OK, X_OK, requireAccess, requireStickyRight } from './access.js';
-import { mapBounded } from './bounded.js';
+import { mapBounded } from '../engine/client/index.js';
 import { READDIR_ENTRIES_MAX, REMOVE_IN_FLIGHT_MAX } from './constants.js';
 import { type CreateOptions, createEntry } from './create.js';
 import { childRef, findEntry, getEntry, isDirEmpty, punchEntry } from './entry.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { mapBounded } from './bounded.js';
+import { mapBounded } from '../engine/client/index.js';
 import { type Dfs, type DfsObject, type DirAnchor, FsError, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
 
 const LARGE_ENTRIES = 100_000;

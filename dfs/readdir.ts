@@ -9,7 +9,7 @@
 import { type ListAnchor, startAnchor } from '../engine/client/index.js';
 import { R_OK, requireAccess } from './access.js';
 import { type DfsStat, statNode } from './attr.js';
-import { mapBounded } from './bounded.js';
+import { mapBounded } from '../engine/client/index.js';
 import { READDIR_ENTRIES_MAX, READDIRPLUS_IN_FLIGHT_MAX } from './constants.js';
 import { childRef, findEntry } from './entry.js';
 import { fsFail } from './errors.js';

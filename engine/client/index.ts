@@ -30,3 +30,4 @@ export { ObjType, type Oid, oidFromString, oidToString, oidEquals } from '../pla
 export type { ObjClassName } from '../placement/object-class.js';
 export type { PoolMap, Rank } from '../pool-map/pool-map.js';
 export { readSystemFile, resolveSystemFilePath, type SystemFile } from '../system/system-file.js';
+export { mapBounded } from './bounded-parallel.js';
