@@ -10,15 +10,11 @@ import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import {
-  type Credentials, type Dfs, F_OK, FsError, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, R_OK, S_IFREG, W_OK, X_OK,
+  type Credentials, type Dfs, F_OK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, R_OK, S_IFREG, W_OK, X_OK,
   XATTR_CREATE, XATTR_REPLACE, mountDfs,
 } from './index.js';
+import { codeOf } from '../test/harness/fs-error.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(FsError);
-  return (error as FsError).code;
-}
 
 const ALICE: Credentials = { uid: 1000, gid: 1000, groups: [] };
 const BOB: Credentials = { uid: 1001, gid: 1001, groups: [1000] };

@@ -9,13 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { type Dfs, type DfsObject, FsError, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, mountDfs } from './index.js';
+import { type Dfs, type DfsObject, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, mountDfs } from './index.js';
+import { codeOf } from '../test/harness/fs-error.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(FsError);
-  return (error as FsError).code;
-}
 
 /** A deterministic pseudo-random generator (mulberry32), so failures replay. */
 function seeded(seed: number): () => number {

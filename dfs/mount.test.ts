@@ -6,13 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { type Dfs, FsError, O_CREAT, O_WRONLY, mkfs, mountDfs } from './index.js';
+import { type Dfs, O_CREAT, O_WRONLY, mkfs, mountDfs } from './index.js';
+import { codeOf } from '../test/harness/fs-error.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(FsError);
-  return (error as FsError).code;
-}
 
 describe('dfs mount', () => {
   let cluster: InProcessCluster;

@@ -11,12 +11,8 @@ import { type InProcessCluster, silentLog, startInProcessCluster } from '../test
 import {
   type Dfs, FsError, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, mountDfs,
 } from './index.js';
+import { codeOf } from '../test/harness/fs-error.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(FsError);
-  return (error as FsError).code;
-}
 
 describe('dfs namespace', () => {
   let cluster: InProcessCluster;

@@ -9,16 +9,12 @@ import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { mapBounded } from '../engine/client/index.js';
-import { type Dfs, type DfsObject, type DirAnchor, FsError, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
+import { type Dfs, type DfsObject, type DirAnchor, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
+import { codeOf } from '../test/harness/fs-error.js';
 
 const LARGE_ENTRIES = 100_000;
 const CREATES_IN_FLIGHT = 64;
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(FsError);
-  return (error as FsError).code;
-}
 
 /** Every name from `anchor` on, `count` per call. */
 async function listAll(fs: Dfs, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<string[]> {

@@ -9,12 +9,8 @@ import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, dumpTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { type Dfs, FsError, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, W_OK, mountDfs } from './index.js';
+import { codeOf } from '../test/harness/fs-error.js';
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
-  expect(error).toBeInstanceOf(FsError);
-  return (error as FsError).code;
-}
 
 describe('dfs snapshots and read-only mounts', () => {
   let cluster: InProcessCluster;

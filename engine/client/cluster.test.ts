@@ -5,58 +5,18 @@
  * snapshots (read-only handles), the stale-map refresh, and (on a second cluster) replicated I/O while
  * one engine is closed.
  */
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjClassName } from '../placement/object-class.js';
 import { ObjType } from '../placement/oid.js';
-import { type Engine, startEngine } from '../server/engine.js';
-import { makeTempDir } from '../server/test-harness.js';
-import { type SystemFile, writeSystemFile } from '../system/system-file.js';
+import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { POOL_CREATE } from '../wire/rpc/pool.js';
 import type { ContHandle } from './container.js';
-import { H2TransportPool } from './h2-transport.js';
 import { type PoolHandle, connectPool } from './pool.js';
 
 const silent = pino({ level: 'silent' });
 const ENGINES = 3;
 const TARGETS = 2;
-
-interface Cluster {
-  readonly engines: Engine[];
-  readonly system: SystemFile;
-  readonly poolUuid: string;
-  readonly remove: () => void;
-}
-
-async function startCluster(): Promise<Cluster> {
-  const temp = makeTempDir('tsdaos-client-');
-  const systemFile = join(temp.dir, 'system.json');
-  const engines: Engine[] = [];
-  for (let rank = 0; rank < ENGINES; rank++) {
-    engines.push(await startEngine({
-      rank, dir: join(temp.dir, `engine${rank}`), listen: '127.0.0.1:0', targets: TARGETS, systemFile, log: silent, aggregationIntervalMs: 60_000,
-    }));
-  }
-  const system: SystemFile = {
-    name: 'client-test',
-    engines: engines.map((engine, rank) => ({ rank, address: engine.address, faultDomain: `rank${rank}`, targets: TARGETS })),
-  };
-  writeSystemFile(systemFile, system);
-  const transports = new H2TransportPool({ log: silent });
-  try {
-    const created = await transports.get(engines[0]!.address).call(POOL_CREATE, { label: 'client-pool', capacityBytesPerTarget: 0 });
-    return { engines, system, poolUuid: created.uuid, remove: temp.remove };
-  } finally {
-    await transports.close();
-  }
-}
-
-async function stopCluster(cluster: Cluster): Promise<void> {
-  await Promise.all(cluster.engines.map((engine) => engine.close()));
-  cluster.remove();
-}
 
 async function derOf(promise: Promise<unknown>): Promise<Der> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
@@ -69,12 +29,12 @@ function sorted(keys: Buffer[]): string[] {
 }
 
 describe('object client on three engines', () => {
-  let cluster: Cluster;
+  let cluster: InProcessCluster;
   let pool: PoolHandle;
   let cont: ContHandle;
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startInProcessCluster({ prefix: 'client', engines: ENGINES, targets: TARGETS, poolLabel: 'client-pool' });
     pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
     await pool.createContainer({ label: 'c1', props: { chunkSizeBytes: 100 } });
     cont = await pool.openContainer('c1');
@@ -82,7 +42,7 @@ describe('object client on three engines', () => {
 
   afterAll(async () => {
     await pool?.disconnect();
-    if (cluster !== undefined) await stopCluster(cluster);
+    if (cluster !== undefined) await cluster.stop();
   });
 
   it('connect: by label and by uuid give the same pool', async () => {
@@ -261,12 +221,12 @@ describe('object client on three engines', () => {
 });
 
 describe('object client with an engine down', () => {
-  let cluster: Cluster;
+  let cluster: InProcessCluster;
   let pool: PoolHandle;
   let cont: ContHandle;
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startInProcessCluster({ prefix: 'client', engines: ENGINES, targets: TARGETS, poolLabel: 'client-pool' });
     pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
     await pool.createContainer({ label: 'c1' });
     cont = await pool.openContainer('c1');
@@ -274,7 +234,7 @@ describe('object client with an engine down', () => {
 
   afterAll(async () => {
     await pool?.disconnect();
-    if (cluster !== undefined) await stopCluster(cluster);
+    if (cluster !== undefined) await cluster.stop();
   });
 
   it('RP_3G1: writes and reads keep working after an engine closes and is excluded', async () => {
@@ -305,17 +265,17 @@ describe('object client with an engine down', () => {
 });
 
 describe('object client with the pool service leader down', () => {
-  let cluster: Cluster;
+  let cluster: InProcessCluster;
   let pool: PoolHandle;
 
   beforeAll(async () => {
-    cluster = await startCluster();
+    cluster = await startInProcessCluster({ prefix: 'client', engines: ENGINES, targets: TARGETS, poolLabel: 'client-pool' });
     pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
   });
 
   afterAll(async () => {
     await pool?.disconnect();
-    if (cluster !== undefined) await stopCluster(cluster);
+    if (cluster !== undefined) await cluster.stop();
   });
 
   it('RP_3G1 writes go on once another replica takes over the service and excludes the old leader', async () => {

@@ -31,6 +31,8 @@ export interface InProcessClusterOptions {
   /** 0 = unlimited (default). */
   readonly capacityBytesPerTarget?: number;
   readonly prefix?: string;
+  /** Label of the pool created at start (default 'tank'). */
+  readonly poolLabel?: string;
 }
 
 export async function startInProcessCluster(options: InProcessClusterOptions = {}): Promise<InProcessCluster> {
@@ -49,7 +51,7 @@ export async function startInProcessCluster(options: InProcessClusterOptions = {
     engines: engines.map((engine, rank) => ({ rank, address: engine.address, faultDomain: `rank${rank}`, targets })),
   };
   writeSystemFile(systemFile, system);
-  const poolLabel = 'tank';
+  const poolLabel = options.poolLabel ?? 'tank';
   const transports = new H2TransportPool({ log: silentLog });
   let poolUuid: string;
   try {
