@@ -23,12 +23,28 @@ export interface CreateOptions {
   readonly chunkSizeBytes?: number;
   /** Directories: the default class of files created under it. */
   readonly fileOclass?: ObjClassName;
+  /**
+   * Owner of the new entry instead of the mount's credentials (a multi-user front end creating on behalf
+   * of its caller). Only a mount with uid 0 may name another owner (EPERM). A set-group-ID directory
+   * still gives its group.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+function ownerFor(mount: DfsMount, options: CreateOptions): { uid: number; gid: number } {
+  const credentials = mount.credentials;
+  const owner = options.owner;
+  if (owner === undefined) return { uid: credentials.uid, gid: credentials.gid };
+  const mine = owner.uid === credentials.uid && owner.gid === credentials.gid;
+  if (!mine && credentials.uid !== 0) fsFail('EPERM', `only uid 0 may create entries owned by uid ${owner.uid}`);
+  if (!Number.isInteger(owner.uid) || !Number.isInteger(owner.gid) || owner.uid < 0 || owner.gid < 0) fsFail('EINVAL', 'owner ids');
+  return { uid: owner.uid, gid: owner.gid };
 }
 
 function classFor(mount: DfsMount, dir: PathNode, kind: EntryKind, options: CreateOptions): ObjClassName {
   if (options.oclass !== undefined) return options.oclass;
   if (kind === 'dir') return mount.sb.dirOclass;
-  if (kind === 'symlink') return mount.sb.oclass;
+  if (kind === 'symlink' || kind === 'special') return mount.sb.oclass;
   return dir.inode.oclass ?? mount.sb.fileOclass;
 }
 
@@ -36,7 +52,7 @@ function chunkSizeFor(mount: DfsMount, dir: PathNode, kind: EntryKind, options: 
   const chunk = options.chunkSizeBytes;
   if (chunk !== undefined && (!Number.isSafeInteger(chunk) || chunk < 1)) fsFail('EINVAL', `chunk size ${chunk}`);
   if (kind === 'dir') return chunk ?? 0;
-  if (kind === 'symlink') return 0;
+  if (kind === 'symlink' || kind === 'special') return 0;
   return chunk ?? (dir.inode.chunkSizeBytes > 0 ? dir.inode.chunkSizeBytes : mount.sb.chunkSizeBytes);
 }
 
@@ -47,7 +63,7 @@ function chunkSizeFor(mount: DfsMount, dir: PathNode, kind: EntryKind, options: 
 export async function createEntry(
   mount: DfsMount,
   dir: PathNode,
-  entry: { name: string; kind: EntryKind; permissions: number; symlinkTarget?: string },
+  entry: { name: string; kind: EntryKind; permissions: number; symlinkTarget?: string; special?: { typeBits: number; rdev: number } },
   options: CreateOptions = {},
 ): Promise<PathNode> {
   mount.assertWritable();
@@ -55,18 +71,18 @@ export async function createEntry(
   if (!isDirNode(dir)) fsFail('ENOTDIR', `${dir.name} is not a directory`);
   const symlinkBytes = entry.kind === 'symlink' ? checkSymlinkTarget(entry.symlinkTarget ?? '') : 0;
   requireAccess(mount.credentials, dir.inode, W_OK | X_OK, `create in ${dir.name}`);
-  const credentials = mount.credentials;
+  const owner = ownerFor(mount, options);
   const setgid = (dir.inode.mode & S_ISGID) !== 0;
   let permissions = entry.kind === 'symlink' ? 0o777 : entry.permissions & MODE_PERMISSION_MASK;
   if (setgid && entry.kind === 'dir') permissions |= S_ISGID;
   const now = timespecNow();
   const inode: Inode = {
-    mode: typeBitsOf(entry.kind) | permissions,
+    mode: typeBitsOf(entry.kind, entry.special?.typeBits) | permissions,
     oid: await allocateEntryOid(mount.cont, entry.kind, classFor(mount, dir, entry.kind, options)),
     atime: now, mtime: now, ctime: now, mtimeEpoch: 0,
-    chunkSizeBytes: chunkSizeFor(mount, dir, entry.kind, options),
+    chunkSizeBytes: entry.kind === 'special' ? entry.special?.rdev ?? 0 : chunkSizeFor(mount, dir, entry.kind, options),
     oclass: entry.kind === 'dir' ? options.fileOclass : entry.kind === 'file' ? classFor(mount, dir, 'file', options) : undefined,
-    uid: credentials.uid, gid: setgid ? dir.inode.gid : credentials.gid, symlinkBytes,
+    uid: owner.uid, gid: setgid ? dir.inode.gid : owner.gid, symlinkBytes,
   };
   await insertEntry(mount, ref, inode, entry.kind === 'symlink' ? entry.symlinkTarget : undefined);
   return { name: entry.name, ref, inode, symlinkTarget: entry.kind === 'symlink' ? entry.symlinkTarget : undefined };

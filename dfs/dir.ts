@@ -1,6 +1,6 @@
 /**
  * Namespace changes inside one directory (DAOS dfs_mkdir, dfs_remove, symlinks): mkdir and symlink are
- * conditional inserts (create.ts); remove punches the entry with punch-if-exists, so of two racing
+ * conditional inserts (create.ts), as is mknod of special files; remove punches the entry with punch-if-exists, so of two racing
  * removers exactly one succeeds, then punches the entry's object. The entry goes first: a crash in
  * between leaks an object (found by a scan) rather than leaving an entry without its object. A non-empty
  * directory is ENOTEMPTY unless `recursive`, which empties it depth-first (bounded fan-out per level)
@@ -14,8 +14,9 @@ import { type CreateOptions, createEntry } from './create.js';
 import { childRef, findEntry, getEntry, isDirEmpty, punchEntry } from './entry.js';
 import { fsFail } from './errors.js';
 import type { DfsObject, PathNode } from './handle.js';
+import { S_IFMT, kindOfMode } from './inode.js';
 import { type DirAnchor } from './readdir.js';
-import { isDirNode, isSymlinkNode } from './lookup.js';
+import { hasObject, isDirNode, isSymlinkNode } from './lookup.js';
 import type { DfsMount } from './mount.js';
 import { handleOf } from './open.js';
 
@@ -30,10 +31,22 @@ export async function mkdir(mount: DfsMount, dir: DfsObject, name: string, permi
   return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
 }
 
-/** Creates symlink `name` in `dir` pointing at `target` (not resolved); returns a handle (caller releases). */
-export async function symlink(mount: DfsMount, dir: DfsObject, name: string, target: string): Promise<DfsObject> {
+/**
+ * Creates special file `name` (FIFO, socket, character or block device: `mode` carries the type) in
+ * `dir`: an inode record with no object, `rdev` kept in it. EINVAL for other types.
+ */
+export async function mknod(mount: DfsMount, dir: DfsObject, name: string, mode: number, rdev: number, options: CreateOptions = {}): Promise<DfsObject> {
   checkDir(dir);
-  const node = await createEntry(mount, dir.node, { name, kind: 'symlink', permissions: 0o777, symlinkTarget: target });
+  if (kindOfMode(mode) !== 'special') fsFail('EINVAL', `mknod makes FIFOs, sockets and devices, not mode ${(mode & S_IFMT).toString(8)}`);
+  if (!Number.isSafeInteger(rdev) || rdev < 0) fsFail('EINVAL', `rdev ${rdev}`);
+  const node = await createEntry(mount, dir.node, { name, kind: 'special', permissions: mode, special: { typeBits: mode & S_IFMT, rdev } }, options);
+  return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
+}
+
+/** Creates symlink `name` in `dir` pointing at `target` (not resolved); returns a handle (caller releases). */
+export async function symlink(mount: DfsMount, dir: DfsObject, name: string, target: string, options: CreateOptions = {}): Promise<DfsObject> {
+  checkDir(dir);
+  const node = await createEntry(mount, dir.node, { name, kind: 'symlink', permissions: 0o777, symlinkTarget: target }, options);
   return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
 }
 
@@ -45,7 +58,7 @@ export function readlink(handle: DfsObject): string {
 
 /** Punches the object behind an entry (symlinks have none). */
 export async function punchObject(mount: DfsMount, node: PathNode): Promise<void> {
-  if (isSymlinkNode(node)) return;
+  if (!hasObject(node)) return;
   await mount.cont.object(node.inode.oid).punch();
 }
 

@@ -10,16 +10,16 @@
 import type { ContHandle } from '../engine/client/index.js';
 import { createLogger } from '../engine/log.js';
 import { F_OK, W_OK, requireAccess } from './access.js';
-import { type DfsStat, type SetAttrs, refreshHandle, setattr, statHandle, statNode } from './attr.js';
+import { type DfsStat, type SetAttrs, refreshHandle, setattr, statCreated, statHandle, statNode } from './attr.js';
 import type { CreateOptions } from './create.js';
-import { mkdir, readlink, remove, symlink } from './dir.js';
+import { mkdir, mknod, readlink, remove, symlink } from './dir.js';
 import { fsFail, toFsError } from './errors.js';
 import type { DfsObject } from './handle.js';
 import { O_NOFOLLOW, type Timespec } from './inode.js';
 import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readSegments, writeAt, writeSegments } from './io.js';
 import { isSymlinkNode, resolvePath } from './lookup.js';
 import { type DfsMount, type MountOptions, mountDfs as mountState } from './mount.js';
-import { lookupChild, lookupPath, openEntry } from './open.js';
+import { dupHandle, lookupChild, lookupPath, openEntry } from './open.js';
 import { type DirAnchor, type DirEntryPlus, type DirPage, anchorSplit, dirAnchorStart, readdir, readdirplus } from './readdir.js';
 import { type RenameOptions, rename } from './rename.js';
 import { type DfsSnapshot, createSnapshot, destroySnapshot, listSnapshots } from './snapshot.js';
@@ -31,7 +31,7 @@ export { FsError, type ErrnoCode, derToErrno, errnoOf } from './errors.js';
 export { F_OK, R_OK, W_OK, X_OK } from './access.js';
 export {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
-  S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type EntryKind, type Timespec,
+  S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type EntryKind, type Timespec,
 } from './inode.js';
 export { XATTR_CREATE, XATTR_REPLACE } from './xattr.js';
 export { READDIR_ENTRIES_MAX, NAME_BYTES_MAX, SYMLINK_FOLLOW_MAX } from './constants.js';
@@ -46,6 +46,9 @@ export type { RenameOptions } from './rename.js';
 export type { ReadSegment, WriteSegment } from './io.js';
 export type { DfsStatfs } from './statfs.js';
 export type { DfsSnapshot } from './snapshot.js';
+/** What mount options take (a logger, a system file), so front ends need nothing below dfs. */
+export { createLogger, type Logger } from '../engine/log.js';
+export type { SystemFile } from '../engine/system/system-file.js';
 
 /** Default entries per readdir call. */
 export const READDIR_ENTRIES_DEFAULT = 1024;
@@ -143,6 +146,15 @@ export class Dfs {
    */
   open(dir: DfsObject, name: string, flags: number, mode = 0o644, options: CreateOptions = {}): Promise<DfsObject> {
     return this.#run('open', name, () => openEntry(this.#mount, this.#own(dir), name, flags, mode, options));
+  }
+
+  /**
+   * Another handle on the same entry with `flags` (DAOS dfs_dup): no RPC, checked against the inode the
+   * handle last saw as open() checks (ELOOP, EISDIR, ENOTDIR, EROFS, EACCES); O_TRUNC truncates. The
+   * caller releases both handles.
+   */
+  dup(handle: DfsObject, flags: number): Promise<DfsObject> {
+    return this.#run('open', handle.name, () => dupHandle(this.#mount, this.#own(handle), flags));
   }
 
   /** Releases a handle (idempotent for the root). EBADF when already released or from another mount. */
@@ -247,9 +259,26 @@ export class Dfs {
     return this.#run('stat', target, async () => statNode(this.#mount, (await resolvePath(this.#mount, target, (flags & O_NOFOLLOW) === 0)).node));
   }
 
-  /** Attributes of a handle's entry (read again). */
-  ostat(handle: DfsObject): Promise<DfsStat> {
-    return this.#run('fstat', handle.name, () => statHandle(this.#mount, this.#own(handle)));
+  /**
+   * Attributes of a handle's entry, read again; with `{ refresh: false }` the entry as the handle last saw
+   * it (one object query instead of two RPCs: for a handle that was just looked up or opened).
+   */
+  ostat(handle: DfsObject, options: { refresh?: boolean } = {}): Promise<DfsStat> {
+    return this.#run('fstat', handle.name, () =>
+      options.refresh === false ? statNode(this.#mount, this.#own(handle).node) : statHandle(this.#mount, this.#own(handle)));
+  }
+
+  /**
+   * Attributes of an entry this process has just created through `handle` (open with O_CREAT, mkdir,
+   * mknod, symlink) and not written since: from the handle's inode, no RPC.
+   */
+  createdStat(handle: DfsObject): DfsStat {
+    return statCreated(this.#mount, this.#own(handle).node);
+  }
+
+  /** The container's user attributes with these names (those that are set), asked of the service now. */
+  containerAttributes(names: readonly string[]): Promise<Record<string, string>> {
+    return this.#run('getattr', this.#mount.cont.label ?? this.#mount.cont.uuid, () => this.#mount.cont.getAttrs(names));
   }
 
   /**
@@ -320,9 +349,18 @@ export class Dfs {
     });
   }
 
+  /**
+   * Creates FIFO, socket or device node `name` in `dir`: `mode` = type (S_IFIFO, S_IFSOCK, S_IFCHR,
+   * S_IFBLK) | permission bits; `rdev` the device number. An inode record with no object (no I/O
+   * through DFS: EINVAL). EEXIST, EINVAL, ENOTDIR, EACCES, EROFS. Caller releases the handle.
+   */
+  mknod(dir: DfsObject, name: string, mode: number, rdev = 0, options: CreateOptions = {}): Promise<DfsObject> {
+    return this.#run('mknod', name, () => mknod(this.#mount, this.#own(dir), name, mode, rdev, options));
+  }
+
   /** Creates symlink `name` in `dir` pointing at `target` (stored as is); caller releases the handle. */
-  symlink(dir: DfsObject, name: string, target: string): Promise<DfsObject> {
-    return this.#run('symlink', name, () => symlink(this.#mount, this.#own(dir), name, target));
+  symlink(dir: DfsObject, name: string, target: string, options: CreateOptions = {}): Promise<DfsObject> {
+    return this.#run('symlink', name, () => symlink(this.#mount, this.#own(dir), name, target, options));
   }
 
   /** The target of a symlink (a handle, or a path whose last component is the symlink). EINVAL otherwise. */

@@ -11,6 +11,11 @@ export const S_IFMT = constants.S_IFMT;
 export const S_IFREG = constants.S_IFREG;
 export const S_IFDIR = constants.S_IFDIR;
 export const S_IFLNK = constants.S_IFLNK;
+/** Special files: inode records with no object (the chunk-size field holds rdev). */
+export const S_IFIFO = constants.S_IFIFO;
+export const S_IFSOCK = constants.S_IFSOCK;
+export const S_IFCHR = constants.S_IFCHR;
+export const S_IFBLK = constants.S_IFBLK;
 /** Permission bits plus setuid, setgid and sticky. */
 export const MODE_PERMISSION_MASK = 0o7777;
 export const S_ISVTX = 0o1000;
@@ -33,7 +38,8 @@ export interface Timespec {
   readonly nanoseconds: number;
 }
 
-export type EntryKind = 'file' | 'dir' | 'symlink';
+/** 'special': a FIFO, socket or device node (mode says which). */
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'special';
 
 /** A directory entry's inode as the library uses it. */
 export interface Inode {
@@ -62,12 +68,14 @@ export function kindOfMode(mode: number): EntryKind | undefined {
     case S_IFREG: return 'file';
     case S_IFDIR: return 'dir';
     case S_IFLNK: return 'symlink';
+    case S_IFIFO: case S_IFSOCK: case S_IFCHR: case S_IFBLK: return 'special';
     default: return undefined;
   }
 }
 
-export function typeBitsOf(kind: EntryKind): number {
-  return kind === 'file' ? S_IFREG : kind === 'dir' ? S_IFDIR : S_IFLNK;
+/** The type bits of a kind; special files name theirs (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK). */
+export function typeBitsOf(kind: EntryKind, specialType = S_IFIFO): number {
+  return kind === 'file' ? S_IFREG : kind === 'dir' ? S_IFDIR : kind === 'symlink' ? S_IFLNK : specialType;
 }
 
 export function timespecFromMs(ms: number): Timespec {

@@ -16,7 +16,7 @@
  * |   4 |  16  | oid (hi, lo big-endian, as oid.ts)     |  64 |   4  | uid                            |
  * |  20 |   8  | mtime s                                |  68 |   4  | gid                            |
  * |  28 |   8  | ctime s                                |  72 |   8  | symlink target bytes           |
- * |  36 |   8  | chunk size (0 = default)               |  80 |   8  | object epoch when mtime was set|
+ * |  36 |   8  | chunk size (0 = default; special: rdev)|  80 |   8  | object epoch when mtime was set|
  * |  44 |   4  | object class id (0 = default)          |  88 |   8  | atime s                        |
  * |  48 |   8  | mtime ns                               |  96 |   8  | atime ns                       |
  */

@@ -11,7 +11,7 @@ import { PATH_BYTES_MAX, SYMLINK_FOLLOW_MAX } from './constants.js';
 import { childRef, getEntry } from './entry.js';
 import { fsFail } from './errors.js';
 import type { PathNode } from './handle.js';
-import { S_IFDIR, S_IFLNK, S_IFMT } from './inode.js';
+import { S_IFDIR, S_IFLNK, S_IFMT, kindOfMode } from './inode.js';
 import type { DfsMount } from './mount.js';
 
 /** A resolved entry and the directories leading to it (root first). */
@@ -26,6 +26,12 @@ export function isDirNode(node: PathNode): boolean {
 
 export function isSymlinkNode(node: PathNode): boolean {
   return (node.inode.mode & S_IFMT) === S_IFLNK;
+}
+
+/** Symlinks and special files are inode records only: they have an oid (an inode number) but no object. */
+export function hasObject(node: PathNode): boolean {
+  const kind = kindOfMode(node.inode.mode);
+  return kind === 'file' || kind === 'dir';
 }
 
 /** The components of an absolute path; EINVAL for relative paths, ENAMETOOLONG past PATH_BYTES_MAX. */

@@ -109,3 +109,12 @@ export async function lookupPath(mount: DfsMount, path: string, flags: number): 
 export async function lookupChild(mount: DfsMount, dir: DfsObject, name: string, flags: number): Promise<DfsObject> {
   return lookupResolved(mount, await resolveChild(mount, [...dir.ancestors, dir.node], name, (flags & O_NOFOLLOW) === 0), flags);
 }
+
+/**
+ * A new handle on the entry behind `handle` with other open flags (DAOS dfs_dup): no RPC, the entry as
+ * the handle last saw it. Checks the flags against that inode as open does (ELOOP on a symlink, EISDIR,
+ * ENOTDIR, EROFS, EACCES) and truncates for O_TRUNC. For front ends that cache lookups (dfuse).
+ */
+export function dupHandle(mount: DfsMount, handle: DfsObject, flags: number): Promise<DfsObject> {
+  return openExisting(mount, handle.node, handle.ancestors, flags);
+}

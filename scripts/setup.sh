@@ -35,5 +35,18 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 
+# fuse-native 2.2.6 carries a reviewed patch (patches/, applied by patch-package at npm install): caller
+# uid/gid/pid/umask for every request, 64-bit st_ino, utimens with the right mtime and UTIME_NOW/OMIT.
+# Rebuild the addon from the patched source once per patch version; a reinstall of fuse-native wipes its
+# build directory and with it the stamp, so it is rebuilt then too.
+fuse_patch=patches/fuse-native+2.2.6.patch
+fuse_stamp="node_modules/fuse-native/build/tsdaos-patch-$(sha256sum "$fuse_patch" | cut -c1-16)"
+if [ ! -f "$fuse_stamp" ]; then
+  log "applying $fuse_patch and building fuse-native from source"
+  npx --no-install patch-package --error-on-fail >/dev/null
+  npm_config_build_from_source=true npm rebuild fuse-native --loglevel=error >/dev/null
+  touch "$fuse_stamp"
+fi
+
 log "building (tsc)"
 npx --no-install tsc -p tsconfig.json

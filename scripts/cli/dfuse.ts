@@ -1,12 +1,96 @@
 #!/usr/bin/env node
 /**
- * `dfuse`: the FUSE daemon. Mounting arrives with the dfuse issue (#5); until then this entry explains
- * that and exits non-zero rather than pretending to mount.
+ * `dfuse` (also `tsdaos dfuse`): mount a POSIX container with the FUSE daemon. Runs in the foreground
+ * until SIGINT/SIGTERM, which unmount cleanly; `--detach` starts it as a background process, waits
+ * until it has mounted, and records it in the data dir so `tsdaos down` unmounts it.
  */
-import { runCli } from './command.js';
+import { startDfuse } from '../../dfuse/mount.js';
+import { CachePolicyError, type CacheOverrides } from '../../dfuse/cache-policy.js';
+import { resolveSystemFilePath } from '../../engine/system/system-file.js';
+import { spawnDfuse } from '../cluster/dfuse-process.js';
+import { DEFAULT_UP_OPTIONS } from '../cluster/local-cluster.js';
+import { type Parsed, UsageError, output, parse, requireOption, runCli, stringOption } from './command.js';
+import { contName, loadSystem, poolName } from './system-context.js';
 
-const USAGE = `usage: dfuse --pool P --cont C --mount DIR\n(not available yet: the FUSE daemon is tracked by issue #5)\n`;
+export const DFUSE_USAGE = `usage: dfuse --mount DIR [--pool P] [--cont C] [options]
 
-runCli('dfuse', USAGE, async () => {
-  throw new Error('the FUSE daemon is not built yet (issue #5); use the object API or `daos` for now');
-});
+  --mount DIR              where to mount (an existing, empty, unmounted directory)
+  --pool P --cont C        default: the local cluster's pool and container (--dir DATA or --system FILE)
+  --multi-user             entries owned by their creator, other users allowed (default as root)
+  --single-user            entries owned by the daemon's user, only that user allowed in
+  --read-only              refuse every change (EROFS)
+  --attr-time T  --dentry-time T  --dentry-dir-time T  --ndentry-time T  --data-cache on|off|otoc|T
+                           override the container's dfuse-* attributes (T: seconds, or with s/m/h/d)
+  --disable-caching        no kernel or daemon caching at all (direct I/O)
+  --detach                 run in the background; \`tsdaos down --dir DATA\` unmounts it
+`;
+
+const OPTIONS = {
+  pool: { type: 'string' }, cont: { type: 'string' }, mount: { type: 'string' },
+  'multi-user': { type: 'boolean', default: false }, 'single-user': { type: 'boolean', default: false },
+  'read-only': { type: 'boolean', default: false }, 'disable-caching': { type: 'boolean', default: false },
+  'attr-time': { type: 'string' }, 'dentry-time': { type: 'string' }, 'dentry-dir-time': { type: 'string' },
+  'ndentry-time': { type: 'string' }, 'data-cache': { type: 'string' }, detach: { type: 'boolean', default: false },
+} as const;
+
+function overrides(parsed: Parsed): CacheOverrides {
+  const result: CacheOverrides = {};
+  for (const name of ['attr-time', 'dentry-time', 'dentry-dir-time', 'ndentry-time', 'data-cache'] as const) {
+    const value = stringOption(parsed, name);
+    if (value !== undefined) result[`dfuse-${name}`] = value;
+  }
+  return result;
+}
+
+/** The flags a detached daemon is started with: everything but --detach and the system location. */
+function forwardedArgs(argv: readonly string[]): string[] {
+  const forwarded: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!;
+    if (arg === '--detach' || arg === '--json') continue;
+    if (['--dir', '--system', '--pool', '--cont', '--mount'].includes(arg)) { index += 1; continue; }
+    if (/^--(dir|system|pool|cont|mount)=/.test(arg)) continue;
+    forwarded.push(arg);
+  }
+  return forwarded;
+}
+
+export async function dfuseCommand(argv: string[]): Promise<void> {
+  const parsed = parse(argv, OPTIONS);
+  const mountPoint = requireOption(parsed, 'mount');
+  if (parsed.values['multi-user'] === true && parsed.values['single-user'] === true) throw new UsageError('--multi-user and --single-user exclude each other');
+  const system = loadSystem(parsed);
+  const pool = poolName(parsed, system);
+  const cont = contName(parsed, system);
+  if (parsed.values['detach'] === true) {
+    const dataDir = stringOption(parsed, 'dir') ?? DEFAULT_UP_OPTIONS.dataDir;
+    const systemFile = resolveSystemFilePath({ systemFile: stringOption(parsed, 'system'), dataDir });
+    const record = await spawnDfuse(dataDir, { systemFile, pool, cont, mountPoint, args: forwardedArgs(argv) });
+    output(parsed, { event: 'mounted', ...record }, () => `dfuse: mounted ${pool}/${cont} at ${record.mountPoint} (pid ${record.pid}, log ${record.log})`);
+    return;
+  }
+  let daemon;
+  try {
+    daemon = await startDfuse({
+      system, pool, cont, mountPoint,
+      ...(parsed.values['multi-user'] === true ? { multiUser: true } : parsed.values['single-user'] === true ? { multiUser: false } : {}),
+      readOnly: parsed.values['read-only'] === true,
+      cacheOverrides: overrides(parsed),
+      disableCaching: parsed.values['disable-caching'] === true,
+    });
+  } catch (error) {
+    if (error instanceof CachePolicyError) throw new UsageError(error.message);
+    throw error;
+  }
+  output(parsed, { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy },
+    () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}); Ctrl-C unmounts`);
+  await new Promise<void>((resolvePromise) => {
+    process.once('SIGINT', resolvePromise);
+    process.once('SIGTERM', resolvePromise);
+  });
+  await daemon.unmount();
+  // fuse-native's FUSE thread and handles keep the event loop alive after unmount.
+  process.exit(0);
+}
+
+if (process.argv[1]?.endsWith('dfuse.js') === true) runCli('dfuse', DFUSE_USAGE, dfuseCommand);

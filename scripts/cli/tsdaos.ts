@@ -13,6 +13,8 @@ import {
   DEFAULT_UP_OPTIONS, clusterDown, clusterUp, engineDir, isEngineProcess,
 } from '../cluster/local-cluster.js';
 import { readPid } from '../cluster/engine-process.js';
+import { spawnDfuse, unmountAllDfuse } from '../cluster/dfuse-process.js';
+import { dfuseCommand } from './dfuse.js';
 import {
   UsageError, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
 } from './command.js';
@@ -20,10 +22,13 @@ import {
 const USAGE = `usage: tsdaos <command> [options]
 
 commands:
-  up       start a local cluster (engines, pool, POSIX container) and stay in the foreground
+  up       start a local cluster (engines, pool, POSIX container mounted with dfuse) and stay in
+           the foreground
              --engines N (3)  --targets T (4)  --dir DATA (./.tsdaos)  --detach  --demo
              --pool LABEL (tank)  --cont LABEL (posix)  --capacity SIZE per target (no quota)
-  down     stop the local cluster started from --dir DATA
+             --mount DIR (./mnt)  --no-mount
+  down     unmount the dfuse mounts and stop the local cluster started from --dir DATA
+  dfuse    mount a container (see \`dfuse --help\`)
   status   show the engines of the local cluster (--dir DATA)
   engine   run one storage engine: --rank N --dir D --listen host:port [--targets T] [--system FILE]
 
@@ -37,6 +42,7 @@ async function main(argv: string[]): Promise<void> {
     case 'up': return await upCommand(rest);
     case 'down': return await downCommand(rest);
     case 'status': return await statusCommand(rest);
+    case 'dfuse': return await dfuseCommand(rest);
     default: throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
@@ -60,7 +66,9 @@ async function upCommand(argv: string[]): Promise<void> {
   const parsed = parse(argv, {
     engines: { type: 'string' }, targets: { type: 'string' }, detach: { type: 'boolean', default: false },
     demo: { type: 'boolean', default: false }, pool: { type: 'string' }, cont: { type: 'string' }, capacity: { type: 'string' },
+    mount: { type: 'string' }, 'no-mount': { type: 'boolean', default: false },
   });
+  if (parsed.values['no-mount'] === true && stringOption(parsed, 'mount') !== undefined) throw new UsageError('--mount and --no-mount exclude each other');
   const dataDir = stringOption(parsed, 'dir') ?? DEFAULT_UP_OPTIONS.dataDir;
   const json = parsed.values['json'] === true;
   const progress = (line: string): void => { process.stderr.write(`tsdaos: ${line}\n`); };
@@ -75,26 +83,46 @@ async function upCommand(argv: string[]): Promise<void> {
     capacityBytesPerTarget: capacity === undefined ? 0 : parseSize(capacity, '--capacity'),
     progress,
   });
+  let mounted: { mountPoint: string; pid: number } | undefined;
+  if (parsed.values['no-mount'] !== true) {
+    progress('mounting the container with dfuse');
+    try {
+      mounted = await spawnDfuse(dataDir, {
+        systemFile: result.systemFile, pool: result.system.defaultPool!, cont: result.system.defaultCont!,
+        mountPoint: stringOption(parsed, 'mount') ?? DEFAULT_MOUNT_POINT,
+      });
+    } catch (error) {
+      progress('dfuse failed: stopping the cluster');
+      await clusterDown(dataDir);
+      throw error;
+    }
+  }
   const summary = {
     systemFile: result.systemFile,
     pool: result.system.defaultPool,
     cont: result.system.defaultCont,
+    mountPoint: mounted?.mountPoint ?? null,
+    dfusePid: mounted?.pid ?? null,
     engines: result.engines.map((engine) => ({ rank: engine.spec.rank, address: engine.spec.address, pid: engine.pid })),
   };
   output(parsed, summary, () => [
     `tsdaos: cluster up: ${summary.engines.length} engines, pool '${summary.pool}', container '${summary.cont}'`,
     ...summary.engines.map((engine) => `  rank ${engine.rank}  ${engine.address}  pid ${engine.pid}`),
     `  system file: ${summary.systemFile}  (export TSDAOS_SYSTEM=${summary.systemFile})`,
+    ...(mounted === undefined ? [] : [`  mounted at ${mounted.mountPoint} (dfuse pid ${mounted.pid})`]),
     `  try: dmg pool query --dir ${dataDir}    stop: tsdaos down --dir ${dataDir}`,
   ].join('\n'));
-  if (parsed.values['demo'] === true) await runDemo(result.system, (line) => process.stdout.write(`${line}\n`));
+  if (parsed.values['demo'] === true) await runDemo(result.system, mounted?.mountPoint, (line) => process.stdout.write(`${line}\n`));
   if (parsed.values['detach'] === true) return;
   if (!json) process.stderr.write('tsdaos: running in the foreground; Ctrl-C stops the cluster\n');
   await waitForStopSignal();
-  progress('stopping engines');
+  progress('unmounting and stopping engines');
+  await unmountAllDfuse(dataDir);
   const down = await clusterDown(dataDir);
   progress(`stopped ${down.stopped.filter((entry) => entry.how !== 'not-running').length} engines`);
 }
+
+const DEFAULT_MOUNT_POINT = './mnt';
 
 async function waitForStopSignal(): Promise<void> {
   await new Promise<void>((resolvePromise) => {
@@ -106,8 +134,13 @@ async function waitForStopSignal(): Promise<void> {
 
 async function downCommand(argv: string[]): Promise<void> {
   const parsed = parse(argv, {});
-  const result = await clusterDown(stringOption(parsed, 'dir') ?? DEFAULT_UP_OPTIONS.dataDir);
-  output(parsed, result, () => result.stopped.map((entry) => `rank ${entry.rank}: ${entry.how}`).join('\n'));
+  const dataDir = stringOption(parsed, 'dir') ?? DEFAULT_UP_OPTIONS.dataDir;
+  const unmounted = await unmountAllDfuse(dataDir);
+  const result = await clusterDown(dataDir);
+  output(parsed, { ...result, unmounted }, () => [
+    ...unmounted.map((entry) => `${entry.mountPoint}: ${entry.how === 'not-mounted' ? 'not mounted' : `unmounted (${entry.how})`}`),
+    ...result.stopped.map((entry) => `rank ${entry.rank}: ${entry.how}`),
+  ].join('\n'));
 }
 
 async function statusCommand(argv: string[]): Promise<void> {

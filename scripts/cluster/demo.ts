@@ -1,15 +1,18 @@
 /**
  * The short demo `npm start` runs on a fresh local cluster: store and read back a few KV entries and a
  * multi-chunk array through the object API on a replicated and a striped class, write and list a file
- * through the DFS library (the POSIX namespace), then show pool space. dfuse (#5) will add the mount.
+ * through the DFS library (the POSIX namespace), use the dfuse mount with ordinary file calls (and see the
+ * library's file through it), then show pool space.
  */
 import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, statfs, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { O_CREAT, O_RDWR, O_TRUNC, mountDfs } from '../../dfs/index.js';
 import { connectPool } from '../../engine/client/pool.js';
 import { ObjType } from '../../engine/placement/oid.js';
 import type { SystemFile } from '../../engine/system/system-file.js';
 
-export async function runDemo(system: SystemFile, print: (line: string) => void): Promise<void> {
+export async function runDemo(system: SystemFile, mountPoint: string | undefined, print: (line: string) => void): Promise<void> {
   const pool = await connectPool({ system, pool: system.defaultPool! });
   try {
     const cont = await pool.openContainer(system.defaultCont!);
@@ -33,7 +36,8 @@ export async function runDemo(system: SystemFile, print: (line: string) => void)
     print(`demo: wrote ${data.length} bytes to an SX array (${await array.getSize()} bytes); sha256 ${digest(data)} / read back ${digest(readBack)}`);
     if (!readBack.equals(data)) throw new Error('demo: array read back differs from what was written');
 
-    await demoFilesystem(system, print);
+    const dirName = await demoFilesystem(system, print);
+    if (mountPoint !== undefined) await demoMount(mountPoint, dirName, print);
 
     const query = await pool.query();
     const used = query.targets.reduce((sum, target) => sum + target.usedBytes, 0);
@@ -44,7 +48,7 @@ export async function runDemo(system: SystemFile, print: (line: string) => void)
 }
 
 /** The POSIX view of the same container through the DFS library: a directory, a file, a listing. */
-async function demoFilesystem(system: SystemFile, print: (line: string) => void): Promise<void> {
+async function demoFilesystem(system: SystemFile, print: (line: string) => void): Promise<string> {
   const dfs = await mountDfs({ system, pool: system.defaultPool!, cont: system.defaultCont! });
   try {
     const dir = await dfs.mkdir(dfs.root, `demo-${Date.now()}`, 0o755);
@@ -55,9 +59,22 @@ async function demoFilesystem(system: SystemFile, print: (line: string) => void)
     const listing = await dfs.readdir(dir);
     const stat = await dfs.stat(file);
     print(`demo: DFS /${dir.name}/hello.txt: ${stat.size} bytes, inode ${stat.ino}; read back ${back.equals(text) ? 'identical' : 'DIFFERENT'}; listing: ${listing.entries.join(', ')}`);
-    await dfs.release(file);
-    await dfs.release(dir);
+    dfs.release(file);
+    dfs.release(dir);
+    return dir.name;
   } finally {
     await dfs.unmount();
   }
+}
+
+/** The same container through the kernel: plain node:fs calls on the dfuse mount. */
+async function demoMount(mountPoint: string, dirName: string, print: (line: string) => void): Promise<void> {
+  const viaLibrary = await readFile(join(mountPoint, dirName, 'hello.txt'), 'utf8');
+  print(`demo: ${join(mountPoint, dirName, 'hello.txt')} through the mount: ${JSON.stringify(viaLibrary.trim().slice(0, 40))}...`);
+  const dir = join(mountPoint, dirName, 'through-the-mount');
+  await mkdir(dir);
+  for (let index = 0; index < 10; index += 1) await writeFile(join(dir, `file-${index}.txt`), `file ${index}\n`.repeat(index + 1));
+  const names = (await readdir(dir)).sort();
+  const space = await statfs(mountPoint);
+  print(`demo: wrote ${names.length} files with node:fs under ${dir}; df: ${((space.blocks * space.bsize) / 2 ** 30).toFixed(1)} GiB total, ${((space.bavail * space.bsize) / 2 ** 30).toFixed(1)} GiB free`);
 }

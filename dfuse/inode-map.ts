@@ -1,0 +1,221 @@
+/**
+ * Path → DFS handle (+ the last stat sent), the dentry and attribute cache of a path-based FUSE daemon.
+ * fuse-native (libfuse2's high-level API) names every object by path, so dfuse resolves paths here:
+ * the longest cached prefix, then one lookup per missing component. Entries are trusted for the
+ * container's dentry time (directories: dentry-dir time); stats for the attribute time. Changes made
+ * through this mount update or drop entries at once, so this mount sees its own changes immediately;
+ * other clients' changes are seen when the times run out (DAOS dfuse semantics).
+ *
+ * Handles are reference counted: an operation pins the entry it works on, and an entry that is
+ * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
+ * The map is bounded (LRU); the root entry is never dropped.
+ */
+import { type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW } from '../dfs/index.js';
+
+type Oid = DfsObject['oid'];
+
+function sameOid(a: Oid, b: Oid): boolean {
+  return a.hi === b.hi && a.lo === b.lo;
+}
+
+export interface MapEntry {
+  readonly path: string;
+  readonly handle: DfsObject;
+  /** Until when (ms) lookups may trust the entry. */
+  nameUntil: number;
+  stat: DfsStat | undefined;
+  statUntil: number;
+  /** security.* xattr names known missing (the kernel probes security.capability before writes). */
+  missingXattrs?: Set<string>;
+  /** The handle's inode was read just now (by the lookup that made the entry) and not used for a stat yet. */
+  fresh: boolean;
+  users: number;
+  dropped: boolean;
+}
+
+export interface Validity {
+  readonly dentryMs: number;
+  readonly dentryDirMs: number;
+  readonly attrMs: number;
+}
+
+/** Entries kept at most (each holds one DFS handle). */
+export const MAP_ENTRIES_MAX = 1 << 16;
+const RESOLVE_ATTEMPTS_MAX = 4;
+
+export function parentOf(path: string): { parent: string; name: string } {
+  const slash = path.lastIndexOf('/');
+  return { parent: slash <= 0 ? '/' : path.slice(0, slash), name: path.slice(slash + 1) };
+}
+
+export class InodeMap {
+  readonly #dfs: Dfs;
+  readonly #validity: Validity;
+  readonly #entriesMax: number;
+  readonly #entries = new Map<string, MapEntry>();
+  readonly #pending = new Map<string, Promise<MapEntry>>();
+  readonly #root: MapEntry;
+
+  constructor(dfs: Dfs, validity: Validity, entriesMax = MAP_ENTRIES_MAX) {
+    this.#dfs = dfs;
+    this.#validity = validity;
+    this.#entriesMax = entriesMax;
+    this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false };
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The entry for `path`, resolved as needed and pinned: the caller must unpin() it. */
+  async acquire(path: string): Promise<MapEntry> {
+    for (let attempt = 1; attempt <= RESOLVE_ATTEMPTS_MAX; attempt += 1) {
+      const entry = await this.#resolve(path);
+      // An entry dropped by a concurrent change between its lookup and now may have released its
+      // handle: then resolve again (the drop removed it from the map, so that is a new lookup).
+      if (!entry.handle.released) {
+        entry.users += 1;
+        return entry;
+      }
+    }
+    throw new FsError('ESTALE', { syscall: 'lookup', path, detail: 'the entry kept changing while it was looked up' });
+  }
+
+  /** Like acquire, ignoring what is cached for `path` itself (its ancestors may still come from the cache). */
+  async acquireFresh(path: string): Promise<MapEntry> {
+    if (path === '/') return this.acquire(path);
+    this.invalidate(path);
+    return this.acquire(path);
+  }
+
+  unpin(entry: MapEntry): void {
+    if (entry === this.#root) return;
+    entry.users -= 1;
+    if (entry.users === 0 && entry.dropped) this.#dfs.release(entry.handle);
+  }
+
+  /** Runs `fn` on the pinned entry of `path`. */
+  async with<T>(path: string, fn: (entry: MapEntry) => Promise<T> | T): Promise<T> {
+    const entry = await this.acquire(path);
+    try {
+      return await fn(entry);
+    } finally {
+      this.unpin(entry);
+    }
+  }
+
+  /** Records a handle this mount just created or looked up (taking ownership of it), with its stat if known. */
+  insert(path: string, handle: DfsObject, stat?: DfsStat): MapEntry {
+    const now = Date.now();
+    const entry: MapEntry = {
+      path, handle, nameUntil: now + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : now + this.#validity.attrMs,
+      users: 0, dropped: false, fresh: true,
+    };
+    this.#drop(path);
+    this.#entries.set(path, entry);
+    this.#evictOverflow();
+    return entry;
+  }
+
+  /** The stat to answer getattr with, if still valid. */
+  freshStat(entry: MapEntry): DfsStat | undefined {
+    return entry.stat !== undefined && Date.now() < entry.statUntil ? entry.stat : undefined;
+  }
+
+  /** True once after the entry's lookup: its inode is current, so a stat need not read the entry again. */
+  takeFresh(entry: MapEntry): boolean {
+    const fresh = entry.fresh;
+    entry.fresh = false;
+    return fresh;
+  }
+
+  setStat(entry: MapEntry, stat: DfsStat): void {
+    entry.stat = stat;
+    entry.statUntil = Date.now() + this.#validity.attrMs;
+  }
+
+  /** Adjusts a cached stat after a write through this mount: size grows to `end`, times move to now. */
+  noteWrite(path: string, end: number, oid: Oid): void {
+    const entry = this.#entries.get(path);
+    if (entry?.stat === undefined || !sameOid(entry.handle.oid, oid)) return;
+    const now = Date.now();
+    const time = { seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 };
+    const size = Math.max(entry.stat.size, end);
+    entry.stat = { ...entry.stat, size, blocks: Math.ceil(size / 512), mtime: time, ctime: time };
+  }
+
+  /** Forgets the cached stat of `path` (the next getattr asks the engines). */
+  forgetStat(path: string): void {
+    const entry = this.#entries.get(path);
+    if (entry !== undefined) entry.statUntil = 0;
+  }
+
+  /** Drops `path`. */
+  invalidate(path: string): void {
+    this.#drop(path);
+  }
+
+  /** Drops `path` and everything below it (a directory was removed or renamed). */
+  invalidateTree(path: string): void {
+    this.#drop(path);
+    const prefix = path === '/' ? '/' : `${path}/`;
+    for (const key of [...this.#entries.keys()]) if (key.startsWith(prefix)) this.#drop(key);
+  }
+
+  /** Releases every handle (unmount). */
+  clear(): void {
+    for (const key of [...this.#entries.keys()]) this.#drop(key);
+  }
+
+  #nameValidityMs(handle: DfsObject): number {
+    return handle.kind === 'dir' ? this.#validity.dentryDirMs : this.#validity.dentryMs;
+  }
+
+  #drop(path: string): void {
+    const entry = this.#entries.get(path);
+    if (entry === undefined) return;
+    this.#entries.delete(path);
+    entry.dropped = true;
+    if (entry.users === 0) this.#dfs.release(entry.handle);
+  }
+
+  #evictOverflow(): void {
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size <= this.#entriesMax) return;
+      this.#drop(key);
+    }
+  }
+
+  #resolve(path: string): Promise<MapEntry> {
+    if (path === '/') return Promise.resolve(this.#root);
+    const cached = this.#entries.get(path);
+    if (cached !== undefined && Date.now() < cached.nameUntil) {
+      // Most recently used last: Map iteration order is the LRU order.
+      this.#entries.delete(path);
+      this.#entries.set(path, cached);
+      return Promise.resolve(cached);
+    }
+    // Concurrent lookups of one path share one RPC.
+    let pending = this.#pending.get(path);
+    if (pending === undefined) {
+      pending = this.#lookup(path).finally(() => this.#pending.delete(path));
+      this.#pending.set(path, pending);
+    }
+    return pending;
+  }
+
+  async #lookup(path: string): Promise<MapEntry> {
+    const { parent, name } = parentOf(path);
+    const dir = await this.acquire(parent);
+    try {
+      const handle = await this.#dfs.lookupRel(dir.handle, name, O_NOFOLLOW);
+      return this.insert(path, handle);
+    } catch (error) {
+      // A parent that vanished or changed kind elsewhere must not stay cached as it was.
+      if (error instanceof FsError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) this.#drop(path);
+      throw error;
+    } finally {
+      this.unpin(dir);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * getattr (also every kernel lookup: libfuse2's high-level API looks names up through it). Answered from
+ * the last stat dfuse sent while the attribute time runs; else from the engines: an entry looked up just
+ * now needs only its object queried, an older one is read again first (other clients may have changed
+ * it). An entry removed elsewhere is looked up once more before ENOENT.
+ */
+import { type FuseStat } from 'fuse-native';
+import { type DfsStat, FsError } from '../../dfs/index.js';
+import { toFuseStat } from '../fuse-stat.js';
+import type { MapEntry } from '../inode-map.js';
+import { type DfuseState, route } from '../state.js';
+import type { View } from '../view.js';
+
+export async function getattr(state: DfuseState, path: string): Promise<FuseStat> {
+  const target = await route(state, path);
+  if (target.kind === 'snapshot-dir') {
+    const stat = state.snapshots.stat(state.self.uid, state.self.gid);
+    return { mode: stat.mode, uid: stat.uid, gid: stat.gid, size: 0, nlink: 2, ino: stat.ino, blksize: 4096, blocks: 0, atime: stat.timeMs, mtime: stat.timeMs, ctime: stat.timeMs };
+  }
+  const { view } = target;
+  const entry = await view.map.acquire(target.path);
+  try {
+    return toFuseStat(view, await entryStat(state, view, entry));
+  } catch (error) {
+    if (!(error instanceof FsError && error.code === 'ENOENT') || target.path === '/') throw error;
+    view.map.invalidate(target.path);
+    return view.map.with(target.path, async (again) => toFuseStat(view, await entryStat(state, view, again)));
+  } finally {
+    view.map.unpin(entry);
+  }
+}
+
+/**
+ * The entry's attributes, cached or asked for (and cached). Buffered writes go out before the engines
+ * are asked, or the size would miss them.
+ */
+export async function entryStat(state: DfuseState, view: View, entry: MapEntry): Promise<DfsStat> {
+  const cached = view.map.freshStat(entry);
+  if (cached !== undefined) return cached;
+  if (state.data.isDirty(entry.handle.oid)) await state.data.settle(entry.handle.oid);
+  const stat = await view.dfs.ostat(entry.handle, { refresh: !view.map.takeFresh(entry) });
+  view.map.setStat(entry, stat);
+  return stat;
+}

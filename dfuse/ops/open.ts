@@ -1,0 +1,61 @@
+/**
+ * open and create. open duplicates the cached lookup handle with the caller's flags (DAOS dfs_dup: no
+ * RPC). O_APPEND is dropped before DFS, as DAOS dfuse does: the kernel turns appends into writes at its
+ * own idea of the end of file, which keeps appends through one mount atomic. create makes the file
+ * owned by the caller (multi-user) or by the daemon's user, and caches the new entry with its stat so
+ * the getattr libfuse sends right after costs nothing.
+ */
+import { type DfsObject, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC } from '../../dfs/index.js';
+import { ReadAhead } from '../read-ahead.js';
+import { type DfuseState, type Owner, viewOf } from '../state.js';
+import type { View } from '../view.js';
+import { WriteBack } from '../write-back.js';
+import { onParent } from './resolve.js';
+
+const MODE_BITS = 0o7777;
+
+export async function open(state: DfuseState, path: string, flags: number): Promise<number> {
+  const { view, path: inner } = await viewOf(state, path, 'open');
+  return view.map.with(inner, async (entry) => {
+    if ((flags & O_TRUNC) !== 0) await state.data.settle(entry.handle.oid);
+    const handle = await view.dfs.dup(entry.handle, flags & ~(O_APPEND | O_CREAT | O_EXCL));
+    if ((flags & O_TRUNC) !== 0) {
+      view.map.forgetStat(inner);
+      state.data.dropReads(handle.oid);
+    }
+    return addFile(state, view, handle);
+  });
+}
+
+/** Registers an open DFS handle under a new file handle number, with its data caches. */
+function addFile(state: DfuseState, view: View, handle: DfsObject): number {
+  try {
+    const writes = (handle.flags & O_ACCMODE) !== O_RDONLY;
+    const file = state.files.add(handle, view, state.dataCaching && handle.kind === 'file'
+      ? { reader: new ReadAhead(view.dfs, handle), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
+      : {});
+    state.data.register(file);
+    return file.fh;
+  } catch (error) {
+    view.dfs.release(handle);
+    throw error;
+  }
+}
+
+export function createOptions(state: DfuseState, caller: Owner): { owner?: Owner } {
+  return state.multiUser ? { owner: { uid: caller.uid, gid: caller.gid } } : {};
+}
+
+export async function create(state: DfuseState, caller: Owner, path: string, mode: number): Promise<number> {
+  return onParent(state, path, 'create', async (view, parent, name, inner) => {
+    const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR, mode & MODE_BITS, createOptions(state, caller));
+    try {
+      view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle));
+      view.map.forgetStat(parent.path);
+    } catch (error) {
+      view.dfs.release(handle);
+      throw error;
+    }
+    return addFile(state, view, handle);
+  });
+}

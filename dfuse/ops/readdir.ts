@@ -1,0 +1,46 @@
+/**
+ * readdir: the whole directory at once (libfuse2's high-level API buffers it per open directory and
+ * serves the kernel's offsets from that buffer, so offsets survive concurrent changes), with each
+ * entry's type and inode number (readdirplus pages). The mount root also lists `.snapshot`;
+ * `.snapshot` lists the snapshots by name.
+ */
+import type { FuseStat } from 'fuse-native';
+import type { DirAnchor } from '../../dfs/index.js';
+import { toFuseStat } from '../fuse-stat.js';
+import { parentOf } from '../inode-map.js';
+import { SNAPSHOT_DIR_NAME } from '../snapshot-dir.js';
+import { type DfuseState, route } from '../state.js';
+import { getattr } from './getattr.js';
+
+export interface Listing {
+  readonly names: string[];
+  /** Empty, or one per name. */
+  readonly stats: FuseStat[];
+}
+
+export async function readdir(state: DfuseState, path: string): Promise<Listing> {
+  const target = await route(state, path);
+  if (target.kind === 'snapshot-dir') return { names: ['.', '..', ...(await state.snapshots.names())], stats: [] };
+  const { view } = target;
+  return view.map.with(target.path, async (entry) => {
+    const self = await getattr(state, path);
+    const names = ['.', '..'];
+    const stats: FuseStat[] = [self, path === '/' ? self : await getattr(state, parentOf(path).parent)];
+    if (path === '/') {
+      names.push(SNAPSHOT_DIR_NAME);
+      stats.push(await getattr(state, `/${SNAPSHOT_DIR_NAME}`));
+    }
+    let anchor: DirAnchor | undefined;
+    do {
+      const page = await view.dfs.readdirplus(entry.handle, anchor);
+      for (const item of page.entries) {
+        // A live entry named like the virtual directory stays hidden behind it at the root.
+        if (path === '/' && item.name === SNAPSHOT_DIR_NAME) continue;
+        names.push(item.name);
+        stats.push(toFuseStat(view, item.stat));
+      }
+      anchor = page.anchor;
+    } while (!anchor.eof);
+    return { names, stats };
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * unlink and rmdir. The kind is checked first (unlink of a directory is EISDIR, rmdir of anything else
+ * ENOTDIR), then DFS removes the entry (a non-empty directory: ENOTEMPTY) and the cache forgets it.
+ * libfuse2 itself renames a file that is still open to .fuse_hidden* and unlinks it at release.
+ */
+import { FsError } from '../../dfs/index.js';
+import type { DfuseState } from '../state.js';
+import { onParent } from './resolve.js';
+
+export function unlink(state: DfuseState, path: string): Promise<void> {
+  return removeEntry(state, path, 'unlink');
+}
+
+export function rmdir(state: DfuseState, path: string): Promise<void> {
+  return removeEntry(state, path, 'rmdir');
+}
+
+function removeEntry(state: DfuseState, path: string, syscall: 'unlink' | 'rmdir'): Promise<void> {
+  return onParent(state, path, syscall, async (view, parent, name, inner) => {
+    const kind = await view.map.with(inner, async (entry) => entry.handle.kind);
+    if (syscall === 'unlink' && kind === 'dir') throw new FsError('EISDIR', { syscall, path });
+    if (syscall === 'rmdir' && kind !== 'dir') throw new FsError('ENOTDIR', { syscall, path });
+    try {
+      await view.dfs.remove(parent.handle, name);
+    } finally {
+      view.map.invalidateTree(inner);
+      view.map.forgetStat(parent.path);
+    }
+  });
+}

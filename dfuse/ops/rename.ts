@@ -1,0 +1,28 @@
+/**
+ * rename: one DFS rename (a transaction across directories). libfuse2's high-level API passes no
+ * RENAME_NOREPLACE/EXCHANGE flags, so the kernel never asks for them. Both names and everything below
+ * them leave the cache; the parents' stats are asked for again.
+ */
+import { FsError } from '../../dfs/index.js';
+import { parentOf } from '../inode-map.js';
+import { type DfuseState, viewOf } from '../state.js';
+
+export async function rename(state: DfuseState, from: string, to: string): Promise<void> {
+  const source = await viewOf(state, from, 'rename');
+  const target = await viewOf(state, to, 'rename');
+  if (source.view !== target.view) throw new FsError('EXDEV', { syscall: 'rename', path: from, detail: 'across views' });
+  const view = source.view;
+  if (source.path === '/' || target.path === '/') throw new FsError('EBUSY', { syscall: 'rename', path: from });
+  const src = parentOf(source.path);
+  const dst = parentOf(target.path);
+  await view.map.with(src.parent, (srcDir) => view.map.with(dst.parent, async (dstDir) => {
+    try {
+      await view.dfs.rename(srcDir.handle, src.name, dstDir.handle, dst.name);
+    } finally {
+      view.map.invalidateTree(source.path);
+      view.map.invalidateTree(target.path);
+      view.map.forgetStat(src.parent);
+      view.map.forgetStat(dst.parent);
+    }
+  }));
+}

@@ -1,0 +1,25 @@
+/**
+ * How operations find what they act on: the entry a path names (pinned while the operation runs) or
+ * the parent directory of a path plus the last component, in the view serving that path.
+ */
+import { FsError } from '../../dfs/index.js';
+import type { MapEntry } from '../inode-map.js';
+import { parentOf } from '../inode-map.js';
+import { type DfuseState, viewOf } from '../state.js';
+import type { View } from '../view.js';
+
+/** Runs `fn` on the pinned entry of `path`. */
+export async function onEntry<T>(state: DfuseState, path: string, syscall: string, fn: (view: View, entry: MapEntry, innerPath: string) => Promise<T>): Promise<T> {
+  const { view, path: inner } = await viewOf(state, path, syscall);
+  return view.map.with(inner, (entry) => fn(view, entry, inner));
+}
+
+/** Runs `fn` on the pinned parent directory of `path` and the name `path` ends with. */
+export async function onParent<T>(
+  state: DfuseState, path: string, syscall: string, fn: (view: View, parent: MapEntry, name: string, innerPath: string) => Promise<T>,
+): Promise<T> {
+  const { view, path: inner } = await viewOf(state, path, syscall);
+  if (inner === '/') throw new FsError(syscall === 'mkdir' ? 'EEXIST' : 'EBUSY', { syscall, path, detail: 'the root of a view' });
+  const { parent, name } = parentOf(inner);
+  return view.map.with(parent, (entry) => fn(view, entry, name, inner));
+}

@@ -1,0 +1,39 @@
+/**
+ * chmod, chown, utimens: DFS setattr; the answer becomes the cached stat. The kernel has checked the
+ * caller's rights already (default_permissions); DFS checks again against the daemon's credentials.
+ * chown's -1 keeps an id; utimens' UTIME_OMIT keeps a time and UTIME_NOW sets the current one.
+ */
+import Fuse from 'fuse-native';
+import type { SetAttrs, Timespec } from '../../dfs/index.js';
+import type { DfuseState } from '../state.js';
+import { onEntry } from './resolve.js';
+
+const KEEP_ID = 0xffffffff;
+
+function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs): Promise<void> {
+  return onEntry(state, path, syscall, async (view, entry) => {
+    view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs));
+  });
+}
+
+export function chmod(state: DfuseState, path: string, mode: number): Promise<void> {
+  return setattr(state, path, 'chmod', { mode: mode & 0o7777 });
+}
+
+export function chown(state: DfuseState, path: string, uid: number, gid: number): Promise<void> {
+  const keep = (id: number): boolean => id === KEEP_ID || id === -1;
+  return setattr(state, path, 'chown', { ...(keep(uid) ? {} : { uid }), ...(keep(gid) ? {} : { gid }) });
+}
+
+function utime(ms: number): Timespec | 'now' | undefined {
+  if (ms === Fuse.UTIME_OMIT) return undefined;
+  if (ms === Fuse.UTIME_NOW) return 'now';
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanoseconds: (ms - seconds * 1000) * 1e6 };
+}
+
+export function utimens(state: DfuseState, path: string, atimeMs: number, mtimeMs: number): Promise<void> {
+  const atime = utime(atimeMs);
+  const mtime = utime(mtimeMs);
+  return setattr(state, path, 'utimens', { ...(atime === undefined ? {} : { atime }), ...(mtime === undefined ? {} : { mtime }) });
+}

@@ -1,0 +1,73 @@
+/**
+ * Read coalescing for one open file (DAOS dfuse's chunk reads): the kernel asks for at most 128 KiB at
+ * a time; large reads are served from whole 1 MiB windows fetched with one DFS read each, and while a
+ * file is read in order the next windows are fetched ahead. Small (random) reads go straight to DFS.
+ * Windows are dropped when this mount writes or truncates the file (DataCache does that), so a reader
+ * sees this mount's writes; other clients' writes are seen at the next open (close-to-open).
+ */
+import type { Dfs, DfsObject } from '../dfs/index.js';
+
+export const WINDOW_BYTES = 1 << 20;
+/** Reads at least this large take the window path. */
+export const COALESCE_MIN_BYTES = 64 * 1024;
+/** Windows fetched ahead of a reader going through the file in order. */
+export const WINDOWS_AHEAD = 3;
+/** Windows one file keeps (fetched or being fetched). */
+export const WINDOWS_PER_FILE_MAX = 6;
+
+export class ReadAhead {
+  readonly #dfs: Dfs;
+  readonly #handle: DfsObject;
+  readonly #windows = new Map<number, Promise<Buffer>>();
+  #lastWindow = -2;
+
+  constructor(dfs: Dfs, handle: DfsObject) {
+    this.#dfs = dfs;
+    this.#handle = handle;
+  }
+
+  /** Forgets every window (the file changed through this mount). */
+  drop(): void {
+    this.#windows.clear();
+  }
+
+  async read(buffer: Buffer, length: number, position: number): Promise<number> {
+    if (length < COALESCE_MIN_BYTES) return this.#dfs.read(this.#handle, buffer.subarray(0, length), position);
+    let copied = 0;
+    while (copied < length) {
+      const at = position + copied;
+      const index = Math.floor(at / WINDOW_BYTES);
+      const window = await this.#window(index);
+      const inWindow = at - index * WINDOW_BYTES;
+      if (inWindow >= window.length) break;
+      const count = Math.min(length - copied, window.length - inWindow);
+      window.copy(buffer, copied, inWindow, inWindow + count);
+      copied += count;
+      // A short window is the end of the file.
+      if (window.length < WINDOW_BYTES) break;
+    }
+    return copied;
+  }
+
+  #window(index: number): Promise<Buffer> {
+    const sequential = index === this.#lastWindow || index === this.#lastWindow + 1;
+    this.#lastWindow = index;
+    const window = this.#fetch(index);
+    if (sequential) for (let ahead = 1; ahead <= WINDOWS_AHEAD; ahead += 1) void this.#fetch(index + ahead).catch(() => undefined);
+    return window;
+  }
+
+  #fetch(index: number): Promise<Buffer> {
+    const cached = this.#windows.get(index);
+    if (cached !== undefined) return cached;
+    const fetching = this.#dfs.read(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
+    // A failed fetch is not kept: the next read asks again.
+    fetching.catch(() => this.#windows.delete(index));
+    this.#windows.set(index, fetching);
+    for (const key of this.#windows.keys()) {
+      if (this.#windows.size <= WINDOWS_PER_FILE_MAX) break;
+      if (key !== index) this.#windows.delete(key);
+    }
+    return fetching;
+  }
+}

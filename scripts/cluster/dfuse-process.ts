@@ -1,0 +1,135 @@
+/**
+ * dfuse daemons of a local cluster: started as their own processes (`dfuse ... ` in the foreground,
+ * detached from us), each printing one JSON line {"event":"mounted",...} on stdout once the mount
+ * serves requests. Each is recorded in <data dir>/dfuse/<name>.json (mount point, pid, log) so that
+ * `tsdaos down` unmounts it: SIGTERM (the daemon unmounts cleanly), then `fusermount -uz` for a mount
+ * left behind by a daemon that died.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { isAlive, stopProcess } from './engine-process.js';
+
+export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
+const MOUNTED_TIMEOUT_MS = 60_000;
+
+export interface DfuseSpec {
+  readonly systemFile: string;
+  readonly pool: string;
+  readonly cont: string;
+  readonly mountPoint: string;
+  /** Further dfuse flags (caching, --read-only, --single-user ...). */
+  readonly args?: readonly string[];
+}
+
+export interface DfuseRecord {
+  readonly mountPoint: string;
+  readonly pid: number;
+  readonly log: string;
+}
+
+function recordDir(dataDir: string): string {
+  return join(resolve(dataDir), 'dfuse');
+}
+
+function recordFile(dataDir: string, mountPoint: string): string {
+  return join(recordDir(dataDir), `${createHash('sha256').update(mountPoint).digest('hex').slice(0, 16)}.json`);
+}
+
+/** True when `mountPoint` is a mount point in this mount namespace (live or left by a dead daemon). */
+export function isMounted(mountPoint: string): boolean {
+  const target = resolve(mountPoint);
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => unescapeMountPath(line.split(' ')[4] ?? '') === target);
+}
+
+function unescapeMountPath(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** Starts a dfuse daemon for `dataDir`'s cluster and resolves once it has mounted. */
+export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<DfuseRecord> {
+  const mountPoint = resolve(spec.mountPoint);
+  mkdirSync(recordDir(dataDir), { recursive: true });
+  mkdirSync(mountPoint, { recursive: true });
+  const log = join(recordDir(dataDir), `${createHash('sha256').update(mountPoint).digest('hex').slice(0, 16)}.log`);
+  const logFd = openSync(log, 'a');
+  const args = [DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: { ...process.env } });
+  closeSync(logFd);
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      const timer = setTimeout(() => reject(new Error(`dfuse did not mount ${mountPoint} within ${MOUNTED_TIMEOUT_MS} ms (see ${log})`)), MOUNTED_TIMEOUT_MS);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`dfuse exited (${signal ?? code}) before mounting ${mountPoint}: ${lastLine(log)}`));
+      });
+      lines.on('line', (line) => {
+        if (!line.includes('"mounted"')) return;
+        clearTimeout(timer);
+        resolvePromise();
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  child.removeAllListeners('exit');
+  child.stdout?.destroy();
+  child.unref();
+  const record: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log };
+  writeFileSync(recordFile(dataDir, mountPoint), `${JSON.stringify(record)}\n`);
+  return record;
+}
+
+function lastLine(path: string): string {
+  const lines = existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n') : [];
+  return lines.at(-1) ?? '(no output)';
+}
+
+export function dfuseRecords(dataDir: string): DfuseRecord[] {
+  const dir = recordDir(dataDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((name) => name.endsWith('.json')).map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as DfuseRecord);
+}
+
+export interface UnmountResult {
+  readonly mountPoint: string;
+  readonly how: 'terminated' | 'killed' | 'cleared' | 'not-mounted';
+}
+
+/** Unmounts one mount point: stops its daemon if alive, clears a stale mount with fusermount -uz. */
+export async function unmountDfuse(record: DfuseRecord): Promise<UnmountResult> {
+  let how: UnmountResult['how'] = 'not-mounted';
+  if (record.pid > 0 && isAlive(record.pid) && isDfuseProcess(record.pid)) {
+    const stopped = await stopProcess(record.pid, 15_000);
+    if (stopped !== 'not-running') how = stopped;
+  }
+  if (isMounted(record.mountPoint)) {
+    const result = spawnSync('fusermount', ['-uz', record.mountPoint], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`fusermount -uz ${record.mountPoint} failed: ${result.stderr.trim()}`);
+    if (how === 'not-mounted') how = 'cleared';
+  }
+  return { mountPoint: record.mountPoint, how };
+}
+
+/** Unmounts every dfuse mount recorded for `dataDir` and forgets the records. */
+export async function unmountAllDfuse(dataDir: string): Promise<UnmountResult[]> {
+  const results: UnmountResult[] = [];
+  for (const record of dfuseRecords(dataDir)) {
+    results.push(await unmountDfuse(record));
+    rmSync(recordFile(dataDir, record.mountPoint), { force: true });
+  }
+  return results;
+}
+
+function isDfuseProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dfuse');
+  } catch {
+    return false;
+  }
+}
