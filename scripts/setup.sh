@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tsdaos needs on a Debian 12 machine, then builds it. Idempotent and quick when
 # nothing is missing, so `npm start` and `npm test` both call it first. System packages come from apt
-# (FUSE 2 library for fuse-native, fuse3 for fusermount, fio for benchmarks and smoke tests, a toolchain
-# for native addons); Node packages from `npm ci`.
+# (FUSE 2 library for fuse-native, fuse3 for fusermount, fio for benchmarks and smoke tests, git for the
+# dfuse application tests, a toolchain for native addons); Node packages from npm (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,7 @@ if [ "$node_major" -lt 20 ]; then
   log "Node.js 20 or newer is required (found $(node --version))"; exit 1
 fi
 
-packages=(libfuse2 fuse3 fio build-essential python3 pkg-config)
+packages=(libfuse2 fuse3 fio git build-essential python3 pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
