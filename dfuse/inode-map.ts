@@ -27,6 +27,8 @@ export interface MapEntry {
   statUntil: number;
   /** security.* xattr names known missing (the kernel probes security.capability before writes). */
   missingXattrs?: Set<string>;
+  /** Created through this mount and given no xattr since: it has none. */
+  noXattrs?: boolean;
   /** The handle's inode was read just now (by the lookup that made the entry) and not used for a stat yet. */
   fresh: boolean;
   users: number;
@@ -142,6 +144,19 @@ export class InodeMap {
     const time = { seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 };
     const size = Math.max(entry.stat.size, end);
     entry.stat = { ...entry.stat, size, blocks: Math.ceil(size / 512), mtime: time, ctime: time };
+  }
+
+  /**
+   * A directory changed through this mount (an entry created, removed or renamed in it): its cached stat
+   * takes the new times instead of being dropped, so the kernel's revalidation of the parent, which
+   * follows every such change, costs no RPC.
+   */
+  noteDirChange(path: string): void {
+    const entry = path === '/' ? this.#root : this.#entries.get(path);
+    if (entry?.stat === undefined) return;
+    const now = Date.now();
+    const time = { seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 };
+    entry.stat = { ...entry.stat, mtime: time, ctime: time };
   }
 
   /** Forgets the cached stat of `path` (the next getattr asks the engines). */

@@ -142,20 +142,27 @@ function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, sta
 /** The fuse-native handler table: each op answers with its result, or a negative errno. */
 function handlers(state: DfuseState, callerOf: () => Owner): FuseOps {
   const { log } = state;
+  // TSDAOS_LOG_LEVEL=trace logs every request with its duration (what the kernel asks, how long it takes).
+  const tracing = log.isLevelEnabled('trace');
+  const traced = <T>(op: string, path: string, work: Promise<T>): Promise<T> => {
+    if (!tracing) return work;
+    const started = performance.now();
+    return work.finally(() => log.trace({ op, path, ms: Number((performance.now() - started).toFixed(2)) }, 'request'));
+  };
   const fail = (op: string, path: string) => (error: unknown): number => negativeErrno(error, op, path, log);
   const done = (op: string, path: string, cb: (errno: number) => void, work: Promise<unknown>): void => {
-    work.then(() => cb(0), (error: unknown) => cb(fail(op, path)(error)));
+    traced(op, path, work).then(() => cb(0), (error: unknown) => cb(fail(op, path)(error)));
   };
   const value = <T>(op: string, path: string, cb: (errno: number, value?: T) => void, work: Promise<T>): void => {
-    work.then((result) => cb(0, result), (error: unknown) => cb(fail(op, path)(error)));
+    traced(op, path, work).then((result) => cb(0, result), (error: unknown) => cb(fail(op, path)(error)));
   };
   const count = (op: string, path: string, cb: (result: number) => void, work: Promise<number>): void => {
-    work.then(cb, (error: unknown) => cb(fail(op, path)(error)));
+    traced(op, path, work).then(cb, (error: unknown) => cb(fail(op, path)(error)));
   };
   return {
     getattr: (path, cb) => value('getattr', path, cb, getattr(state, path)),
     readdir: (path, cb) => {
-      readdir(state, path).then((listing) => cb(0, listing.names, listing.stats), (error: unknown) => cb(fail('readdir', path)(error)));
+      traced('readdir', path, readdir(state, path)).then((listing) => cb(0, listing.names, listing.stats), (error: unknown) => cb(fail('readdir', path)(error)));
     },
     open: (path, flags, cb) => value('open', path, cb, open(state, path, flags)),
     create: (path, mode, cb) => value('create', path, cb, create(state, callerOf(), path, mode)),

@@ -8,7 +8,7 @@ const MODE_BITS = 0o7777;
 export function mkdir(state: DfuseState, caller: Owner, path: string, mode: number): Promise<void> {
   return onParent(state, path, 'mkdir', async (view, parent, name, inner) => {
     const handle = await view.dfs.mkdir(parent.handle, name, mode & MODE_BITS, createOptions(state, caller));
-    view.map.insert(inner, handle, view.dfs.createdStat(handle));
-    view.map.forgetStat(parent.path);
+    view.map.insert(inner, handle, view.dfs.createdStat(handle)).noXattrs = true;
+    view.map.noteDirChange(parent.path);
   });
 }

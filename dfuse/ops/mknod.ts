@@ -18,7 +18,7 @@ export function mknod(state: DfuseState, caller: Owner, path: string, mode: numb
     const stat = view.dfs.createdStat(handle);
     const lookup = await view.dfs.dup(handle, 0).catch(() => undefined);
     view.dfs.release(handle);
-    if (lookup !== undefined) view.map.insert(inner, lookup, stat);
-    view.map.forgetStat(parent.path);
+    if (lookup !== undefined) view.map.insert(inner, lookup, stat).noXattrs = true;
+    view.map.noteDirChange(parent.path);
   });
 }

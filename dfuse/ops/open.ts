@@ -50,8 +50,8 @@ export async function create(state: DfuseState, caller: Owner, path: string, mod
   return onParent(state, path, 'create', async (view, parent, name, inner) => {
     const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR, mode & MODE_BITS, createOptions(state, caller));
     try {
-      view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle));
-      view.map.forgetStat(parent.path);
+      view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle)).noXattrs = true;
+      view.map.noteDirChange(parent.path);
     } catch (error) {
       view.dfs.release(handle);
       throw error;

@@ -24,7 +24,7 @@ function removeEntry(state: DfuseState, path: string, syscall: 'unlink' | 'rmdir
       await view.dfs.remove(parent.handle, name);
     } finally {
       view.map.invalidateTree(inner);
-      view.map.forgetStat(parent.path);
+      view.map.noteDirChange(parent.path);
     }
   });
 }

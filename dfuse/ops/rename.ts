@@ -21,8 +21,8 @@ export async function rename(state: DfuseState, from: string, to: string): Promi
     } finally {
       view.map.invalidateTree(source.path);
       view.map.invalidateTree(target.path);
-      view.map.forgetStat(src.parent);
-      view.map.forgetStat(dst.parent);
+      view.map.noteDirChange(src.parent);
+      view.map.noteDirChange(dst.parent);
     }
   }));
 }

@@ -6,8 +6,8 @@ import { onEntry, onParent } from './resolve.js';
 export function symlink(state: DfuseState, caller: Owner, target: string, path: string): Promise<void> {
   return onParent(state, path, 'symlink', async (view, parent, name, inner) => {
     const handle = await view.dfs.symlink(parent.handle, name, target, createOptions(state, caller));
-    view.map.insert(inner, handle, view.dfs.createdStat(handle));
-    view.map.forgetStat(parent.path);
+    view.map.insert(inner, handle, view.dfs.createdStat(handle)).noXattrs = true;
+    view.map.noteDirChange(parent.path);
   });
 }
 

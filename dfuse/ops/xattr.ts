@@ -1,7 +1,8 @@
 /**
  * Extended attributes on the entry. The kernel asks for security.capability before every write to a
  * file (to drop privileges); those probes are answered from a per-entry memory of missing security.*
- * names while the entry is cached, which setxattr/removexattr through this mount keep exact.
+ * names while the entry is cached, and an entry this mount created has none until one is set here;
+ * setxattr/removexattr through this mount keep both exact.
  */
 import { FsError } from '../../dfs/index.js';
 import { type DfuseState, route } from '../state.js';
@@ -12,6 +13,7 @@ const PROBED_PREFIX = 'security.';
 export function setxattr(state: DfuseState, path: string, name: string, value: Buffer, flags: number): Promise<void> {
   return onEntry(state, path, 'setxattr', async (view, entry) => {
     entry.missingXattrs?.delete(name);
+    entry.noXattrs = false;
     await view.dfs.setxattr(entry.handle, name, value, flags);
   });
 }
@@ -20,7 +22,7 @@ export async function getxattr(state: DfuseState, path: string, name: string): P
   // `.snapshot` itself has no attributes to read (and cannot take any: setxattr there is EROFS).
   if ((await route(state, path)).kind === 'snapshot-dir') throw new FsError('ENODATA', { syscall: 'getxattr', path });
   return onEntry(state, path, 'getxattr', async (view, entry) => {
-    if (entry.missingXattrs?.has(name) === true) throw new FsError('ENODATA', { syscall: 'getxattr', path });
+    if (entry.noXattrs === true || entry.missingXattrs?.has(name) === true) throw new FsError('ENODATA', { syscall: 'getxattr', path });
     try {
       return await view.dfs.getxattr(entry.handle, name);
     } catch (error) {
@@ -32,7 +34,7 @@ export async function getxattr(state: DfuseState, path: string, name: string): P
 
 export async function listxattr(state: DfuseState, path: string): Promise<string[]> {
   if ((await route(state, path)).kind === 'snapshot-dir') return [];
-  return onEntry(state, path, 'listxattr', (view, entry) => view.dfs.listxattr(entry.handle));
+  return onEntry(state, path, 'listxattr', async (view, entry) => (entry.noXattrs === true ? [] : view.dfs.listxattr(entry.handle)));
 }
 
 export function removexattr(state: DfuseState, path: string, name: string): Promise<void> {
