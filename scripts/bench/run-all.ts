@@ -2,12 +2,15 @@
  * Runs every benchmark in one session (same machine, same moment, so ratios are fair), prints one JSON
  * line per result, and rewrites its sections of BENCHMARKS.md (object layer; distributed transactions),
  * each between its own markers, with a table and the command.
- * `--small` runs everything small and leaves BENCHMARKS.md alone (the smoke test uses it).
+ * `--small` runs everything small and leaves BENCHMARKS.md alone (the smoke test uses it); it leaves out
+ * the POSIX bench (root, FUSE mounts, fio), which has its own smoke suite.
  */
 import { type BenchResult, emit, isSmall, progress, runIdentity, type RunIdentity } from './bench-env.js';
 import { writeSection } from './benchmarks-md.js';
 import { benchObjectLayer } from './object-layer.bench.js';
 import { benchRpcEcho } from './rpc-echo.bench.js';
+import { benchPosix } from './posix.bench.js';
+import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
 import { renderTxSection, TX_SECTION } from './tx-section.js';
 import { benchTx } from './tx.bench.js';
 
@@ -75,8 +78,11 @@ for (const result of await benchRpcEcho({ small })) { results.push(result); emit
 for (const result of await benchObjectLayer({ small })) { results.push(result); emit(result, identity); }
 const txResults: BenchResult[] = [];
 for (const result of await benchTx({ small })) { txResults.push(result); emit(result, identity); }
+const posixResults: BenchResult[] = [];
+if (!small) for (const result of await benchPosix({ small })) { posixResults.push(result); emit(result, identity); }
 if (!small) {
   writeSection(renderSection(results, identity), { start: SECTION_START, end: SECTION_END });
   writeSection(renderTxSection(txResults, identity, COMMAND), TX_SECTION);
+  writeSection(renderPosixSection(posixResults, identity, COMMAND), POSIX_SECTION);
   progress('BENCHMARKS.md updated');
 }

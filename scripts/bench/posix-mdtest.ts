@@ -1,0 +1,73 @@
+/**
+ * The metadata rows of the POSIX benchmark: the project's mdtest driver (scripts/mdtest) with `-a POSIX`,
+ * P worker processes, N items each, a unique directory per task (-u), files and directories, zero-byte
+ * files (mdtest's default -w 0 / -e 0, so "file read" is open + close). One pass runs one group of phases
+ * (-C create, -T stat, -E read, -r remove): item paths depend only on the options, so a tree created
+ * through one mount can be stat'ed through another mount of the same filesystem. Its --json output gives
+ * one rate per phase; tree creation and removal (one dir per task) are not reported.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './bench-env.js';
+import { runCommand } from './posix-command.js';
+
+export interface MdtestSizes {
+  readonly items: number;
+  readonly procs: number;
+}
+
+export const MDTEST_CASES = [
+  'mdtest-file-create', 'mdtest-file-stat', 'mdtest-file-read', 'mdtest-file-remove',
+  'mdtest-dir-create', 'mdtest-dir-stat', 'mdtest-dir-remove',
+] as const;
+export type MdtestCase = (typeof MDTEST_CASES)[number];
+
+const MDTEST_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'mdtest', 'main.js');
+const MDTEST_TIMEOUT_MS = 600_000;
+
+/** The fields of the driver's --json output we read. */
+interface MdtestJson {
+  readonly phases: ReadonlyArray<{ readonly phase: string; readonly items: number; readonly seconds: number; readonly rate: number }>;
+}
+
+/** -C create, -T stat, -E read, -r remove: mdtest's phase selection flags. */
+export type MdtestPass = '-C' | '-T' | '-E' | '-r';
+
+/** The mdtest command line for one pass in `dir` (also shown in the BENCHMARKS.md section). */
+export function mdtestArgs(dir: string, sizes: MdtestSizes, pass: MdtestPass): string[] {
+  return ['-a', 'POSIX', '-d', dir, '-n', String(sizes.items), '-P', String(sizes.procs), '-u', pass, '--json'];
+}
+
+function isMdtestCase(name: string): name is MdtestCase {
+  return (MDTEST_CASES as readonly string[]).includes(name);
+}
+
+/** Runs one pass of mdtest in `dir/mdtest`; one result per reported phase. */
+export async function runMdtestPass(
+  dir: string,
+  sizes: MdtestSizes,
+  pass: MdtestPass,
+  params: Record<string, string | number>,
+  progress: (line: string) => void,
+): Promise<BenchResult[]> {
+  progress(`${params['target']} (attribute cache ${params['attrCache']}): mdtest ${pass} -n ${sizes.items} -P ${sizes.procs}`);
+  const { stdout } = await runCommand(process.execPath, [MDTEST_MAIN, ...mdtestArgs(join(dir, 'mdtest'), sizes, pass)], { timeoutMs: MDTEST_TIMEOUT_MS });
+  const output = JSON.parse(stdout) as MdtestJson;
+  const results: BenchResult[] = [];
+  for (const phase of output.phases) {
+    const name = `mdtest-${phase.phase}`;
+    if (!isMdtestCase(name)) continue;
+    results.push({
+      bench: 'posix',
+      case: name,
+      params: { ...params, tool: 'mdtest', procs: sizes.procs, itemsPerProc: sizes.items },
+      ops: phase.items,
+      seconds: Number(phase.seconds.toFixed(3)),
+      opsPerSecond: Math.round(phase.rate),
+      // The driver times phases, not single operations: no latency percentiles.
+      latencyUsP50: 0,
+      latencyUsP99: 0,
+    });
+  }
+  return results;
+}

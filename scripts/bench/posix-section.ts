@@ -1,0 +1,195 @@
+/**
+ * The "POSIX through the kernel (issue #5)" section of BENCHMARKS.md, rendered from posix.bench.ts results:
+ * the command, the three targets, a metadata table (attribute cache on), a stat table (cache on and off),
+ * a data table (fio), each with the ratios dfuse/passthrough and dfuse/tmpfs, the issue's target for the
+ * ratio and the GlusterFS orientation figures, then what the caches do to each figure. A target missing
+ * from the run shows as "—". Lives between its own markers so run-all.ts rewrites it alone.
+ */
+import type { BenchResult, RunIdentity } from './bench-env.js';
+import { type MdtestPass, mdtestArgs } from './posix-mdtest.js';
+import type { AttrCache, TargetName } from './posix-targets.js';
+
+export const POSIX_SECTION = { start: '<!-- posix:start -->', end: '<!-- posix:end -->' } as const;
+
+type Unit = 'ops/s' | 'MB/s' | 'IOPS' | 'files/s';
+
+interface Row {
+  readonly case: string;
+  readonly label: string;
+  readonly unit: Unit;
+  /** The issue's floor for dfuse / passthrough, as a fraction (undefined: none stated). */
+  readonly floor: number | undefined;
+  /** The 2-brick GlusterFS figure on loopback from the issue, in `unit` (undefined: none given). */
+  readonly gluster: number | undefined;
+}
+
+const METADATA_ROWS: readonly Row[] = [
+  { case: 'mdtest-file-create', label: 'file create', unit: 'ops/s', floor: 0.5, gluster: 4_300 },
+  { case: 'mdtest-file-stat', label: 'file stat', unit: 'ops/s', floor: 0.5, gluster: undefined },
+  { case: 'mdtest-file-read', label: 'file read (open+close)', unit: 'ops/s', floor: 0.5, gluster: undefined },
+  { case: 'mdtest-file-remove', label: 'file remove', unit: 'ops/s', floor: 0.5, gluster: 11_600 },
+  { case: 'mdtest-dir-create', label: 'dir create', unit: 'ops/s', floor: 0.5, gluster: undefined },
+  { case: 'mdtest-dir-stat', label: 'dir stat', unit: 'ops/s', floor: 0.5, gluster: undefined },
+  { case: 'mdtest-dir-remove', label: 'dir remove', unit: 'ops/s', floor: 0.5, gluster: undefined },
+];
+
+const STAT_ROWS = METADATA_ROWS.filter((row) => row.case.endsWith('-stat'));
+
+const DATA_ROWS: readonly Row[] = [
+  { case: 'fio-seq-write', label: 'sequential write, 1 MiB blocks', unit: 'MB/s', floor: 0.5, gluster: 1_600 },
+  { case: 'fio-seq-read', label: 'sequential read, 1 MiB blocks', unit: 'MB/s', floor: 0.8, gluster: 1_900 },
+  { case: 'fio-rand-write-4k', label: 'random write, 4 KiB', unit: 'IOPS', floor: 0.5, gluster: undefined },
+  { case: 'fio-rand-read-4k', label: 'random read, 4 KiB', unit: 'IOPS', floor: 0.5, gluster: 28_000 },
+  { case: 'fio-small-files-4k', label: 'small files, 4 KiB each', unit: 'files/s', floor: undefined, gluster: 2_900 },
+];
+
+const DASH = '—';
+
+function find(results: readonly BenchResult[], name: string, target: TargetName, attrCache: AttrCache): BenchResult | undefined {
+  return results.find((result) => result.case === name && result.params['target'] === target && result.params['attrCache'] === attrCache);
+}
+
+function valueOf(result: BenchResult | undefined, unit: Unit): number | undefined {
+  if (result === undefined) return undefined;
+  if (unit === 'MB/s') return result.bytesPerSecond === undefined ? undefined : result.bytesPerSecond / 1e6;
+  return result.opsPerSecond;
+}
+
+function number(value: number | undefined): string {
+  return value === undefined ? DASH : Math.round(value).toLocaleString('en-US');
+}
+
+function percent(numerator: number | undefined, denominator: number | undefined): string {
+  if (numerator === undefined || denominator === undefined || denominator === 0) return DASH;
+  const value = (numerator / denominator) * 100;
+  // Small ratios keep two significant digits: a whole percent would show 0.04 % and 0.4 % both as 0 %.
+  return `${value < 10 ? value.toPrecision(2) : value.toFixed(0)} %`;
+}
+
+/** A fio job the runtime cap stopped before it covered its size (params from posix-fio.ts). */
+function isCapped(result: BenchResult | undefined): boolean {
+  if (result === undefined || result.params['tool'] !== 'fio') return false;
+  return result.ops * Number(result.params['blockBytes']) < Number(result.params['sizeBytes']);
+}
+
+function cappedNotes(results: readonly BenchResult[]): string[] {
+  const capped = results.filter(isCapped);
+  if (capped.length === 0) return [];
+  const label = (name: string): string => DATA_ROWS.find((row) => row.case === name)?.label ?? name;
+  return [
+    '',
+    `† stopped by the ${capped[0]!.params['runtimeSecondsMax']} s cap before covering its size: ${capped.map((result) =>
+      `${result.params['target']} ${label(result.case)} (${number(result.ops)} of ${number(Number(result.params['sizeBytes']) / Number(result.params['blockBytes']))} operations)`).join('; ')}.`,
+  ];
+}
+
+/** "≥ 50 %: met" / "missed" once dfuse and passthrough were both measured. */
+function verdict(floor: number | undefined, dfuse: number | undefined, passthrough: number | undefined): string {
+  if (floor === undefined) return DASH;
+  const text = `≥ ${(floor * 100).toFixed(0)} %`;
+  if (dfuse === undefined || passthrough === undefined || passthrough === 0) return text;
+  return `${text}: ${dfuse / passthrough >= floor ? 'met' : '**missed**'}`;
+}
+
+function comparisonTable(results: readonly BenchResult[], rows: readonly Row[], withUnit: boolean): string[] {
+  const header = `| ${withUnit ? 'job | unit' : 'operation'} | tmpfs | passthrough | dfuse | dfuse / passthrough | dfuse / tmpfs | target (dfuse / passthrough) | GlusterFS | dfuse / GlusterFS |`;
+  const lines = [header, `|${'---|'.repeat(withUnit ? 10 : 9)}`];
+  for (const row of rows) {
+    const found = (['tmpfs', 'passthrough', 'dfuse'] as const).map((target) => find(results, row.case, target, 'on'));
+    const [tmpfs, passthrough, dfuse] = found.map((result) => valueOf(result, row.unit));
+    const [tmpfsCell, passthroughCell, dfuseCell] = found.map((result) => `${number(valueOf(result, row.unit))}${isCapped(result) ? ' †' : ''}`);
+    lines.push(`| ${row.label}${withUnit ? ` | ${row.unit}` : ''} | ${tmpfsCell} | ${passthroughCell} | ${dfuseCell} | ${percent(dfuse, passthrough)} | ${percent(dfuse, tmpfs)} | ${verdict(row.floor, dfuse, passthrough)} | ${number(row.gluster)} | ${percent(dfuse, row.gluster)} |`);
+  }
+  return lines;
+}
+
+function statTable(results: readonly BenchResult[]): string[] {
+  const lines = [
+    '| operation | tmpfs | passthrough, cache on | passthrough, cache off | dfuse, cache on | dfuse, cache off | dfuse / passthrough, cache off | target |',
+    `|${'---|'.repeat(8)}`,
+  ];
+  for (const row of STAT_ROWS) {
+    const rate = (target: TargetName, attrCache: AttrCache): number | undefined => valueOf(find(results, row.case, target, attrCache), row.unit);
+    const [passthroughOff, dfuseOff] = [rate('passthrough', 'off'), rate('dfuse', 'off')];
+    lines.push(`| ${row.label} | ${number(rate('tmpfs', 'on'))} | ${number(rate('passthrough', 'on'))} | ${number(passthroughOff)} | ${number(rate('dfuse', 'on'))} | ${number(dfuseOff)} | ${percent(dfuseOff, passthroughOff)} | ${verdict(row.floor, dfuseOff, passthroughOff)} |`);
+  }
+  return lines;
+}
+
+/** The mdtest passes as the bench runs them, mounts shown as <mount> and <uncached mount>. */
+function mdtestCommands(): string[] {
+  const sizes = { items: 2_000, procs: 2 };
+  const pass = (mount: string, flag: MdtestPass): string => `node dist/scripts/mdtest/main.js ${mdtestArgs(`${mount}/mdtest`, sizes, flag).join(' ')}`;
+  return ['```sh', pass('<mount>', '-C'), pass('<mount>', '-T'), `${pass('<uncached mount>', '-T')}   # FUSE targets`, pass('<mount>', '-E'), pass('<mount>', '-r'), '```'];
+}
+
+/** fio's command lines as the bench runs them (full size), with the mount shown as <mount>. */
+function fioCommands(): string[] {
+  const common = '--ioengine=psync --direct=0 --numjobs=1 --runtime=20 --output-format=json';
+  return [
+    '```sh',
+    `fio --name=seq-write  --rw=write     --end_fsync=1 --directory=<mount> --filename=seq.dat  --bs=1M --size=256M ${common}`,
+    `fio --name=seq-read   --rw=read                    --directory=<mount> --filename=seq.dat  --bs=1M --size=256M ${common}`,
+    `fio --name=rand-write --rw=randwrite --end_fsync=1 --directory=<mount> --filename=rand.dat --bs=4k --size=64M  ${common}`,
+    `fio --name=rand-read  --rw=randread                --directory=<mount> --filename=rand.dat --bs=4k --size=64M  ${common}`,
+    `fio --name=small-files --rw=write --directory=<mount>/small --nrfiles=5000 --filesize=4k --size=20000k --bs=4k --openfiles=1 --create_on_open=1 --file_service_type=sequential ${common}`,
+    '```',
+  ];
+}
+
+function missingTargets(results: readonly BenchResult[]): string {
+  const measured = new Set(results.map((result) => result.params['target']));
+  const missing = (['tmpfs', 'passthrough', 'dfuse'] as const).filter((target) => !measured.has(target));
+  return missing.length === 0 ? '' : `Not measured in this run: ${missing.join(', ')} (its columns show "${DASH}").`;
+}
+
+export function renderPosixSection(results: readonly BenchResult[], identity: RunIdentity, command: string): string {
+  return [
+    POSIX_SECTION.start,
+    '## POSIX through the kernel: dfuse against tmpfs and a passthrough FUSE daemon (issue #5)',
+    '',
+    `Command: \`${command}\` — run ${identity.date}, git ${identity.gitSha}, Node ${identity.node}, ${identity.cores} cores.`,
+    'Targets, each mounted fresh under /tmp and unmounted after: **tmpfs** (the kernel alone); **passthrough**',
+    '(`scripts/bench/passthrough-fuse.ts`: a Node daemon on fuse-native mirroring every op onto a tmpfs with node:fs, no logic',
+    'of its own, i.e. what a Node FUSE daemon costs by itself); **dfuse** over a local cluster of 3 engine processes on',
+    'loopback (`tsdaos up --mount`). Both FUSE daemons mount through `dfuse/fuse-session.ts` with the same options: big_writes,',
+    'max_write/max_read 128 KiB, use_ino, auto_cache, default_permissions, allow_other, attribute/entry/negative timeouts 1 s;',
+    'each FUSE target also has a second mount of the same data with attr_timeout=0 for the "cache off" stats (passthrough',
+    '`--attr-timeout 0`; `tsdaos dfuse --attr-time 0 --dentry-time 1 --dentry-dir-time 5 --ndentry-time 1 --data-cache on`).',
+    missingTargets(results),
+    '',
+    '### Metadata: mdtest driver, attribute cache on (ops/s)',
+    '',
+    ...mdtestCommands(),
+    'The passes run in that order on one tree: 2 worker processes, 2,000 items each, a directory per task; zero-byte files',
+    '(mdtest\'s default), so "file read" is open + close. GlusterFS: the issue\'s 2-brick figures on loopback on this kind of',
+    'machine, for orientation only (not measured here).',
+    '',
+    ...comparisonTable(results, METADATA_ROWS, false),
+    '',
+    '### Stat with the kernel attribute cache on and off (ops/s)',
+    '',
+    'With the cache on (1 s) a stat of an entry whose attributes the kernel got less than a second ago (at its create, or',
+    'its lookup) is answered by the kernel and never reaches the daemon: those figures partly measure the kernel. The',
+    '"cache off" pass stats the same tree through a second mount of the same filesystem (a second daemon) with',
+    'attr_timeout=0 and every other option unchanged, so each stat is a round trip to the daemon (a LOOKUP, then a GETATTR).',
+    '',
+    ...statTable(results),
+    '',
+    '### Data: fio, psync, buffered, one job',
+    '',
+    ...fioCommands(),
+    '',
+    ...comparisonTable(results, DATA_ROWS, true),
+    ...cappedNotes(results),
+    '',
+    'Caching: neither FUSE mount uses the writeback cache, so every buffered write reaches the daemon as it happens, in',
+    'requests of at most 128 KiB (4 KiB for the random writes); write jobs end with an fsync. Before each read job the bench',
+    'drops the page cache (`echo 3 > /proc/sys/vm/drop_caches`, as root), so FUSE reads of the just-written files go to the',
+    'daemon (sequential reads with the kernel\'s readahead; random reads with POSIX_FADV_RANDOM, which fio sets, so without',
+    'it). tmpfs keeps its data in the page cache itself, so its reads are memory copies whatever is dropped. Each job stops',
+    'at its size or after 20 s, whichever comes first. Small files: each file is created, written once (4 KiB) and closed',
+    'inside the timed run (`create_on_open`), so files/s counts create + write + close.',
+    POSIX_SECTION.end,
+  ].join('\n');
+}

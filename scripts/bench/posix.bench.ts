@@ -1,0 +1,131 @@
+/**
+ * Question: what does the dfuse mount deliver through the kernel's POSIX interface, against tmpfs (the
+ * kernel alone) and a minimal Node passthrough FUSE daemon over tmpfs (what a Node FUSE daemon costs by
+ * itself)? Same run, same machine: the mdtest driver (-a POSIX, 2 processes, 2,000 items each) and fio
+ * (sequential 1 MiB, random 4 KiB, small files) on each target with the kernel attribute cache on, and
+ * on the FUSE targets the stat pass again through a second mount with it off (attr_timeout=0), since
+ * cached stats measure the kernel.
+ *   node dist/scripts/bench/posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse]
+ * A full run rewrites its BENCHMARKS.md section; --small (tiny sizes, the smoke test) writes nothing.
+ * Needs root (mount, drop_caches) and /dev/fuse; every mount lives under a fresh /tmp dir and is undone.
+ */
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type BenchResult, emit, progress, runIdentity } from './bench-env.js';
+import { writeSection } from './benchmarks-md.js';
+import { checkInterrupted, interruptOnSignals } from './posix-command.js';
+import { type FioSizes, runFio } from './posix-fio.js';
+import { type MdtestPass, type MdtestSizes, runMdtestPass } from './posix-mdtest.js';
+import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
+import { type AttrCache, type MountedTarget, TARGET_NAMES, type TargetName, mountPoints, mountTarget } from './posix-targets.js';
+
+interface Sizes {
+  readonly mdtest: MdtestSizes;
+  readonly fio: FioSizes;
+}
+
+const MIB = 1 << 20;
+const LARGE: Sizes = {
+  mdtest: { items: 2_000, procs: 2 },
+  fio: { seqBytes: 256 * MIB, randBytes: 64 * MIB, smallFiles: 5_000, runtimeSecondsMax: 20 },
+};
+const SMALL: Sizes = {
+  mdtest: { items: 100, procs: 2 },
+  fio: { seqBytes: 8 * MIB, randBytes: 2 * MIB, smallFiles: 200, runtimeSecondsMax: 5 },
+};
+
+/** Mounts, runs `work`, and unmounts whatever happened in between. */
+async function withTarget<T>(name: TargetName, workDir: string, work: (target: MountedTarget) => Promise<T>): Promise<T> {
+  checkInterrupted();
+  progress(`${name}: mounting`);
+  const target = await mountTarget(name, workDir);
+  try {
+    return await work(target);
+  } finally {
+    progress(`${name}: unmounting`);
+    await target.unmount();
+  }
+}
+
+/**
+ * mdtest in passes: create, stat through the cached mount, stat through the uncached one (FUSE targets;
+ * the same tree), read, remove. Stat is the only phase whose rate the attribute cache decides.
+ */
+async function metadataRows(target: MountedTarget, sizes: MdtestSizes): Promise<BenchResult[]> {
+  const params = (attrCache: AttrCache): Record<string, string | number> => ({ target: target.name, attrCache });
+  const cached = (pass: MdtestPass): Promise<BenchResult[]> => runMdtestPass(target.dir, sizes, pass, params('on'), progress);
+  const results = [...await cached('-C'), ...await cached('-T')];
+  if (target.uncachedDir !== undefined) results.push(...await runMdtestPass(target.uncachedDir, sizes, '-T', params('off'), progress));
+  return [...results, ...await cached('-E'), ...await cached('-r')];
+}
+
+function benchTarget(name: TargetName, sizes: Sizes, workDir: string): Promise<BenchResult[]> {
+  return withTarget(name, workDir, async (target) => [
+    ...await metadataRows(target, sizes.mdtest),
+    ...await runFio(target.dir, sizes.fio, { target: name, attrCache: 'on' }, progress),
+  ]);
+}
+
+/**
+ * Runs the POSIX benchmark on `targets` (default: all three) and returns one result per case, target and
+ * attribute-cache setting. Rejects on the first failure, after unmounting everything it mounted.
+ */
+export async function benchPosix(options: { small: boolean; targets?: readonly TargetName[] }): Promise<BenchResult[]> {
+  const sizes = options.small ? SMALL : LARGE;
+  const workDir = mkdtempSync(join(tmpdir(), 'tsdaos-bench-posix-'));
+  // Ctrl-C must unwind through the unmounts below rather than kill us with mounts in place.
+  const removeSignalHandlers = interruptOnSignals();
+  const results: BenchResult[] = [];
+  try {
+    for (const name of options.targets ?? TARGET_NAMES) results.push(...await benchTarget(name, sizes, workDir));
+    return results;
+  } finally {
+    removeSignalHandlers();
+    // Each target removed its own dirs; anything still mounted here means an unmount failed, and a
+    // recursive removal would then reach into that filesystem, so only the empty work dir is removed.
+    const leftovers = mountPoints().filter((point) => point.startsWith(`${workDir}/`));
+    if (leftovers.length > 0) progress(`still mounted, left in place: ${leftovers.join(', ')}`);
+    else rmdirSync(workDir);
+  }
+}
+
+class UsageError extends Error {}
+
+function parseTargets(text: string | undefined): TargetName[] {
+  if (text === undefined) return [...TARGET_NAMES];
+  const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const known = new Set<string>(TARGET_NAMES);
+  for (const name of names) if (!known.has(name)) throw new UsageError(`--targets: unknown target ${JSON.stringify(name)} (known: ${TARGET_NAMES.join(', ')})`);
+  if (names.length === 0) throw new UsageError('--targets: no target named');
+  return TARGET_NAMES.filter((name) => names.includes(name));
+}
+
+async function main(): Promise<void> {
+  let values: { small?: boolean; targets?: string };
+  try {
+    ({ values } = parseArgs({ options: { small: { type: 'boolean', default: false }, targets: { type: 'string' } }, strict: true }));
+  } catch (error: unknown) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const small = values.small === true;
+  const targets = parseTargets(values.targets);
+  const identity = runIdentity();
+  const results = await benchPosix({ small, targets });
+  for (const result of results) emit(result, identity);
+  if (!small) {
+    const command = `npm run build && node dist/scripts/bench/posix.bench.js${values.targets === undefined ? '' : ` --targets ${targets.join(',')}`}`;
+    writeSection(renderPosixSection(results, identity, command), POSIX_SECTION);
+    progress('BENCHMARKS.md updated');
+  }
+}
+
+/** Run alone: prints the results; a full-size run also rewrites its BENCHMARKS.md section. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main().catch((error: unknown) => {
+    process.stderr.write(`posix.bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof UsageError) process.stderr.write('usage: posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse]\n');
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  });
+}
