@@ -6,8 +6,11 @@
 import { FsError } from '../../dfs/index.js';
 import { parentOf } from '../inode-map.js';
 import { type DfuseState, viewOf } from '../state.js';
+import { assertNotInSnapshotDir } from './resolve.js';
 
 export async function rename(state: DfuseState, from: string, to: string): Promise<void> {
+  assertNotInSnapshotDir(from, 'rename');
+  assertNotInSnapshotDir(to, 'rename');
   const source = await viewOf(state, from, 'rename');
   const target = await viewOf(state, to, 'rename');
   if (source.view !== target.view) throw new FsError('EXDEV', { syscall: 'rename', path: from, detail: 'across views' });

@@ -5,8 +5,14 @@
 import { FsError } from '../../dfs/index.js';
 import type { MapEntry } from '../inode-map.js';
 import { parentOf } from '../inode-map.js';
+import { SNAPSHOT_DIR_PATH } from '../snapshot-dir.js';
 import { type DfuseState, viewOf } from '../state.js';
 import type { View } from '../view.js';
+
+/** New names directly in `.snapshot` (a create, or a rename's target there) are EROFS, not a lookup of a snapshot. */
+export function assertNotInSnapshotDir(path: string, syscall: string): void {
+  if (parentOf(path).parent === SNAPSHOT_DIR_PATH) throw new FsError('EROFS', { syscall, path, detail: 'the snapshot directory is read-only' });
+}
 
 /** Runs `fn` on the pinned entry of `path`. */
 export async function onEntry<T>(state: DfuseState, path: string, syscall: string, fn: (view: View, entry: MapEntry, innerPath: string) => Promise<T>): Promise<T> {
@@ -18,6 +24,7 @@ export async function onEntry<T>(state: DfuseState, path: string, syscall: strin
 export async function onParent<T>(
   state: DfuseState, path: string, syscall: string, fn: (view: View, parent: MapEntry, name: string, innerPath: string) => Promise<T>,
 ): Promise<T> {
+  assertNotInSnapshotDir(path, syscall);
   const { view, path: inner } = await viewOf(state, path, syscall);
   if (inner === '/') throw new FsError(syscall === 'mkdir' ? 'EEXIST' : 'EBUSY', { syscall, path, detail: 'the root of a view' });
   const { parent, name } = parentOf(inner);

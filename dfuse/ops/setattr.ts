@@ -2,6 +2,8 @@
  * chmod, chown, utimens: DFS setattr; the answer becomes the cached stat. The kernel has checked the
  * caller's rights already (default_permissions); DFS checks again against the daemon's credentials.
  * chown's -1 keeps an id; utimens' UTIME_OMIT keeps a time and UTIME_NOW sets the current one.
+ * Buffered writes of the object go out first: the answer's size must include them, and an explicit
+ * mtime (tar, cp -p) must not be overtaken by data that was written before it.
  */
 import Fuse from 'fuse-native';
 import type { SetAttrs, Timespec } from '../../dfs/index.js';
@@ -12,6 +14,7 @@ const KEEP_ID = 0xffffffff;
 
 function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs): Promise<void> {
   return onEntry(state, path, syscall, async (view, entry) => {
+    await state.data.settle(entry.handle.oid);
     view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs));
   });
 }

@@ -6,7 +6,7 @@
  * left behind by a daemon that died.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,7 +53,9 @@ function unescapeMountPath(field: string): string {
 export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<DfuseRecord> {
   const mountPoint = resolve(spec.mountPoint);
   mkdirSync(recordDir(dataDir), { recursive: true });
-  mkdirSync(mountPoint, { recursive: true });
+  // Only a missing mount point is created; any other state (busy, a dead daemon's mount) is the daemon's
+  // to report, with a message saying what to do.
+  if (isMissing(mountPoint)) mkdirSync(mountPoint, { recursive: true });
   const log = join(recordDir(dataDir), `${createHash('sha256').update(mountPoint).digest('hex').slice(0, 16)}.log`);
   const logFd = openSync(log, 'a');
   const args = [DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
@@ -83,6 +85,15 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   const record: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log };
   writeFileSync(recordFile(dataDir, mountPoint), `${JSON.stringify(record)}\n`);
   return record;
+}
+
+function isMissing(path: string): boolean {
+  try {
+    lstatSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function lastLine(path: string): string {

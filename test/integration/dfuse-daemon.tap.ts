@@ -1,0 +1,185 @@
+/**
+ * The dfuse daemon's life cycle and mount-level behaviour on a real local cluster: SIGTERM unmounts a
+ * foreground daemon cleanly, a busy mount point is refused, --read-only refuses writes, `.snapshot`
+ * serves old content, two mounts of one container see each other's changes within the cache times,
+ * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, and a
+ * SIGKILLed daemon leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One
+ * cluster (pool of 12 targets × 256 MiB) for the whole suite; the SIGKILL case runs last.
+ */
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import { isMountPoint, mountPointsUnder, startDfuseCluster } from '../harness/dfuse-mount.js';
+import { codeOf, shOk } from '../harness/shell.js';
+
+const TARGET_CAPACITY_BYTES = 256 << 20;
+const TARGETS = 3 * 4;
+/** Longer than the default attribute, entry and negative-entry times (1 s). */
+const DEFAULT_CACHE_WAIT_MS = 1500;
+
+const cluster = await startDfuseCluster(t, { prefix: 'daemon', upArgs: ['--capacity', '256M'] });
+mkdirSync(cluster.at('d'));
+
+t.test('foreground dfuse: SIGTERM -> unmounts cleanly and exits 0', async (t) => {
+  const target = cluster.newMountPoint('fg');
+  const daemon = await cluster.startForeground(target);
+  t.equal(daemon.mounted.mountPoint, target, 'mounted message names the mount point');
+  t.ok(isMountPoint(target), 'listed in /proc/self/mountinfo');
+  writeFileSync(cluster.at('d/seen-by-fg'), 'hello');
+  t.equal(readFileSync(join(target, 'd/seen-by-fg'), 'utf8'), 'hello', 'serves the container');
+  const exit = await daemon.stop('SIGTERM');
+  t.same(exit, { code: 0, signal: null }, 'exit 0');
+  t.notOk(isMountPoint(target), 'mount gone');
+  t.same(readdirSync(target), [], 'the mount point is an empty directory again');
+});
+
+t.test('second daemon on a busy mount point -> exit 1 and one line saying busy', async (t) => {
+  const second = cluster.run('tsdaos', ['dfuse', '--mount', cluster.mountPoint]);
+  t.equal(second.status, 1, 'exit 1');
+  t.equal(second.stderr.trim().split('\n').length, 1, `one line: ${second.stderr.trim()}`);
+  t.match(second.stderr, /busy/);
+  writeFileSync(cluster.at('d/still-served'), 'yes');
+  t.equal(readFileSync(cluster.at('d/still-served'), 'utf8'), 'yes', 'the first mount keeps working');
+});
+
+t.test('--read-only mount: reads work, every change -> EROFS', async (t) => {
+  writeFileSync(cluster.at('d/ro-file'), 'read me');
+  const target = cluster.newMountPoint('ro');
+  const daemon = await cluster.startForeground(target, ['--read-only']);
+  t.teardown(() => daemon.stop());
+  t.equal(readFileSync(join(target, 'd/ro-file'), 'utf8'), 'read me', 'reads');
+  t.same({
+    create: codeOf(() => writeFileSync(join(target, 'd/new'), 'x')),
+    overwrite: codeOf(() => writeFileSync(join(target, 'd/ro-file'), 'x')),
+    append: codeOf(() => appendFileSync(join(target, 'd/ro-file'), 'x')),
+    mkdir: codeOf(() => mkdirSync(join(target, 'd/new-dir'))),
+    unlink: codeOf(() => unlinkSync(join(target, 'd/ro-file'))),
+    rmdir: codeOf(() => rmSync(join(target, 'd'), { recursive: true })),
+  }, { create: 'EROFS', overwrite: 'EROFS', append: 'EROFS', mkdir: 'EROFS', unlink: 'EROFS', rmdir: 'EROFS' });
+  t.equal(readFileSync(cluster.at('d/ro-file'), 'utf8'), 'read me', 'unchanged through the writable mount');
+  t.match(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((line) => line.split(' ')[4] === target) ?? '', / ro,/, 'mounted ro');
+});
+
+t.test('.snapshot: lists the snapshots; each shows its content while the live file has new content', async (t) => {
+  const live = cluster.at('d/versioned');
+  writeFileSync(live, 'version one');
+  writeFileSync(cluster.at('d/deleted-later'), 'gone soon');
+  cluster.json('daos', ['cont', 'create-snap', '--snap', 'first']);
+  writeFileSync(live, 'version two, longer');
+  unlinkSync(cluster.at('d/deleted-later'));
+  writeFileSync(cluster.at('d/created-later'), 'new');
+  cluster.json('daos', ['cont', 'create-snap', '--snap', 'second']);
+  writeFileSync(live, 'v3');
+  t.same(readdirSync(cluster.at('.snapshot')), ['first', 'second'], '.snapshot lists both, oldest first');
+  t.ok(readdirSync(cluster.mountPoint).includes('.snapshot'), 'the root lists .snapshot');
+  t.equal(readFileSync(cluster.at('.snapshot/first/d/versioned'), 'utf8'), 'version one');
+  t.equal(readFileSync(cluster.at('.snapshot/second/d/versioned'), 'utf8'), 'version two, longer');
+  t.equal(readFileSync(live, 'utf8'), 'v3', 'live has the newest content');
+  t.equal(readFileSync(cluster.at('.snapshot/first/d/deleted-later'), 'utf8'), 'gone soon', 'a file deleted since is still in the snapshot');
+  t.equal(codeOf(() => statSync(cluster.at('.snapshot/first/d/created-later'))), 'ENOENT', 'a file created since is not');
+  t.not(statSync(cluster.at('.snapshot/first/d/versioned')).ino, statSync(live).ino, 'the snapshot file has its own inode number');
+  t.equal(codeOf(() => statSync(cluster.at('.snapshot/no-such-snapshot'))), 'ENOENT', 'an unknown snapshot name');
+  t.equal(codeOf(() => writeFileSync(cluster.at('.snapshot/first/d/versioned'), 'x')), 'EROFS', 'snapshots are read-only');
+});
+
+t.test('two mounts of one container: zero cache times see changes at once, the default within ~1 s', async (t) => {
+  const target = cluster.newMountPoint('nocache');
+  const eager = await cluster.startForeground(target, ['--attr-time', '0', '--dentry-time', '0', '--ndentry-time', '0']);
+  t.teardown(() => eager.stop());
+  t.match(eager.mounted.policy, { attrSeconds: 0, dentrySeconds: 0, negativeSeconds: 0 }, 'the policy asked for');
+  const other = (name: string): string => join(target, 'd', name);
+  t.equal(codeOf(() => statSync(other('made-on-main'))), 'ENOENT', 'not there yet (a negative lookup)');
+  writeFileSync(cluster.at('d/made-on-main'), 'first');
+  t.equal(readFileSync(other('made-on-main'), 'utf8'), 'first', 'a create is seen at once');
+  appendFileSync(cluster.at('d/made-on-main'), ' and more');
+  t.equal(statSync(other('made-on-main')).size, 'first and more'.length, 'a new size is seen at once');
+  t.equal(readFileSync(other('made-on-main'), 'utf8'), 'first and more', 'new content is seen at once');
+  unlinkSync(cluster.at('d/made-on-main'));
+  t.equal(codeOf(() => statSync(other('made-on-main'))), 'ENOENT', 'a removal is seen at once');
+
+  t.equal(codeOf(() => statSync(cluster.at('d/made-on-other'))), 'ENOENT', 'default mount: not there yet (a negative lookup)');
+  writeFileSync(cluster.at('d/grows'), 'short');
+  t.equal(readFileSync(cluster.at('d/grows'), 'utf8'), 'short', 'default mount has read the file (attributes and pages cached)');
+  writeFileSync(other('made-on-other'), 'from the other mount');
+  appendFileSync(other('grows'), ', now longer');
+  await sleep(DEFAULT_CACHE_WAIT_MS);
+  t.equal(readFileSync(cluster.at('d/made-on-other'), 'utf8'), 'from the other mount', 'default mount: the create, after the negative time');
+  t.equal(statSync(cluster.at('d/grows')).size, 'short, now longer'.length, 'default mount: the new size, after the attribute time');
+  t.equal(readFileSync(cluster.at('d/grows'), 'utf8'), 'short, now longer', 'default mount: the new content');
+});
+
+interface PoolQuery {
+  readonly targets: ReadonlyArray<{ readonly capacityBytes: number; readonly usedBytes: number }>;
+}
+
+t.test('statfs: df reports the pool size', async (t) => {
+  const pool = cluster.json<PoolQuery>('dmg', ['pool', 'query']);
+  const capacity = pool.targets.reduce((sum, target) => sum + target.capacityBytes, 0);
+  t.equal(capacity, TARGETS * TARGET_CAPACITY_BYTES, 'the pool: 12 targets of 256 MiB');
+  const space = statfsSync(cluster.mountPoint);
+  t.equal(space.blocks * space.bsize, capacity, 'statfs: blocks × block size = pool capacity');
+  const used = pool.targets.reduce((sum, target) => sum + target.usedBytes, 0);
+  t.ok(Math.abs(space.bavail * space.bsize - (capacity - used)) < 64 << 20, `available ≈ capacity - used (${space.bavail * space.bsize} vs ${capacity - used})`);
+  t.equal(shOk(`df -B1 --output=size ${cluster.mountPoint}`).trim().split('\n')[1]!.trim(), String(capacity), 'df -B1: the same size');
+});
+
+t.test('container dfuse-* attributes: a new mount takes its policy from them; flags override', async (t) => {
+  cluster.json('daos', ['cont', 'set-attr', '--attrs', 'dfuse-attr-time:7s,dfuse-dentry-time:2m']);
+  const target = cluster.newMountPoint('attrs');
+  const fromAttrs = await cluster.startForeground(target);
+  t.same(fromAttrs.mounted.policy, { attrSeconds: 7, dentrySeconds: 120, dentryDirSeconds: 120, negativeSeconds: 0, dataCache: 'off' },
+    'attr 7 s, dentry 2 m (dir falls back to it), the unset ones off');
+  t.same(await fromAttrs.stop(), { code: 0, signal: null });
+  const overridden = await cluster.startForeground(target, ['--attr-time', '3']);
+  t.equal(overridden.mounted.policy.attrSeconds, 3, '--attr-time beats the attribute');
+  t.equal(overridden.mounted.policy.dentrySeconds, 120, 'the other attributes still apply');
+  t.same(await overridden.stop(), { code: 0, signal: null });
+  const uncached = await cluster.startForeground(target, ['--disable-caching']);
+  t.same(uncached.mounted.policy, { attrSeconds: 0, dentrySeconds: 0, dentryDirSeconds: 0, negativeSeconds: 0, dataCache: 'off' }, '--disable-caching');
+  t.same(await uncached.stop(), { code: 0, signal: null });
+  t.notOk(isMountPoint(target), 'all unmounted');
+});
+
+t.test('SIGKILLed daemon: dead mount (ENOTCONN), dfuse on it names fusermount, tsdaos down clears it', async (t) => {
+  const target = cluster.newMountPoint('killed');
+  const detached = cluster.json<{ pid: number; mountPoint: string }>('tsdaos', ['dfuse', '--mount', target, '--detach']);
+  t.equal(detached.mountPoint, target);
+  writeFileSync(join(target, 'd/before-kill'), 'x');
+  process.kill(detached.pid, 'SIGKILL');
+  await waitUntilGone(detached.pid);
+  t.ok(isMountPoint(target), 'the mount stays behind');
+  t.equal(codeOf(() => statSync(target)), 'ENOTCONN', 'stat of the dead mount -> ENOTCONN');
+  const foreground = cluster.run('tsdaos', ['dfuse', '--mount', target]);
+  t.equal(foreground.status, 1, 'dfuse on the dead mount: exit 1');
+  t.equal(foreground.stderr.trim().split('\n').length, 1, `one line: ${foreground.stderr.trim()}`);
+  t.match(foreground.stderr, /fusermount/, 'names fusermount');
+  const background = cluster.run('tsdaos', ['dfuse', '--mount', target, '--detach']);
+  t.equal(background.status, 1, 'dfuse --detach on the dead mount: exit 1');
+  t.match(background.stderr, /fusermount/, `--detach names fusermount too: ${background.stderr.trim()}`);
+  const down = cluster.json<{ unmounted: Array<{ mountPoint: string; how: string }>; stopped: Array<{ how: string }> }>('tsdaos', ['down']);
+  t.same(down.unmounted.map((entry) => [entry.mountPoint, entry.how]).sort(), [[cluster.mountPoint, 'terminated'], [target, 'cleared']].sort(), 'the live mount terminated, the dead one cleared');
+  t.same(down.stopped.map((entry) => entry.how), ['terminated', 'terminated', 'terminated'], 'engines stopped');
+  t.same(mountPointsUnder(cluster.root), [], 'nothing mounted under the temp dir');
+  t.same(readdirSync(target), [], 'the mount point is an empty directory again');
+  const report = await cluster.stop();
+  t.same(report.leftover, [], 'teardown finds nothing mounted');
+  t.same(report.enginesRunning, [], 'no engine left');
+});
+
+/**
+ * Waits until `pid` has exited: gone, or a zombie whose threads have all exited (a multithreaded
+ * process's leader turns Z before its FUSE threads finish; the mount dies with the last of them).
+ */
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+      if (state === 'Z' && readdirSync(`/proc/${pid}/task`).length <= 1) return;
+    } catch {
+      return;
+    }
+    await sleep(50);
+  }
+  throw new Error(`pid ${pid} still alive 10 s after SIGKILL`);
+}
