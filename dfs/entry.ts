@@ -5,7 +5,8 @@
  * and the emptiness probe of a directory object. Engine conditions become errnos here: an insert that
  * finds the name → EEXIST, an update or punch that does not → ENOENT.
  */
-import { Der, type Epoch, type Oid, isEngineError } from '../engine/client/index.js';
+import { Der, type Epoch, type Oid, isEngineError, mapBounded } from '../engine/client/index.js';
+import { GROUP_PROBES_IN_FLIGHT_MAX } from './constants.js';
 import { fsFail } from './errors.js';
 import type { EntryRef, PathNode } from './handle.js';
 import type { Inode } from './inode.js';
@@ -62,8 +63,13 @@ export async function punchEntry(mount: DfsMount, ref: EntryRef): Promise<void> 
   }
 }
 
-/** Whether the directory object `dirOid` holds no entry. */
+/**
+ * Whether the directory object `dirOid` holds no entry. Every redundancy group is asked for one key at
+ * once: a listing from the start walks the groups one after another, which for an empty directory of a
+ * wide class (SX: one group per target) is one round trip per group.
+ */
 export async function isDirEmpty(mount: DfsMount, dirOid: Oid): Promise<boolean> {
-  const page = await mount.cont.object(dirOid).listDkeys({ limit: 1 });
-  return page.keys.length === 0;
+  const object = mount.cont.object(dirOid);
+  const pages = await mapBounded(object.splitAnchors(), GROUP_PROBES_IN_FLIGHT_MAX, (anchor) => object.listDkeys({ anchor, limit: 1 }));
+  return pages.every((page) => page.keys.length === 0);
 }

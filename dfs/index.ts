@@ -17,7 +17,7 @@ import { fsFail, toFsError } from './errors.js';
 import type { DfsObject } from './handle.js';
 import { O_NOFOLLOW, type Timespec } from './inode.js';
 import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readSegments, writeAt, writeSegments } from './io.js';
-import { isSymlinkNode, resolvePath } from './lookup.js';
+import { isSymlinkNode, resolveChild, resolvePath } from './lookup.js';
 import { type DfsMount, type MountOptions, mountDfs as mountState } from './mount.js';
 import { dupHandle, lookupChild, lookupPath, openEntry } from './open.js';
 import { type DirAnchor, type DirEntryPlus, type DirPage, anchorSplit, dirAnchorStart, readdir, readdirplus } from './readdir.js';
@@ -257,6 +257,19 @@ export class Dfs {
   stat(target: string | DfsObject, flags = 0): Promise<DfsStat> {
     if (typeof target !== 'string') return this.ostat(target);
     return this.#run('stat', target, async () => statNode(this.#mount, (await resolvePath(this.#mount, target, (flags & O_NOFOLLOW) === 0)).node));
+  }
+
+  /**
+   * Attributes of entry `name` of directory `dir` (DAOS dfs_stat with a parent): one entry fetch plus the
+   * object query, where stat(path) fetches every component from the root. Symlinks are followed unless
+   * flags has O_NOFOLLOW. ENOENT, ENOTDIR, ELOOP, EACCES, EINVAL ('.', '..', '/'), ENAMETOOLONG.
+   */
+  statRel(dir: DfsObject, name: string, flags = 0): Promise<DfsStat> {
+    return this.#run('stat', name, async () => {
+      const parent = this.#own(dir);
+      const resolved = await resolveChild(this.#mount, [...parent.ancestors, parent.node], name, (flags & O_NOFOLLOW) === 0);
+      return statNode(this.#mount, resolved.node);
+    });
   }
 
   /**

@@ -181,6 +181,35 @@ describe('dfs namespace', () => {
     fs.release(handle);
   });
 
+  it('statRel: entry of a handle -> the same attributes as stat(path); symlink followed unless O_NOFOLLOW; errors', async () => {
+    await buildTree(fs, { '/t16/f': 'hello', '/t16/d/x': 'x', '/t16/l': { symlink: 'f' } });
+    const dir = await fs.lookup('/t16');
+    expect(await fs.statRel(dir, 'f')).toEqual(await fs.stat('/t16/f'));
+    expect(await fs.statRel(dir, 'd')).toEqual(await fs.stat('/t16/d'));
+    expect((await fs.statRel(dir, 'l')).size).toBe(5);
+    expect((await fs.statRel(dir, 'l', O_NOFOLLOW)).kind).toBe('symlink');
+    expect(await codeOf(fs.statRel(dir, 'missing'))).toBe('ENOENT');
+    expect(await codeOf(fs.statRel(dir, '..'))).toBe('EINVAL');
+    const file = await fs.lookupRel(dir, 'f');
+    expect(await codeOf(fs.statRel(file, 'x'))).toBe('ENOTDIR');
+    fs.release(file);
+    fs.release(dir);
+  });
+
+  it('remove: directory of a wide class (SX) with its one entry in any group -> ENOTEMPTY; emptied -> removed', async () => {
+    const wide = await fs.mkdir(fs.root, 't17', 0o755, { oclass: 'SX' });
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) {
+      const sub = await fs.mkdir(wide, name, 0o755, { oclass: 'SX' });
+      fs.release(await fs.open(sub, `only-${name}`, O_CREAT | O_EXCL | O_RDWR));
+      expect(await codeOf(fs.remove(wide, name))).toBe('ENOTEMPTY');
+      await fs.remove(sub, `only-${name}`);
+      await fs.remove(wide, name);
+      fs.release(sub);
+    }
+    expect(await dumpTree(fs, '/t17')).toEqual({});
+    fs.release(wide);
+  });
+
   it('remove: file -> gone; non-empty dir -> ENOTEMPTY; recursive -> whole subtree gone; missing -> ENOENT', async () => {
     await buildTree(fs, { '/t11/f': 'x', '/t11/d/a/b/c': 'deep', '/t11/d/a/e': 'e', '/t11/d/l': { symlink: 'a' } });
     const dir = await fs.lookup('/t11');

@@ -11,6 +11,7 @@ import type { MetaTable } from './schema.js';
 import type { SeqCounter } from './seq-counter.js';
 import type { SpaceAccount } from './space.js';
 import type { VersionStore } from './version-store.js';
+import type { VisibleDkeys } from './visible-dkeys.js';
 import type { Visibility } from './visibility.js';
 
 export interface VosContext {
@@ -23,4 +24,5 @@ export interface VosContext {
   readonly versions: VersionStore;
   readonly punches: PunchLog;
   readonly visibility: Visibility;
+  readonly visibleDkeys: VisibleDkeys;
 }

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EPOCH_MAX } from '../wire/epoch.js';
-import type { UpdateOp } from './operation.js';
+import type { PunchOp, UpdateOp } from './operation.js';
+import { ReferenceModel } from './reference-model.js';
 import { OBJ, ep, key, listAll, openTempTarget, putSingle, type TempTarget } from './test-harness.js';
 
 let temp: TempTarget;
@@ -86,5 +88,42 @@ describe('vos listing', () => {
   it('list akeys: unknown object or dkey -> empty, anchor null', () => {
     expect(temp.vos.listAkeys({ ...OBJ, dkey: key('none'), epoch: ep(1), anchor: null, limit: 10 })).toEqual({ keys: [], anchor: null });
     expect(temp.vos.listDkeys({ ...OBJ, shard: 9, epoch: ep(1), anchor: null, limit: 10 })).toEqual({ keys: [], anchor: null });
+  });
+
+  it('list dkeys: property -> the visible dkeys of the reference model at every epoch, whatever was punched', () => {
+    const dkeys = ['d0', 'd1', 'd2', 'd3', 'd4'];
+    const akeys = ['a', 'b', 'c'];
+    const epoch = fc.integer({ min: 1, max: 12 });
+    const dkey = fc.integer({ min: 0, max: dkeys.length - 1 });
+    const akey = fc.integer({ min: 0, max: akeys.length - 1 });
+    const command = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ t: fc.constant('update' as const), dkey, akey, epoch }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('punchObject' as const), epoch }) },
+      { weight: 2, arbitrary: fc.record({ t: fc.constant('punchDkey' as const), dkey, epoch }) },
+      { weight: 2, arbitrary: fc.record({ t: fc.constant('punchAkey' as const), dkey, akey, epoch }) },
+    );
+    let round = 0;
+    fc.assert(fc.property(fc.array(command, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 3 }), (commands, limit) => {
+      const ref = { ...OBJ, shard: round++ };
+      const model = new ReferenceModel();
+      for (const c of commands) {
+        const base = { ...ref, epoch: ep(c.epoch) };
+        if (c.t === 'update') {
+          const op: UpdateOp = { ...base, dkey: key(dkeys[c.dkey]!), iods: [{ akey: key(akeys[c.akey]!), type: 'single', value: Buffer.from('v') }] };
+          temp.vos.update(op);
+          model.update(op);
+          continue;
+        }
+        const op: PunchOp = c.t === 'punchObject' ? base
+          : c.t === 'punchDkey' ? { ...base, dkey: key(dkeys[c.dkey]!) }
+          : { ...base, dkey: key(dkeys[c.dkey]!), akeys: [key(akeys[c.akey]!)] };
+        temp.vos.punch(op);
+        model.punch(op);
+      }
+      for (let at = 0; at <= 13; at++) {
+        const expected = model.listDkeys(ref, at).map(String);
+        expect(listAll(temp.vos, { ref, epoch: at, limit }), `epoch ${at}`).toEqual(expected);
+      }
+    }), { numRuns: 300 });
   });
 });

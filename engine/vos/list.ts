@@ -1,8 +1,9 @@
 /**
  * Key listing with resumable anchors. Keys come from the (parent, key) index in byte order and are
- * filtered by visibility at the op's epoch. The anchor is the last key returned; the next call continues
- * strictly after it, so a key present for a whole listing is returned exactly once however keys are
- * inserted or punched between calls. The anchor is null once no visible key remains. Read-only.
+ * filtered by visibility at the op's epoch (dkeys inside sqlite, visible-dkeys.ts; akeys by
+ * visibility.ts). The anchor is the last key returned; the next call continues strictly after it, so
+ * a key present for a whole listing is returned exactly once however keys are inserted or punched
+ * between calls. The anchor is null once no visible key remains. Read-only.
  */
 import { LIST_SCAN_ROWS } from './constants.js';
 import type { VosContext } from './context.js';
@@ -19,16 +20,18 @@ export function validateList(op: ListOp): void {
 
 const DONE: ListResult = { keys: [], anchor: null };
 
-/** Lists dkeys of a validated op (op.dkey is ignored). */
+/**
+ * Lists dkeys of a validated op (op.dkey is ignored): one statement for the page plus one more key, so
+ * the anchor can be null when the listing is complete (visible-dkeys.ts).
+ */
 export function listDkeys(context: VosContext, op: ListOp): ListResult {
   const objectId = context.keys.findObject(op);
   if (objectId === undefined) return { ...DONE, keys: [] };
   const cover = context.visibility.objectCover(objectId, op.epoch);
-  return collectVisible(
-    op,
-    (after) => context.keys.dkeysAfter(objectId, after, LIST_SCAN_ROWS),
-    (row) => context.visibility.dkeyExists(row.id, cover, op.epoch),
-  );
+  const keys = context.visibleDkeys.page({ objectId, cover, after: op.anchor, epoch: op.epoch, count: op.limit + 1 });
+  if (keys.length <= op.limit) return { keys, anchor: null };
+  keys.length = op.limit;
+  return { keys, anchor: keys[op.limit - 1]! };
 }
 
 /** Lists akeys of op.dkey. */

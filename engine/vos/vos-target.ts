@@ -48,6 +48,7 @@ import { UndoLog } from './undo-log.js';
 import { applyUpdate, validateUpdate } from './update.js';
 import { validateObjectRef, validatePunch } from './validate.js';
 import { VersionStore } from './version-store.js';
+import { VisibleDkeys } from './visible-dkeys.js';
 import { Visibility } from './visibility.js';
 
 interface TransactionMark {
@@ -123,7 +124,8 @@ export class VosTarget {
       const versions = new VersionStore(db, blob, seq, space);
       const punches = new PunchLog(db, seq);
       const visibility = new Visibility(keys, versions, punches);
-      const target = new VosTarget({ db, meta, seq, blob, space, keys, versions, punches, visibility }, undo);
+      const visibleDkeys = new VisibleDkeys(db);
+      const target = new VosTarget({ db, meta, seq, blob, space, keys, versions, punches, visibility, visibleDkeys }, undo);
       logOpen(options.logger, options.dir, target.usage());
       return target;
     } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Runs every benchmark in one session (same machine, same moment, so ratios are fair), prints one JSON
- * line per result, and rewrites its sections of BENCHMARKS.md (object layer; distributed transactions),
- * each between its own markers, with a table and the command.
+ * line per result, and rewrites its sections of BENCHMARKS.md
+ * (object layer; distributed transactions; DFS; POSIX through dfuse), each between its own markers, with a
+ * table and the command.
  * `--small` runs everything small and leaves BENCHMARKS.md alone (the smoke test uses it); it leaves out
  * the POSIX bench (root, FUSE mounts, fio), which has its own smoke suite.
  */
@@ -9,6 +10,8 @@ import { type BenchResult, emit, isSmall, progress, runIdentity, type RunIdentit
 import { writeSection } from './benchmarks-md.js';
 import { benchObjectLayer } from './object-layer.bench.js';
 import { benchRpcEcho } from './rpc-echo.bench.js';
+import { benchDfs } from './dfs.bench.js';
+import { DFS_SECTION, renderDfsSection } from './dfs-section.js';
 import { benchPosix } from './posix.bench.js';
 import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
 import { renderTxSection, TX_SECTION } from './tx-section.js';
@@ -78,11 +81,14 @@ for (const result of await benchRpcEcho({ small })) { results.push(result); emit
 for (const result of await benchObjectLayer({ small })) { results.push(result); emit(result, identity); }
 const txResults: BenchResult[] = [];
 for (const result of await benchTx({ small })) { txResults.push(result); emit(result, identity); }
+const dfsResults: BenchResult[] = [];
+for (const result of await benchDfs({ small })) { dfsResults.push(result); emit(result, identity); }
 const posixResults: BenchResult[] = [];
 if (!small) for (const result of await benchPosix({ small })) { posixResults.push(result); emit(result, identity); }
 if (!small) {
   writeSection(renderSection(results, identity), { start: SECTION_START, end: SECTION_END });
   writeSection(renderTxSection(txResults, identity, COMMAND), TX_SECTION);
+  writeSection(renderDfsSection(dfsResults, identity, COMMAND), DFS_SECTION);
   writeSection(renderPosixSection(posixResults, identity, COMMAND), POSIX_SECTION);
   progress('BENCHMARKS.md updated');
 }

@@ -1,9 +1,11 @@
 /**
  * The DFS backend, like mdtest's: each worker mounts the container with the DFS library and works on
  * handles. Parent directories are looked up once and cached (as mdtest's DFS backend keeps a hash of
- * parent handles); a removed directory's cached handles are released.
+ * parent handles); a removed directory's cached handles are released. Every operation goes through its
+ * parent's handle, stat included (dfs_stat with a parent), so no operation re-reads the path from the
+ * root. Directories and files are created with the classes of --dir-oclass / --file-oclass, if given.
  */
-import { type Dfs, type DfsObject, FsError, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, mountDfs } from '../../dfs/index.js';
+import { type CreateOptions, type Dfs, type DfsObject, FsError, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, mountDfs } from '../../dfs/index.js';
 import type { MdBackend } from './backend.js';
 import type { MdtestOptions } from './options.js';
 import { readSystemFile } from '../../engine/system/system-file.js';
@@ -17,9 +19,13 @@ function split(path: string): { parent: string; name: string } {
 class DfsBackend implements MdBackend {
   readonly #dfs: Dfs;
   readonly #dirs = new Map<string, DfsObject>();
+  readonly #dirOptions: CreateOptions;
+  readonly #fileOptions: CreateOptions;
 
-  constructor(dfs: Dfs) {
+  constructor(dfs: Dfs, classes: { dir: CreateOptions; file: CreateOptions }) {
     this.#dfs = dfs;
+    this.#dirOptions = classes.dir;
+    this.#fileOptions = classes.file;
   }
 
   async #dir(path: string): Promise<DfsObject> {
@@ -43,14 +49,14 @@ class DfsBackend implements MdBackend {
   async mkdir(path: string, parents = false): Promise<void> {
     if (!parents) {
       const { parent, name } = split(path);
-      this.#dfs.release(await this.#dfs.mkdir(await this.#dir(parent), name, 0o755));
+      this.#dfs.release(await this.#dfs.mkdir(await this.#dir(parent), name, 0o755, this.#dirOptions));
       return;
     }
     let current = '/';
     for (const name of path.split('/').filter((part) => part !== '')) {
       const next = current === '/' ? `/${name}` : `${current}/${name}`;
       try {
-        this.#dfs.release(await this.#dfs.mkdir(await this.#dir(current), name, 0o755));
+        this.#dfs.release(await this.#dfs.mkdir(await this.#dir(current), name, 0o755, this.#dirOptions));
       } catch (error) {
         if (!(error instanceof FsError) || error.code !== 'EEXIST') throw error;
       }
@@ -66,7 +72,7 @@ class DfsBackend implements MdBackend {
 
   async create(path: string, data: Uint8Array): Promise<void> {
     const { parent, name } = split(path);
-    const file = await this.#dfs.open(await this.#dir(parent), name, O_CREAT | O_EXCL | O_RDWR, 0o644);
+    const file = await this.#dfs.open(await this.#dir(parent), name, O_CREAT | O_EXCL | O_RDWR, 0o644, this.#fileOptions);
     try {
       if (data.length > 0) await this.#dfs.write(file, data, 0);
     } finally {
@@ -75,7 +81,8 @@ class DfsBackend implements MdBackend {
   }
 
   async stat(path: string): Promise<void> {
-    await this.#dfs.stat(path);
+    const { parent, name } = split(path);
+    await this.#dfs.statRel(await this.#dir(parent), name);
   }
 
   async read(path: string, bytes: number): Promise<void> {
@@ -107,6 +114,10 @@ export async function openDfsBackend(options: MdtestOptions): Promise<MdBackend>
   const pool = target.pool ?? system.defaultPool;
   const cont = target.cont ?? system.defaultCont;
   if (pool === undefined || cont === undefined) throw new UsageError('no --pool/--cont given and the system has no defaults');
-  return new DfsBackend(await mountDfs({ system, pool, cont }));
+  const classes = {
+    dir: target.dirOclass === undefined ? {} : { oclass: target.dirOclass },
+    file: target.fileOclass === undefined ? {} : { oclass: target.fileOclass },
+  };
+  return new DfsBackend(await mountDfs({ system, pool, cont }), classes);
 }
 

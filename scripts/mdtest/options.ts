@@ -1,8 +1,10 @@
 /**
  * mdtest's command line: the core flags (-n -d -z -b -u -F -D -w -e -N -i -C -T -E -r -P -a) plus the DFS
- * backend's --dir/--system/--pool/--cont and --json. Parsing only: the result is a plain, validated
- * MdtestOptions; anything malformed is a UsageError (exit 2, one line on stderr).
+ * backend's --dir/--system/--pool/--cont, --dir-oclass/--file-oclass (mdtest's --dfs.dir_oclass and
+ * --dfs.oclass) and --json. Parsing only: the result is a plain, validated MdtestOptions; anything
+ * malformed is a UsageError (exit 2, one line on stderr).
  */
+import { OBJ_CLASSES, type ObjClassName, isObjClassName } from '../../engine/placement/object-class.js';
 import { resolveSystemFilePath } from '../../engine/system/system-file.js';
 import { type OptionSpec, type Parsed, UsageError, intOption, parse, stringOption } from '../cli/command.js';
 
@@ -14,6 +16,10 @@ export interface DfsTarget {
   /** undefined: the system's default pool / container. */
   readonly pool: string | undefined;
   readonly cont: string | undefined;
+  /** Class of the directories the run creates (so of the objects holding its entries); undefined: the container's. */
+  readonly dirOclass: ObjClassName | undefined;
+  /** Class of the files the run creates; undefined: the parent directory's or the container's default. */
+  readonly fileOclass: ObjClassName | undefined;
 }
 
 export interface MdtestOptions {
@@ -53,6 +59,7 @@ export const USAGE = `usage: mdtest [options]
   -P, --procs N  worker processes (default 1)
   -a API      DFS or POSIX (default POSIX)
   --dir DATA | --system FILE, --pool P, --cont C   DFS target (default: the local cluster's)
+  --dir-oclass C, --file-oclass C   DFS: object class of created directories / files (default: the container's)
   --json      print the summary as JSON
 `;
 
@@ -76,6 +83,8 @@ const SPEC: OptionSpec = {
   a: { type: 'string', short: 'a' },
   pool: { type: 'string' },
   cont: { type: 'string' },
+  'dir-oclass': { type: 'string' },
+  'file-oclass': { type: 'string' },
 };
 
 const INT_MAX = 2 ** 31 - 1;
@@ -93,6 +102,9 @@ export function parseMdtestOptions(argv: readonly string[]): MdtestOptions {
   const testDir = stringOption(parsed, 'test-dir') ?? (backend === 'DFS' ? '/mdtest' : './out');
   if (testDir === '') throw new UsageError('-d must not be empty');
   if (backend === 'DFS' && !testDir.startsWith('/')) throw new UsageError('-d must be an absolute path in the container with -a DFS');
+  if (backend !== 'DFS' && (stringOption(parsed, 'dir-oclass') ?? stringOption(parsed, 'file-oclass')) !== undefined) {
+    throw new UsageError('--dir-oclass and --file-oclass need -a DFS');
+  }
   return {
     items: intOption(parsed, 'n', 10, { min: 0, max: INT_MAX }),
     testDir,
@@ -121,5 +133,14 @@ function dfsTarget(parsed: Parsed): DfsTarget {
     systemFile: resolveSystemFilePath({ systemFile: stringOption(parsed, 'system'), dataDir: stringOption(parsed, 'dir') }),
     pool: stringOption(parsed, 'pool'),
     cont: stringOption(parsed, 'cont'),
+    dirOclass: oclassOption(parsed, 'dir-oclass'),
+    fileOclass: oclassOption(parsed, 'file-oclass'),
   };
+}
+
+function oclassOption(parsed: Parsed, name: string): ObjClassName | undefined {
+  const text = stringOption(parsed, name);
+  if (text === undefined) return undefined;
+  if (!isObjClassName(text)) throw new UsageError(`--${name} must be an object class (${Object.keys(OBJ_CLASSES).join(', ')}), got ${JSON.stringify(text)}`);
+  return text;
 }

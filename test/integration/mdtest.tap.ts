@@ -1,7 +1,7 @@
 /**
  * End to end through the mdtest driver: the POSIX backend on a temp dir (all rows positive, the test
- * dir empty afterwards), the DFS backend against a 3-engine local cluster (positive rates, the namespace
- * clean afterwards), and a bad flag (exit 2, one line on stderr).
+ * dir empty afterwards), the DFS backend against a 3-engine local cluster with explicit object classes
+ * (positive rates, the namespace clean afterwards), and bad flags (exit 2, one line on stderr).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -51,7 +51,7 @@ t.test('-a POSIX: tree, files and dirs on a temp dir, nothing left behind', asyn
 t.test('-a DFS: two workers on a 3-engine cluster, namespace clean afterwards', async (t) => {
   const cluster = await startTestCluster({ engines: 3, targets: 2, prefix: 'mdtest' });
   t.teardown(() => cluster.stop());
-  const run = mdtest(['-a', 'DFS', '--dir', cluster.dir, '-d', '/mdtest-e2e', '-n', '30', '-P', '2', '-w', '64', '-e', '64']);
+  const run = mdtest(['-a', 'DFS', '--dir', cluster.dir, '-d', '/mdtest-e2e', '-n', '30', '-P', '2', '-w', '64', '-e', '64', '--dir-oclass', 'S1', '--file-oclass', 'RP_3G1']);
   t.equal(run.status, 0, run.stderr);
   checkRates(t, run.stdout);
   const dfs = await mountDfs({ system: cluster.up.system, pool: 'tank', cont: 'posix' });
@@ -74,4 +74,8 @@ t.test('bad flag: exit 2 and one line on stderr', async (t) => {
   const badApi = mdtest(['-a', 'HDF5']);
   t.equal(badApi.status, 2);
   t.equal(badApi.stderr.trim().split('\n').length, 1, 'one line');
+  const badClass = mdtest(['-a', 'DFS', '--dir-oclass', 'RP_9G9']);
+  t.equal(badClass.status, 2, 'unknown object class: usage error');
+  t.match(badClass.stderr, /^mdtest: --dir-oclass must be an object class/);
+  t.equal(mdtest(['-a', 'POSIX', '--file-oclass', 'S1']).status, 2, 'classes need -a DFS');
 });
