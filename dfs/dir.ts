@@ -16,7 +16,7 @@ import { fsFail } from './errors.js';
 import type { DfsObject, PathNode } from './handle.js';
 import { S_IFMT, kindOfMode } from './inode.js';
 import { type DirAnchor } from './readdir.js';
-import { hasObject, isDirNode, isSymlinkNode } from './lookup.js';
+import { hasObject, isDirNode } from './lookup.js';
 import type { DfsMount } from './mount.js';
 import { handleOf } from './open.js';
 

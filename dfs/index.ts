@@ -31,8 +31,10 @@ export { FsError, type ErrnoCode, derToErrno, errnoOf } from './errors.js';
 export { F_OK, R_OK, W_OK, X_OK } from './access.js';
 export {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
-  S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type EntryKind, type Timespec,
+  MODE_PERMISSION_MASK, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type EntryKind, type Timespec,
+  timespecNow,
 } from './inode.js';
+export { oidEquals, oidToString } from '../engine/placement/oid.js';
 export { XATTR_CREATE, XATTR_REPLACE } from './xattr.js';
 export { READDIR_ENTRIES_MAX, NAME_BYTES_MAX, SYMLINK_FOLLOW_MAX } from './constants.js';
 export type { Ino } from './inode-table.js';

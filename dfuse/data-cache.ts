@@ -4,7 +4,7 @@
  * read windows of every open file of that object; reads, getattr (once the cached stat is stale) and
  * truncation first flush the object's write-back buffers, as DAOS dfuse's inode lock does.
  */
-import type { DfsObject } from '../dfs/index.js';
+import { type DfsObject, oidToString as oidKey } from '../dfs/index.js';
 import type { OpenFile } from './file-table.js';
 import { WriteBudget } from './write-back.js';
 
@@ -12,10 +12,6 @@ import { WriteBudget } from './write-back.js';
 export const WRITE_BACK_BUDGET_BYTES = 64 << 20;
 
 type Oid = DfsObject['oid'];
-
-function oidKey(oid: Oid): string {
-  return `${oid.hi.toString(16)}.${oid.lo.toString(16)}`;
-}
 
 export class DataCache {
   readonly budget = new WriteBudget(WRITE_BACK_BUDGET_BYTES);

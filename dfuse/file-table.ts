@@ -26,10 +26,6 @@ export class FileTable {
   readonly #files = new Map<number, OpenFile>();
   #next = 1;
 
-  get size(): number {
-    return this.#files.size;
-  }
-
   add(handle: DfsObject, view: View, data: { writer?: WriteBack; reader?: ReadAhead } = {}): OpenFile {
     if (this.#files.size >= FILES_OPEN_MAX) throw new FsError('ENFILE', { syscall: 'open', path: handle.name, detail: `${FILES_OPEN_MAX} files open` });
     while (this.#files.has(this.#next)) this.#advance();

@@ -10,13 +10,7 @@
  * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
  * The map is bounded (LRU); the root entry is never dropped.
  */
-import { type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW } from '../dfs/index.js';
-
-type Oid = DfsObject['oid'];
-
-function sameOid(a: Oid, b: Oid): boolean {
-  return a.hi === b.hi && a.lo === b.lo;
-}
+import { type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 
 export interface MapEntry {
   readonly path: string;
@@ -83,13 +77,6 @@ export class InodeMap {
     throw new FsError('ESTALE', { syscall: 'lookup', path, detail: 'the entry kept changing while it was looked up' });
   }
 
-  /** Like acquire, ignoring what is cached for `path` itself (its ancestors may still come from the cache). */
-  async acquireFresh(path: string): Promise<MapEntry> {
-    if (path === '/') return this.acquire(path);
-    this.invalidate(path);
-    return this.acquire(path);
-  }
-
   unpin(entry: MapEntry): void {
     if (entry === this.#root) return;
     entry.users -= 1;
@@ -137,11 +124,10 @@ export class InodeMap {
   }
 
   /** Adjusts a cached stat after a write through this mount: size grows to `end`, times move to now. */
-  noteWrite(path: string, end: number, oid: Oid): void {
+  noteWrite(path: string, end: number, oid: DfsObject['oid']): void {
     const entry = this.#entries.get(path);
-    if (entry?.stat === undefined || !sameOid(entry.handle.oid, oid)) return;
-    const now = Date.now();
-    const time = { seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 };
+    if (entry?.stat === undefined || !oidEquals(entry.handle.oid, oid)) return;
+    const time = timespecNow();
     const size = Math.max(entry.stat.size, end);
     entry.stat = { ...entry.stat, size, blocks: Math.ceil(size / 512), mtime: time, ctime: time };
   }
@@ -154,8 +140,7 @@ export class InodeMap {
   noteDirChange(path: string): void {
     const entry = path === '/' ? this.#root : this.#entries.get(path);
     if (entry?.stat === undefined) return;
-    const now = Date.now();
-    const time = { seconds: Math.floor(now / 1000), nanoseconds: (now % 1000) * 1e6 };
+    const time = timespecNow();
     entry.stat = { ...entry.stat, mtime: time, ctime: time };
   }
 

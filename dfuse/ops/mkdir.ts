@@ -1,13 +1,11 @@
-/** mkdir, owned like create; the new directory is cached with its stat. */
+/** mkdir, owned like create (DFS keeps only the permission bits of `mode`); cached with its stat. */
 import type { DfuseState, Owner } from '../state.js';
 import { createOptions } from './open.js';
 import { onParent } from './resolve.js';
 
-const MODE_BITS = 0o7777;
-
 export function mkdir(state: DfuseState, caller: Owner, path: string, mode: number): Promise<void> {
   return onParent(state, path, 'mkdir', async (view, parent, name, inner) => {
-    const handle = await view.dfs.mkdir(parent.handle, name, mode & MODE_BITS, createOptions(state, caller));
+    const handle = await view.dfs.mkdir(parent.handle, name, mode, createOptions(state, caller));
     view.map.insert(inner, handle, view.dfs.createdStat(handle)).noXattrs = true;
     view.map.noteDirChange(parent.path);
   });

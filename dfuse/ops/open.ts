@@ -5,14 +5,12 @@
  * owned by the caller (multi-user) or by the daemon's user, and caches the new entry with its stat so
  * the getattr libfuse sends right after costs nothing.
  */
-import { type DfsObject, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC } from '../../dfs/index.js';
+import { type DfsObject, MODE_PERMISSION_MASK, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC } from '../../dfs/index.js';
 import { ReadAhead } from '../read-ahead.js';
 import { type DfuseState, type Owner, viewOf } from '../state.js';
 import type { View } from '../view.js';
 import { WriteBack } from '../write-back.js';
 import { onParent } from './resolve.js';
-
-const MODE_BITS = 0o7777;
 
 export async function open(state: DfuseState, path: string, flags: number): Promise<number> {
   const { view, path: inner } = await viewOf(state, path, 'open');
@@ -48,7 +46,7 @@ export function createOptions(state: DfuseState, caller: Owner): { owner?: Owner
 
 export async function create(state: DfuseState, caller: Owner, path: string, mode: number): Promise<number> {
   return onParent(state, path, 'create', async (view, parent, name, inner) => {
-    const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR, mode & MODE_BITS, createOptions(state, caller));
+    const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR, mode & MODE_PERMISSION_MASK, createOptions(state, caller));
     try {
       view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle)).noXattrs = true;
       view.map.noteDirChange(parent.path);

@@ -10,7 +10,7 @@ import { toFuseStat } from '../fuse-stat.js';
 import { parentOf } from '../inode-map.js';
 import { SNAPSHOT_DIR_NAME } from '../snapshot-dir.js';
 import { type DfuseState, route } from '../state.js';
-import { getattr } from './getattr.js';
+import { entryStat, getattr } from './getattr.js';
 
 export interface Listing {
   readonly names: string[];
@@ -23,7 +23,7 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
   if (target.kind === 'snapshot-dir') return { names: ['.', '..', ...(await state.snapshots.names())], stats: [] };
   const { view } = target;
   return view.map.with(target.path, async (entry) => {
-    const self = await getattr(state, path);
+    const self = toFuseStat(view, await entryStat(state, view, entry));
     const names = ['.', '..'];
     const stats: FuseStat[] = [self, path === '/' ? self : await getattr(state, parentOf(path).parent)];
     if (path === '/') {

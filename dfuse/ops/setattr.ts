@@ -20,7 +20,7 @@ function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAtt
 }
 
 export function chmod(state: DfuseState, path: string, mode: number): Promise<void> {
-  return setattr(state, path, 'chmod', { mode: mode & 0o7777 });
+  return setattr(state, path, 'chmod', { mode });
 }
 
 export function chown(state: DfuseState, path: string, uid: number, gid: number): Promise<void> {

@@ -79,6 +79,15 @@ export function output(parsed: Parsed, data: unknown, human: () => string): void
   }
 }
 
+/** Resolves at the first SIGINT or SIGTERM (foreground commands stop cleanly on either). */
+export function waitForStopSignal(): Promise<void> {
+  return new Promise<void>((resolvePromise) => {
+    const stop = (): void => resolvePromise();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 /** Runs a CLI main, mapping errors to one line on stderr and an exit code. */
 export function runCli(program: string, usage: string, main: (argv: string[]) => Promise<void>): void {
   const argv = process.argv.slice(2);

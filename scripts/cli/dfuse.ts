@@ -5,11 +5,11 @@
  * until it has mounted, and records it in the data dir so `tsdaos down` unmounts it.
  */
 import { startDfuse } from '../../dfuse/mount.js';
-import { CachePolicyError, type CacheOverrides } from '../../dfuse/cache-policy.js';
+import { CACHE_ATTRIBUTES, CachePolicyError, type CacheOverrides } from '../../dfuse/cache-policy.js';
 import { resolveSystemFilePath } from '../../engine/system/system-file.js';
 import { spawnDfuse } from '../cluster/dfuse-process.js';
 import { DEFAULT_UP_OPTIONS } from '../cluster/local-cluster.js';
-import { type Parsed, UsageError, output, parse, requireOption, runCli, stringOption } from './command.js';
+import { type Parsed, UsageError, output, parse, requireOption, runCli, stringOption, waitForStopSignal } from './command.js';
 import { contName, loadSystem, poolName } from './system-context.js';
 
 export const DFUSE_USAGE = `usage: dfuse --mount DIR [--pool P] [--cont C] [options]
@@ -35,9 +35,10 @@ const OPTIONS = {
 
 function overrides(parsed: Parsed): CacheOverrides {
   const result: CacheOverrides = {};
-  for (const name of ['attr-time', 'dentry-time', 'dentry-dir-time', 'ndentry-time', 'data-cache'] as const) {
-    const value = stringOption(parsed, name);
-    if (value !== undefined) result[`dfuse-${name}`] = value;
+  // Each container attribute `dfuse-X` is overridden by the flag --X.
+  for (const attribute of CACHE_ATTRIBUTES) {
+    const value = stringOption(parsed, attribute.slice('dfuse-'.length));
+    if (value !== undefined) result[attribute] = value;
   }
   return result;
 }
@@ -84,10 +85,7 @@ export async function dfuseCommand(argv: string[]): Promise<void> {
   }
   output(parsed, { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy },
     () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}); Ctrl-C unmounts`);
-  await new Promise<void>((resolvePromise) => {
-    process.once('SIGINT', resolvePromise);
-    process.once('SIGTERM', resolvePromise);
-  });
+  await waitForStopSignal();
   await daemon.unmount();
   // fuse-native's FUSE thread and handles keep the event loop alive after unmount.
   process.exit(0);

@@ -16,7 +16,7 @@ import { readPid } from '../cluster/engine-process.js';
 import { spawnDfuse, unmountAllDfuse } from '../cluster/dfuse-process.js';
 import { dfuseCommand } from './dfuse.js';
 import {
-  UsageError, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
+  UsageError, intOption, output, parse, parseSize, requireOption, runCli, stringOption, waitForStopSignal,
 } from './command.js';
 
 const USAGE = `usage: tsdaos <command> [options]
@@ -123,14 +123,6 @@ async function upCommand(argv: string[]): Promise<void> {
 }
 
 const DEFAULT_MOUNT_POINT = './mnt';
-
-async function waitForStopSignal(): Promise<void> {
-  await new Promise<void>((resolvePromise) => {
-    const stop = (): void => resolvePromise();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
 
 async function downCommand(argv: string[]): Promise<void> {
   const parsed = parse(argv, {});

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { isAlive, stopProcess } from './engine-process.js';
+import { isRunningAs, stopProcess } from './engine-process.js';
 
 export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
 const MOUNTED_TIMEOUT_MS = 60_000;
@@ -35,8 +35,13 @@ function recordDir(dataDir: string): string {
   return join(resolve(dataDir), 'dfuse');
 }
 
+/** Files of one mount point in the record dir: `<name>.json` (the record) and `<name>.log` (the daemon's stderr). */
+function recordName(dataDir: string, mountPoint: string): string {
+  return join(recordDir(dataDir), createHash('sha256').update(mountPoint).digest('hex').slice(0, 16));
+}
+
 function recordFile(dataDir: string, mountPoint: string): string {
-  return join(recordDir(dataDir), `${createHash('sha256').update(mountPoint).digest('hex').slice(0, 16)}.json`);
+  return `${recordName(dataDir, mountPoint)}.json`;
 }
 
 /** True when `mountPoint` is a mount point in this mount namespace (live or left by a dead daemon). */
@@ -56,7 +61,7 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   // Only a missing mount point is created; any other state (busy, a dead daemon's mount) is the daemon's
   // to report, with a message saying what to do.
   if (isMissing(mountPoint)) mkdirSync(mountPoint, { recursive: true });
-  const log = join(recordDir(dataDir), `${createHash('sha256').update(mountPoint).digest('hex').slice(0, 16)}.log`);
+  const log = `${recordName(dataDir, mountPoint)}.log`;
   const logFd = openSync(log, 'a');
   const args = [DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: { ...process.env } });
@@ -115,7 +120,7 @@ export interface UnmountResult {
 /** Unmounts one mount point: stops its daemon if alive, clears a stale mount with fusermount -uz. */
 export async function unmountDfuse(record: DfuseRecord): Promise<UnmountResult> {
   let how: UnmountResult['how'] = 'not-mounted';
-  if (record.pid > 0 && isAlive(record.pid) && isDfuseProcess(record.pid)) {
+  if (record.pid > 0 && isRunningAs(record.pid, 'dfuse')) {
     const stopped = await stopProcess(record.pid, 15_000);
     if (stopped !== 'not-running') how = stopped;
   }
@@ -135,12 +140,4 @@ export async function unmountAllDfuse(dataDir: string): Promise<UnmountResult[]>
     rmSync(recordFile(dataDir, record.mountPoint), { force: true });
   }
   return results;
-}
-
-function isDfuseProcess(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('dfuse');
-  } catch {
-    return false;
-  }
 }

@@ -100,6 +100,16 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** True when `pid` is alive and its command line contains `word` (a recorded pid may have been reused). */
+export function isRunningAs(pid: number, word: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(word);
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves once the process is gone. */
 export async function stopProcess(pid: number, graceMs = 15_000): Promise<'terminated' | 'killed' | 'not-running'> {
   if (!isAlive(pid)) return 'not-running';

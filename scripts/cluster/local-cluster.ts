@@ -3,7 +3,7 @@
  * dir, a pool and a POSIX container created on first start, and the system file that names them all.
  * Restarting with the same data dir reuses ranks, ports and storage, so every byte comes back.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { mkfs } from '../../dfs/index.js';
 import { connectPool } from '../../engine/client/pool.js';
@@ -15,7 +15,7 @@ import {
 import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
 import { POOL_CREATE } from '../../engine/wire/rpc/pool.js';
 import {
-  type RunningEngine, clearPid, isAlive, readPid, spawnEngine, stopProcess,
+  type RunningEngine, clearPid, isRunningAs, readPid, spawnEngine, stopProcess,
 } from './engine-process.js';
 import { findFreePorts } from './ports.js';
 
@@ -64,12 +64,7 @@ export function runningEngines(dataDir: string, system: SystemFile): SystemEngin
 }
 
 export function isEngineProcess(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('engine');
-  } catch {
-    return false;
-  }
+  return isRunningAs(pid, 'engine');
 }
 
 export async function clusterUp(options: UpOptions): Promise<UpResult> {
