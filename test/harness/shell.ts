@@ -21,12 +21,21 @@ export function quote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The environment `su` passes on: ours without NODE_OPTIONS, whose --import of tap's loader points into
+ * this checkout's node_modules, which another user may not be allowed to read (a clone in a 0700 dir).
+ */
+function envForOtherUser(): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
+  return env;
+}
+
 /** Runs `command` with /bin/sh. */
 export function sh(command: string, options: ShellOptions = {}): CliResult {
   const timeout = options.timeoutMs ?? TIMEOUT_MS_DEFAULT;
   const result = options.user === undefined
     ? spawnSync('sh', ['-c', command], { encoding: 'utf8', timeout, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
-    : spawnSync('su', [options.user, '-s', '/bin/sh', '-c', options.cwd === undefined ? command : `cd ${quote(options.cwd)} && ${command}`], { encoding: 'utf8', timeout, cwd: '/' });
+    : spawnSync('su', [options.user, '-s', '/bin/sh', '-c', options.cwd === undefined ? command : `cd ${quote(options.cwd)} && ${command}`], { encoding: 'utf8', timeout, cwd: '/', env: envForOtherUser() });
   return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: result.stderr ?? (result.error?.message ?? '') };
 }
 
