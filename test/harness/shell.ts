@@ -22,20 +22,19 @@ export function quote(text: string): string {
 }
 
 /**
- * The environment `su` passes on: ours without NODE_OPTIONS, whose --import of tap's loader points into
- * this checkout's node_modules, which another user may not be allowed to read (a clone in a 0700 dir).
+ * What a command run as another user starts with: NODE_OPTIONS goes, because tap's --import of its
+ * loader points into this checkout's node_modules, which another user may not be allowed to read (a
+ * clone in a 0700 dir, as mktemp -d makes). Unset inside the shell: tap's process tracking puts it back
+ * into the environment of every child it sees spawned.
  */
-function envForOtherUser(): NodeJS.ProcessEnv {
-  const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
-  return env;
-}
+const OTHER_USER_PRELUDE = 'unset NODE_OPTIONS; ';
 
 /** Runs `command` with /bin/sh. */
 export function sh(command: string, options: ShellOptions = {}): CliResult {
   const timeout = options.timeoutMs ?? TIMEOUT_MS_DEFAULT;
   const result = options.user === undefined
     ? spawnSync('sh', ['-c', command], { encoding: 'utf8', timeout, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) })
-    : spawnSync('su', [options.user, '-s', '/bin/sh', '-c', options.cwd === undefined ? command : `cd ${quote(options.cwd)} && ${command}`], { encoding: 'utf8', timeout, cwd: '/', env: envForOtherUser() });
+    : spawnSync('su', [options.user, '-s', '/bin/sh', '-c', `${OTHER_USER_PRELUDE}${options.cwd === undefined ? command : `cd ${quote(options.cwd)} && ${command}`}`], { encoding: 'utf8', timeout, cwd: '/' });
   return { status: result.status ?? -1, stdout: result.stdout ?? '', stderr: result.stderr ?? (result.error?.message ?? '') };
 }
 
