@@ -54,13 +54,23 @@ export class ArrayObject {
 
   /** `length` bytes from `offset`; holes and bytes past the end read as zeros. */
   async read(offset: number, length: number, options: { epoch?: Epoch } = {}): Promise<Buffer> {
-    const pieces = splitRange(offset, length, this.chunkSizeBytes, ARRAY_PIECE_BYTES_MAX);
-    const out = Buffer.alloc(length);
-    await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, (piece) => this.readPiece(piece, out, options.epoch));
-    return out;
+    return (await this.readCovered(offset, length, options)).data;
   }
 
-  private async readPiece(piece: ChunkPiece, out: Buffer, epoch: Epoch | undefined): Promise<void> {
+  /**
+   * As read(), and whether every byte of the range holds written data (`complete`): then the array is
+   * at least offset + length long and a reader needs no size query (DAOS asks for the size only after a
+   * read met a hole). False when any piece met a hole, or an engine did not say.
+   */
+  async readCovered(offset: number, length: number, options: { epoch?: Epoch } = {}): Promise<{ data: Buffer; complete: boolean }> {
+    const pieces = splitRange(offset, length, this.chunkSizeBytes, ARRAY_PIECE_BYTES_MAX);
+    const data = Buffer.alloc(length);
+    const filled = await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, (piece) => this.readPiece(piece, data, options.epoch));
+    return { data, complete: filled.every((records, index) => records === pieces[index]!.length) };
+  }
+
+  /** Reads one piece into `out`; resolves with the records of it that hold written data (-1: unknown). */
+  private async readPiece(piece: ChunkPiece, out: Buffer, epoch: Epoch | undefined): Promise<number> {
     const fetch = {
       dkey: chunkDkey(piece.chunk),
       iods: [{ type: 'array' as const, akey: ARRAY_AKEY, recordSize: RECORD_BYTES, extents: [{ index: piece.offsetInChunk, count: piece.length }] }],
@@ -68,6 +78,7 @@ export class ArrayObject {
     const [value] = await this.object.fetch(epoch === undefined ? fetch : { ...fetch, epoch });
     if (value === undefined || value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
     value.data.copy(out, piece.bufferOffset, 0, Math.min(value.data.length, piece.length));
+    return value.filled ?? -1;
   }
 
   /** End of the highest written byte (one max-key query over all groups); 0 for an empty array. */

@@ -5,15 +5,17 @@
  * symbol on the stream, request headers are built once per opcode, and body chunks are joined once.
  * A session that errors, closes or receives GOAWAY is dropped; the next call connects again (lazily). A
  * stream the server refused unprocessed (REFUSED_STREAM) is sent again, at most H2_REFUSED_RETRIES_MAX times.
+ * Small calls made in one turn of the event loop are coalesced into one rpc_batch stream (wire/rpc/batch.ts).
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
 import http2 from 'node:http2';
 import type { Logger } from '../log.js';
-import { RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
+import { RPC_BATCH_CALLS_MAX, RPC_BATCH_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
 import { encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
-import type { RpcDef } from '../wire/rpc-def.js';
+import type { RpcDef, RpcResponse } from '../wire/rpc-def.js';
+import { RPC_BATCH } from '../wire/rpc/batch.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
@@ -156,6 +158,28 @@ function onDeadline(call: H2Call, timeoutMs: number): void {
   call.reject(timeoutError(call.transport.address, call.def.opcode, timeoutMs));
 }
 
+/** Settles each member of a batch with its own answer, in call order. */
+function settleMembers(address: string, members: readonly H2Call[], response: RpcResponse<typeof RPC_BATCH>): void {
+  if (response.answers.length !== members.length) {
+    rejectMembers(members, new EngineError(Der.PROTO, `rpc_batch to ${address}: ${response.answers.length} answers for ${members.length} calls`));
+    return;
+  }
+  members.forEach((member, index) => {
+    if (!finish(member)) return;
+    const answer = response.answers[index]!;
+    try {
+      member.resolve(settleAnswer(member.def, answer.status, answer.body, address));
+    } catch (error) {
+      member.reject(error as EngineError);
+    }
+  });
+}
+
+/** The batch failed as a whole (unreachable engine, deadline, shutdown): every member still waiting fails alike. */
+function rejectMembers(members: readonly H2Call[], error: EngineError): void {
+  for (const member of members) if (finish(member)) member.reject(error);
+}
+
 function onSessionConnect(this: OwnedSession): void {
   // The connection-level window is not a SETTINGS value; it must be raised once the session is up.
   this.setLocalWindowSize(H2_SESSION_WINDOW_BYTES);
@@ -180,6 +204,8 @@ export class H2Transport implements RpcTransport {
   private readonly log: Logger;
   private session: OwnedSession | undefined = undefined;
   private inflight = 0;
+  /** Calls made this turn, sent together by flushPending. */
+  private pending: H2Call[] = [];
   private closed = false;
 
   constructor(address: string, options: H2TransportOptions = {}) {
@@ -188,7 +214,10 @@ export class H2Transport implements RpcTransport {
     this.log = options.log ?? defaultClientLogger();
   }
 
-  /** Sends one RPC; rejects with EngineError (the engine's, or UNREACH / TIMEDOUT / CANCELED / PROTO). */
+  /**
+   * Sends one RPC; rejects with EngineError (the engine's, or UNREACH / TIMEDOUT / CANCELED / PROTO).
+   * Small calls made in the same turn of the event loop travel together in one rpc_batch stream.
+   */
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
     const body = encode(request);
     return new Promise<Res>((resolve, reject) => {
@@ -204,7 +233,43 @@ export class H2Transport implements RpcTransport {
     const timeoutMs = options?.timeoutMs ?? RPC_TIMEOUT_MS;
     call.timer = setTimeout(onDeadline, timeoutMs, call, timeoutMs);
     if (options?.signal !== undefined) this.watchSignal(call, options.signal);
-    this.launch(call);
+    if (body.length > RPC_BATCH_CALL_BYTES_MAX) {
+      this.launch(call);
+      return;
+    }
+    // Coalesce: calls made before the microtask runs (every call of one synchronous fan-out) share a stream.
+    if (this.pending.push(call) === 1) queueMicrotask(this.flushPending);
+  }
+
+  /** Sends the calls queued this turn: a lone call on its own stream, more in rpc_batch streams. */
+  private readonly flushPending = (): void => {
+    const calls = this.pending.filter((call) => !call.settled);
+    this.pending = [];
+    if (this.closed) {
+      rejectMembers(calls, new EngineError(Der.SHUTDOWN, `transport to ${this.address} is closed`));
+      return;
+    }
+    for (let first = 0; first < calls.length; first += RPC_BATCH_CALLS_MAX) {
+      const members = calls.slice(first, first + RPC_BATCH_CALLS_MAX);
+      if (members.length === 1) this.launch(members[0]!);
+      else this.launchBatch(members);
+    }
+  };
+
+  /** One rpc_batch stream for `members`; each member is settled with its own answer (or the batch's failure). */
+  private launchBatch(members: readonly H2Call[]): void {
+    const body = encode({ calls: members.map((member) => ({ opcode: member.def.opcode, body: member.body })) });
+    const batch = new H2Call(
+      this, RPC_BATCH as RpcDef<unknown, unknown>, body,
+      (response) => settleMembers(this.address, members, response as RpcResponse<typeof RPC_BATCH>),
+      (error) => rejectMembers(members, error),
+      undefined,
+    );
+    this.inflight++;
+    // Members keep their own deadlines; the batch's only bounds how long its stream may stay open.
+    const timeoutMs = Math.max(...members.map((member) => member.options?.timeoutMs ?? RPC_TIMEOUT_MS));
+    batch.timer = setTimeout(onDeadline, timeoutMs, batch, timeoutMs);
+    this.launch(batch);
   }
 
   /** @internal Sends the call's body on a new stream (first try, or again after a refused stream). */

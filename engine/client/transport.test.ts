@@ -10,6 +10,7 @@ import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc } from '../wire/rpc-def.js';
 import { t } from '../wire/schema.js';
+import { RPC_BATCH_CALLS_MAX, RPC_BATCH_CALL_BYTES_MAX } from '../constants.js';
 import { H2TransportPool } from './h2-transport.js';
 import type { TransportPool } from './transport.js';
 import { UndiciTransportPool } from './undici-transport.js';
@@ -22,27 +23,45 @@ const MALFORMED = defineRpc('test_malformed', t.object({}), t.object({ y: t.uint
 const DROP = defineRpc('test_drop', t.object({}), t.object({}));
 const BIG = defineRpc('test_big', t.object({ data: t.bytes(64 << 20) }), t.object({ data: t.bytes(64 << 20) }));
 
-function reply(stream: http2.ServerHttp2Stream, status: number, body: unknown): void {
-  stream.respond({ ':status': status, 'content-type': 'application/msgpack' });
-  stream.end(encode(body));
+type Behaviour = { status: number; body: Buffer } | 'silent' | 'drop';
+
+/** A tiny engine stand-in: one behaviour per path; rpc_batch answers each of its calls the same way. */
+function behaviour(path: string, body: Buffer): Behaviour {
+  const answer = (status: number, value: unknown): Behaviour => ({ status, body: encode(value) });
+  switch (path) {
+    case '/v1/test_echo': return answer(200, { y: (decode(body) as { x: number }).x + 1 });
+    case '/v1/test_stale': return answer(409, { der: Der.STALE, mapVersion: 7 });
+    case '/v1/test_notleader': return answer(409, { der: Der.NOTLEADER, leader: 2 });
+    case '/v1/test_silent': return 'silent';
+    case '/v1/test_malformed': return answer(200, { y: 'not a number' });
+    case '/v1/test_drop': return 'drop';
+    case '/v1/test_big': return answer(200, decode(body));
+    case '/v1/rpc_batch': {
+      const calls = (decode(body) as { calls: Array<{ opcode: string; body: Buffer }> }).calls;
+      const answers = calls.map((call) => behaviour(`/v1/${call.opcode}`, call.body));
+      if (answers.includes('drop')) return 'drop';
+      if (answers.includes('silent')) return 'silent';
+      return answer(200, { answers });
+    }
+    default: return answer(400, { der: Der.PROTO });
+  }
 }
 
-/** A tiny engine stand-in: one behaviour per path. */
 function handle(stream: http2.ServerHttp2Stream, path: string, body: Buffer): void {
-  switch (path) {
-    case '/v1/test_echo': return reply(stream, 200, { y: (decode(body) as { x: number }).x + 1 });
-    case '/v1/test_stale': return reply(stream, 409, { der: Der.STALE, mapVersion: 7 });
-    case '/v1/test_notleader': return reply(stream, 409, { der: Der.NOTLEADER, leader: 2 });
-    case '/v1/test_silent': return;
-    case '/v1/test_malformed': return reply(stream, 200, { y: 'not a number' });
-    case '/v1/test_drop': stream.session?.destroy(); return;
-    case '/v1/test_big': return reply(stream, 200, decode(body));
-    default: return reply(stream, 400, { der: Der.PROTO });
+  const result = behaviour(path, body);
+  if (result === 'silent') return;
+  if (result === 'drop') {
+    stream.session?.destroy();
+    return;
   }
+  stream.respond({ ':status': result.status, 'content-type': 'application/msgpack' });
+  stream.end(result.body);
 }
 
 let server: http2.Http2Server;
 let address: string;
+/** Request paths the main server received, one per stream. */
+const streamPaths: string[] = [];
 let closedAddress: string;
 /** A server that allows only 4 concurrent streams and answers slowly. */
 let narrowServer: http2.Http2Server;
@@ -62,7 +81,10 @@ async function listen(target: http2.Http2Server): Promise<string> {
 
 beforeAll(async () => {
   server = http2.createServer({ settings: { initialWindowSize: 16 << 20 } });
-  server.on('stream', (stream, headers) => onStream(stream, headers, 0));
+  server.on('stream', (stream, headers) => {
+    streamPaths.push(String(headers[':path']));
+    onStream(stream, headers, 0);
+  });
   address = await listen(server);
   narrowServer = http2.createServer({ settings: { maxConcurrentStreams: 4 } });
   narrowServer.on('stream', (stream, headers) => onStream(stream, headers, 5));
@@ -146,13 +168,73 @@ describe.each(implementations)('transport %s', (_name, create) => {
   });
 
   it('call: more concurrent calls than the server allows streams, on a fresh session -> all answered', async () => {
-    const results = await Promise.all(Array.from({ length: 40 }, (_, x) => pool.get(narrowAddress).call(ECHO, { x })));
-    expect(results.map((result) => result.y)).toEqual(Array.from({ length: 40 }, (_, x) => x + 1));
+    // Bodies above the coalescing threshold, so every call needs a stream of its own.
+    const bodies = Array.from({ length: 40 }, (_, x) => Buffer.alloc(RPC_BATCH_CALL_BYTES_MAX + 1, x));
+    const results = await Promise.all(bodies.map((data) => pool.get(narrowAddress).call(BIG, { data })));
+    expect(results.map((result, index) => result.data.equals(bodies[index]!))).toEqual(bodies.map(() => true));
   });
 
   it('call: 20 MiB body round-trips', async () => {
     const data = Buffer.alloc(20 << 20, 7);
     const result = await pool.get(address).call(BIG, { data });
     expect(result.data.equals(data)).toBe(true);
+  });
+});
+
+describe('transport h2: coalescing', () => {
+  let pool: H2TransportPool;
+  beforeAll(() => {
+    pool = new H2TransportPool();
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('call: small calls made in one turn -> one rpc_batch stream, each settled with its own answer', async () => {
+    await pool.get(address).call(ECHO, { x: 0 });
+    streamPaths.length = 0;
+    const transport = pool.get(address);
+    const calls = [transport.call(ECHO, { x: 1 }), transport.call(STALE, {}), transport.call(ECHO, { x: 2 }), transport.call(MALFORMED, {})];
+    const settled = await Promise.allSettled(calls);
+    expect(streamPaths).toEqual(['/v1/rpc_batch']);
+    expect(settled[0]).toEqual({ status: 'fulfilled', value: { y: 2 } });
+    expect(settled[2]).toEqual({ status: 'fulfilled', value: { y: 3 } });
+    expect(settled[1]!.status === 'rejected' && (settled[1].reason as EngineError).der).toBe(Der.STALE);
+    expect(settled[3]!.status === 'rejected' && (settled[3].reason as EngineError).der).toBe(Der.PROTO);
+  });
+
+  it('call: a lone call, or one with a large body -> a stream of its own', async () => {
+    streamPaths.length = 0;
+    const transport = pool.get(address);
+    await transport.call(ECHO, { x: 1 });
+    const data = Buffer.alloc(RPC_BATCH_CALL_BYTES_MAX + 1, 3);
+    const [echo, big] = await Promise.all([transport.call(ECHO, { x: 5 }), transport.call(BIG, { data })]);
+    expect(echo.y).toBe(6);
+    expect(big.data.equals(data)).toBe(true);
+    expect(streamPaths.sort()).toEqual(['/v1/test_big', '/v1/test_echo', '/v1/test_echo']);
+  });
+
+  it('call: more calls in one turn than a batch holds -> several batches, all answered in order', async () => {
+    streamPaths.length = 0;
+    const count = RPC_BATCH_CALLS_MAX * 2 + 1;
+    const results = await Promise.all(Array.from({ length: count }, (_, x) => pool.get(address).call(ECHO, { x })));
+    expect(results.map((result) => result.y)).toEqual(Array.from({ length: count }, (_, x) => x + 1));
+    expect(streamPaths.filter((path) => path === '/v1/rpc_batch')).toHaveLength(2);
+  });
+
+  it('call: a batch whose engine drops the session -> every member UNREACH', async () => {
+    const transport = pool.get(address);
+    const settled = await Promise.allSettled([transport.call(ECHO, { x: 1 }), transport.call(DROP, {})]);
+    expect(settled.map((result) => result.status === 'rejected' && (result.reason as EngineError).der)).toEqual([Der.UNREACH, Der.UNREACH]);
+  });
+
+  it('call: a batch left unanswered -> each member TIMEDOUT at its deadline, the session stays usable', async () => {
+    const transport = pool.get(address);
+    // The stand-in answers no batch that holds a silent call.
+    const silent = transport.call(SILENT, {}, { timeoutMs: 50 });
+    const echo = transport.call(ECHO, { x: 8 }, { timeoutMs: 50 });
+    expect((await errorOf(silent)).der).toBe(Der.TIMEDOUT);
+    expect((await errorOf(echo)).der).toBe(Der.TIMEDOUT);
+    expect((await transport.call(ECHO, { x: 9 })).y).toBe(10);
   });
 });

@@ -5,6 +5,7 @@
  * Invariants: a malformed request never reaches a handler; a body over RPC_BODY_BYTES_MAX is never
  * buffered whole (the stream is answered and reset as soon as the cap is passed); no input, and no
  * handler bug, can throw out of serve(): non-EngineError failures are logged with stack and answered MISC.
+ * rpc_batch streams (engine/wire/rpc/batch.ts) carry several calls; each is served exactly like a lone one.
  */
 import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
@@ -12,7 +13,8 @@ import { RPC_BODY_BYTES_MAX } from '../constants.js';
 import type { Logger } from '../log.js';
 import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
+import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody, type RpcDef, type RpcRequest, type RpcResponse } from '../wire/rpc-def.js';
+import { type BatchAnswerBody, RPC_BATCH } from '../wire/rpc/batch.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { Route, Router } from './router.js';
 
@@ -76,8 +78,20 @@ function answer(stream: ServerHttp2Stream, status: number, body: Buffer): number
 }
 
 /** Serves RPC streams for one listener; owns the in-flight set and the shutdown flag. */
+/** What one call earned: HTTP status and body, and the DER code when it failed. */
+interface Outcome {
+  readonly status: number;
+  readonly body: Buffer;
+  readonly der?: number;
+}
+
 export class RpcDispatcher {
   private readonly inFlight = new Set<AbortController>();
+  /** Served by the dispatcher itself (it runs other routes), not registered on the router. */
+  private readonly batchRoute: Route = {
+    def: RPC_BATCH as unknown as RpcDef<unknown, unknown>,
+    handler: (request, context) => this.serveBatch(request as RpcRequest<typeof RPC_BATCH>, context.signal),
+  };
   private shuttingDown = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -121,7 +135,8 @@ export class RpcDispatcher {
   /** Serves one `POST /v1/<opcode>` stream to completion. Never rejects. */
   async serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     const startedMs = performance.now();
-    const route = this.deps.router.lookup(headers[':path'] ?? '');
+    const path = headers[':path'] ?? '';
+    const route = path === RPC_BATCH.path ? this.batchRoute : this.deps.router.lookup(path);
     const opcode = route?.def.opcode ?? OPCODE_UNKNOWN;
     if (this.shuttingDown) {
       this.rejectUnread(stream, opcode, startedMs, new EngineError(Der.SHUTDOWN, 'engine shutting down'));
@@ -137,7 +152,7 @@ export class RpcDispatcher {
     stream.once('aborted', onAborted);
     this.inFlight.add(controller);
     let bytesIn = 0;
-    let outcome: { status: number; body: Buffer; der?: number };
+    let outcome: Outcome;
     try {
       const body = await readBody(stream, RPC_BODY_BYTES_MAX);
       if (body === BODY_TOO_LARGE) {
@@ -146,8 +161,7 @@ export class RpcDispatcher {
         return;
       }
       bytesIn = body.length;
-      if (route === undefined) throw new EngineError(Der.NOSYS, `no RPC at ${headers[':path']}`);
-      outcome = { status: HTTP_STATUS_OK, body: await this.invoke(route, body, controller.signal) };
+      outcome = await this.run(route, path, body, controller.signal);
     } catch (error) {
       outcome = this.failure(error, opcode);
     } finally {
@@ -156,6 +170,36 @@ export class RpcDispatcher {
     const bytesOut = answer(stream, outcome.status, outcome.body);
     this.finishRequest(controller);
     this.deps.metrics.recordRequest({ opcode, seconds: (performance.now() - startedMs) / 1000, bytesIn, bytesOut, der: outcome.der });
+  }
+
+  /** One call through its route: its answer, or the error answer it earned. Never rejects. */
+  private async run(route: Route | undefined, path: string, body: Buffer, signal: AbortSignal): Promise<Outcome> {
+    try {
+      if (route === undefined) throw new EngineError(Der.NOSYS, `no RPC at ${path}`);
+      return { status: HTTP_STATUS_OK, body: await this.invoke(route, body, signal) };
+    } catch (error) {
+      return this.failure(error, route?.def.opcode ?? OPCODE_UNKNOWN);
+    }
+  }
+
+  /**
+   * rpc_batch: every call runs as if it had come on a stream of its own (validated, routed, counted in the
+   * metrics under its own opcode), all at once, so they share the store's batches; answers in call order.
+   * The router has no rpc_batch route, so a batch inside a batch is NOSYS.
+   */
+  private async serveBatch(request: RpcRequest<typeof RPC_BATCH>, signal: AbortSignal): Promise<RpcResponse<typeof RPC_BATCH>> {
+    const answers = await Promise.all(request.calls.map(async (call): Promise<BatchAnswerBody> => {
+      const startedMs = performance.now();
+      const path = `/v1/${call.opcode}`;
+      const route = this.deps.router.lookup(path);
+      const outcome = await this.run(route, path, call.body, signal);
+      this.deps.metrics.recordRequest({
+        opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
+        bytesIn: call.body.length, bytesOut: outcome.body.length, der: outcome.der,
+      });
+      return { status: outcome.status, body: outcome.body };
+    }));
+    return { answers };
   }
 
   private async invoke(route: Route, body: Buffer, signal: AbortSignal): Promise<Buffer> {
@@ -171,7 +215,7 @@ export class RpcDispatcher {
   }
 
   /** Maps a failure to status + ErrorBody; anything but an EngineError is a bug and is logged as one. */
-  private failure(error: unknown, opcode: string): { status: number; body: Buffer; der: number } {
+  private failure(error: unknown, opcode: string): Outcome & { der: number } {
     let engineError: EngineError;
     if (error instanceof EngineError) {
       engineError = error;

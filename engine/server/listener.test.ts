@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RPC_BODY_BYTES_MAX } from '../constants.js';
+import { RPC_BATCH_CALLS_MAX, RPC_BATCH_CALL_BYTES_MAX, RPC_BODY_BYTES_MAX } from '../constants.js';
+import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc, HTTP_STATUS_ERROR, HTTP_STATUS_PROTO } from '../wire/rpc-def.js';
 import { t } from '../wire/schema.js';
@@ -105,6 +106,42 @@ describe('listener', () => {
     expect(text).toContain(`tsdaos_rpc_errors_total{opcode="test_echo",der="${Der.PROTO}"} 1`);
     expect(text).toContain('tsdaos_rpc_latency_seconds_bucket{opcode="test_echo",le="+Inf"} 2');
     expect(text).toContain('tsdaos_process_uptime_seconds');
+  });
+
+  it('rpc_batch: each call answered as if alone, in order; a bad call fails only itself', async () => {
+    const calls = [
+      { opcode: 'test_echo', body: encode({ n: 1 }) },
+      { opcode: 'test_echo', body: encode({ n: 'x' }) },
+      { opcode: 'no_such_rpc', body: encode({}) },
+      { opcode: 'test_stale', body: encode({}) },
+      { opcode: 'rpc_batch', body: encode({ calls: [] }) },
+      { opcode: 'test_echo', body: Buffer.from([0xc1]) },
+      { opcode: 'test_echo', body: encode({ n: 9 }) },
+    ];
+    const answer = await client.post('rpc_batch', { calls });
+    expect(answer.status).toBe(200);
+    const answers = (answer.value as { answers: Array<{ status: number; body: Buffer }> }).answers;
+    expect(answers.map((item) => [item.status, decode(item.body)])).toEqual([
+      [200, { n: 2 }],
+      [HTTP_STATUS_PROTO, { der: Der.PROTO }],
+      [HTTP_STATUS_ERROR, { der: Der.NOSYS }],
+      [HTTP_STATUS_ERROR, { der: Der.STALE, mapVersion: 7 }],
+      [HTTP_STATUS_ERROR, { der: Der.NOSYS }],
+      [HTTP_STATUS_PROTO, { der: Der.PROTO }],
+      [200, { n: 10 }],
+    ]);
+    const text = (await client.get('/metrics')).body.toString('utf8');
+    expect(text).toContain('tsdaos_rpc_requests_total{opcode="rpc_batch"} 1');
+    expect(text).toContain('tsdaos_rpc_requests_total{opcode="test_echo"} 4');
+  });
+
+  it('rpc_batch: malformed batch (too many calls, call body over the cap) -> 400 PROTO', async () => {
+    const call = { opcode: 'test_echo', body: encode({ n: 1 }) };
+    for (const calls of [Array.from({ length: RPC_BATCH_CALLS_MAX + 1 }, () => call), [{ opcode: 'test_echo', body: Buffer.alloc(RPC_BATCH_CALL_BYTES_MAX + 1) }]]) {
+      const answer = await client.post('rpc_batch', { calls });
+      expect(answer.status).toBe(HTTP_STATUS_PROTO);
+      expect(answer.value).toEqual({ der: Der.PROTO });
+    }
   });
 
   it('healthz -> 200; other GET paths -> 404', async () => {

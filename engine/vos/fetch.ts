@@ -40,7 +40,7 @@ export function applyFetch(context: VosContext, op: FetchOp): FetchValue[] {
 function emptyValue(iod: FetchIod): FetchValue {
   if (iod.type === 'single') return { type: 'single', value: null };
   const records = iod.extents.reduce((sum, extent) => sum + extent.count, 0);
-  return { type: 'array', data: Buffer.alloc(records * iod.recordSize) };
+  return { type: 'array', data: Buffer.alloc(records * iod.recordSize), filled: 0 };
 }
 
 function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: number, iod: FetchIod): FetchValue {
@@ -56,20 +56,24 @@ function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: 
   if (row.kind !== AkeyKind.array) throw new EngineError(Der.INVAL, 'akey holds a single value');
   if (row.rsize !== iod.recordSize) throw new EngineError(Der.INVAL, `akey record size is ${row.rsize}`);
   const cover = context.visibility.akeyCover(dkeyCover, row.id, epoch);
-  return { type: 'array', data: readArray(context, row, cover, epoch, iod.extents) };
+  return { type: 'array', ...readArray(context, row, cover, epoch, iod.extents) };
 }
 
-/** Reads the requested extents of an array akey into one zero-filled buffer. */
-export function readArray(
+/**
+ * Reads the requested extents of an array akey into one zero-filled buffer; `filled` counts the records
+ * that came from written data (the rest are holes or punched).
+ */
+function readArray(
   context: VosContext,
   row: AkeyRowLayout,
   cover: Stamp | null,
   epoch: number,
   extents: Extent[],
-): Buffer {
+): { data: Buffer; filled: number } {
   const records = extents.reduce((sum, extent) => sum + extent.count, 0);
   const target = Buffer.alloc(records * row.rsize);
   let base = 0;
+  let filled = 0;
   for (const extent of extents) {
     const lo = extent.index;
     const hi = extent.index + extent.count;
@@ -77,6 +81,7 @@ export function readArray(
     for (const segment of paintExtents(candidates, { lo, hi })) {
       const source = segment.source;
       if (!isDataVersion(source)) continue;
+      filled += segment.hi - segment.lo;
       context.versions.readPayload(
         source,
         (segment.lo - source.lo) * row.rsize,
@@ -87,5 +92,5 @@ export function readArray(
     }
     base += extent.count * row.rsize;
   }
-  return target;
+  return { data: target, filled };
 }

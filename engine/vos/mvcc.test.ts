@@ -97,7 +97,21 @@ describe('vos arrays', () => {
       ...OBJ, dkey: key('d'), epoch: ep(1),
       iods: [{ akey: key('a'), type: 'array', recordSize: 2, extents: [{ index: 1, count: 1 }, { index: 9, count: 2 }] }],
     });
-    expect(value).toEqual({ type: 'array', data: Buffer.from([0x63, 0x64, 0, 0, 0x58, 0x59]) });
+    // Records 1 and 10 hold data, record 9 is a hole.
+    expect(value).toEqual({ type: 'array', data: Buffer.from([0x63, 0x64, 0, 0, 0x58, 0x59]), filled: 2 });
+  });
+
+  it('fetch: filled counts written records, not holes or punched ones', () => {
+    putArray(temp.vos, { dkey: 'd', akey: 'a', epoch: 1, index: 0, count: 4, data: 'abcd' });
+    temp.vos.update({ ...OBJ, dkey: key('d'), epoch: ep(2), iods: [{ akey: key('a'), type: 'array', recordSize: 1, extents: [{ index: 1, count: 1 }], data: null }] });
+    const filled = (epoch: number, index: number, count: number): number => {
+      const [value] = temp.vos.fetch({ ...OBJ, dkey: key('d'), epoch: ep(epoch), iods: [{ akey: key('a'), type: 'array', recordSize: 1, extents: [{ index, count }] }] });
+      return value!.type === 'array' ? value!.filled : -1;
+    };
+    expect(filled(1, 0, 4)).toBe(4);
+    expect(filled(1, 2, 4)).toBe(2);
+    expect(filled(2, 0, 4)).toBe(3);
+    expect(filled(2, 0, 1)).toBe(1);
   });
 
   it('blob: large extents go to the blob and partial reads return the right bytes', () => {

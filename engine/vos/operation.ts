@@ -28,11 +28,12 @@ export type FetchIod =
 
 /**
  * One fetched akey, in iod order. single: null when no value is visible at the epoch.
- * array: the requested extents' records concatenated; holes and punched records are zero bytes.
+ * array: the requested extents' records concatenated; holes and punched records are zero bytes. `filled`
+ * counts the records that hold written data (all of them: no hole, so a reader needs no size query).
  */
 export type FetchValue =
   | { type: 'single'; value: Buffer | null }
-  | { type: 'array'; data: Buffer };
+  | { type: 'array'; data: Buffer; filled: number };
 
 /** Names one object shard on this target. `oid` is 16 bytes. */
 export interface ObjectRef {

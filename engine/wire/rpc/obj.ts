@@ -36,7 +36,11 @@ export type FetchIodBody = Infer<typeof fetchIod>;
 
 export const fetchValue = t.variant('type', {
   single: t.object({ type: t.literal('single'), value: t.nullable(t.bytes(VALUE_BYTES_MAX)) }),
-  array: t.object({ type: t.literal('array'), data: t.bytes(VALUE_BYTES_MAX) }),
+  /**
+   * `filled`: records of the requested extents that hold written data; equal to the records asked for
+   * when the range has no hole (a reader then knows the array reaches past it). Absent: unknown.
+   */
+  array: t.object({ type: t.literal('array'), data: t.bytes(VALUE_BYTES_MAX), filled: t.optional(t.uint()) }),
 });
 export type FetchValueBody = Infer<typeof fetchValue>;
 
