@@ -77,6 +77,18 @@ describe('dfuse caches', () => {
     map.clear();
   });
 
+  it('inode map: invalidateTree reaches entries below a directory that was dropped on its own', async () => {
+    const map = new InodeMap(fs, LONG);
+    const before = fs.openHandles;
+    await map.with('/a/b/f', async () => undefined);
+    expect(map.size).toBe(3);
+    map.invalidate('/a/b');
+    expect(map.size).toBe(2);
+    map.invalidateTree('/a');
+    expect(map.size).toBe(0);
+    expect(fs.openHandles).toBe(before);
+  });
+
   it('inode map: expired entries are looked up again; the map stays within its bound', async () => {
     const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0 }, 2);
     const first = await map.acquire('/a/b/f');

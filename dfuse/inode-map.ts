@@ -49,6 +49,11 @@ export class InodeMap {
   readonly #validity: Validity;
   readonly #entriesMax: number;
   readonly #entries = new Map<string, MapEntry>();
+  /**
+   * Child paths by parent path, for every cached entry and each of its ancestors (cached or not), so a
+   * subtree is dropped without a scan of the whole map even when a directory between was evicted.
+   */
+  readonly #children = new Map<string, Set<string>>();
   readonly #pending = new Map<string, Promise<MapEntry>>();
   readonly #root: MapEntry;
 
@@ -102,6 +107,7 @@ export class InodeMap {
     };
     this.#drop(path);
     this.#entries.set(path, entry);
+    this.#link(path);
     this.#evictOverflow();
     return entry;
   }
@@ -157,9 +163,10 @@ export class InodeMap {
 
   /** Drops `path` and everything below it (a directory was removed or renamed). */
   invalidateTree(path: string): void {
-    this.#drop(path);
-    const prefix = path === '/' ? '/' : `${path}/`;
-    for (const key of [...this.#entries.keys()]) if (key.startsWith(prefix)) this.#drop(key);
+    if (path !== '/') this.#drop(path);
+    const below = this.#children.get(path);
+    if (below === undefined) return;
+    for (const child of [...below]) this.invalidateTree(child);
   }
 
   /** Releases every handle (unmount). */
@@ -175,8 +182,33 @@ export class InodeMap {
     const entry = this.#entries.get(path);
     if (entry === undefined) return;
     this.#entries.delete(path);
+    this.#unlink(path);
     entry.dropped = true;
     if (entry.users === 0) this.#dfs.release(entry.handle);
+  }
+
+  /** Records `path` under its parent, and each ancestor under its own, up to the root. */
+  #link(path: string): void {
+    for (let child = path; child !== '/';) {
+      const parent = parentOf(child).parent;
+      let siblings = this.#children.get(parent);
+      if (siblings === undefined) this.#children.set(parent, (siblings = new Set()));
+      if (siblings.has(child)) return;
+      siblings.add(child);
+      child = parent;
+    }
+  }
+
+  /** Forgets `path` (no longer cached) unless entries below it remain; ancestors left empty go too. */
+  #unlink(path: string): void {
+    for (let child = path; child !== '/' && !this.#entries.has(child) && !this.#children.has(child);) {
+      const parent = parentOf(child).parent;
+      const siblings = this.#children.get(parent);
+      siblings?.delete(child);
+      if (siblings !== undefined && siblings.size > 0) return;
+      this.#children.delete(parent);
+      child = parent;
+    }
   }
 
   #evictOverflow(): void {

@@ -2,16 +2,18 @@
  * Write-back for one open file (DAOS dfuse's default write-back cache): a write is copied and answered
  * at once; contiguous writes are coalesced into extents that end on chunk boundaries (the kernel sends
  * at most 128 KiB per request, DFS does best with whole 1 MiB chunks) and sent in the background, a
- * bounded number at a time. flush() sends what is left and waits for everything; the first failure is
- * kept and reported by the next write, flush, fsync or close, as DAOS does. Buffered bytes of all files
- * share one budget; a write waits when it is spent, so memory stays bounded.
+ * bounded number at a time, in the order they were made (each DFS write takes its epoch when it is
+ * sent, so where extents overlap the later one wins). A write waits only when the budget shared by the
+ * buffered bytes of all files is spent, so memory stays bounded. flush() sends what is left and waits
+ * for everything; the first failure is kept and reported by the next write, flush, fsync or close, as
+ * DAOS does.
  */
 import type { Dfs, DfsObject } from '../dfs/index.js';
 
 /** Bytes of one coalesced extent at most (the default DFS chunk). */
 export const EXTENT_BYTES = 1 << 20;
 /** Extents of one file being written at once. */
-export const EXTENTS_IN_FLIGHT_MAX = 4;
+export const EXTENTS_IN_FLIGHT_MAX = 16;
 
 /** The bytes all write-back buffers may hold together. */
 export class WriteBudget {
@@ -46,7 +48,11 @@ export class WriteBack {
   readonly #handle: DfsObject;
   readonly #budget: WriteBudget;
   #tail: Extent | undefined;
+  /** Complete extents waiting for a free slot, oldest first. */
+  readonly #ready: Extent[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** Woken when the last extent is written (flush waits for it). */
+  #drained: Array<() => void> = [];
   #error: unknown;
 
   constructor(dfs: Dfs, handle: DfsObject, budget: WriteBudget) {
@@ -57,7 +63,7 @@ export class WriteBack {
 
   /** True while bytes are buffered or being written. */
   get dirty(): boolean {
-    return this.#tail !== undefined || this.#inFlight.size > 0;
+    return this.#tail !== undefined || this.#ready.length > 0 || this.#inFlight.size > 0;
   }
 
   /** Takes a copy of `data` for offset `offset`; resolves once it is buffered (a pending failure rejects). */
@@ -70,13 +76,13 @@ export class WriteBack {
       tail.parts.push(copy);
       tail.length += copy.length;
     } else {
-      if (tail !== undefined) await this.#send(tail);
+      if (tail !== undefined) this.#queue(tail);
       this.#tail = { offset, parts: [copy], length: copy.length };
     }
     const current = this.#tail!;
     if (current.length >= EXTENT_BYTES || (current.offset + current.length) % EXTENT_BYTES === 0) {
       this.#tail = undefined;
-      await this.#send(current);
+      this.#queue(current);
     }
   }
 
@@ -84,8 +90,8 @@ export class WriteBack {
   async flush(): Promise<void> {
     const tail = this.#tail;
     this.#tail = undefined;
-    if (tail !== undefined) await this.#send(tail);
-    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    if (tail !== undefined) this.#queue(tail);
+    if (this.#ready.length > 0 || this.#inFlight.size > 0) await new Promise<void>((resolve) => this.#drained.push(resolve));
     this.#throwPending();
   }
 
@@ -101,9 +107,19 @@ export class WriteBack {
     throw error;
   }
 
-  /** Starts writing an extent, first waiting for a free slot. */
-  async #send(extent: Extent): Promise<void> {
-    while (this.#inFlight.size >= EXTENTS_IN_FLIGHT_MAX) await Promise.race(this.#inFlight);
+  #queue(extent: Extent): void {
+    this.#ready.push(extent);
+    this.#pump();
+  }
+
+  /** Starts ready extents while slots are free; wakes flush() once nothing is left. */
+  #pump(): void {
+    while (this.#inFlight.size < EXTENTS_IN_FLIGHT_MAX && this.#ready.length > 0) this.#send(this.#ready.shift()!);
+    if (this.#ready.length > 0 || this.#inFlight.size > 0) return;
+    for (const wake of this.#drained.splice(0)) wake();
+  }
+
+  #send(extent: Extent): void {
     const data = extent.parts.length === 1 ? extent.parts[0]! : Buffer.concat(extent.parts, extent.length);
     const sending: Promise<void> = this.#dfs.write(this.#handle, data, extent.offset).then(
       () => undefined,
@@ -111,6 +127,7 @@ export class WriteBack {
     ).finally(() => {
       this.#inFlight.delete(sending);
       this.#budget.release(extent.length);
+      this.#pump();
     });
     this.#inFlight.add(sending);
   }
