@@ -246,6 +246,23 @@ describe('aggregate: examples', () => {
     expect(getText(temp.vos, { dkey: 'd7', akey: 'a', epoch: 3 })).toBe('v3');
   });
 
+  it('aggregate: with a limit and upTo moving on at every call (as the engine calls it) -> the pass still completes', () => {
+    for (let d = 0; d < 20; d++) {
+      for (let e = 1; e <= 3; e++) putSingle(temp.vos, { dkey: `d${d}`, akey: 'a', epoch: e, value: `v${e}` });
+    }
+    let removed = 0;
+    let calls = 0;
+    let result;
+    do {
+      calls += 1;
+      result = temp.vos.aggregate({ retained: [], upTo: ep(3 + calls), limit: 5 });
+      removed += result.versionsRemoved;
+    } while (!result.done && calls < 100);
+    expect(result.done).toBe(true);
+    expect(removed).toBe(40);
+    expect(getText(temp.vos, { dkey: 'd19', akey: 'a', epoch: 100 })).toBe('v3');
+  });
+
   it('aggregate: overwrite + aggregate cycles -> blob file size stops growing', () => {
     const sizes: number[] = [];
     for (let cycle = 1; cycle <= 40; cycle++) {

@@ -2,7 +2,7 @@
  * Aggregation driver: walks objects -> dkeys -> akeys, applies aggregate-plan.ts decisions (delete hidden
  * versions, write merged extents, drop punches nothing needs, drop empty key rows) and frees their space.
  * Incremental: with a `limit` it stops after about that many versions and resumes at the same dkey on the
- * next call with the same retained/upTo (a call with other options restarts). Must run inside one write
+ * next call with the same retained epochs, whatever its upTo (other retained epochs restart the walk). Must run inside one write
  * transaction per call. Contract: no write may later arrive at an epoch <= upTo (see README.md).
  */
 import type Database from 'better-sqlite3';
@@ -55,7 +55,11 @@ export class Aggregator {
     const points = evaluationPoints(options);
     const upTo = points[points.length - 1]!;
     const budget = options.limit ?? Infinity;
-    const key = points.join(',');
+    // Resume across calls while the retained epochs stay the same. upTo moves on with the clock at every
+    // call; keying on it restarted every pass at the first object, so a target with more versions than
+    // one pass examines never reached the rest. Each object is aggregated on its own, so objects after
+    // the cursor can take the newer upTo; those before it get it on the next round.
+    const key = points.slice(0, -1).join(',');
     if (this.cursor === null || this.cursor.key !== key) {
       this.cursor = { key, objectId: this.context.keys.nextObjectId(0), after: null };
     }
