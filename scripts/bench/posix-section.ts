@@ -1,13 +1,14 @@
 /**
  * The "POSIX through the kernel (issue #5)" section of BENCHMARKS.md, rendered from posix.bench.ts results:
- * the command, the three targets, a metadata table (attribute cache on), a stat table (cache on and off),
- * a data table (fio), each with the ratios dfuse/passthrough and dfuse/tmpfs, the issue's target for the
- * ratio and the GlusterFS orientation figures, then what the caches do to each figure. A target missing
+ * the command, the targets, a metadata table (attribute cache on), a stat table (cache on and off), a data
+ * table (fio), each with the ratio of both dfuse containers (replicated, the default; not replicated) to the
+ * passthrough, the issue's target for the ratio and the GlusterFS orientation figures, then what the
+ * caches do to each figure. A target missing
  * from the run shows as "—". Lives between its own markers so run-all.ts rewrites it alone.
  */
 import type { BenchResult, RunIdentity } from './bench-env.js';
 import { type MdtestPass, mdtestArgs } from './posix-mdtest.js';
-import type { AttrCache, TargetName } from './posix-targets.js';
+import { type AttrCache, TARGET_NAMES, type TargetName } from './posix-targets.js';
 
 export const POSIX_SECTION = { start: '<!-- posix:start -->', end: '<!-- posix:end -->' } as const;
 
@@ -44,6 +45,9 @@ const DATA_ROWS: readonly Row[] = [
 ];
 
 const DASH = '—';
+
+/** The dfuse targets, as the tables name them. */
+const DFUSE_TARGETS: ReadonlyArray<readonly [TargetName, string]> = [['dfuse', 'dfuse RP_3'], ['dfuse-rf0', 'dfuse S1/SX']];
 
 function find(results: readonly BenchResult[], name: string, target: TargetName, attrCache: AttrCache): BenchResult | undefined {
   return results.find((result) => result.case === name && result.params['target'] === target && result.params['attrCache'] === attrCache);
@@ -83,35 +87,40 @@ function cappedNotes(results: readonly BenchResult[]): string[] {
   ];
 }
 
-/** "≥ 50 %: met" / "missed" once dfuse and passthrough were both measured. */
-function verdict(floor: number | undefined, dfuse: number | undefined, passthrough: number | undefined): string {
+/** "≥ 50 %: missed / met" (one word per dfuse target, in table order) once the figures are there. */
+function verdict(floor: number | undefined, dfuse: ReadonlyArray<number | undefined>, passthrough: number | undefined): string {
   if (floor === undefined) return DASH;
   const text = `≥ ${(floor * 100).toFixed(0)} %`;
-  if (dfuse === undefined || passthrough === undefined || passthrough === 0) return text;
-  return `${text}: ${dfuse / passthrough >= floor ? 'met' : '**missed**'}`;
+  if (passthrough === undefined || passthrough === 0 || dfuse.every((value) => value === undefined)) return text;
+  return `${text}: ${dfuse.map((value) => (value === undefined ? DASH : value / passthrough >= floor ? 'met' : '**missed**')).join(' / ')}`;
 }
 
 function comparisonTable(results: readonly BenchResult[], rows: readonly Row[], withUnit: boolean): string[] {
-  const header = `| ${withUnit ? 'job | unit' : 'operation'} | tmpfs | passthrough | dfuse | dfuse / passthrough | dfuse / tmpfs | target (dfuse / passthrough) | GlusterFS | dfuse / GlusterFS |`;
-  const lines = [header, `|${'---|'.repeat(withUnit ? 10 : 9)}`];
+  const names = DFUSE_TARGETS.map(([, label]) => label);
+  const header = `| ${withUnit ? 'job | unit' : 'operation'} | tmpfs | passthrough | ${names.join(' | ')} | ${names.map((name) => `${name} / passthrough`).join(' | ')} | target (dfuse / passthrough) | GlusterFS | ${names.at(-1)} / GlusterFS |`;
+  const lines = [header, `|${'---|'.repeat((withUnit ? 7 : 6) + 2 * names.length)}`];
   for (const row of rows) {
-    const found = (['tmpfs', 'passthrough', 'dfuse'] as const).map((target) => find(results, row.case, target, 'on'));
-    const [tmpfs, passthrough, dfuse] = found.map((result) => valueOf(result, row.unit));
-    const [tmpfsCell, passthroughCell, dfuseCell] = found.map((result) => `${number(valueOf(result, row.unit))}${isCapped(result) ? ' †' : ''}`);
-    lines.push(`| ${row.label}${withUnit ? ` | ${row.unit}` : ''} | ${tmpfsCell} | ${passthroughCell} | ${dfuseCell} | ${percent(dfuse, passthrough)} | ${percent(dfuse, tmpfs)} | ${verdict(row.floor, dfuse, passthrough)} | ${number(row.gluster)} | ${percent(dfuse, row.gluster)} |`);
+    const found = (['tmpfs', 'passthrough', ...DFUSE_TARGETS.map(([target]) => target)] as const).map((target) => find(results, row.case, target, 'on'));
+    const [, passthrough, ...dfuse] = found.map((result) => valueOf(result, row.unit));
+    const cells = found.map((result) => `${number(valueOf(result, row.unit))}${isCapped(result) ? ' †' : ''}`);
+    const ratios = dfuse.map((value) => percent(value, passthrough));
+    lines.push(`| ${row.label}${withUnit ? ` | ${row.unit}` : ''} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${verdict(row.floor, dfuse, passthrough)} | ${number(row.gluster)} | ${percent(dfuse.at(-1), row.gluster)} |`);
   }
   return lines;
 }
 
 function statTable(results: readonly BenchResult[]): string[] {
+  const names = DFUSE_TARGETS.map(([, label]) => label);
   const lines = [
-    '| operation | tmpfs | passthrough, cache on | passthrough, cache off | dfuse, cache on | dfuse, cache off | dfuse / passthrough, cache off | target |',
-    `|${'---|'.repeat(8)}`,
+    `| operation | tmpfs | passthrough, cache on | passthrough, cache off | ${names.map((name) => `${name}, cache on | ${name}, cache off`).join(' | ')} | ${names.map((name) => `${name} / passthrough, cache off`).join(' | ')} | target |`,
+    `|${'---|'.repeat(5 + 3 * names.length)}`,
   ];
   for (const row of STAT_ROWS) {
     const rate = (target: TargetName, attrCache: AttrCache): number | undefined => valueOf(find(results, row.case, target, attrCache), row.unit);
-    const [passthroughOff, dfuseOff] = [rate('passthrough', 'off'), rate('dfuse', 'off')];
-    lines.push(`| ${row.label} | ${number(rate('tmpfs', 'on'))} | ${number(rate('passthrough', 'on'))} | ${number(passthroughOff)} | ${number(rate('dfuse', 'on'))} | ${number(dfuseOff)} | ${percent(dfuseOff, passthroughOff)} | ${verdict(row.floor, dfuseOff, passthroughOff)} |`);
+    const passthroughOff = rate('passthrough', 'off');
+    const dfuseOff = DFUSE_TARGETS.map(([target]) => rate(target, 'off'));
+    const dfuseCells = DFUSE_TARGETS.map(([target], index) => `${number(rate(target, 'on'))} | ${number(dfuseOff[index])}`);
+    lines.push(`| ${row.label} | ${number(rate('tmpfs', 'on'))} | ${number(rate('passthrough', 'on'))} | ${number(passthroughOff)} | ${dfuseCells.join(' | ')} | ${dfuseOff.map((value) => percent(value, passthroughOff)).join(' | ')} | ${verdict(row.floor, dfuseOff, passthroughOff)} |`);
   }
   return lines;
 }
@@ -139,7 +148,7 @@ function fioCommands(): string[] {
 
 function missingTargets(results: readonly BenchResult[]): string {
   const measured = new Set(results.map((result) => result.params['target']));
-  const missing = (['tmpfs', 'passthrough', 'dfuse'] as const).filter((target) => !measured.has(target));
+  const missing = TARGET_NAMES.filter((target) => !measured.has(target));
   return missing.length === 0 ? '' : `Not measured in this run: ${missing.join(', ')} (its columns show "${DASH}").`;
 }
 
@@ -152,7 +161,10 @@ export function renderPosixSection(results: readonly BenchResult[], identity: Ru
     'Targets, each mounted fresh under /tmp and unmounted after: **tmpfs** (the kernel alone); **passthrough**',
     '(`scripts/bench/passthrough-fuse.ts`: a Node daemon on fuse-native mirroring every op onto a tmpfs with node:fs, no logic',
     'of its own, i.e. what a Node FUSE daemon costs by itself); **dfuse** over a local cluster of 3 engine processes on',
-    'loopback (`tsdaos up --mount`). Both FUSE daemons mount through `dfuse/fuse-session.ts` with the same options: big_writes,',
+    'loopback (4 targets each), twice: **dfuse RP_3** on the container `tsdaos up` makes (`tsdaos up --mount`; the pool\'s',
+    'redundancy factor 2 gives RP_3G1 directories and RP_3GX files, so every entry and byte is written to three engines) and',
+    '**dfuse S1/SX** on a container made with `daos cont create --rd-fac 0` (S1 directories, SX files striped over all 12',
+    'targets: one copy, as the passthrough and tmpfs keep). Both FUSE daemons mount through `dfuse/fuse-session.ts` with the same options: big_writes,',
     'max_write/max_read 128 KiB, use_ino, auto_cache, default_permissions, allow_other, attribute/entry/negative timeouts 1 s;',
     'each FUSE target also has a second mount of the same data with attr_timeout=0 for the "cache off" stats (passthrough',
     '`--attr-timeout 0`; `tsdaos dfuse --attr-time 0 --dentry-time 1 --dentry-dir-time 5 --ndentry-time 1 --data-cache on`).',

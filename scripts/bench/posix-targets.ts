@@ -1,7 +1,10 @@
 /**
- * The three filesystems the POSIX benchmark compares, each mounted fresh under the run's work dir and
- * unmounted after: tmpfs (the kernel alone), the passthrough FUSE daemon over a tmpfs (what a Node FUSE
- * daemon costs by itself) and dfuse over a local 3-engine tsdaos cluster. A FUSE target is mounted twice
+ * The filesystems the POSIX benchmark compares, each mounted fresh under the run's work dir and unmounted
+ * after: tmpfs (the kernel alone), the passthrough FUSE daemon over a tmpfs (what a Node FUSE daemon costs
+ * by itself) and dfuse over a local 3-engine tsdaos cluster, twice: on the container `tsdaos up` makes
+ * (the pool's redundancy factor 2: RP_3G1 directories, RP_3GX files, every byte on three engines) and on
+ * a container with redundancy factor 0 (S1 directories, SX files), which stores what the passthrough
+ * stores: one copy. A FUSE target is mounted twice
  * over the same data: once with the kernel attribute cache on (1 s, the default) and once with it off
  * (attr_timeout=0, every other option the same), so stats of one tree can be timed both ways.
  * unmount() tries every step before it throws, and a mount that fails half-way undoes what it did, so no
@@ -14,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { runCommand, track } from './posix-command.js';
 
-export const TARGET_NAMES = ['tmpfs', 'passthrough', 'dfuse'] as const;
+export const TARGET_NAMES = ['tmpfs', 'passthrough', 'dfuse', 'dfuse-rf0'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 export type AttrCache = 'on' | 'off';
 
@@ -31,6 +34,7 @@ export interface MountedTarget {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PASSTHROUGH_DAEMON = join(HERE, 'passthrough-fuse.js');
 const TSDAOS_CLI = join(HERE, '..', 'cli', 'tsdaos.js');
+const DAOS_CLI = join(HERE, '..', 'cli', 'daos.js');
 /** Room for the largest fio files (256 MiB + 64 MiB + small files) with margin; tmpfs takes memory only as used. */
 const TMPFS_SIZE = '1g';
 const DFUSE_ENGINES = 3;
@@ -148,15 +152,19 @@ function tsdaos(args: readonly string[], options: { cleanup?: boolean } = {}): P
  */
 const DFUSE_UNCACHED_ARGS = ['--attr-time', '0', '--dentry-time', '1', '--dentry-dir-time', '5', '--ndentry-time', '1', '--data-cache', 'on'];
 
+/** The container each dfuse target mounts: `tsdaos up`'s own, or one made with redundancy factor 0. */
+const RF0_CONTAINER = 'plain';
+
 /**
- * dfuse on a fresh local cluster: `tsdaos up --mount` (engines, pool, POSIX container, dfuse mounted with
- * the default caching), then a second dfuse on the same container with the attribute cache off
- * (`tsdaos dfuse --attr-time 0 ...`). `tsdaos down` unmounts both and stops the engines.
+ * dfuse on a fresh local cluster: `tsdaos up` (engines, pool, POSIX container), dfuse on the target's
+ * container with the default caching (`tsdaos up --mount` for the default container; for `dfuse-rf0`
+ * `daos cont create --rd-fac 0` first), then a second dfuse on the same container with the attribute
+ * cache off (`tsdaos dfuse --attr-time 0 ...`). `tsdaos down` unmounts both and stops the engines.
  */
-async function dfuseTarget(workDir: string): Promise<MountedTarget> {
-  const dataDir = join(workDir, 'dfuse-data');
-  const dir = join(workDir, 'dfuse');
-  const uncachedDir = join(workDir, 'dfuse-uncached');
+async function dfuseTarget(name: 'dfuse' | 'dfuse-rf0', workDir: string): Promise<MountedTarget> {
+  const dataDir = join(workDir, `${name}-data`);
+  const dir = join(workDir, name);
+  const uncachedDir = join(workDir, `${name}-uncached`);
   mkdirSync(dir);
   mkdirSync(uncachedDir);
   const down = (): Promise<void> => allSteps([
@@ -168,14 +176,21 @@ async function dfuseTarget(workDir: string): Promise<MountedTarget> {
     () => rmSync(dataDir, { recursive: true, force: true }),
   ]);
   try {
-    await tsdaos(['up', '--dir', dataDir, '--engines', String(DFUSE_ENGINES), '--mount', dir, '--detach']);
-    await tsdaos(['dfuse', '--dir', dataDir, '--mount', uncachedDir, ...DFUSE_UNCACHED_ARGS, '--detach']);
+    if (name === 'dfuse') {
+      await tsdaos(['up', '--dir', dataDir, '--engines', String(DFUSE_ENGINES), '--mount', dir, '--detach']);
+      await tsdaos(['dfuse', '--dir', dataDir, '--mount', uncachedDir, ...DFUSE_UNCACHED_ARGS, '--detach']);
+    } else {
+      await tsdaos(['up', '--dir', dataDir, '--engines', String(DFUSE_ENGINES), '--no-mount', '--detach']);
+      await runCommand(process.execPath, [DAOS_CLI, 'cont', 'create', '--dir', dataDir, '--label', RF0_CONTAINER, '--rd-fac', '0'], { timeoutMs: CLUSTER_TIMEOUT_MS });
+      await tsdaos(['dfuse', '--dir', dataDir, '--cont', RF0_CONTAINER, '--mount', dir, '--detach']);
+      await tsdaos(['dfuse', '--dir', dataDir, '--cont', RF0_CONTAINER, '--mount', uncachedDir, ...DFUSE_UNCACHED_ARGS, '--detach']);
+    }
     for (const mount of [dir, uncachedDir]) if (!isMounted(mount)) throw new Error(`tsdaos returned but ${mount} is not mounted`);
   } catch (error: unknown) {
     await down().catch(() => undefined);
     throw error;
   }
-  return { name: 'dfuse', dir, uncachedDir, unmount: down };
+  return { name, dir, uncachedDir, unmount: down };
 }
 
 /** Mounts `name` under `workDir` (an existing dir holding none of this target's dirs yet). */
@@ -183,6 +198,8 @@ export function mountTarget(name: TargetName, workDir: string): Promise<MountedT
   switch (name) {
     case 'tmpfs': return tmpfsTarget(workDir);
     case 'passthrough': return passthroughTarget(workDir);
-    case 'dfuse': return dfuseTarget(workDir);
+    case 'dfuse':
+    case 'dfuse-rf0':
+      return dfuseTarget(name, workDir);
   }
 }
