@@ -42,6 +42,8 @@ export const STREAMS_PER_SESSION_MAX = 1024;
  * lockstep: 16 measured ~8,400 small updates/s against ~6,100 with 256 (scripts/bench, same session).
  */
 export const BATCH_REQUESTS_MAX = 16;
+/** Shards of one object named by one collective RPC (obj_coll_*); a client with more sends several. */
+export const SHARDS_PER_COLLECTIVE_MAX = 1024;
 /** Calls the client coalesces into one rpc_batch stream (engine/wire/rpc/batch.ts). */
 export const RPC_BATCH_CALLS_MAX = 32;
 /** Only calls with request bodies up to this size are coalesced; bulk writes keep a stream of their own. */

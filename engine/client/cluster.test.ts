@@ -248,8 +248,10 @@ describe('object client with an engine down', () => {
     // Rank 2 is never the first service replica to take over, so the service stays up.
     await cluster.engines[2]!.close();
 
-    // Reads fail over to another healthy replica without touching the map.
+    // Reads fail over to another healthy replica without touching the map; so does the size query, whose
+    // collective RPC to rank 2 fails and whose groups there are then asked replica by replica.
     for (let index = 0; index < 20; index++) expect((await kv.get(`k${index}`))?.toString()).toBe(`v${index}`);
+    for (let query = 0; query < 3; query++) expect(await array.getSize()).toBe(1000);
     expect(pool.map.version).toBe(before);
 
     // Writes must reach every replica: the first one reports rank 2, the service excludes it, writes go on.

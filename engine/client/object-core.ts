@@ -5,6 +5,7 @@
  * from one healthy shard of a group with fail-over to the others on UNREACH/TIMEDOUT.
  * It never retries on a new map; that is the recovery wrappers' job (retry.ts).
  */
+import { SHARDS_PER_COLLECTIVE_MAX } from '../constants.js';
 import { OID_BYTES, type Oid, oidGroupCount, oidToBytes } from '../placement/oid.js';
 import { type ObjectLayout, type ShardLocation, dkeyGroup, groupShards } from '../placement/placement.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -16,6 +17,21 @@ import { readShards } from './shard-choice.js';
 
 /** The fields every object RPC starts with (engine/wire/rpc/common.ts objectAddress). */
 export type ShardAddress = ObjectAddressBody;
+
+/** The fields a collective object RPC starts with (engine/wire/rpc/obj.ts collectiveAddress). */
+export interface CollectiveAddress {
+  readonly pool: string;
+  readonly cont: string;
+  readonly mapVersion: number;
+  readonly oid: Buffer;
+  readonly shards: ReadonlyArray<{ readonly target: number; readonly shard: number }>;
+}
+
+/** One collective RPC: the shards it names (all on one rank, in the order of its answers) and its body. */
+export interface CollectiveCall<Req> {
+  readonly shards: readonly ShardLocation[];
+  readonly request: Req;
+}
 
 /** Rotating start index for reads; shared by all objects of the process, which spreads load as well. */
 let readRotation = 0;
@@ -65,8 +81,39 @@ export class ObjectCore {
     return { ...this.address(layout, shard), ...body } as Req;
   }
 
-  /** One RPC to one shard; an EngineError comes back as a ShardError naming the shard's rank. */
-  async send<Req extends ShardAddress, Res>(def: RpcDef<Req, Res>, shard: ShardLocation, request: Req): Promise<Res> {
+  /**
+   * `shards` grouped by rank into collective requests (at most SHARDS_PER_COLLECTIVE_MAX shards each),
+   * each `body` completed with the addressing fields; ranks in first-seen order, shards in given order.
+   */
+  collective<Req extends CollectiveAddress>(layout: ObjectLayout, shards: readonly ShardLocation[], body: Omit<Req, keyof CollectiveAddress>): CollectiveCall<Req>[] {
+    const byRank = new Map<number, ShardLocation[]>();
+    for (const shard of shards) {
+      let list = byRank.get(shard.rank);
+      if (list === undefined) byRank.set(shard.rank, (list = []));
+      list.push(shard);
+    }
+    const calls: CollectiveCall<Req>[] = [];
+    for (const list of byRank.values()) {
+      for (let first = 0; first < list.length; first += SHARDS_PER_COLLECTIVE_MAX) {
+        const part = list.slice(first, first + SHARDS_PER_COLLECTIVE_MAX);
+        const address: CollectiveAddress = {
+          pool: this.context.pool.uuid, cont: this.context.contUuid, mapVersion: layout.version, oid: this.oidBytes,
+          shards: part.map((shard) => ({ target: shard.target, shard: shard.shard })),
+        };
+        // Omit<Req, K> & CollectiveAddress is Req; TypeScript cannot see that for a generic Req.
+        calls.push({ shards: part, request: { ...address, ...body } as Req });
+      }
+    }
+    return calls;
+  }
+
+  /** The healthy shard of a group a read starts with (the rotation readGroup uses). */
+  readShard(shards: readonly ShardLocation[]): ShardLocation {
+    return readShards(shards, readRotation++ & 0x3fff_ffff)[0]!;
+  }
+
+  /** One RPC to one shard (or, collective, to the rank of `shard`); an EngineError comes back as a ShardError naming the shard's rank. */
+  async send<Req, Res>(def: RpcDef<Req, Res>, shard: ShardLocation, request: Req): Promise<Res> {
     try {
       return await this.context.pool.transportFor(shard.rank).call(def, request);
     } catch (error) {

@@ -1,7 +1,7 @@
 /**
  * Enumeration and max-key queries of one object: dkeys are listed group by group (each group read from one
  * healthy replica), resuming from a ListAnchor (anchor.ts); akeys of a dkey come from the dkey's group
- * only; queryMax asks every group in parallel and keeps the greatest dkey in byte order. Each RPC runs
+ * only; queryMax asks every group at once (one collective RPC per engine) and keeps the greatest dkey in byte order. Each RPC runs
  * inside the container's recovery wrappers (and waits out transactions' intents, retryingConflicts); a
  * listing that spans groups retries per RPC, not as a whole. `txid` tags the reads of a transaction.
  */
@@ -9,10 +9,12 @@ import { LIST_KEYS_PER_RPC_MAX } from '../constants.js';
 import { dkeyGroup, groupShards } from '../placement/placement.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
+import { OBJ_COLL_QUERY_MAX, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
+import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, advanceAnchor, anchorCursor, checkAnchor, groupAnchor, startAnchor } from './anchor.js';
-import type { ObjectCore } from './object-core.js';
+import type { ObjectCore, ShardAddress } from './object-core.js';
 import { fixedEpochConflicts, retrying, retryingConflicts } from './retry.js';
+import { isUnreachable } from './shard-error.js';
 
 export interface KeyList {
   readonly keys: Buffer[];
@@ -84,15 +86,8 @@ export function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: Li
 /** Asks every group for its greatest dkey holding `akey`; the greatest of those wins. */
 export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
   const epoch = options.epoch ?? core.context.readEpoch;
-  const tag = options.txid === undefined ? {} : { tx: options.txid };
-  const answers = await Promise.all(
-    Array.from({ length: core.groupCount }, (_, group) =>
-      retryingConflicts(fixedEpochConflicts(epoch), () => retrying(core.context.recoveries, () => {
-        const layout = core.layout();
-        return core.readGroup(OBJ_QUERY_MAX, layout, groupShards(layout, group), { akey: options.akey, epoch, ...tag });
-      })),
-    ),
-  );
+  const body = options.txid === undefined ? { akey: options.akey, epoch } : { akey: options.akey, epoch, tx: options.txid };
+  const answers = await retryingConflicts(fixedEpochConflicts(epoch), () => retrying(core.context.recoveries, () => queryEveryGroup(core, body)));
   let best: MaxKey = { dkey: null, end: 0, maxEpoch: 0 };
   let maxEpoch = 0;
   for (const answer of answers) {
@@ -100,4 +95,30 @@ export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?
     if (answer.dkey !== null && (best.dkey === null || Buffer.compare(answer.dkey, best.dkey) > 0)) best = answer;
   }
   return { dkey: best.dkey, end: best.end, maxEpoch };
+}
+
+type QueryMaxBody = Omit<RpcRequest<typeof OBJ_QUERY_MAX>, keyof ShardAddress>;
+
+/**
+ * One answer per group: one healthy shard of each group is asked, with one collective RPC per engine
+ * (DAOS obj_coll_query). The groups of an engine that did not answer are asked shard by shard, each
+ * failing over to its other replicas.
+ */
+async function queryEveryGroup(core: ObjectCore, body: QueryMaxBody): Promise<MaxKey[]> {
+  const layout = core.layout();
+  const picks = Array.from({ length: layout.groupCount }, (_, group) => core.readShard(groupShards(layout, group)));
+  const answers = new Array<MaxKey>(layout.groupCount);
+  await Promise.all(core.collective<RpcRequest<typeof OBJ_COLL_QUERY_MAX>>(layout, picks, body).map(async (call) => {
+    try {
+      const result = await core.send(OBJ_COLL_QUERY_MAX, call.shards[0]!, call.request);
+      if (result.answers.length !== call.shards.length) throw new EngineError(Der.PROTO, `obj_coll_query_max: ${result.answers.length} answers for ${call.shards.length} shards`);
+      call.shards.forEach((shard, index) => { answers[shard.group] = result.answers[index]!; });
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      await Promise.all(call.shards.map(async (shard) => {
+        answers[shard.group] = await core.readGroup(OBJ_QUERY_MAX, layout, groupShards(layout, shard.group), body);
+      }));
+    }
+  }));
+  return answers;
 }

@@ -15,13 +15,14 @@
 import type { Oid } from '../placement/oid.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type UpdateIodBody } from '../wire/rpc/obj.js';
+import { OBJ_COLL_PUNCH, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type UpdateIodBody } from '../wire/rpc/obj.js';
 import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
 import { ObjectCore, type ShardAddress } from './object-core.js';
 import { type KeyList, type MaxKey, listAkeys, listDkeys, queryMax } from './object-list.js';
-import { type GroupWrite, type WriteState, newWriteState, writeGroup, writeGroups } from './replication.js';
+import { type GroupWrite, type WriteState, newWriteState, writeGroup } from './replication.js';
+import { writeShards } from './shard-choice.js';
 import { fixedEpochConflicts, retrying, retryingConflicts, writeConflicts } from './retry.js';
 import { groupShards } from '../placement/placement.js';
 
@@ -167,11 +168,19 @@ export class ObjectHandle {
       const { layout, shards } = this.#core.dkeyShards(dkey);
       return writeGroup(this.#core, { def: OBJ_PUNCH, layout, shards, body: bodies.body, plainBody: bodies.conditional ? bodies.plain : undefined }, state);
     }
+    return this.punchEveryShard(bodies.body.epoch);
+  }
+
+  /**
+   * An object punch: every writable shard of every group, one collective RPC per engine (DAOS
+   * obj_coll_punch); succeeds once all of them acknowledged, else throws the first failure.
+   */
+  private async punchEveryShard(epoch: number): Promise<void> {
     const layout = this.#core.layout();
-    const writes = Array.from({ length: layout.groupCount }, (_, group): GroupWrite<RpcRequest<typeof OBJ_PUNCH>> => ({
-      def: OBJ_PUNCH, layout, shards: groupShards(layout, group), body: bodies.body, plainBody: undefined,
-    }));
-    return writeGroups(this.#core, writes, state);
+    const shards = Array.from({ length: layout.groupCount }, (_, group) => writeShards(groupShards(layout, group))).flat();
+    const calls = this.#core.collective<RpcRequest<typeof OBJ_COLL_PUNCH>>(layout, shards, { epoch });
+    const results = await Promise.allSettled(calls.map((call) => this.#core.send(OBJ_COLL_PUNCH, call.shards[0]!, call.request)));
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
   }
 
   private assertWritable(): void {

@@ -65,9 +65,3 @@ async function sendAll<Req extends ShardAddress>(
   );
   for (const result of results) if (result.status === 'rejected') throw result.reason;
 }
-
-/** Several groups written at once (object punch): waits for all, throws the first failure. */
-export async function writeGroups<Req extends ShardAddress>(core: ObjectCore, writes: readonly GroupWrite<Req>[], state: WriteState): Promise<void> {
-  const results = await Promise.allSettled(writes.map((write) => writeGroup(core, write, state)));
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
-}

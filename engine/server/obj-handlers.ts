@@ -1,5 +1,6 @@
 /**
- * Object RPC handlers (engine/wire/rpc/obj.ts): update, fetch, punch, list dkeys/akeys, query max. Each
+ * Object RPC handlers (engine/wire/rpc/obj.ts): update, fetch, punch, list dkeys/akeys, query max, and the
+ * collective punch and query max (several shards of one object on this engine, each served as alone). Each
  * checks the address (pool local -> else NONEXIST; target index in range -> else INVAL; client map not
  * older than ours -> else STALE naming our version), merges the request epoch into the engine's HLC, and
  * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit.
@@ -13,8 +14,9 @@ import type { ObjectRef } from '../vos/operation.js';
 import { asEpoch, type Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import {
-  OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
+  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
 } from '../wire/rpc/obj.js';
+import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
@@ -82,13 +84,14 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     return { values };
   });
 
-  registry.register(OBJ_PUNCH, async (request) => {
+  const punch = async (request: ObjectAddress & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean }): Promise<Record<string, never>> => {
     const target = resolveObject(deps, request);
     const { vos, ref } = target;
     const op = { ...ref, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
     await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.punch(op));
     return {};
-  });
+  };
+  registry.register(OBJ_PUNCH, punch);
 
   registry.register(OBJ_LIST_DKEYS, async (request) => {
     const target = resolveObject(deps, request);
@@ -105,7 +108,7 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     return guardedRead(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch, tx: request.tx }, () => vos.listAkeys(op));
   });
 
-  registry.register(OBJ_QUERY_MAX, async (request) => {
+  const queryMax = (request: ObjectAddress & { akey: Buffer; tx?: Buffer }): Promise<RpcResponse<typeof OBJ_QUERY_MAX>> => {
     const target = resolveObject(deps, request);
     const { vos, ref } = target;
     const op = { ...ref, akey: request.akey, epoch: asEpoch(request.epoch) };
@@ -113,5 +116,25 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
       const max = vos.queryMax(op);
       return { dkey: max.dkey, end: max.end, maxEpoch: vos.queryMaxEpoch(ref) };
     });
+  };
+  registry.register(OBJ_QUERY_MAX, queryMax);
+
+  // Collective forms: each named shard served as its per-shard RPC would be, all at once (they share the
+  // targets' store batches); the first failure in shard order fails the RPC, as a per-shard one would.
+  registry.register(OBJ_COLL_PUNCH, async (request) => {
+    await settleInOrder(request.shards.map((at) => punch({ ...request, target: at.target, shard: at.shard })));
+    return {};
+  });
+  registry.register(OBJ_COLL_QUERY_MAX, async (request) => ({
+    answers: await settleInOrder(request.shards.map((at) => queryMax({ ...request, target: at.target, shard: at.shard }))),
+  }));
+}
+
+/** Waits for every promise (none is left running), then returns the values or throws the first failure in order. */
+async function settleInOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  return results.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
   });
 }

@@ -4,7 +4,7 @@
  * and either a single value or array extents of fixed-size records.
  */
 import {
-  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LIST_KEYS_PER_RPC_MAX, VALUE_BYTES_MAX,
+  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LIST_KEYS_PER_RPC_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
 } from '../../constants.js';
 import { defineRpc } from '../rpc-def.js';
 import { type Infer, t } from '../schema.js';
@@ -104,10 +104,36 @@ export const OBJ_LIST_AKEYS = defineRpc(
   listResult,
 );
 
+const queryMaxAnswer = t.object({ dkey: t.nullable(key), end: t.uint(), maxEpoch: t.uint() });
+
 export const OBJ_QUERY_MAX = defineRpc(
   'obj_query_max',
   t.object({ ...objectAddress, akey: key, epoch, tx: txTag }),
-  t.object({ dkey: t.nullable(key), end: t.uint(), maxEpoch: t.uint() }),
+  queryMaxAnswer,
 );
 
-export const OBJ_RPCS = [OBJ_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_LIST_DKEYS, OBJ_LIST_AKEYS, OBJ_QUERY_MAX] as const;
+/**
+ * Collective RPCs (DAOS obj_coll_punch / obj_coll_query): one RPC per engine for an operation on every
+ * group of an object, naming the object's shards on that engine. Each shard is served exactly as the
+ * per-shard RPC would serve it; a wide object (SX: a group per target) costs one RPC per engine, not one
+ * per shard.
+ */
+const collectiveAddress = {
+  pool: objectAddress.pool,
+  cont: objectAddress.cont,
+  mapVersion: objectAddress.mapVersion,
+  oid: objectAddress.oid,
+  shards: t.array(t.object({ target: objectAddress.target, shard: objectAddress.shard }), SHARDS_PER_COLLECTIVE_MAX),
+};
+
+/** Punches the whole object on each named shard, at one epoch. */
+export const OBJ_COLL_PUNCH = defineRpc('obj_coll_punch', t.object({ ...collectiveAddress, epoch }), empty);
+
+/** OBJ_QUERY_MAX on each named shard; answers in shard order. */
+export const OBJ_COLL_QUERY_MAX = defineRpc(
+  'obj_coll_query_max',
+  t.object({ ...collectiveAddress, akey: key, epoch, tx: txTag }),
+  t.object({ answers: t.array(queryMaxAnswer, SHARDS_PER_COLLECTIVE_MAX) }),
+);
+
+export const OBJ_RPCS = [OBJ_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_LIST_DKEYS, OBJ_LIST_AKEYS, OBJ_QUERY_MAX, OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX] as const;
