@@ -77,7 +77,6 @@ function answer(stream: ServerHttp2Stream, status: number, body: Buffer): number
   return body.length;
 }
 
-/** Serves RPC streams for one listener; owns the in-flight set and the shutdown flag. */
 /** What one call earned: HTTP status and body, and the DER code when it failed. */
 interface Outcome {
   readonly status: number;
@@ -85,6 +84,7 @@ interface Outcome {
   readonly der?: number;
 }
 
+/** Serves RPC streams for one listener; owns the in-flight set and the shutdown flag. */
 export class RpcDispatcher {
   private readonly inFlight = new Set<AbortController>();
   /** Served by the dispatcher itself (it runs other routes), not registered on the router. */
