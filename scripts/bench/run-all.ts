@@ -4,7 +4,8 @@
  * (object layer; distributed transactions; DFS; POSIX through dfuse), each between its own markers, with a
  * table and the command.
  * `--small` runs everything small and leaves BENCHMARKS.md alone (the smoke test uses it); it leaves out
- * the POSIX bench (root, FUSE mounts, fio), which has its own smoke suite.
+ * the POSIX bench (root, FUSE mounts, fio), which has its own smoke suite. `--only object-layer,tx,dfs,posix`
+ * runs (and rewrites) just those sections; the others stay as they are.
  */
 import { type BenchResult, emit, isSmall, progress, runIdentity, type RunIdentity } from './bench-env.js';
 import { writeSection } from './benchmarks-md.js';
@@ -74,21 +75,41 @@ function transportNote(results: BenchResult[]): string {
   ].join('\n');
 }
 
+const SECTIONS = ['object-layer', 'tx', 'dfs', 'posix'] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+/** The sections `--only` names (all when absent); exits 2 with one line on an unknown name. */
+function chosenSections(argv: readonly string[]): ReadonlySet<SectionName> {
+  const at = argv.indexOf('--only');
+  if (at < 0) return new Set(SECTIONS);
+  const names = (argv[at + 1] ?? '').split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    process.stderr.write(`run-all: --only takes a comma-separated list of ${SECTIONS.join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}\n`);
+    process.exit(2);
+  }
+  return new Set(names as SectionName[]);
+}
+
+/** Runs `bench` when its section was chosen, emitting and collecting its results. */
+async function runSection(chosen: boolean, bench: () => Promise<BenchResult[]>): Promise<BenchResult[] | undefined> {
+  if (!chosen) return undefined;
+  const results = await bench();
+  for (const result of results) emit(result, identity);
+  return results;
+}
+
 const small = isSmall();
+const sections = chosenSections(process.argv);
 const identity = runIdentity();
-const results: BenchResult[] = [];
-for (const result of await benchRpcEcho({ small })) { results.push(result); emit(result, identity); }
-for (const result of await benchObjectLayer({ small })) { results.push(result); emit(result, identity); }
-const txResults: BenchResult[] = [];
-for (const result of await benchTx({ small })) { txResults.push(result); emit(result, identity); }
-const dfsResults: BenchResult[] = [];
-for (const result of await benchDfs({ small })) { dfsResults.push(result); emit(result, identity); }
-const posixResults: BenchResult[] = [];
-if (!small) for (const result of await benchPosix({ small })) { posixResults.push(result); emit(result, identity); }
+const objectLayer = await runSection(sections.has('object-layer'), async () => [...await benchRpcEcho({ small }), ...await benchObjectLayer({ small })]);
+const tx = await runSection(sections.has('tx'), () => benchTx({ small }));
+const dfs = await runSection(sections.has('dfs'), () => benchDfs({ small }));
+const posix = await runSection(!small && sections.has('posix'), () => benchPosix({ small }));
 if (!small) {
-  writeSection(renderSection(results, identity), { start: SECTION_START, end: SECTION_END });
-  writeSection(renderTxSection(txResults, identity, COMMAND), TX_SECTION);
-  writeSection(renderDfsSection(dfsResults, identity, COMMAND), DFS_SECTION);
-  writeSection(renderPosixSection(posixResults, identity, COMMAND), POSIX_SECTION);
+  if (objectLayer !== undefined) writeSection(renderSection(objectLayer, identity), { start: SECTION_START, end: SECTION_END });
+  if (tx !== undefined) writeSection(renderTxSection(tx, identity, COMMAND), TX_SECTION);
+  if (dfs !== undefined) writeSection(renderDfsSection(dfs, identity, COMMAND), DFS_SECTION);
+  if (posix !== undefined) writeSection(renderPosixSection(posix, identity, COMMAND), POSIX_SECTION);
   progress('BENCHMARKS.md updated');
 }
