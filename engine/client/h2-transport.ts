@@ -220,12 +220,17 @@ export class H2Transport implements RpcTransport {
    */
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
     const body = encode(request);
+    // Bulk bodies, either way, keep a stream of their own: inside a batch they would be copied once more
+    // and would hold back every other call's answer until the largest is done.
+    const alone = body.length > RPC_BATCH_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_BATCH_CALL_BYTES_MAX;
     return new Promise<Res>((resolve, reject) => {
-      this.start(def as RpcDef<unknown, unknown>, body, options, resolve as Settle, reject);
+      this.start(def as RpcDef<unknown, unknown>, body, alone, options, resolve as Settle, reject);
     });
   }
 
-  private start(def: RpcDef<unknown, unknown>, body: Buffer, options: CallOptions | undefined, resolve: Settle, reject: (error: EngineError) => void): void {
+  private start(
+    def: RpcDef<unknown, unknown>, body: Buffer, alone: boolean, options: CallOptions | undefined, resolve: Settle, reject: (error: EngineError) => void,
+  ): void {
     if (this.closed) return reject(new EngineError(Der.SHUTDOWN, `transport to ${this.address} is closed`));
     if (options?.signal?.aborted === true) return reject(canceledError(this.address, def.opcode));
     const call = new H2Call(this, def, body, resolve, reject, options);
@@ -233,7 +238,7 @@ export class H2Transport implements RpcTransport {
     const timeoutMs = options?.timeoutMs ?? RPC_TIMEOUT_MS;
     call.timer = setTimeout(onDeadline, timeoutMs, call, timeoutMs);
     if (options?.signal !== undefined) this.watchSignal(call, options.signal);
-    if (body.length > RPC_BATCH_CALL_BYTES_MAX) {
+    if (alone) {
       this.launch(call);
       return;
     }

@@ -214,6 +214,15 @@ describe('transport h2: coalescing', () => {
     expect(streamPaths.sort()).toEqual(['/v1/test_big', '/v1/test_echo', '/v1/test_echo']);
   });
 
+  it('call: an RPC whose answer may be bulk data -> a stream of its own, the small calls still batched', async () => {
+    const bulkEcho = defineRpc('test_echo', ECHO.request, ECHO.response, { answerBytes: () => RPC_BATCH_CALL_BYTES_MAX + 1 });
+    streamPaths.length = 0;
+    const transport = pool.get(address);
+    const results = await Promise.all([transport.call(bulkEcho, { x: 1 }), transport.call(ECHO, { x: 2 }), transport.call(bulkEcho, { x: 3 }), transport.call(ECHO, { x: 4 })]);
+    expect(results.map((result) => result.y)).toEqual([2, 3, 4, 5]);
+    expect(streamPaths.sort()).toEqual(['/v1/rpc_batch', '/v1/test_echo', '/v1/test_echo']);
+  });
+
   it('call: more calls in one turn than a batch holds -> several batches, all answered in order', async () => {
     streamPaths.length = 0;
     const count = RPC_BATCH_CALLS_MAX * 2 + 1;

@@ -11,13 +11,20 @@ export interface RpcDef<Req, Res> {
   readonly path: string;
   readonly request: Schema<Req>;
   readonly response: Schema<Res>;
+  /**
+   * Bytes of bulk data the answer to `request` carries at most (array records asked for), for RPCs whose
+   * answers can be large; absent: small. A transport keeps such calls out of batches.
+   */
+  answerBytes?(request: Req): number;
 }
 
 export type RpcRequest<D> = D extends RpcDef<infer Req, unknown> ? Req : never;
 export type RpcResponse<D> = D extends RpcDef<unknown, infer Res> ? Res : never;
 
-export function defineRpc<Req, Res>(opcode: string, request: Schema<Req>, response: Schema<Res>): RpcDef<Req, Res> {
-  return { opcode, path: `/v1/${opcode}`, request, response };
+export function defineRpc<Req, Res>(
+  opcode: string, request: Schema<Req>, response: Schema<Res>, options: { answerBytes?: (request: Req) => number } = {},
+): RpcDef<Req, Res> {
+  return { opcode, path: `/v1/${opcode}`, request, response, ...options };
 }
 
 export const errorBody = t.object({

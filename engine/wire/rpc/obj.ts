@@ -76,6 +76,11 @@ export const OBJ_FETCH = defineRpc(
     tx: txTag,
   }),
   t.object({ values: t.array(fetchValue, IODS_PER_RPC_MAX) }),
+  {
+    // Array records asked for come back as bulk data; single values are bounded by what was stored.
+    answerBytes: (request) => request.iods.reduce((sum, iod) =>
+      (iod.type === 'array' ? sum + iod.extents.reduce((records, extent) => records + extent.count, 0) * iod.recordSize : sum), 0),
+  },
 );
 
 export const OBJ_PUNCH = defineRpc(
