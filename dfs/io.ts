@@ -2,8 +2,8 @@
  * File data (DAOS dfs_read / dfs_write / dfs_get_size / dfs_punch): positional reads and writes on the
  * file's byte array (chunk c at dkey c+1, striped over the object's groups), plain and vectored. A read
  * whose range is all written data needs nothing more; one that met a hole asks for the size (a query of
- * every group) and returns a short read at end of file; holes inside the file read as zeros. Writes of one call share one epoch; concurrent calls on one handle are independent (no handle
- * state). O_APPEND writes at the size seen just before (not atomic against other appenders). A hole punch
+ * every group) and returns a short read at end of file; holes inside the file read as zeros. Writes of
+ * one call share one epoch; concurrent calls on one handle are independent (no handle state). O_APPEND writes at the size seen just before (not atomic against other appenders). A hole punch
  * keeps the size; punching to the end (length Infinity) truncates. The handle's access mode is enforced
  * (EBADF), as are file type (EISDIR) and read-only mounts (EROFS).
  */
@@ -56,10 +56,11 @@ export async function readAt(handle: DfsObject, offset: number, length: number):
   checkReadable(handle);
   checkRange(offset, length);
   if (length === 0) return Buffer.alloc(0);
-  const { data, complete } = await handle.array().readCovered(offset, length);
+  const array = handle.array();
+  const { data, complete } = await array.readCovered(offset, length);
   if (complete) return data;
   // A hole in the range: it may be the end of the file (short read) or a hole inside it (zeros).
-  const size = await handle.array().getSize();
+  const size = await array.getSize();
   const available = Math.max(0, Math.min(length, size - offset));
   return available === length ? data : data.subarray(0, available);
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { mapBounded } from './bounded-parallel.js';
+import { mapBounded, settleInOrder } from './bounded-parallel.js';
 
 describe('mapBounded', () => {
   it('keeps order and never exceeds the limit', async () => {
@@ -24,5 +24,16 @@ describe('mapBounded', () => {
       await sleep(5);
     })).rejects.toThrow('boom');
     expect(started.length).toBeLessThan(6);
+  });
+});
+
+describe('settleInOrder', () => {
+  it('values in order; with failures, the first in order is thrown only once every promise settled', async () => {
+    expect(await settleInOrder([sleep(5).then(() => 'a'), Promise.resolve('b')])).toEqual(['a', 'b']);
+    let lateSettled = false;
+    const late = sleep(10).then(() => { lateSettled = true; throw new Error('second'); });
+    const first = sleep(1).then(() => { throw new Error('first'); });
+    await expect(settleInOrder([Promise.resolve(1), late, first])).rejects.toThrow('second');
+    expect(lateSettled).toBe(true);
   });
 });

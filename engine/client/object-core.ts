@@ -65,14 +65,12 @@ export class ObjectCore {
   }
 
   address(layout: ObjectLayout, shard: ShardLocation): ShardAddress {
-    return {
-      pool: this.context.pool.uuid,
-      cont: this.context.contUuid,
-      mapVersion: layout.version,
-      target: shard.target,
-      oid: this.oidBytes,
-      shard: shard.shard,
-    };
+    return { ...this.objectFields(layout), target: shard.target, shard: shard.shard };
+  }
+
+  /** The fields naming this object under `layout`, shared by per-shard and collective addresses. */
+  private objectFields(layout: ObjectLayout): Omit<CollectiveAddress, 'shards'> {
+    return { pool: this.context.pool.uuid, cont: this.context.contUuid, mapVersion: layout.version, oid: this.oidBytes };
   }
 
   /** `body` completed with the addressing fields of `shard` (the one place a shard request is assembled). */
@@ -96,10 +94,7 @@ export class ObjectCore {
     for (const list of byRank.values()) {
       for (let first = 0; first < list.length; first += SHARDS_PER_COLLECTIVE_MAX) {
         const part = list.slice(first, first + SHARDS_PER_COLLECTIVE_MAX);
-        const address: CollectiveAddress = {
-          pool: this.context.pool.uuid, cont: this.context.contUuid, mapVersion: layout.version, oid: this.oidBytes,
-          shards: part.map((shard) => ({ target: shard.target, shard: shard.shard })),
-        };
+        const address: CollectiveAddress = { ...this.objectFields(layout), shards: part.map((shard) => ({ target: shard.target, shard: shard.shard })) };
         // Omit<Req, K> & CollectiveAddress is Req; TypeScript cannot see that for a generic Req.
         calls.push({ shards: part, request: { ...address, ...body } as Req });
       }

@@ -23,6 +23,7 @@ import { ObjectCore, type ShardAddress } from './object-core.js';
 import { type KeyList, type MaxKey, listAkeys, listDkeys, queryMax } from './object-list.js';
 import { type GroupWrite, type WriteState, newWriteState, writeGroup } from './replication.js';
 import { writeShards } from './shard-choice.js';
+import { settleInOrder } from './bounded-parallel.js';
 import { fixedEpochConflicts, retrying, retryingConflicts, writeConflicts } from './retry.js';
 import { groupShards } from '../placement/placement.js';
 
@@ -179,8 +180,7 @@ export class ObjectHandle {
     const layout = this.#core.layout();
     const shards = Array.from({ length: layout.groupCount }, (_, group) => writeShards(groupShards(layout, group))).flat();
     const calls = this.#core.collective<RpcRequest<typeof OBJ_COLL_PUNCH>>(layout, shards, { epoch });
-    const results = await Promise.allSettled(calls.map((call) => this.#core.send(OBJ_COLL_PUNCH, call.shards[0]!, call.request)));
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    await settleInOrder(calls.map((call) => this.#core.send(OBJ_COLL_PUNCH, call.shards[0]!, call.request)));
   }
 
   private assertWritable(): void {

@@ -10,6 +10,7 @@
 import type { ObjectLayout, ShardLocation } from '../placement/placement.js';
 import type { RpcDef } from '../wire/rpc-def.js';
 import type { ObjectCore, ShardAddress } from './object-core.js';
+import { settleInOrder } from './bounded-parallel.js';
 import { groupLeader, writeShards } from './shard-choice.js';
 
 /** Carried across the attempts of one write. */
@@ -60,8 +61,5 @@ async function sendAll<Req extends ShardAddress>(
     await core.send(write.def, shard, core.request<Req>(write.layout, shard, body));
     return;
   }
-  const results = await Promise.allSettled(
-    targets.map((shard) => core.send(write.def, shard, core.request<Req>(write.layout, shard, body))),
-  );
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  await settleInOrder(targets.map((shard) => core.send(write.def, shard, core.request<Req>(write.layout, shard, body))));
 }

@@ -18,6 +18,7 @@ import {
 } from '../wire/rpc/obj.js';
 import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
+import { settleInOrder } from '../client/bounded-parallel.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
 import type { HandlerRegistry } from './registry.js';
@@ -128,13 +129,4 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   registry.register(OBJ_COLL_QUERY_MAX, async (request) => ({
     answers: await settleInOrder(request.shards.map((at) => queryMax({ ...request, target: at.target, shard: at.shard }))),
   }));
-}
-
-/** Waits for every promise (none is left running), then returns the values or throws the first failure in order. */
-async function settleInOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  return results.map((result) => {
-    if (result.status === 'rejected') throw result.reason;
-    return result.value;
-  });
 }
