@@ -44,13 +44,14 @@ export const STREAMS_PER_SESSION_MAX = 1024;
 export const BATCH_REQUESTS_MAX = 16;
 /** Shards of one object named by one collective RPC (obj_coll_*); a client with more sends several. */
 export const SHARDS_PER_COLLECTIVE_MAX = 1024;
-/** Calls the client coalesces into one rpc_batch stream (engine/wire/rpc/batch.ts). */
-export const RPC_BATCH_CALLS_MAX = 32;
-/** Only calls with request bodies up to this size are coalesced; bulk writes keep a stream of their own. */
-export const RPC_BATCH_CALL_BYTES_MAX = 16 * 1024;
+/**
+ * Calls whose request body, and whose answer as far as the RPC can tell (RpcDef.answerBytes), fit in this
+ * travel as frames on the session's rpc_channel stream (engine/wire/channel.ts); bulk keeps a stream of its own.
+ */
+export const RPC_CHANNEL_CALL_BYTES_MAX = 16 * 1024;
 
 assert.ok(INLINE_VALUE_BYTES_MAX < VALUE_BYTES_MAX);
 assert.ok(RPC_BODY_BYTES_MAX > VALUE_BYTES_MAX + KEY_BYTES_MAX * 2);
 assert.ok(TARGETS_PER_ENGINE_DEFAULT <= TARGETS_PER_ENGINE_MAX);
 assert.ok(BATCH_REQUESTS_MAX <= STREAMS_PER_SESSION_MAX);
-assert.ok(RPC_BATCH_CALLS_MAX * RPC_BATCH_CALL_BYTES_MAX < RPC_BODY_BYTES_MAX);
+assert.ok(RPC_CHANNEL_CALL_BYTES_MAX < RPC_BODY_BYTES_MAX);

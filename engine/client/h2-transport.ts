@@ -5,24 +5,25 @@
  * symbol on the stream, request headers are built once per opcode, and body chunks are joined once.
  * A session that errors, closes or receives GOAWAY is dropped; the next call connects again (lazily). A
  * stream the server refused unprocessed (REFUSED_STREAM) is sent again, at most H2_REFUSED_RETRIES_MAX times.
- * Small calls made in one turn of the event loop are coalesced into one rpc_batch stream (wire/rpc/batch.ts).
+ * Small calls (request and answer under RPC_CHANNEL_CALL_BYTES_MAX) travel as frames on the session's one
+ * long-lived rpc_channel stream (wire/channel.ts) instead: the frames of one turn leave in one write.
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
 import http2 from 'node:http2';
 import type { Logger } from '../log.js';
-import { RPC_BATCH_CALLS_MAX, RPC_BATCH_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
+import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
+import { ANSWER_PAYLOAD_BYTES_MAX, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
-import type { RpcDef, RpcResponse } from '../wire/rpc-def.js';
-import { RPC_BATCH } from '../wire/rpc/batch.js';
+import { HTTP_STATUS_OK, type RpcDef } from '../wire/rpc-def.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
   H2_REFUSED_RETRIES_MAX,
 } from './constants.js';
-import { canceledError, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
-import { kCall, kTransport } from './symbols.js';
+import { canceledError, errorFromBody, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
+import { kCall, kChannel, kTransport } from './symbols.js';
 import { AddressTransportPool, type CallOptions, type RpcTransport } from './transport.js';
 
 const SESSION_OPTIONS: http2.SecureClientSessionOptions = {
@@ -61,8 +62,11 @@ class H2Call {
   settled = false;
   timer: NodeJS.Timeout | undefined = undefined;
   abortListener: (() => void) | undefined = undefined;
-  /** The stream of the current try (a refused stream is replaced, see retryRefused). */
+  /** The stream of the current try (a refused stream is replaced, see retryRefused); none on the channel. */
   stream: http2.ClientHttp2Stream | undefined = undefined;
+  /** The channel the call waits on, under `id`. */
+  channel: H2Channel | undefined = undefined;
+  id = 0;
   refusals = 0;
 
   constructor(
@@ -79,6 +83,27 @@ interface CallStream extends http2.ClientHttp2Stream {
   [kCall]?: H2Call;
 }
 
+interface ChannelStream extends http2.ClientHttp2Stream {
+  [kChannel]?: H2Channel;
+}
+
+/** A session's rpc_channel stream: the calls waiting for an answer on it, by id, and the frames not yet written. */
+class H2Channel {
+  readonly calls = new Map<number, H2Call>();
+  readonly reader = new FrameReader(ANSWER_PAYLOAD_BYTES_MAX);
+  /** HTTP status of the channel stream; 0 until the engine answered it. */
+  status = 0;
+  /** Body of a refused channel (status != 200): the error every call on it gets. */
+  refusal: Buffer[] = [];
+  out: Buffer[] = [];
+  failed = false;
+
+  constructor(
+    readonly transport: H2Transport,
+    readonly stream: ChannelStream,
+  ) {}
+}
+
 interface OwnedSession extends http2.ClientHttp2Session {
   [kTransport]?: H2Transport;
 }
@@ -87,6 +112,7 @@ interface OwnedSession extends http2.ClientHttp2Session {
 function finish(call: H2Call): boolean {
   if (call.settled) return false;
   call.settled = true;
+  call.channel?.calls.delete(call.id);
   if (call.timer !== undefined) clearTimeout(call.timer);
   if (call.abortListener !== undefined) call.options?.signal?.removeEventListener('abort', call.abortListener);
   call.transport.callDone();
@@ -158,26 +184,67 @@ function onDeadline(call: H2Call, timeoutMs: number): void {
   call.reject(timeoutError(call.transport.address, call.def.opcode, timeoutMs));
 }
 
-/** Settles each member of a batch with its own answer, in call order. */
-function settleMembers(address: string, members: readonly H2Call[], response: RpcResponse<typeof RPC_BATCH>): void {
-  if (response.answers.length !== members.length) {
-    rejectMembers(members, new EngineError(Der.PROTO, `rpc_batch to ${address}: ${response.answers.length} answers for ${members.length} calls`));
-    return;
-  }
-  members.forEach((member, index) => {
-    if (!finish(member)) return;
-    const answer = response.answers[index]!;
-    try {
-      member.resolve(settleAnswer(member.def, answer.status, answer.body, address));
-    } catch (error) {
-      member.reject(error as EngineError);
-    }
-  });
+/** Writes the call frames of this turn as one chunk. */
+function flushChannel(channel: H2Channel): void {
+  const out = channel.out;
+  channel.out = [];
+  if (channel.failed || channel.stream.destroyed) return;
+  channel.stream.write(out.length === 1 ? out[0]! : Buffer.concat(out));
 }
 
-/** The batch failed as a whole (unreachable engine, deadline, shutdown): every member still waiting fails alike. */
-function rejectMembers(members: readonly H2Call[], error: EngineError): void {
-  for (const member of members) if (finish(member)) member.reject(error);
+function onChannelResponse(this: ChannelStream, headers: http2.IncomingHttpHeaders): void {
+  const channel = this[kChannel];
+  if (channel !== undefined) channel.status = Number(headers[':status']);
+}
+
+function onChannelData(this: ChannelStream, chunk: Buffer): void {
+  const channel = this[kChannel];
+  if (channel === undefined) return;
+  if (channel.status !== HTTP_STATUS_OK) {
+    channel.refusal.push(chunk);
+    return;
+  }
+  const { transport } = channel;
+  channel.reader.push(chunk);
+  try {
+    for (let payload = channel.reader.next(); payload !== undefined; payload = channel.reader.next()) {
+      const answer = decodeAnswer(payload);
+      const call = channel.calls.get(answer.id);
+      // No call: it timed out or was aborted since; the answer is dropped.
+      if (call === undefined || !finish(call)) continue;
+      try {
+        call.resolve(settleAnswer(call.def, answer.status, answer.body, transport.address));
+      } catch (error) {
+        call.reject(error as EngineError);
+      }
+    }
+  } catch (error) {
+    transport.failChannel(channel, error as EngineError);
+  }
+}
+
+/** The engine ended the channel (a refusal such as SHUTDOWN, or it is closing): every call still on it fails. */
+function onChannelEnd(this: ChannelStream): void {
+  const channel = this[kChannel];
+  if (channel === undefined) return;
+  const { transport } = channel;
+  const error = channel.status !== HTTP_STATUS_OK && channel.status !== 0
+    ? errorFromBody(Buffer.concat(channel.refusal), channel.status, transport.address, 'rpc_channel')
+    : unreachableError(transport.address, 'rpc_channel', 'channel ended by the engine');
+  transport.failChannel(channel, error);
+}
+
+function onChannelError(this: ChannelStream, error: Error): void {
+  const channel = this[kChannel];
+  if (channel === undefined) return;
+  const cause = (error as Error & { cause?: unknown }).cause ?? error;
+  channel.transport.failChannel(channel, unreachableError(channel.transport.address, 'rpc_channel', cause));
+}
+
+function onChannelClose(this: ChannelStream): void {
+  const channel = this[kChannel];
+  if (channel === undefined) return;
+  channel.transport.failChannel(channel, unreachableError(channel.transport.address, 'rpc_channel', `stream closed (code ${this.rstCode ?? 'none'})`));
 }
 
 function onSessionConnect(this: OwnedSession): void {
@@ -203,9 +270,9 @@ export class H2Transport implements RpcTransport {
   private readonly origin: string;
   private readonly log: Logger;
   private session: OwnedSession | undefined = undefined;
+  private channel: H2Channel | undefined = undefined;
+  private nextCallId = 0;
   private inflight = 0;
-  /** Calls made this turn, sent together by flushPending. */
-  private pending: H2Call[] = [];
   private closed = false;
 
   constructor(address: string, options: H2TransportOptions = {}) {
@@ -216,13 +283,13 @@ export class H2Transport implements RpcTransport {
 
   /**
    * Sends one RPC; rejects with EngineError (the engine's, or UNREACH / TIMEDOUT / CANCELED / PROTO).
-   * Small calls made in the same turn of the event loop travel together in one rpc_batch stream.
+   * Small calls travel as frames on the session's rpc_channel stream; bulk ones on a stream of their own.
    */
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
     const body = encode(request);
-    // Bulk bodies, either way, keep a stream of their own: inside a batch they would be copied once more
-    // and would hold back every other call's answer until the largest is done.
-    const alone = body.length > RPC_BATCH_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_BATCH_CALL_BYTES_MAX;
+    // Bulk bodies, either way, keep a stream of their own: on the channel they would hold back every
+    // answer behind them until they are through.
+    const alone = body.length > RPC_CHANNEL_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_CHANNEL_CALL_BYTES_MAX;
     return new Promise<Res>((resolve, reject) => {
       this.start(def as RpcDef<unknown, unknown>, body, alone, options, resolve as Settle, reject);
     });
@@ -238,43 +305,61 @@ export class H2Transport implements RpcTransport {
     const timeoutMs = options?.timeoutMs ?? RPC_TIMEOUT_MS;
     call.timer = setTimeout(onDeadline, timeoutMs, call, timeoutMs);
     if (options?.signal !== undefined) this.watchSignal(call, options.signal);
-    if (alone) {
-      this.launch(call);
-      return;
-    }
-    // Coalesce: calls made before the microtask runs (every call of one synchronous fan-out) share a stream.
-    if (this.pending.push(call) === 1) queueMicrotask(this.flushPending);
+    if (alone) this.launch(call);
+    else this.sendFrame(call);
   }
 
-  /** Sends the calls queued this turn: a lone call on its own stream, more in rpc_batch streams. */
-  private readonly flushPending = (): void => {
-    const calls = this.pending.filter((call) => !call.settled);
-    this.pending = [];
-    if (this.closed) {
-      rejectMembers(calls, new EngineError(Der.SHUTDOWN, `transport to ${this.address} is closed`));
+  /** Puts the call on the channel (opening one if needed); the frames of one turn are written together. */
+  private sendFrame(call: H2Call): void {
+    let channel: H2Channel;
+    try {
+      channel = this.channel ?? this.openChannel();
+    } catch (error) {
+      if (finish(call)) call.reject(unreachableError(this.address, call.def.opcode, error));
       return;
     }
-    for (let first = 0; first < calls.length; first += RPC_BATCH_CALLS_MAX) {
-      const members = calls.slice(first, first + RPC_BATCH_CALLS_MAX);
-      if (members.length === 1) this.launch(members[0]!);
-      else this.launchBatch(members);
-    }
-  };
+    this.nextCallId = (this.nextCallId + 1) >>> 0;
+    call.id = this.nextCallId;
+    call.channel = channel;
+    channel.calls.set(call.id, call);
+    // The tick runs once this turn's promise jobs are done, so a fan-out's frames leave in one write.
+    if (channel.out.push(encodeCall(call.id, call.def.opcode, call.body)) === 1) process.nextTick(flushChannel, channel);
+  }
 
-  /** One rpc_batch stream for `members`; each member is settled with its own answer (or the batch's failure). */
-  private launchBatch(members: readonly H2Call[]): void {
-    const body = encode({ calls: members.map((member) => ({ opcode: member.def.opcode, body: member.body })) });
-    const batch = new H2Call(
-      this, RPC_BATCH as RpcDef<unknown, unknown>, body,
-      (response) => settleMembers(this.address, members, response as RpcResponse<typeof RPC_BATCH>),
-      (error) => rejectMembers(members, error),
-      undefined,
-    );
-    this.inflight++;
-    // Members keep their own deadlines; the batch's only bounds how long its stream may stay open.
-    const timeoutMs = Math.max(...members.map((member) => member.options?.timeoutMs ?? RPC_TIMEOUT_MS));
-    batch.timer = setTimeout(onDeadline, timeoutMs, batch, timeoutMs);
-    this.launch(batch);
+  private openChannel(): H2Channel {
+    const stream: ChannelStream = this.openStream(RPC_CHANNEL_PATH);
+    const channel = new H2Channel(this, stream);
+    stream[kChannel] = channel;
+    stream.on('response', onChannelResponse);
+    stream.on('data', onChannelData);
+    stream.on('end', onChannelEnd);
+    stream.on('error', onChannelError);
+    stream.on('close', onChannelClose);
+    this.channel = channel;
+    return channel;
+  }
+
+  /**
+   * @internal The channel is unusable (the engine ended or refused it, the stream or session failed, a
+   * malformed answer): every call still on it fails with `error` — except on a stream the engine refused
+   * unprocessed (REFUSED_STREAM), whose calls go again on a new channel, a bounded number of times.
+   */
+  failChannel(channel: H2Channel, error: EngineError): void {
+    if (channel.failed) return;
+    channel.failed = true;
+    if (this.channel === channel) this.channel = undefined;
+    if (!channel.stream.destroyed) channel.stream.close(http2.constants.NGHTTP2_CANCEL);
+    const refused = channel.stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
+    for (const call of [...channel.calls.values()]) {
+      channel.calls.delete(call.id);
+      call.channel = undefined;
+      if (refused && !this.closed && call.refusals < H2_REFUSED_RETRIES_MAX) {
+        call.refusals++;
+        this.sendFrame(call);
+      } else if (finish(call)) {
+        call.reject(error);
+      }
+    }
   }
 
   /** @internal Sends the call's body on a new stream (first try, or again after a refused stream). */
@@ -297,7 +382,7 @@ export class H2Transport implements RpcTransport {
   }
 
   /** A stream on the current session; a session that went away since the last call is replaced once. */
-  private openStream(path: string): CallStream {
+  private openStream(path: string): http2.ClientHttp2Stream {
     const session = this.session ?? this.connect();
     try {
       return session.request(headersFor(path), REQUEST_OPTIONS);
@@ -334,6 +419,8 @@ export class H2Transport implements RpcTransport {
   dropSession(session: OwnedSession, error: Error | undefined): void {
     if (this.session !== session) return;
     this.session = undefined;
+    // The channel's stream dies with the session (its close event fails the calls); new calls open another.
+    this.channel = undefined;
     if (error !== undefined) this.log.debug({ address: this.address, err: error.message }, 'h2 session failed');
     if (!session.destroyed) session.close();
   }
@@ -346,6 +433,10 @@ export class H2Transport implements RpcTransport {
   /** Closes the session gracefully (in-flight calls finish); later calls fail with Der.SHUTDOWN. */
   async close(): Promise<void> {
     this.closed = true;
+    // Our end of the channel: the engine ends its side once the calls on it are answered, and the
+    // session's graceful close can then complete.
+    if (this.channel !== undefined && !this.channel.stream.destroyed) this.channel.stream.end();
+    this.channel = undefined;
     const session = this.session;
     this.session = undefined;
     if (session === undefined || session.destroyed) return;

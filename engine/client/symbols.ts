@@ -8,3 +8,5 @@
 export const kCall = Symbol('tsdaos.client.call');
 /** On a ClientHttp2Session: the transport that owns it. */
 export const kTransport = Symbol('tsdaos.client.transport');
+/** On the ClientHttp2Stream of an rpc_channel: its channel state. */
+export const kChannel = Symbol('tsdaos.client.channel');

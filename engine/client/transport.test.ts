@@ -10,7 +10,8 @@ import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc } from '../wire/rpc-def.js';
 import { t } from '../wire/schema.js';
-import { RPC_BATCH_CALLS_MAX, RPC_BATCH_CALL_BYTES_MAX } from '../constants.js';
+import { RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
+import { CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { H2TransportPool } from './h2-transport.js';
 import type { TransportPool } from './transport.js';
 import { UndiciTransportPool } from './undici-transport.js';
@@ -22,10 +23,11 @@ const SILENT = defineRpc('test_silent', t.object({}), t.object({}));
 const MALFORMED = defineRpc('test_malformed', t.object({}), t.object({ y: t.uint() }));
 const DROP = defineRpc('test_drop', t.object({}), t.object({}));
 const BIG = defineRpc('test_big', t.object({ data: t.bytes(64 << 20) }), t.object({ data: t.bytes(64 << 20) }));
+const GARBLE = defineRpc('test_garble', t.object({}), t.object({}));
 
-type Behaviour = { status: number; body: Buffer } | 'silent' | 'drop';
+type Behaviour = { status: number; body: Buffer } | 'silent' | 'drop' | 'garble';
 
-/** A tiny engine stand-in: one behaviour per path; rpc_batch answers each of its calls the same way. */
+/** A tiny engine stand-in: one behaviour per path; the rpc_channel answers each of its calls the same way. */
 function behaviour(path: string, body: Buffer): Behaviour {
   const answer = (status: number, value: unknown): Behaviour => ({ status, body: encode(value) });
   switch (path) {
@@ -36,20 +38,14 @@ function behaviour(path: string, body: Buffer): Behaviour {
     case '/v1/test_malformed': return answer(200, { y: 'not a number' });
     case '/v1/test_drop': return 'drop';
     case '/v1/test_big': return answer(200, decode(body));
-    case '/v1/rpc_batch': {
-      const calls = (decode(body) as { calls: Array<{ opcode: string; body: Buffer }> }).calls;
-      const answers = calls.map((call) => behaviour(`/v1/${call.opcode}`, call.body));
-      if (answers.includes('drop')) return 'drop';
-      if (answers.includes('silent')) return 'silent';
-      return answer(200, { answers });
-    }
+    case '/v1/test_garble': return 'garble';
     default: return answer(400, { der: Der.PROTO });
   }
 }
 
 function handle(stream: http2.ServerHttp2Stream, path: string, body: Buffer): void {
   const result = behaviour(path, body);
-  if (result === 'silent') return;
+  if (result === 'silent' || result === 'garble') return;
   if (result === 'drop') {
     stream.session?.destroy();
     return;
@@ -62,12 +58,40 @@ let server: http2.Http2Server;
 let address: string;
 /** Request paths the main server received, one per stream. */
 const streamPaths: string[] = [];
+/** Opcodes of the calls the servers received as rpc_channel frames. */
+const channelOpcodes: string[] = [];
 let closedAddress: string;
 /** A server that allows only 4 concurrent streams and answers slowly. */
 let narrowServer: http2.Http2Server;
 let narrowAddress: string;
 
+/** The stand-in's rpc_channel: each call frame answered by its behaviour, after `delayMs`. */
+function serveChannel(stream: http2.ServerHttp2Stream, delayMs: number): void {
+  const reader = new FrameReader(CALL_PAYLOAD_BYTES_MAX);
+  stream.respond({ ':status': 200 });
+  stream.on('data', (chunk: Buffer) => {
+    reader.push(chunk);
+    for (let payload = reader.next(); payload !== undefined; payload = reader.next()) {
+      const call = decodeCall(payload);
+      channelOpcodes.push(call.opcode);
+      setTimeout(() => {
+        const result = behaviour(`/v1/${call.opcode}`, call.body);
+        if (result === 'silent' || stream.destroyed) return;
+        if (result === 'drop') stream.session?.destroy();
+        // A length prefix far over any cap: the client must give up on the channel.
+        else if (result === 'garble') stream.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+        else stream.write(encodeAnswer(call.id, result.status, result.body));
+      }, delayMs);
+    }
+  });
+  stream.on('end', () => stream.end());
+}
+
 function onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, delayMs: number): void {
+  if (headers[':path'] === RPC_CHANNEL_PATH) {
+    serveChannel(stream, delayMs);
+    return;
+  }
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => setTimeout(() => handle(stream, String(headers[':path']), Buffer.concat(chunks)), delayMs));
@@ -168,8 +192,8 @@ describe.each(implementations)('transport %s', (_name, create) => {
   });
 
   it('call: more concurrent calls than the server allows streams, on a fresh session -> all answered', async () => {
-    // Bodies above the coalescing threshold, so every call needs a stream of its own.
-    const bodies = Array.from({ length: 40 }, (_, x) => Buffer.alloc(RPC_BATCH_CALL_BYTES_MAX + 1, x));
+    // Bodies above the channel threshold, so every call needs a stream of its own.
+    const bodies = Array.from({ length: 40 }, (_, x) => Buffer.alloc(RPC_CHANNEL_CALL_BYTES_MAX + 1, x));
     const results = await Promise.all(bodies.map((data) => pool.get(narrowAddress).call(BIG, { data })));
     expect(results.map((result, index) => result.data.equals(bodies[index]!))).toEqual(bodies.map(() => true));
   });
@@ -181,7 +205,7 @@ describe.each(implementations)('transport %s', (_name, create) => {
   });
 });
 
-describe('transport h2: coalescing', () => {
+describe('transport h2: rpc_channel', () => {
   let pool: H2TransportPool;
   beforeAll(() => {
     pool = new H2TransportPool();
@@ -190,60 +214,63 @@ describe('transport h2: coalescing', () => {
     await pool.close();
   });
 
-  it('call: small calls made in one turn -> one rpc_batch stream, each settled with its own answer', async () => {
-    await pool.get(address).call(ECHO, { x: 0 });
-    streamPaths.length = 0;
+  it('call: small calls -> frames on one channel stream per session, each settled with its own answer', async () => {
     const transport = pool.get(address);
+    await transport.call(ECHO, { x: 0 });
+    streamPaths.length = 0;
+    channelOpcodes.length = 0;
     const calls = [transport.call(ECHO, { x: 1 }), transport.call(STALE, {}), transport.call(ECHO, { x: 2 }), transport.call(MALFORMED, {})];
     const settled = await Promise.allSettled(calls);
-    expect(streamPaths).toEqual(['/v1/rpc_batch']);
+    expect(await transport.call(ECHO, { x: 3 })).toEqual({ y: 4 });
+    expect(streamPaths).toEqual([]);
+    expect(channelOpcodes).toEqual(['test_echo', 'test_stale', 'test_echo', 'test_malformed', 'test_echo']);
     expect(settled[0]).toEqual({ status: 'fulfilled', value: { y: 2 } });
     expect(settled[2]).toEqual({ status: 'fulfilled', value: { y: 3 } });
     expect(settled[1]!.status === 'rejected' && (settled[1].reason as EngineError).der).toBe(Der.STALE);
     expect(settled[3]!.status === 'rejected' && (settled[3].reason as EngineError).der).toBe(Der.PROTO);
   });
 
-  it('call: a lone call, or one with a large body -> a stream of its own', async () => {
-    streamPaths.length = 0;
+  it('call: a large body, or an answer that may be bulk -> a stream of its own; the small calls stay on the channel', async () => {
+    const bulkEcho = defineRpc('test_echo', ECHO.request, ECHO.response, { answerBytes: () => RPC_CHANNEL_CALL_BYTES_MAX + 1 });
     const transport = pool.get(address);
-    await transport.call(ECHO, { x: 1 });
-    const data = Buffer.alloc(RPC_BATCH_CALL_BYTES_MAX + 1, 3);
-    const [echo, big] = await Promise.all([transport.call(ECHO, { x: 5 }), transport.call(BIG, { data })]);
+    await transport.call(ECHO, { x: 0 });
+    streamPaths.length = 0;
+    const data = Buffer.alloc(RPC_CHANNEL_CALL_BYTES_MAX + 1, 3);
+    const [echo, big, bulk] = await Promise.all([transport.call(ECHO, { x: 5 }), transport.call(BIG, { data }), transport.call(bulkEcho, { x: 7 })]);
     expect(echo.y).toBe(6);
+    expect(bulk.y).toBe(8);
     expect(big.data.equals(data)).toBe(true);
-    expect(streamPaths.sort()).toEqual(['/v1/test_big', '/v1/test_echo', '/v1/test_echo']);
+    expect(streamPaths.sort()).toEqual(['/v1/test_big', '/v1/test_echo']);
   });
 
-  it('call: an RPC whose answer may be bulk data -> a stream of its own, the small calls still batched', async () => {
-    const bulkEcho = defineRpc('test_echo', ECHO.request, ECHO.response, { answerBytes: () => RPC_BATCH_CALL_BYTES_MAX + 1 });
-    streamPaths.length = 0;
-    const transport = pool.get(address);
-    const results = await Promise.all([transport.call(bulkEcho, { x: 1 }), transport.call(ECHO, { x: 2 }), transport.call(bulkEcho, { x: 3 }), transport.call(ECHO, { x: 4 })]);
-    expect(results.map((result) => result.y)).toEqual([2, 3, 4, 5]);
-    expect(streamPaths.sort()).toEqual(['/v1/rpc_batch', '/v1/test_echo', '/v1/test_echo']);
-  });
-
-  it('call: more calls in one turn than a batch holds -> several batches, all answered in order', async () => {
-    streamPaths.length = 0;
-    const count = RPC_BATCH_CALLS_MAX * 2 + 1;
+  it('call: hundreds of calls at once -> all answered, each with its own answer', async () => {
+    const count = 500;
     const results = await Promise.all(Array.from({ length: count }, (_, x) => pool.get(address).call(ECHO, { x })));
     expect(results.map((result) => result.y)).toEqual(Array.from({ length: count }, (_, x) => x + 1));
-    expect(streamPaths.filter((path) => path === '/v1/rpc_batch')).toHaveLength(2);
   });
 
-  it('call: a batch whose engine drops the session -> every member UNREACH', async () => {
+  it('call: an unanswered call times out alone; the calls beside it are answered', async () => {
     const transport = pool.get(address);
-    const settled = await Promise.allSettled([transport.call(ECHO, { x: 1 }), transport.call(DROP, {})]);
-    expect(settled.map((result) => result.status === 'rejected' && (result.reason as EngineError).der)).toEqual([Der.UNREACH, Der.UNREACH]);
-  });
-
-  it('call: a batch left unanswered -> each member TIMEDOUT at its deadline, the session stays usable', async () => {
-    const transport = pool.get(address);
-    // The stand-in answers no batch that holds a silent call.
-    const silent = transport.call(SILENT, {}, { timeoutMs: 50 });
-    const echo = transport.call(ECHO, { x: 8 }, { timeoutMs: 50 });
+    const silent = transport.call(SILENT, {}, { timeoutMs: 200 });
+    const echo = transport.call(ECHO, { x: 8 }, { timeoutMs: 200 });
+    expect(await echo).toEqual({ y: 9 });
     expect((await errorOf(silent)).der).toBe(Der.TIMEDOUT);
-    expect((await errorOf(echo)).der).toBe(Der.TIMEDOUT);
     expect((await transport.call(ECHO, { x: 9 })).y).toBe(10);
+  });
+
+  it('call: the engine drops the session -> every call on the channel UNREACH; the next call opens a new channel', async () => {
+    const transport = pool.get(address);
+    const settled = await Promise.allSettled([transport.call(SILENT, {}), transport.call(DROP, {})]);
+    expect(settled.map((result) => result.status === 'rejected' && (result.reason as EngineError).der)).toEqual([Der.UNREACH, Der.UNREACH]);
+    streamPaths.length = 0;
+    expect((await transport.call(ECHO, { x: 1 })).y).toBe(2);
+    expect(streamPaths).toEqual([RPC_CHANNEL_PATH]);
+  });
+
+  it('call: a malformed answer frame -> PROTO for every call on the channel; the next call opens a new channel', async () => {
+    const transport = pool.get(address);
+    const settled = await Promise.allSettled([transport.call(SILENT, {}), transport.call(GARBLE, {})]);
+    expect(settled.map((result) => result.status === 'rejected' && (result.reason as EngineError).der)).toEqual([Der.PROTO, Der.PROTO]);
+    expect((await transport.call(ECHO, { x: 2 })).y).toBe(3);
   });
 });

@@ -5,7 +5,8 @@
  * Invariants: a malformed request never reaches a handler; a body over RPC_BODY_BYTES_MAX is never
  * buffered whole (the stream is answered and reset as soon as the cap is passed); no input, and no
  * handler bug, can throw out of serve(): non-EngineError failures are logged with stack and answered MISC.
- * rpc_batch streams (engine/wire/rpc/batch.ts) carry several calls; each is served exactly like a lone one.
+ * The rpc_channel stream of a session (engine/wire/channel.ts) carries many calls as frames; each is served
+ * exactly like a lone one and answered with its own frame as soon as it is done.
  */
 import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
@@ -13,8 +14,10 @@ import { RPC_BODY_BYTES_MAX } from '../constants.js';
 import type { Logger } from '../log.js';
 import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody, type RpcDef, type RpcRequest, type RpcResponse } from '../wire/rpc-def.js';
-import { type BatchAnswerBody, RPC_BATCH } from '../wire/rpc/batch.js';
+import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
+import {
+  CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
+} from '../wire/channel.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { Route, Router } from './router.js';
 
@@ -84,14 +87,31 @@ interface Outcome {
   readonly der?: number;
 }
 
+/** One open rpc_channel stream: its calls' shared signal, and the answer frames not yet written. */
+interface Channel {
+  readonly stream: ServerHttp2Stream;
+  readonly controller: AbortController;
+  calls: number;
+  ended: boolean;
+  out: Buffer[];
+}
+
+/** Writes the answers a channel gathered this turn as one chunk; ends the channel once the client has and nothing is pending. */
+function flushChannel(channel: Channel): void {
+  const { stream, out } = channel;
+  channel.out = [];
+  if (stream.destroyed || stream.writableEnded) return;
+  if (out.length > 0) stream.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+  if (channel.ended && channel.calls === 0) stream.end();
+}
+
 /** Serves RPC streams for one listener; owns the in-flight set and the shutdown flag. */
 export class RpcDispatcher {
+  /** Per-stream requests in flight, each with its own signal. */
   private readonly inFlight = new Set<AbortController>();
-  /** Served by the dispatcher itself (it runs other routes), not registered on the router. */
-  private readonly batchRoute: Route = {
-    def: RPC_BATCH as unknown as RpcDef<unknown, unknown>,
-    handler: (request, context) => this.serveBatch(request as RpcRequest<typeof RPC_BATCH>, context.signal),
-  };
+  /** Open rpc_channel streams; their calls in flight are counted in channelCalls. */
+  private readonly channels = new Set<Channel>();
+  private channelCalls = 0;
   private shuttingDown = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -99,7 +119,7 @@ export class RpcDispatcher {
 
   /** Requests received and not yet answered. */
   inFlightCount(): number {
-    return this.inFlight.size;
+    return this.inFlight.size + this.channelCalls;
   }
 
   /** From now on every new request is answered Der.SHUTDOWN without being read. */
@@ -113,7 +133,7 @@ export class RpcDispatcher {
 
   /** Resolves true once no request is in flight, or false after `timeoutMs`. */
   waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight.size === 0) return Promise.resolve(true);
+    if (this.inFlightCount() === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== onIdle);
@@ -129,15 +149,29 @@ export class RpcDispatcher {
 
   /** Aborts the signal of every in-flight request (after a drain timed out). */
   abortInFlight(): void {
-    for (const controller of this.inFlight) controller.abort(new EngineError(Der.SHUTDOWN, 'engine shutting down'));
+    const error = new EngineError(Der.SHUTDOWN, 'engine shutting down');
+    for (const controller of this.inFlight) controller.abort(error);
+    for (const channel of this.channels) channel.controller.abort(error);
+  }
+
+  /** Ends every channel stream from our side (the engine is closing): calls still pending get no answer. */
+  endChannels(): void {
+    for (const channel of this.channels) {
+      channel.ended = true;
+      if (!channel.stream.destroyed && !channel.stream.writableEnded) channel.stream.end();
+    }
   }
 
   /** Serves one `POST /v1/<opcode>` stream to completion. Never rejects. */
   async serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     const startedMs = performance.now();
     const path = headers[':path'] ?? '';
-    const route = path === RPC_BATCH.path ? this.batchRoute : this.deps.router.lookup(path);
-    const opcode = route?.def.opcode ?? OPCODE_UNKNOWN;
+    if (path === RPC_CHANNEL_PATH && !this.shuttingDown) {
+      this.serveChannel(stream);
+      return;
+    }
+    const route = this.deps.router.lookup(path);
+    const opcode = route?.def.opcode ?? (path === RPC_CHANNEL_PATH ? RPC_CHANNEL_OPCODE : OPCODE_UNKNOWN);
     if (this.shuttingDown) {
       this.rejectUnread(stream, opcode, startedMs, new EngineError(Der.SHUTDOWN, 'engine shutting down'));
       return;
@@ -183,23 +217,52 @@ export class RpcDispatcher {
   }
 
   /**
-   * rpc_batch: every call runs as if it had come on a stream of its own (validated, routed, counted in the
-   * metrics under its own opcode), all at once, so they share the store's batches; answers in call order.
-   * The router has no rpc_batch route, so a batch inside a batch is NOSYS.
+   * An rpc_channel stream: answered 200 at once and kept open; each call frame is served as if it had come on
+   * a stream of its own (validated, routed, counted under its own opcode) and answered with its own frame as
+   * soon as it is done. A malformed frame resets the channel (PROTO for every call still on it, client side).
    */
-  private async serveBatch(request: RpcRequest<typeof RPC_BATCH>, signal: AbortSignal): Promise<RpcResponse<typeof RPC_BATCH>> {
-    const answers = await Promise.all(request.calls.map(async (call): Promise<BatchAnswerBody> => {
-      const startedMs = performance.now();
-      const path = `/v1/${call.opcode}`;
-      const route = this.deps.router.lookup(path);
-      const outcome = await this.run(route, path, call.body, signal);
-      this.deps.metrics.recordRequest({
-        opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
-        bytesIn: call.body.length, bytesOut: outcome.body.length, der: outcome.der,
-      });
-      return { status: outcome.status, body: outcome.body };
-    }));
-    return { answers };
+  private serveChannel(stream: ServerHttp2Stream): void {
+    const channel: Channel = { stream, controller: new AbortController(), calls: 0, ended: false, out: [] };
+    this.channels.add(channel);
+    const reader = new FrameReader(CALL_PAYLOAD_BYTES_MAX);
+    stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE });
+    stream.on('data', (chunk: Buffer) => {
+      reader.push(chunk);
+      try {
+        for (let payload = reader.next(); payload !== undefined; payload = reader.next()) void this.serveChannelCall(channel, decodeCall(payload));
+      } catch (error) {
+        this.deps.log.warn({ err: (error as Error).message }, 'rpc_channel: malformed frame, resetting the channel');
+        stream.close(h2constants.NGHTTP2_PROTOCOL_ERROR);
+      }
+    });
+    stream.on('end', () => {
+      channel.ended = true;
+      if (channel.calls === 0) flushChannel(channel);
+    });
+    stream.on('close', () => {
+      this.channels.delete(channel);
+      channel.controller.abort(new EngineError(Der.CANCELED, 'rpc_channel closed by client'));
+    });
+  }
+
+  private async serveChannelCall(channel: Channel, call: { id: number; opcode: string; body: Buffer }): Promise<void> {
+    const startedMs = performance.now();
+    const path = `/v1/${call.opcode}`;
+    const route = this.deps.router.lookup(path);
+    channel.calls++;
+    this.channelCalls++;
+    const outcome = this.shuttingDown
+      ? this.failure(new EngineError(Der.SHUTDOWN, 'engine shutting down'), route?.def.opcode ?? OPCODE_UNKNOWN)
+      : await this.run(route, path, call.body, channel.controller.signal);
+    channel.calls--;
+    this.channelCalls--;
+    // Answers settled in one turn leave in one write: the tick runs once this turn's promise jobs are done.
+    if (channel.out.push(encodeAnswer(call.id, outcome.status, outcome.body)) === 1) process.nextTick(flushChannel, channel);
+    this.deps.metrics.recordRequest({
+      opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
+      bytesIn: call.body.length, bytesOut: outcome.body.length, der: outcome.der,
+    });
+    this.notifyIfIdle();
   }
 
   private async invoke(route: Route, body: Buffer, signal: AbortSignal): Promise<Buffer> {
@@ -240,7 +303,11 @@ export class RpcDispatcher {
 
   private finishRequest(controller: AbortController): void {
     this.inFlight.delete(controller);
-    if (this.inFlight.size > 0 || this.idleWaiters.length === 0) return;
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (this.inFlightCount() > 0 || this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const waiter of waiters) waiter();

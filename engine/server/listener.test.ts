@@ -1,6 +1,8 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RPC_BATCH_CALLS_MAX, RPC_BATCH_CALL_BYTES_MAX, RPC_BODY_BYTES_MAX } from '../constants.js';
+import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
+import { H2Transport } from '../client/h2-transport.js';
+import { decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc, HTTP_STATUS_ERROR, HTTP_STATUS_PROTO } from '../wire/rpc-def.js';
@@ -108,39 +110,84 @@ describe('listener', () => {
     expect(text).toContain('tsdaos_process_uptime_seconds');
   });
 
-  it('rpc_batch: each call answered as if alone, in order; a bad call fails only itself', async () => {
-    const calls = [
-      { opcode: 'test_echo', body: encode({ n: 1 }) },
-      { opcode: 'test_echo', body: encode({ n: 'x' }) },
-      { opcode: 'no_such_rpc', body: encode({}) },
-      { opcode: 'test_stale', body: encode({}) },
-      { opcode: 'rpc_batch', body: encode({ calls: [] }) },
-      { opcode: 'test_echo', body: Buffer.from([0xc1]) },
-      { opcode: 'test_echo', body: encode({ n: 9 }) },
-    ];
-    const answer = await client.post('rpc_batch', { calls });
-    expect(answer.status).toBe(200);
-    const answers = (answer.value as { answers: Array<{ status: number; body: Buffer }> }).answers;
-    expect(answers.map((item) => [item.status, decode(item.body)])).toEqual([
-      [200, { n: 2 }],
-      [HTTP_STATUS_PROTO, { der: Der.PROTO }],
-      [HTTP_STATUS_ERROR, { der: Der.NOSYS }],
-      [HTTP_STATUS_ERROR, { der: Der.STALE, mapVersion: 7 }],
-      [HTTP_STATUS_ERROR, { der: Der.NOSYS }],
-      [HTTP_STATUS_PROTO, { der: Der.PROTO }],
-      [200, { n: 10 }],
+  /** Sends call frames on a new rpc_channel stream and collects `count` answers (status + decoded body) by call id. */
+  async function channelAnswers(frames: Buffer[], count: number): Promise<Map<number, [number, unknown]>> {
+    const { stream } = client.open({ ':method': 'POST', ':path': RPC_CHANNEL_PATH });
+    const reader = new FrameReader(RPC_BODY_BYTES_MAX + 6);
+    const answers = new Map<number, [number, unknown]>();
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (chunk: Buffer) => {
+        reader.push(chunk);
+        for (let payload = reader.next(); payload !== undefined; payload = reader.next()) {
+          const answer = decodeAnswer(payload);
+          answers.set(answer.id, [answer.status, decode(answer.body)]);
+        }
+        if (answers.size === count) resolve();
+      });
+      stream.on('close', () => reject(new Error(`channel closed after ${answers.size} answers (rst ${stream.rstCode})`)));
+      stream.write(Buffer.concat(frames));
+    });
+    stream.end();
+    return answers;
+  }
+
+  it('rpc_channel: each call answered as if alone, by id, as soon as done; a bad call fails only itself', async () => {
+    const answers = await channelAnswers([
+      encodeCall(1, 'test_slow', encode({ ms: 100 })),
+      encodeCall(2, 'test_echo', encode({ n: 1 })),
+      encodeCall(3, 'test_echo', encode({ n: 'x' })),
+      encodeCall(4, 'no_such_rpc', encode({})),
+      encodeCall(5, 'test_stale', encode({})),
+      encodeCall(6, 'rpc_channel', encode({})),
+      encodeCall(7, 'test_echo', Buffer.from([0xc1])),
+      encodeCall(8, 'test_buggy', encode({})),
+      encodeCall(9, 'test_echo', encode({ n: 9 })),
+    ], 9);
+    expect([...answers.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [1, [200, { done: true }]],
+      [2, [200, { n: 2 }]],
+      [3, [HTTP_STATUS_PROTO, { der: Der.PROTO }]],
+      [4, [HTTP_STATUS_ERROR, { der: Der.NOSYS }]],
+      [5, [HTTP_STATUS_ERROR, { der: Der.STALE, mapVersion: 7 }]],
+      [6, [HTTP_STATUS_ERROR, { der: Der.NOSYS }]],
+      [7, [HTTP_STATUS_PROTO, { der: Der.PROTO }]],
+      [8, [HTTP_STATUS_ERROR, { der: Der.MISC }]],
+      [9, [200, { n: 10 }]],
     ]);
+    // The slow call did not hold the others back: it was answered last.
+    expect([...answers.keys()].at(-1)).toBe(1);
     const text = (await client.get('/metrics')).body.toString('utf8');
-    expect(text).toContain('tsdaos_rpc_requests_total{opcode="rpc_batch"} 1');
     expect(text).toContain('tsdaos_rpc_requests_total{opcode="test_echo"} 4');
+    expect(text).toContain('tsdaos_rpc_requests_total{opcode="test_slow"} 1');
+    expect(text).not.toContain('opcode="rpc_channel"');
   });
 
-  it('rpc_batch: malformed batch (too many calls, call body over the cap) -> 400 PROTO', async () => {
-    const call = { opcode: 'test_echo', body: encode({ n: 1 }) };
-    for (const calls of [Array.from({ length: RPC_BATCH_CALLS_MAX + 1 }, () => call), [{ opcode: 'test_echo', body: Buffer.alloc(RPC_BATCH_CALL_BYTES_MAX + 1) }]]) {
-      const answer = await client.post('rpc_batch', { calls });
-      expect(answer.status).toBe(HTTP_STATUS_PROTO);
-      expect(answer.value).toEqual({ der: Der.PROTO });
+  it('rpc_channel: a frame over the cap or a malformed frame -> the channel is reset, the engine keeps serving', async () => {
+    const oversized = encodeCall(1, 'test_echo', Buffer.alloc(RPC_CHANNEL_CALL_BYTES_MAX + 1));
+    const noOpcode = Buffer.from([5, 0, 0, 0, 1, 0, 0, 0, 0]);
+    for (const frame of [oversized, noOpcode]) {
+      await expect(channelAnswers([frame], 1)).rejects.toThrow(/channel closed after 0 answers/);
+    }
+    expect((await client.post('test_echo', { n: 1 })).value).toEqual({ n: 2 });
+  });
+
+  it('rpc_channel through the client transport: drain answers calls in flight, then new calls -> SHUTDOWN; close ends the channel', async () => {
+    const transport = new H2Transport(listener.address);
+    try {
+      expect(await transport.call(ECHO, { n: 1 })).toEqual({ n: 2 });
+      const slow = transport.call(SLOW, { ms: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(listener.inFlightCount()).toBe(1);
+      const draining = listener.drain(5000);
+      await expect(transport.call(ECHO, { n: 1 })).rejects.toMatchObject({ der: Der.SHUTDOWN });
+      expect(await draining).toBe(true);
+      expect(await slow).toEqual({ done: true });
+      // close() must not wait for the session's force timeout: the engine ends the open channel.
+      const startedMs = performance.now();
+      await listener.close();
+      expect(performance.now() - startedMs).toBeLessThan(1000);
+    } finally {
+      await transport.close();
     }
   });
 

@@ -108,6 +108,8 @@ export class Listener {
   /** Stops listening and closes all sessions (gracefully, then by force after SESSION_CLOSE_MS). */
   async close(): Promise<void> {
     this.dispatcher.beginShutdown();
+    // Open rpc_channel streams would hold each session's graceful close until the force timeout.
+    this.dispatcher.endChannels();
     const serverClosed = this.stopListening();
     await Promise.all([...this.sessions].map((session) => closeSession(session)));
     await serverClosed;

@@ -93,4 +93,21 @@ describe('vos runBatch', () => {
     console.log(`vos: ${total} updates of 64 B in batches of 64: ${Math.round(total / seconds)} updates/s`);
     expect(getSingle(temp.vos, { dkey: 'file-7', akey: 'attr-19507', epoch: total })!.equals(value)).toBe(true);
   });
+
+  it('a shard looked up while absent is found once written, also after a rolled-back write and a destroy', () => {
+    const absent = { ...OBJ, shard: 9 };
+    const read = (epoch: number): string | null => getText(temp.vos, { ref: absent, dkey: 'k', akey: 'a', epoch });
+    expect(temp.vos.queryMaxEpoch(absent)).toBe(0);
+    expect(read(5)).toBeNull();
+    temp.vos.runBatch([() => { temp.vos.update({ ...single('k', 'lost', 2), shard: 9 }); throw new Error('undo'); }]);
+    expect(read(5)).toBeNull();
+    expect(temp.vos.queryMaxEpoch(absent)).toBe(0);
+    temp.vos.update({ ...single('k', 'kept', 3), shard: 9 });
+    expect(read(5)).toBe('kept');
+    expect(temp.vos.queryMaxEpoch(absent)).toBe(3);
+    temp.vos.destroyContainer(OBJ.cont);
+    expect(read(5)).toBeNull();
+    temp.vos.update({ ...single('k', 'again', 4), shard: 9 });
+    expect(read(5)).toBe('again');
+  });
 });

@@ -1,8 +1,10 @@
 /**
  * Surrogate ids for the key hierarchy: (cont, oid, shard) -> object id, (object, dkey) -> dkey id,
  * (dkey, akey) -> akey id plus the akey's kind and record size. Version and punch rows carry only these
- * integers. Object ids are cached in a bounded LRU; the cache must be cleared whenever a transaction or
- * savepoint rolls back or rows are deleted (clearCache), since a cached id may then name nothing.
+ * integers. Object ids are cached in a bounded LRU, and so are shards known to have no row (queries of
+ * an object's shards that were never written here: every stat of an empty striped file asks each one);
+ * both must be cleared whenever a transaction or savepoint rolls back or rows are deleted (clearCache),
+ * since a cached id may then name nothing. Rows are only ever inserted by ensureObject, which updates both.
  * Each object's high-water epoch is raised in memory during a transaction and written by flushEpochs().
  */
 import type Database from 'better-sqlite3';
@@ -27,6 +29,8 @@ function objectCacheKey(ref: ObjectRef): string {
 
 export class KeyIndex {
   private readonly objectCache = new Map<string, ObjectId>();
+  /** Object shards with no row here (insertion order: the oldest is dropped first). */
+  private readonly absentObjects = new Set<string>();
   /** Object id -> whether any punch was ever recorded under it (objects.punched); bounded like objectCache. */
   private readonly punchedCache = new Map<ObjectId, boolean>();
   /** Object id -> highest epoch noted in the open transaction, not yet written. */
@@ -88,8 +92,10 @@ export class KeyIndex {
       this.objectCache.set(key, cached);
       return cached;
     }
+    if (this.absentObjects.has(key)) return undefined;
     const row = this.statements.findObject.get(ref.cont, ref.oid, ref.shard);
     if (row !== undefined) this.remember(key, row.id);
+    else this.rememberAbsent(key);
     return row?.id;
   }
 
@@ -249,10 +255,20 @@ export class KeyIndex {
 
   clearCache(): void {
     this.objectCache.clear();
+    this.absentObjects.clear();
     this.punchedCache.clear();
   }
 
+  private rememberAbsent(key: string): void {
+    this.absentObjects.add(key);
+    if (this.absentObjects.size > OBJECT_CACHE_ENTRIES_MAX) {
+      const oldest = this.absentObjects.values().next().value;
+      if (oldest !== undefined) this.absentObjects.delete(oldest);
+    }
+  }
+
   private remember(key: string, id: ObjectId): void {
+    this.absentObjects.delete(key);
     this.objectCache.set(key, id);
     if (this.objectCache.size > OBJECT_CACHE_ENTRIES_MAX) {
       const oldest = this.objectCache.keys().next().value;

@@ -13,7 +13,7 @@ export interface RpcDef<Req, Res> {
   readonly response: Schema<Res>;
   /**
    * Bytes of bulk data the answer to `request` carries at most (array records asked for), for RPCs whose
-   * answers can be large; absent: small. A transport keeps such calls out of batches.
+   * answers can be large; absent: small. A transport keeps such calls off the shared rpc_channel stream.
    */
   answerBytes?(request: Req): number;
 }

@@ -1,34 +1,48 @@
 /**
  * A bare node:http2 + msgpack echo server, the baseline for the object layer: the same wire format and
- * server settings as an engine (POST /v1/echo, msgpack body decoded and re-encoded; an rpc_batch stream
- * answered call by call, as an engine does) but no store, no validation, no store batching. Run as its
+ * server settings as an engine (POST /v1/echo, msgpack body decoded and re-encoded; an rpc_channel stream
+ * answered frame by frame, as an engine does) but no store, no validation, no store batching. Run as its
  * own process; prints {"event":"ready","address":...} on stdout.
  */
 import http2 from 'node:http2';
+import {
+  CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_PATH,
+} from '../../engine/wire/channel.js';
 import { decode, encode } from '../../engine/wire/codec.js';
-import type { RpcRequest } from '../../engine/wire/rpc-def.js';
-import { RPC_BATCH } from '../../engine/wire/rpc/batch.js';
-
-type BatchBody = RpcRequest<typeof RPC_BATCH>;
 
 const server = http2.createServer({
   maxSessionMemory: 512,
   settings: { maxConcurrentStreams: 1024, initialWindowSize: 16 * 1024 * 1024, maxFrameSize: 1024 * 1024 },
 });
 
+function serveChannel(stream: http2.ServerHttp2Stream): void {
+  const reader = new FrameReader(CALL_PAYLOAD_BYTES_MAX);
+  stream.respond({ ':status': 200, 'content-type': RPC_CHANNEL_CONTENT_TYPE });
+  stream.on('data', (chunk: Buffer) => {
+    reader.push(chunk);
+    const answers: Buffer[] = [];
+    for (let payload = reader.next(); payload !== undefined; payload = reader.next()) {
+      const call = decodeCall(payload);
+      answers.push(encodeAnswer(call.id, 200, encode(decode(call.body))));
+    }
+    if (answers.length > 0) stream.write(Buffer.concat(answers));
+  });
+  stream.on('end', () => stream.end());
+}
+
 server.on('stream', (stream, headers) => {
-  const batch = headers[':path'] === RPC_BATCH.path;
+  stream.on('error', () => undefined);
+  if (headers[':path'] === RPC_CHANNEL_PATH) {
+    serveChannel(stream);
+    return;
+  }
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => {
-    const request = decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    const body = batch
-      ? encode({ answers: (request as BatchBody).calls.map((call) => ({ status: 200, body: encode(decode(call.body)) })) })
-      : encode(request);
+    const body = encode(decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     stream.respond({ ':status': 200, 'content-type': 'application/msgpack' });
     stream.end(body);
   });
-  stream.on('error', () => undefined);
 });
 
 server.listen(0, '127.0.0.1', () => {

@@ -27,6 +27,15 @@ export interface RunningEngine {
 
 const READY_TIMEOUT_MS = 30_000;
 
+/**
+ * Node flags for the daemons a cluster starts (engines, dfuse), from TSDAOS_NODE_ARGS, split on blanks:
+ * e.g. `TSDAOS_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to profile them (node refuses --cpu-prof
+ * in NODE_OPTIONS).
+ */
+export function daemonNodeArgs(): string[] {
+  return (process.env['TSDAOS_NODE_ARGS'] ?? '').split(/\s+/).filter((arg) => arg !== '');
+}
+
 export function pidFile(engineDir: string): string {
   return join(engineDir, 'pid');
 }
@@ -43,7 +52,7 @@ export async function spawnEngine(spec: EngineSpec, options: SpawnOptions): Prom
   mkdirSync(spec.dir, { recursive: true });
   const logFd = openSync(join(spec.dir, 'engine.log'), 'a');
   const args = [
-    TSDAOS_BIN, 'engine', '--rank', String(spec.rank), '--dir', spec.dir, '--listen', spec.address,
+    ...daemonNodeArgs(), TSDAOS_BIN, 'engine', '--rank', String(spec.rank), '--dir', spec.dir, '--listen', spec.address,
     '--targets', String(spec.targets), '--system', spec.systemFile,
   ];
   const child = spawn(process.execPath, args, {
