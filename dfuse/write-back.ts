@@ -37,10 +37,28 @@ export class WriteBudget {
   }
 }
 
+/**
+ * Buffered bytes [offset, offset + length) in buffer[0, length). A lone write keeps a copy of its own size;
+ * the first contiguous write after it gives the extent room up to its chunk's end, so a sequential stream
+ * is copied once into the buffer that is sent (no joining of parts).
+ */
 interface Extent {
-  offset: number;
-  readonly parts: Buffer[];
+  readonly offset: number;
+  buffer: Buffer;
   length: number;
+}
+
+/** Appends `data` to `extent`, growing its buffer to the end of its chunk (or further, for a write crossing it). */
+function append(extent: Extent, data: Uint8Array): void {
+  const needed = extent.length + data.length;
+  if (needed > extent.buffer.length) {
+    const chunkEnd = (Math.floor(extent.offset / EXTENT_BYTES) + 1) * EXTENT_BYTES;
+    const grown = Buffer.allocUnsafe(Math.max(needed, chunkEnd - extent.offset));
+    extent.buffer.copy(grown, 0, 0, extent.length);
+    extent.buffer = grown;
+  }
+  extent.buffer.set(data, extent.length);
+  extent.length = needed;
 }
 
 export class WriteBack {
@@ -70,14 +88,12 @@ export class WriteBack {
   async write(data: Uint8Array, offset: number): Promise<void> {
     this.#throwPending();
     await this.#budget.acquire(data.length);
-    const copy = Buffer.from(data);
     const tail = this.#tail;
     if (tail !== undefined && tail.offset + tail.length === offset) {
-      tail.parts.push(copy);
-      tail.length += copy.length;
+      append(tail, data);
     } else {
       if (tail !== undefined) this.#queue(tail);
-      this.#tail = { offset, parts: [copy], length: copy.length };
+      this.#tail = { offset, buffer: Buffer.from(data), length: data.length };
     }
     const current = this.#tail!;
     if (current.length >= EXTENT_BYTES || (current.offset + current.length) % EXTENT_BYTES === 0) {
@@ -120,7 +136,7 @@ export class WriteBack {
   }
 
   #send(extent: Extent): void {
-    const data = extent.parts.length === 1 ? extent.parts[0]! : Buffer.concat(extent.parts, extent.length);
+    const data = extent.buffer.subarray(0, extent.length);
     const sending: Promise<void> = this.#dfs.write(this.#handle, data, extent.offset).then(
       () => undefined,
       (error: unknown) => { this.#error ??= error; },

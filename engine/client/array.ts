@@ -64,21 +64,24 @@ export class ArrayObject {
    */
   async readCovered(offset: number, length: number, options: { epoch?: Epoch } = {}): Promise<{ data: Buffer; complete: boolean }> {
     const pieces = splitRange(offset, length, this.chunkSizeBytes, ARRAY_PIECE_BYTES_MAX);
+    const read = await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, (piece) => this.readPiece(piece, options.epoch));
+    const complete = read.every((piece, index) => piece.filled === pieces[index]!.length);
+    // One piece answered in full is the result as it is (no copy: a whole-chunk read is a MiB).
+    if (read.length === 1 && read[0]!.data.length === length) return { data: read[0]!.data, complete };
     const data = Buffer.alloc(length);
-    const filled = await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, (piece) => this.readPiece(piece, data, options.epoch));
-    return { data, complete: filled.every((records, index) => records === pieces[index]!.length) };
+    read.forEach((piece, index) => piece.data.copy(data, pieces[index]!.bufferOffset, 0, Math.min(piece.data.length, pieces[index]!.length)));
+    return { data, complete };
   }
 
-  /** Reads one piece into `out`; resolves with the records of it that hold written data (-1: unknown). */
-  private async readPiece(piece: ChunkPiece, out: Buffer, epoch: Epoch | undefined): Promise<number> {
+  /** One piece's bytes, and how many of its records hold written data (-1: unknown). */
+  private async readPiece(piece: ChunkPiece, epoch: Epoch | undefined): Promise<{ data: Buffer; filled: number }> {
     const fetch = {
       dkey: chunkDkey(piece.chunk),
       iods: [{ type: 'array' as const, akey: ARRAY_AKEY, recordSize: RECORD_BYTES, extents: [{ index: piece.offsetInChunk, count: piece.length }] }],
     };
     const [value] = await this.object.fetch(epoch === undefined ? fetch : { ...fetch, epoch });
     if (value === undefined || value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
-    value.data.copy(out, piece.bufferOffset, 0, Math.min(value.data.length, piece.length));
-    return value.filled ?? -1;
+    return { data: value.data, filled: value.filled ?? -1 };
   }
 
   /** End of the highest written byte (one max-key query over all groups); 0 for an empty array. */

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { daemonNodeArgs, isRunningAs, stopProcess } from './engine-process.js';
+import { daemonEnv, daemonNodeArgs, isRunningAs, stopProcess } from './engine-process.js';
 
 export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
 const MOUNTED_TIMEOUT_MS = 60_000;
@@ -64,7 +64,7 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   const log = `${recordName(dataDir, mountPoint)}.log`;
   const logFd = openSync(log, 'a');
   const args = [...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: { ...process.env } });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: daemonEnv() });
   closeSync(logFd);
   try {
     await new Promise<void>((resolvePromise, reject) => {

@@ -36,6 +36,17 @@ export function daemonNodeArgs(): string[] {
   return (process.env['TSDAOS_NODE_ARGS'] ?? '').split(/\s+/).filter((arg) => arg !== '');
 }
 
+/**
+ * Environment of the daemons a cluster starts: ours, plus glibc malloc settings that keep the 1 MiB buffers
+ * of bulk I/O in the heap for reuse. By default glibc serves them with fresh mmaps or trims the heap after
+ * each burst, so every MiB moved paid page faults on new memory: with these, an rd_fac 0 dfuse mount read
+ * 113 -> 194 MB/s and wrote 80 -> 115 MB/s sequentially, the daemon using 35 % less CPU per byte (fio,
+ * same session, 2026-12-03). Values already in the environment win.
+ */
+export function daemonEnv(): NodeJS.ProcessEnv {
+  return { MALLOC_MMAP_THRESHOLD_: String(64 << 20), MALLOC_TRIM_THRESHOLD_: String(256 << 20), ...process.env };
+}
+
 export function pidFile(engineDir: string): string {
   return join(engineDir, 'pid');
 }
@@ -58,7 +69,7 @@ export async function spawnEngine(spec: EngineSpec, options: SpawnOptions): Prom
   const child = spawn(process.execPath, args, {
     detached: options.detached,
     stdio: ['ignore', 'pipe', logFd],
-    env: { ...process.env, TSDAOS_LOG_LEVEL: process.env['TSDAOS_LOG_LEVEL'] ?? 'info', ...options.env },
+    env: { ...daemonEnv(), TSDAOS_LOG_LEVEL: process.env['TSDAOS_LOG_LEVEL'] ?? 'info', ...options.env },
   });
   closeSync(logFd);
   try {
