@@ -14,7 +14,7 @@ import http2 from 'node:http2';
 import type { Logger } from '../log.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
 import { ANSWER_PAYLOAD_BYTES_MAX, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
-import { encode } from '../wire/codec.js';
+import { encode, encodeParts } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_OK, type RpcDef } from '../wire/rpc-def.js';
 import { defaultClientLogger } from './client-log.js';
@@ -72,7 +72,8 @@ class H2Call {
   constructor(
     readonly transport: H2Transport,
     readonly def: RpcDef<unknown, unknown>,
-    readonly body: Buffer,
+    /** The encoded request: one Buffer, or parts (a bulk RPC's data fields as they are, see encodeParts). */
+    readonly body: readonly Buffer[],
     readonly resolve: Settle,
     readonly reject: (error: EngineError) => void,
     readonly options: CallOptions | undefined,
@@ -286,17 +287,19 @@ export class H2Transport implements RpcTransport {
    * Small calls travel as frames on the session's rpc_channel stream; bulk ones on a stream of their own.
    */
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
-    const body = encode(request);
+    const body = def.bulk === true ? encodeParts(request) : [encode(request)];
+    let bytes = 0;
+    for (const part of body) bytes += part.length;
     // Bulk bodies, either way, keep a stream of their own: on the channel they would hold back every
     // answer behind them until they are through.
-    const alone = body.length > RPC_CHANNEL_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_CHANNEL_CALL_BYTES_MAX;
+    const alone = bytes > RPC_CHANNEL_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_CHANNEL_CALL_BYTES_MAX;
     return new Promise<Res>((resolve, reject) => {
       this.start(def as RpcDef<unknown, unknown>, body, alone, options, resolve as Settle, reject);
     });
   }
 
   private start(
-    def: RpcDef<unknown, unknown>, body: Buffer, alone: boolean, options: CallOptions | undefined, resolve: Settle, reject: (error: EngineError) => void,
+    def: RpcDef<unknown, unknown>, body: readonly Buffer[], alone: boolean, options: CallOptions | undefined, resolve: Settle, reject: (error: EngineError) => void,
   ): void {
     if (this.closed) return reject(new EngineError(Der.SHUTDOWN, `transport to ${this.address} is closed`));
     if (options?.signal?.aborted === true) return reject(canceledError(this.address, def.opcode));
@@ -323,7 +326,8 @@ export class H2Transport implements RpcTransport {
     call.channel = channel;
     channel.calls.set(call.id, call);
     // The tick runs once this turn's promise jobs are done, so a fan-out's frames leave in one write.
-    if (channel.out.push(encodeCall(call.id, call.def.opcode, call.body)) === 1) process.nextTick(flushChannel, channel);
+    const body = call.body.length === 1 ? call.body[0]! : Buffer.concat(call.body);
+    if (channel.out.push(encodeCall(call.id, call.def.opcode, body)) === 1) process.nextTick(flushChannel, channel);
   }
 
   private openChannel(): H2Channel {
@@ -378,7 +382,9 @@ export class H2Transport implements RpcTransport {
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
-    stream.end(call.body);
+    const last = call.body.length - 1;
+    for (let index = 0; index < last; index++) stream.write(call.body[index]);
+    stream.end(call.body[last]);
   }
 
   /** A stream on the current session; a session that went away since the last call is replaced once. */

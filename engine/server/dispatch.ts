@@ -12,7 +12,7 @@ import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Str
 import { performance } from 'node:perf_hooks';
 import { RPC_BODY_BYTES_MAX } from '../constants.js';
 import type { Logger } from '../log.js';
-import { decode, encode } from '../wire/codec.js';
+import { decode, encode, encodeParts } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
 import {
@@ -67,23 +67,33 @@ function errorBodyOf(error: EngineError): ErrorBody {
   return body;
 }
 
-/** Sends status + body if the stream can still take it; returns the bytes sent (0 if the peer is gone). */
-function answer(stream: ServerHttp2Stream, status: number, body: Buffer): number {
+function bytesOf(body: readonly Buffer[]): number {
+  let bytes = 0;
+  for (const part of body) bytes += part.length;
+  return bytes;
+}
+
+/** Sends status + body (its parts in order) if the stream can still take it; returns the bytes sent (0 if the peer is gone). */
+function answer(stream: ServerHttp2Stream, status: number, body: readonly Buffer[]): number {
   if (stream.destroyed || stream.closed || stream.headersSent) return 0;
+  const bytes = bytesOf(body);
   try {
-    stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': body.length });
-    stream.end(body);
+    stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': bytes });
+    const last = body.length - 1;
+    for (let index = 0; index < last; index++) stream.write(body[index]);
+    stream.end(body[last]);
   } catch {
     // The session went away between the check and the write (GOAWAY, socket error): nobody to answer.
     return 0;
   }
-  return body.length;
+  return bytes;
 }
 
 /** What one call earned: HTTP status and body, and the DER code when it failed. */
 interface Outcome {
   readonly status: number;
-  readonly body: Buffer;
+  /** The encoded answer: one Buffer, or parts (a bulk RPC's data fields as they are, see encodeParts). */
+  readonly body: readonly Buffer[];
   readonly der?: number;
 }
 
@@ -257,15 +267,16 @@ export class RpcDispatcher {
     channel.calls--;
     this.channelCalls--;
     // Answers settled in one turn leave in one write: the tick runs once this turn's promise jobs are done.
-    if (channel.out.push(encodeAnswer(call.id, outcome.status, outcome.body)) === 1) process.nextTick(flushChannel, channel);
+    const body = outcome.body.length === 1 ? outcome.body[0]! : Buffer.concat(outcome.body);
+    if (channel.out.push(encodeAnswer(call.id, outcome.status, body)) === 1) process.nextTick(flushChannel, channel);
     this.deps.metrics.recordRequest({
       opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
-      bytesIn: call.body.length, bytesOut: outcome.body.length, der: outcome.der,
+      bytesIn: call.body.length, bytesOut: body.length, der: outcome.der,
     });
     this.notifyIfIdle();
   }
 
-  private async invoke(route: Route, body: Buffer, signal: AbortSignal): Promise<Buffer> {
+  private async invoke(route: Route, body: Buffer, signal: AbortSignal): Promise<readonly Buffer[]> {
     let value: unknown;
     try {
       value = decode(body);
@@ -274,7 +285,7 @@ export class RpcDispatcher {
     }
     const request = route.def.request.check(value, '');
     const response = await route.handler(request, { log: this.deps.log, signal });
-    return encode(response);
+    return route.def.bulk === true ? encodeParts(response) : [encode(response)];
   }
 
   /** Maps a failure to status + ErrorBody; anything but an EngineError is a bug and is logged as one. */
@@ -288,7 +299,7 @@ export class RpcDispatcher {
       this.deps.log.error({ opcode, err: error }, 'rpc handler threw a non-engine error');
     }
     const status = engineError.der === Der.PROTO ? HTTP_STATUS_PROTO : HTTP_STATUS_ERROR;
-    return { status, body: encode(errorBodyOf(engineError)), der: engineError.der };
+    return { status, body: [encode(errorBodyOf(engineError))], der: engineError.der };
   }
 
   /** Answers an error without reading (the rest of) the body, then resets the stream so the peer stops sending. */

@@ -16,13 +16,15 @@ export interface RpcDef<Req, Res> {
    * answers can be large; absent: small. A transport keeps such calls off the shared rpc_channel stream.
    */
   answerBytes?(request: Req): number;
+  /** Requests and answers may carry bulk data fields: both sides encode them in parts (codec encodeParts), uncopied. */
+  readonly bulk?: boolean;
 }
 
 export type RpcRequest<D> = D extends RpcDef<infer Req, unknown> ? Req : never;
 export type RpcResponse<D> = D extends RpcDef<unknown, infer Res> ? Res : never;
 
 export function defineRpc<Req, Res>(
-  opcode: string, request: Schema<Req>, response: Schema<Res>, options: { answerBytes?: (request: Req) => number } = {},
+  opcode: string, request: Schema<Req>, response: Schema<Res>, options: { answerBytes?: (request: Req) => number; bulk?: boolean } = {},
 ): RpcDef<Req, Res> {
   return { opcode, path: `/v1/${opcode}`, request, response, ...options };
 }

@@ -63,6 +63,7 @@ export const OBJ_UPDATE = defineRpc(
     akeyCond: t.optional(t.literal('insert', 'update')),
   }),
   empty,
+  { bulk: true },
 );
 
 export const OBJ_FETCH = defineRpc(
@@ -80,6 +81,7 @@ export const OBJ_FETCH = defineRpc(
     // Array records asked for come back as bulk data; single values are bounded by what was stored.
     answerBytes: (request) => request.iods.reduce((sum, iod) =>
       (iod.type === 'array' ? sum + iod.extents.reduce((records, extent) => records + extent.count, 0) * iod.recordSize : sum), 0),
+    bulk: true,
   },
 );
 
