@@ -18,6 +18,11 @@ export const SESSION_MEMORY_MIB = 512;
 export const HEADER_LIST_BYTES_MAX = 16 * 1024;
 /** Concurrent streams the engine accepts per session (SETTINGS_MAX_CONCURRENT_STREAMS). */
 export const ENGINE_STREAMS_PER_SESSION_MAX = STREAMS_PER_SESSION_MAX;
+/**
+ * Calls one rpc_channel may have in flight before the engine stops reading it (HTTP/2 flow control then
+ * holds the client back), as the stream limit bounds calls made on streams of their own.
+ */
+export const CHANNEL_CALLS_MAX = ENGINE_STREAMS_PER_SESSION_MAX;
 
 /** Graceful shutdown: how long in-flight requests may take before they are aborted. */
 export const SHUTDOWN_DRAIN_MS = 10_000;

@@ -11,6 +11,7 @@
 import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { RPC_BODY_BYTES_MAX } from '../constants.js';
+import { CHANNEL_CALLS_MAX } from './constants.js';
 import type { Logger } from '../log.js';
 import { decode, encode, encodeParts } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -104,6 +105,8 @@ interface Channel {
   calls: number;
   ended: boolean;
   out: Buffer[];
+  /** Serves the frames received and not yet served, as far as the in-flight cap allows. */
+  pump: () => void;
 }
 
 /** Writes the answers a channel gathered this turn as one chunk; ends the channel once the client has and nothing is pending. */
@@ -232,18 +235,31 @@ export class RpcDispatcher {
    * soon as it is done. A malformed frame resets the channel (PROTO for every call still on it, client side).
    */
   private serveChannel(stream: ServerHttp2Stream): void {
-    const channel: Channel = { stream, controller: new AbortController(), calls: 0, ended: false, out: [] };
+    const channel: Channel = { stream, controller: new AbortController(), calls: 0, ended: false, out: [], pump: () => undefined };
     this.channels.add(channel);
     const reader = new FrameReader(CALL_PAYLOAD_BYTES_MAX);
     stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE });
-    stream.on('data', (chunk: Buffer) => {
-      reader.push(chunk);
+    // Serves the frames read so far, up to CHANNEL_CALLS_MAX calls in flight; past it the stream is paused
+    // (flow control holds the client back) until answers make room.
+    channel.pump = (): void => {
+      if (stream.destroyed) return;
       try {
-        for (let payload = reader.next(); payload !== undefined; payload = reader.next()) void this.serveChannelCall(channel, decodeCall(payload));
+        while (channel.calls < CHANNEL_CALLS_MAX) {
+          const payload = reader.next();
+          if (payload === undefined) break;
+          void this.serveChannelCall(channel, decodeCall(payload));
+        }
       } catch (error) {
         this.deps.log.warn({ err: (error as Error).message }, 'rpc_channel: malformed frame, resetting the channel');
         stream.close(h2constants.NGHTTP2_PROTOCOL_ERROR);
+        return;
       }
+      if (channel.calls >= CHANNEL_CALLS_MAX) stream.pause();
+      else if (stream.isPaused()) stream.resume();
+    };
+    stream.on('data', (chunk: Buffer) => {
+      reader.push(chunk);
+      channel.pump();
     });
     stream.on('end', () => {
       channel.ended = true;
@@ -266,6 +282,7 @@ export class RpcDispatcher {
       : await this.run(route, path, call.body, channel.controller.signal);
     channel.calls--;
     this.channelCalls--;
+    if (channel.calls === CHANNEL_CALLS_MAX - 1) channel.pump();
     // Answers settled in one turn leave in one write: the tick runs once this turn's promise jobs are done.
     const body = outcome.body.length === 1 ? outcome.body[0]! : Buffer.concat(outcome.body);
     if (channel.out.push(encodeAnswer(call.id, outcome.status, body)) === 1) process.nextTick(flushChannel, channel);

@@ -7,6 +7,7 @@ import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc, HTTP_STATUS_ERROR, HTTP_STATUS_PROTO } from '../wire/rpc-def.js';
 import { t } from '../wire/schema.js';
+import { CHANNEL_CALLS_MAX } from './constants.js';
 import { Listener, parseListenAddress } from './listener.js';
 import { EngineMetrics } from './metrics.js';
 import { Router } from './router.js';
@@ -111,7 +112,7 @@ describe('listener', () => {
   });
 
   /** Sends call frames on a new rpc_channel stream and collects `count` answers (status + decoded body) by call id. */
-  async function channelAnswers(frames: Buffer[], count: number): Promise<Map<number, [number, unknown]>> {
+  async function channelAnswers(frames: Buffer[], count: number, whileWaiting?: () => Promise<void>): Promise<Map<number, [number, unknown]>> {
     const { stream } = client.open({ ':method': 'POST', ':path': RPC_CHANNEL_PATH });
     const reader = new FrameReader(RPC_BODY_BYTES_MAX + 6);
     const answers = new Map<number, [number, unknown]>();
@@ -126,6 +127,7 @@ describe('listener', () => {
       });
       stream.on('close', () => reject(new Error(`channel closed after ${answers.size} answers (rst ${stream.rstCode})`)));
       stream.write(Buffer.concat(frames));
+      whileWaiting?.().catch(reject);
     });
     stream.end();
     return answers;
@@ -160,6 +162,19 @@ describe('listener', () => {
     expect(text).toContain('tsdaos_rpc_requests_total{opcode="test_echo"} 4');
     expect(text).toContain('tsdaos_rpc_requests_total{opcode="test_slow"} 1');
     expect(text).not.toContain('opcode="rpc_channel"');
+  });
+
+  it('rpc_channel: past CHANNEL_CALLS_MAX calls in flight the engine stops reading; every call is answered', async () => {
+    const count = CHANNEL_CALLS_MAX + 100;
+    const frames = Array.from({ length: count }, (_, index) => encodeCall(index, 'test_slow', encode({ ms: 300 })));
+    let peak = 0;
+    const answers = await channelAnswers(frames, count, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      peak = listener.inFlightCount();
+    });
+    expect(peak).toBe(CHANNEL_CALLS_MAX);
+    expect(answers.size).toBe(count);
+    expect([...answers.values()].every(([status]) => status === 200)).toBe(true);
   });
 
   it('rpc_channel: a frame over the cap or a malformed frame -> the channel is reset, the engine keeps serving', async () => {
