@@ -1,12 +1,13 @@
 /**
- * The node:http2 RPC transport: one long-lived h2c client session per engine address, one stream per RPC.
- * This is the hot path of every metadata operation, so a call allocates only its promise, its stream and
- * one small H2Call record: event handlers are module-level functions that find their call through a
- * symbol on the stream, request headers are built once per opcode, and body chunks are joined once.
+ * The node:http2 RPC transport: one long-lived h2c client session per engine address. Bulk calls get a
+ * stream each; small calls travel as frames on the session's one long-lived rpc_channel stream (below).
+ * This is the hot path of every metadata operation, so a call allocates only its promise, its frame (or
+ * stream) and one small H2Call record: event handlers are module-level functions that find their call
+ * through a symbol on the stream, request headers are built once per opcode, and body chunks are joined once.
  * A session that errors, closes or receives GOAWAY is dropped; the next call connects again (lazily). A
  * stream the server refused unprocessed (REFUSED_STREAM) is sent again, at most H2_REFUSED_RETRIES_MAX times.
- * Small calls (request and answer under RPC_CHANNEL_CALL_BYTES_MAX) travel as frames on the session's one
- * long-lived rpc_channel stream (wire/channel.ts) instead: the frames of one turn leave in one write.
+ * Small calls (request and answer under RPC_CHANNEL_CALL_BYTES_MAX) go on the channel (wire/channel.ts):
+ * the frames of one turn leave in one write, answers come back by call id as they are ready.
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
