@@ -11,7 +11,6 @@
 import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { RPC_BODY_BYTES_MAX } from '../constants.js';
-import { CHANNEL_CALLS_MAX } from './constants.js';
 import type { Logger } from '../log.js';
 import { decode, encode, encodeParts } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -19,6 +18,7 @@ import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } 
 import {
   CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
 } from '../wire/channel.js';
+import { CHANNEL_CALLS_MAX } from './constants.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { Route, Router } from './router.js';
 
