@@ -13,6 +13,7 @@ import { negativeErrno } from './errno.js';
 import { FileTable } from './file-table.js';
 import { FuseSession } from './fuse-session.js';
 import type { Validity } from './inode-map.js';
+import { isMountPoint } from './mount-table.js';
 import { create, open } from './ops/open.js';
 import { getattr } from './ops/getattr.js';
 import { link } from './ops/link.js';
@@ -55,7 +56,16 @@ export interface DfuseDaemon {
   readonly multiUser: boolean;
   /** Unmounts and closes the container; idempotent. */
   unmount(): Promise<void>;
+  /**
+   * Resolves if the mount point is unmounted by someone else (fusermount -u, umount): fuse-native does not
+   * say so, and a daemon serving nothing would otherwise run on. The owner should then unmount() (which
+   * only closes the container) and exit.
+   */
+  readonly gone: Promise<void>;
 }
+
+/** How often a daemon checks that it is still mounted. */
+const MOUNT_CHECK_INTERVAL_MS = 1000;
 
 export class MountPointError extends Error {
   override name = 'MountPointError';
@@ -121,9 +131,20 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
 
 function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, state: DfuseState, session: FuseSession, log: Logger): DfuseDaemon {
   let stopping: Promise<void> | undefined;
+  let watch: NodeJS.Timeout | undefined;
+  const gone = new Promise<void>((resolveGone) => {
+    watch = setInterval(() => {
+      if (stopping !== undefined || isMountPoint(mountPoint)) return;
+      clearInterval(watch);
+      log.warn({ mountPoint }, 'mount point unmounted from outside; stopping');
+      resolveGone();
+    }, MOUNT_CHECK_INTERVAL_MS);
+    watch.unref();
+  });
   const stop = async (): Promise<void> => {
+    clearInterval(watch);
     try {
-      await session.stop();
+      if (isMountPoint(mountPoint)) await session.stop();
     } catch (error) {
       log.warn({ mountPoint, err: (error as Error).message }, 'fusermount -u failed; the mount may need clearing by hand');
     }
@@ -136,6 +157,7 @@ function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, sta
   return {
     mountPoint, policy, multiUser,
     unmount: () => (stopping ??= stop()),
+    gone,
   };
 }
 

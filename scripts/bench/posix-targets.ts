@@ -11,10 +11,11 @@
  * mount or process outlives the run.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { isMountPoint } from '../../dfuse/mount-table.js';
 import { runCommand, track } from './posix-command.js';
 
 export const TARGET_NAMES = ['tmpfs', 'passthrough', 'dfuse', 'dfuse-rf0'] as const;
@@ -42,15 +43,6 @@ const MOUNT_TIMEOUT_MS = 30_000;
 const CLUSTER_TIMEOUT_MS = 180_000;
 const DAEMON_EXIT_TIMEOUT_MS = 10_000;
 
-/** Mount points currently mounted (from /proc/self/mountinfo, field 5). */
-export function mountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line !== '')
-    .map((line) => line.split(' ')[4]!.replace(/\\040/g, ' '));
-}
-
-function isMounted(dir: string): boolean {
-  return mountPoints().includes(dir);
-}
 
 /** Runs every step even when one fails, then throws the first failure. */
 async function allSteps(steps: ReadonlyArray<() => Promise<void> | void>): Promise<void> {
@@ -72,7 +64,7 @@ async function mountTmpfs(dir: string): Promise<void> {
 
 async function unmountTmpfs(dir: string): Promise<void> {
   // A lazy unmount as a fallback: a killed workload may still hold a file open for a moment.
-  if (isMounted(dir)) {
+  if (isMountPoint(dir)) {
     await runCommand('umount', [dir], { timeoutMs: MOUNT_TIMEOUT_MS, cleanup: true })
       .catch(() => runCommand('umount', ['-l', dir], { timeoutMs: MOUNT_TIMEOUT_MS, cleanup: true }));
   }
@@ -81,7 +73,7 @@ async function unmountTmpfs(dir: string): Promise<void> {
 
 /** FUSE mounts are left with fusermount -uz (lazy) when their daemon did not unmount them itself. */
 async function unmountFuseLeftover(dir: string): Promise<void> {
-  if (isMounted(dir)) await runCommand('fusermount', ['-uz', dir], { timeoutMs: MOUNT_TIMEOUT_MS, cleanup: true });
+  if (isMountPoint(dir)) await runCommand('fusermount', ['-uz', dir], { timeoutMs: MOUNT_TIMEOUT_MS, cleanup: true });
 }
 
 async function tmpfsTarget(workDir: string): Promise<MountedTarget> {
@@ -185,7 +177,7 @@ async function dfuseTarget(name: 'dfuse' | 'dfuse-rf0', workDir: string): Promis
       await tsdaos(['dfuse', '--dir', dataDir, '--cont', RF0_CONTAINER, '--mount', dir, '--detach']);
       await tsdaos(['dfuse', '--dir', dataDir, '--cont', RF0_CONTAINER, '--mount', uncachedDir, ...DFUSE_UNCACHED_ARGS, '--detach']);
     }
-    for (const mount of [dir, uncachedDir]) if (!isMounted(mount)) throw new Error(`tsdaos returned but ${mount} is not mounted`);
+    for (const mount of [dir, uncachedDir]) if (!isMountPoint(mount)) throw new Error(`tsdaos returned but ${mount} is not mounted`);
   } catch (error: unknown) {
     await down().catch(() => undefined);
     throw error;

@@ -19,7 +19,8 @@ import { checkInterrupted, interruptOnSignals } from './posix-command.js';
 import { type FioSizes, runFio } from './posix-fio.js';
 import { type MdtestPass, type MdtestSizes, runMdtestPass } from './posix-mdtest.js';
 import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
-import { type AttrCache, type MountedTarget, TARGET_NAMES, type TargetName, mountPoints, mountTarget } from './posix-targets.js';
+import { mountPoints } from '../../dfuse/mount-table.js';
+import { type AttrCache, type MountedTarget, TARGET_NAMES, type TargetName, mountTarget } from './posix-targets.js';
 
 interface Sizes {
   readonly mdtest: MdtestSizes;

@@ -85,7 +85,8 @@ export async function dfuseCommand(argv: string[]): Promise<void> {
   }
   output(parsed, { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy },
     () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}); Ctrl-C unmounts`);
-  await waitForStopSignal();
+  // SIGINT/SIGTERM, or the mount removed from outside (fusermount -u): unmount what is left, exit 0.
+  await Promise.race([waitForStopSignal(), daemon.gone]);
   await daemon.unmount();
   // fuse-native's FUSE thread and handles keep the event loop alive after unmount.
   process.exit(0);

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { isMountPoint } from '../../dfuse/mount-table.js';
 import { daemonEnv, daemonNodeArgs, isRunningAs, stopProcess } from './engine-process.js';
 
 export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
@@ -42,16 +43,6 @@ function recordName(dataDir: string, mountPoint: string): string {
 
 function recordFile(dataDir: string, mountPoint: string): string {
   return `${recordName(dataDir, mountPoint)}.json`;
-}
-
-/** True when `mountPoint` is a mount point in this mount namespace (live or left by a dead daemon). */
-export function isMounted(mountPoint: string): boolean {
-  const target = resolve(mountPoint);
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => unescapeMountPath(line.split(' ')[4] ?? '') === target);
-}
-
-function unescapeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 
 /** Starts a dfuse daemon for `dataDir`'s cluster and resolves once it has mounted. */
@@ -124,7 +115,7 @@ export async function unmountDfuse(record: DfuseRecord): Promise<UnmountResult> 
     const stopped = await stopProcess(record.pid, 15_000);
     if (stopped !== 'not-running') how = stopped;
   }
-  if (isMounted(record.mountPoint)) {
+  if (isMountPoint(record.mountPoint)) {
     const result = spawnSync('fusermount', ['-uz', record.mountPoint], { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`fusermount -uz ${record.mountPoint} failed: ${result.stderr.trim()}`);
     if (how === 'not-mounted') how = 'cleared';

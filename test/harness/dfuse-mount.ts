@@ -11,6 +11,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Test } from 'tap';
+import { isMountPoint, mountPoints } from '../../dfuse/mount-table.js';
 import { type CliResult, DIST, cli, cliJson } from './cli.js';
 
 /** The cache policy a daemon reports in its mounted message (dfuse/cache-policy.ts CachePolicy). */
@@ -89,14 +90,10 @@ const STOP_GRACE_MS = 15_000;
 /** Mount points in this mount namespace at or below `root`. */
 export function mountPointsUnder(root: string): string[] {
   const base = resolve(root);
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
-    .filter((mountPoint) => mountPoint === base || mountPoint.startsWith(`${base}/`));
+  return mountPoints().filter((mountPoint) => mountPoint === base || mountPoint.startsWith(`${base}/`));
 }
 
-export function isMountPoint(path: string): boolean {
-  return mountPointsUnder(path).includes(resolve(path));
-}
+export { isMountPoint };
 
 /** A suite's last subtest: `tsdaos down` stops the daemon with SIGTERM and leaves nothing mounted or running. */
 export function testDownLeavesNothing(t: Test, cluster: DfuseCluster): void {

@@ -1,6 +1,6 @@
 /**
  * The dfuse daemon's life cycle and mount-level behaviour on a real local cluster: SIGTERM unmounts a
- * foreground daemon cleanly, a busy mount point is refused, --read-only refuses writes, `.snapshot`
+ * foreground daemon cleanly, an unmount from outside stops it, a busy mount point is refused, --read-only refuses writes, `.snapshot`
  * serves old content, two mounts of one container see each other's changes within the cache times,
  * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, and a
  * SIGKILLed daemon leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One
@@ -32,6 +32,16 @@ t.test('foreground dfuse: SIGTERM -> unmounts cleanly and exits 0', async (t) =>
   t.same(exit, { code: 0, signal: null }, 'exit 0');
   t.notOk(isMountPoint(target), 'mount gone');
   t.same(readdirSync(target), [], 'the mount point is an empty directory again');
+});
+
+t.test('foreground dfuse: mount removed from outside (fusermount -u) -> the daemon notices and exits 0', async (t) => {
+  const target = cluster.newMountPoint('outside');
+  const daemon = await cluster.startForeground(target);
+  t.ok(isMountPoint(target), 'mounted');
+  shOk(`fusermount -u ${target}`);
+  const exit = await Promise.race([daemon.exited, sleep(10_000).then(() => 'still running' as const)]);
+  t.same(exit, { code: 0, signal: null }, 'exit 0 within 10 s');
+  t.notOk(isMountPoint(target), 'mount gone');
 });
 
 t.test('second daemon on a busy mount point -> exit 1 and one line saying busy', async (t) => {
