@@ -3,9 +3,10 @@
  * file's byte array (chunk c at dkey c+1, striped over the object's groups), plain and vectored. A read
  * whose range is all written data needs nothing more; one that met a hole asks for the size (a query of
  * every group) and returns a short read at end of file; holes inside the file read as zeros. Writes of
- * one call share one epoch; concurrent calls on one handle are independent (no handle state). O_APPEND writes at the size seen just before (not atomic against other appenders). A hole punch
- * keeps the size; punching to the end (length Infinity) truncates. The handle's access mode is enforced
- * (EBADF), as are file type (EISDIR) and read-only mounts (EROFS).
+ * one call share one epoch; concurrent calls on one handle are independent (no handle state). O_APPEND
+ * writes at the size seen just before (not atomic against other appenders). A hole punch keeps the size;
+ * punching to the end (length Infinity) truncates. The handle's access mode is enforced (EBADF), as are
+ * file type (EISDIR) and read-only mounts (EROFS).
  */
 import { ARRAY_AKEY, chunkDkey } from '../engine/client/index.js';
 import { FILE_BYTES_MAX, IO_SEGMENTS_IN_FLIGHT_MAX } from './constants.js';

@@ -15,7 +15,7 @@ import http2 from 'node:http2';
 import type { Logger } from '../log.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
 import { ANSWER_PAYLOAD_BYTES_MAX, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
-import { encode, encodeParts } from '../wire/codec.js';
+import { encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_OK, type RpcDef } from '../wire/rpc-def.js';
 import { defaultClientLogger } from './client-log.js';
@@ -289,11 +289,9 @@ export class H2Transport implements RpcTransport {
    */
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
     const body = def.bulk === true ? encodeParts(request) : [encode(request)];
-    let bytes = 0;
-    for (const part of body) bytes += part.length;
     // Bulk bodies, either way, keep a stream of their own: on the channel they would hold back every
     // answer behind them until they are through.
-    const alone = bytes > RPC_CHANNEL_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_CHANNEL_CALL_BYTES_MAX;
+    const alone = partsBytes(body) > RPC_CHANNEL_CALL_BYTES_MAX || (def.answerBytes?.(request) ?? 0) > RPC_CHANNEL_CALL_BYTES_MAX;
     return new Promise<Res>((resolve, reject) => {
       this.start(def as RpcDef<unknown, unknown>, body, alone, options, resolve as Settle, reject);
     });
@@ -327,8 +325,7 @@ export class H2Transport implements RpcTransport {
     call.channel = channel;
     channel.calls.set(call.id, call);
     // The tick runs once this turn's promise jobs are done, so a fan-out's frames leave in one write.
-    const body = call.body.length === 1 ? call.body[0]! : Buffer.concat(call.body);
-    if (channel.out.push(encodeCall(call.id, call.def.opcode, body)) === 1) process.nextTick(flushChannel, channel);
+    if (channel.out.push(encodeCall(call.id, call.def.opcode, call.body)) === 1) process.nextTick(flushChannel, channel);
   }
 
   private openChannel(): H2Channel {

@@ -11,6 +11,7 @@ import { type ObjectLayout, type ShardLocation, dkeyGroup, groupShards } from '.
 import { Der, EngineError } from '../wire/errors.js';
 import type { RpcDef } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
+import type { CollectiveAddressBody } from '../wire/rpc/obj.js';
 import type { ObjectIoContext } from './io-context.js';
 import { isUnreachable, toShardError } from './shard-error.js';
 import { readShards } from './shard-choice.js';
@@ -19,13 +20,7 @@ import { readShards } from './shard-choice.js';
 export type ShardAddress = ObjectAddressBody;
 
 /** The fields a collective object RPC starts with (engine/wire/rpc/obj.ts collectiveAddress). */
-export interface CollectiveAddress {
-  readonly pool: string;
-  readonly cont: string;
-  readonly mapVersion: number;
-  readonly oid: Buffer;
-  readonly shards: ReadonlyArray<{ readonly target: number; readonly shard: number }>;
-}
+export type CollectiveAddress = CollectiveAddressBody;
 
 /** One collective RPC: the shards it names (all on one rank, in the order of its answers) and its body. */
 export interface CollectiveCall<Req> {

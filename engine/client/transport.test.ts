@@ -80,7 +80,7 @@ function serveChannel(stream: http2.ServerHttp2Stream, delayMs: number): void {
         if (result === 'drop') stream.session?.destroy();
         // A length prefix far over any cap: the client must give up on the channel.
         else if (result === 'garble') stream.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
-        else stream.write(encodeAnswer(call.id, result.status, result.body));
+        else stream.write(encodeAnswer(call.id, result.status, [result.body]));
       }, delayMs);
     }
   });

@@ -12,7 +12,7 @@ import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Str
 import { performance } from 'node:perf_hooks';
 import { RPC_BODY_BYTES_MAX } from '../constants.js';
 import type { Logger } from '../log.js';
-import { decode, encode, encodeParts } from '../wire/codec.js';
+import { decode, encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
 import {
@@ -68,16 +68,10 @@ function errorBodyOf(error: EngineError): ErrorBody {
   return body;
 }
 
-function bytesOf(body: readonly Buffer[]): number {
-  let bytes = 0;
-  for (const part of body) bytes += part.length;
-  return bytes;
-}
-
 /** Sends status + body (its parts in order) if the stream can still take it; returns the bytes sent (0 if the peer is gone). */
 function answer(stream: ServerHttp2Stream, status: number, body: readonly Buffer[]): number {
   if (stream.destroyed || stream.closed || stream.headersSent) return 0;
-  const bytes = bytesOf(body);
+  const bytes = partsBytes(body);
   try {
     stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': bytes });
     const last = body.length - 1;
@@ -284,11 +278,10 @@ export class RpcDispatcher {
     this.channelCalls--;
     if (channel.calls === CHANNEL_CALLS_MAX - 1) channel.pump();
     // Answers settled in one turn leave in one write: the tick runs once this turn's promise jobs are done.
-    const body = outcome.body.length === 1 ? outcome.body[0]! : Buffer.concat(outcome.body);
-    if (channel.out.push(encodeAnswer(call.id, outcome.status, body)) === 1) process.nextTick(flushChannel, channel);
+    if (channel.out.push(encodeAnswer(call.id, outcome.status, outcome.body)) === 1) process.nextTick(flushChannel, channel);
     this.deps.metrics.recordRequest({
       opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
-      bytesIn: call.body.length, bytesOut: body.length, der: outcome.der,
+      bytesIn: call.body.length, bytesOut: partsBytes(outcome.body), der: outcome.der,
     });
     this.notifyIfIdle();
   }

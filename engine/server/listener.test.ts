@@ -135,15 +135,15 @@ describe('listener', () => {
 
   it('rpc_channel: each call answered as if alone, by id, as soon as done; a bad call fails only itself', async () => {
     const answers = await channelAnswers([
-      encodeCall(1, 'test_slow', encode({ ms: 100 })),
-      encodeCall(2, 'test_echo', encode({ n: 1 })),
-      encodeCall(3, 'test_echo', encode({ n: 'x' })),
-      encodeCall(4, 'no_such_rpc', encode({})),
-      encodeCall(5, 'test_stale', encode({})),
-      encodeCall(6, 'rpc_channel', encode({})),
-      encodeCall(7, 'test_echo', Buffer.from([0xc1])),
-      encodeCall(8, 'test_buggy', encode({})),
-      encodeCall(9, 'test_echo', encode({ n: 9 })),
+      encodeCall(1, 'test_slow', [encode({ ms: 100 })]),
+      encodeCall(2, 'test_echo', [encode({ n: 1 })]),
+      encodeCall(3, 'test_echo', [encode({ n: 'x' })]),
+      encodeCall(4, 'no_such_rpc', [encode({})]),
+      encodeCall(5, 'test_stale', [encode({})]),
+      encodeCall(6, 'rpc_channel', [encode({})]),
+      encodeCall(7, 'test_echo', [Buffer.from([0xc1])]),
+      encodeCall(8, 'test_buggy', [encode({})]),
+      encodeCall(9, 'test_echo', [encode({ n: 9 })]),
     ], 9);
     expect([...answers.entries()].sort((a, b) => a[0] - b[0])).toEqual([
       [1, [200, { done: true }]],
@@ -166,7 +166,7 @@ describe('listener', () => {
 
   it('rpc_channel: past CHANNEL_CALLS_MAX calls in flight the engine stops reading; every call is answered', async () => {
     const count = CHANNEL_CALLS_MAX + 100;
-    const frames = Array.from({ length: count }, (_, index) => encodeCall(index, 'test_slow', encode({ ms: 300 })));
+    const frames = Array.from({ length: count }, (_, index) => encodeCall(index, 'test_slow', [encode({ ms: 300 })]));
     let peak = 0;
     const answers = await channelAnswers(frames, count, async () => {
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -178,7 +178,7 @@ describe('listener', () => {
   });
 
   it('rpc_channel: a frame over the cap or a malformed frame -> the channel is reset, the engine keeps serving', async () => {
-    const oversized = encodeCall(1, 'test_echo', Buffer.alloc(RPC_CHANNEL_CALL_BYTES_MAX + 1));
+    const oversized = encodeCall(1, 'test_echo', [Buffer.alloc(RPC_CHANNEL_CALL_BYTES_MAX + 1)]);
     const noOpcode = Buffer.from([5, 0, 0, 0, 1, 0, 0, 0, 0]);
     for (const frame of [oversized, noOpcode]) {
       await expect(channelAnswers([frame], 1)).rejects.toThrow(/channel closed after 0 answers/);

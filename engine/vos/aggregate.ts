@@ -3,7 +3,8 @@
  * versions, write merged extents, drop punches nothing needs, drop empty key rows) and frees their space.
  * Incremental: with a `limit` it stops after about that many versions and resumes at the same dkey on the
  * next call with the same retained epochs, whatever its upTo (other retained epochs restart the walk).
- * Must run inside one write transaction per call. Contract: no write may later arrive at an epoch <= upTo (see README.md).
+ * Must run inside one write transaction per call. Contract: no write may later arrive at an epoch <= upTo
+ * (see README.md).
  */
 import type Database from 'better-sqlite3';
 import { Der, EngineError } from '../wire/errors.js';

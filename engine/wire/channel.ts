@@ -13,6 +13,7 @@
  * A malformed frame is a protocol error of the whole channel: the receiver resets the stream.
  */
 import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
+import { partsBytes } from './codec.js';
 import { Der, EngineError } from './errors.js';
 
 export const RPC_CHANNEL_OPCODE = 'rpc_channel';
@@ -41,24 +42,31 @@ export interface ChannelAnswer {
   readonly body: Buffer;
 }
 
-export function encodeCall(id: number, opcode: string, body: Buffer): Buffer {
+/** A call frame; `body` is the encoded request, in parts (codec encodeParts) or one Buffer, copied once. */
+export function encodeCall(id: number, opcode: string, body: readonly Buffer[]): Buffer {
   const opcodeBytes = Buffer.byteLength(opcode, 'latin1');
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + CALL_HEADER_BYTES + opcodeBytes + body.length);
-  frame.writeUInt32LE(CALL_HEADER_BYTES + opcodeBytes + body.length, 0);
+  const frame = Buffer.allocUnsafe(LENGTH_BYTES + CALL_HEADER_BYTES + opcodeBytes + partsBytes(body));
+  frame.writeUInt32LE(frame.length - LENGTH_BYTES, 0);
   frame.writeUInt32LE(id, 4);
   frame.writeUInt8(opcodeBytes, 8);
   frame.write(opcode, 9, 'latin1');
-  body.copy(frame, 9 + opcodeBytes);
+  copyParts(body, frame, 9 + opcodeBytes);
   return frame;
 }
 
-export function encodeAnswer(id: number, status: number, body: Buffer): Buffer {
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + ANSWER_HEADER_BYTES + body.length);
-  frame.writeUInt32LE(ANSWER_HEADER_BYTES + body.length, 0);
+/** An answer frame; `body` as for encodeCall. */
+export function encodeAnswer(id: number, status: number, body: readonly Buffer[]): Buffer {
+  const frame = Buffer.allocUnsafe(LENGTH_BYTES + ANSWER_HEADER_BYTES + partsBytes(body));
+  frame.writeUInt32LE(frame.length - LENGTH_BYTES, 0);
   frame.writeUInt32LE(id, 4);
   frame.writeUInt16LE(status, 8);
-  body.copy(frame, 10);
+  copyParts(body, frame, 10);
   return frame;
+}
+
+function copyParts(parts: readonly Buffer[], frame: Buffer, offset: number): void {
+  let at = offset;
+  for (const part of parts) at += part.copy(frame, at);
 }
 
 /** PROTO when the payload is not a call frame (too short, empty opcode, body over the cap); an unknown opcode is the router's NOSYS. */

@@ -39,6 +39,13 @@ export function encodeParts(value: unknown): Buffer[] {
   return writer.finish();
 }
 
+/** Total bytes of an encoding in parts. */
+export function partsBytes(parts: readonly Buffer[]): number {
+  let bytes = 0;
+  for (const part of parts) bytes += part.length;
+  return bytes;
+}
+
 const SCRATCH_BYTES = 4096;
 
 class PartWriter {

@@ -23,7 +23,7 @@ function serveChannel(stream: http2.ServerHttp2Stream): void {
     const answers: Buffer[] = [];
     for (let payload = reader.next(); payload !== undefined; payload = reader.next()) {
       const call = decodeCall(payload);
-      answers.push(encodeAnswer(call.id, 200, encode(decode(call.body))));
+      answers.push(encodeAnswer(call.id, 200, [encode(decode(call.body))]));
     }
     if (answers.length > 0) stream.write(Buffer.concat(answers));
   });

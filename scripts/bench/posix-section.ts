@@ -3,7 +3,8 @@
  * the command, the targets, a metadata table (attribute cache on), a stat table (cache on and off), a data
  * table (fio), each with the ratio of both dfuse containers (replicated, the default; not replicated) to the
  * passthrough, the issue's target for the ratio and the GlusterFS orientation figures, then what the
- * caches do to each figure. A target missing from the run shows as "—". Lives between its own markers so run-all.ts rewrites it alone.
+ * caches do to each figure. A target missing from the run shows as "—". Lives between its own markers so
+ * run-all.ts rewrites it alone.
  */
 import type { BenchResult, RunIdentity } from './bench-env.js';
 import { type MdtestPass, mdtestArgs } from './posix-mdtest.js';

@@ -4,9 +4,9 @@
  * by itself) and dfuse over a local 3-engine tsdaos cluster, twice: on the container `tsdaos up` makes
  * (the pool's redundancy factor 2: RP_3G1 directories, RP_3GX files, every byte on three engines) and on
  * a container with redundancy factor 0 (S1 directories, SX files), which stores what the passthrough
- * stores: one copy. A FUSE target is mounted twice
- * over the same data: once with the kernel attribute cache on (1 s, the default) and once with it off
- * (attr_timeout=0, every other option the same), so stats of one tree can be timed both ways.
+ * stores: one copy. A FUSE target is mounted twice over the same data: once with the kernel attribute
+ * cache on (1 s, the default) and once with it off (attr_timeout=0, every other option the same), so
+ * stats of one tree can be timed both ways.
  * unmount() tries every step before it throws, and a mount that fails half-way undoes what it did, so no
  * mount or process outlives the run.
  */
@@ -42,7 +42,6 @@ const DFUSE_ENGINES = 3;
 const MOUNT_TIMEOUT_MS = 30_000;
 const CLUSTER_TIMEOUT_MS = 180_000;
 const DAEMON_EXIT_TIMEOUT_MS = 10_000;
-
 
 /** Runs every step even when one fails, then throws the first failure. */
 async function allSteps(steps: ReadonlyArray<() => Promise<void> | void>): Promise<void> {

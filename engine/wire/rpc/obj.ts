@@ -132,6 +132,9 @@ const collectiveAddress = {
   oid: objectAddress.oid,
   shards: t.array(t.object({ target: objectAddress.target, shard: objectAddress.shard }), SHARDS_PER_COLLECTIVE_MAX),
 };
+const collectiveAddressSchema = t.object(collectiveAddress);
+/** The fields every collective object RPC starts with. */
+export type CollectiveAddressBody = Readonly<Infer<typeof collectiveAddressSchema>>;
 
 /** Punches the whole object on each named shard, at one epoch. */
 export const OBJ_COLL_PUNCH = defineRpc('obj_coll_punch', t.object({ ...collectiveAddress, epoch }), empty);
