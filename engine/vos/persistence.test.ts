@@ -5,7 +5,8 @@ import readline from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EPOCH_MAX } from '../wire/epoch.js';
 import { OBJ, ep, getArray, getSingle, getText, key, listAll, openTempTarget, putArray, putSingle, type TempTarget } from './test-harness.js';
-import type { VosTarget } from './vos-target.js';
+import { Der, isEngineError } from '../wire/errors.js';
+import { VosTarget } from './vos-target.js';
 
 let temp: TempTarget;
 beforeEach(() => {
@@ -14,6 +15,18 @@ beforeEach(() => {
 afterEach(() => temp.cleanup());
 
 describe('vos persistence', () => {
+  it('a target open elsewhere is refused DER_BUSY, and opens once the holder closed it', () => {
+    putSingle(temp.vos, { dkey: 'd', akey: 'a', epoch: 1, value: 'kept' });
+    let refusal: unknown;
+    try {
+      VosTarget.open({ dir: temp.dir }).close();
+    } catch (error) {
+      refusal = error;
+    }
+    expect(isEngineError(refusal, Der.BUSY), String(refusal)).toBe(true);
+    expect(getText(temp.reopen(), { dkey: 'd', akey: 'a', epoch: 1 })).toBe('kept');
+  });
+
   it('reopen: values, blob data, punches, usage and the free list survive close/open', () => {
     putSingle(temp.vos, { dkey: 'd', akey: 'small', epoch: 1, value: 'tiny' });
     putSingle(temp.vos, { dkey: 'd', akey: 'big', epoch: 1, value: Buffer.alloc(20_000, 9) });

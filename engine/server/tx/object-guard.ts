@@ -5,6 +5,9 @@
  *   - reads meeting another transaction's intent at or below their epoch ask its coordinator: decided ->
  *     the decision is applied and the read tried again; undecided or unreachable -> DER_INPROGRESS.
  *     Reads carrying `tx` record their read timestamp; their own transaction's intents are ignored.
+ *     A read without `tx` writes nothing, so it runs at once, outside any batch: the engine is one thread
+ *     and a batch runs synchronously, so the check and the read still see one state, and the read pays
+ *     neither a wait for the next batch nor a transaction (BEGIN, savepoint, COMMIT) of its own.
  *   - non-transactional writes below a transactional read -> DER_TX_RESTART; meeting an intent -> settled
  *     as for reads, else DER_INPROGRESS (the client retries).
  */
@@ -32,12 +35,22 @@ type Guarded<T> = { readonly blocker: DtxIntent } | { readonly blocker: undefine
 /** Runs `read` on the target once no undecided intent of another transaction is in its way. */
 export function guardedRead<T>(deps: ObjectGuardDeps, target: GuardTarget, read: DtxRead, run: () => T): Promise<T> {
   const { vos } = target;
-  return runGuarded(deps, target, (): Guarded<T> => {
+  const work = (): Guarded<T> => {
     const blocker = vos.dtx.readBlocker(read);
     if (blocker !== undefined) return { blocker };
     vos.dtx.recordRead(read);
     return { blocker: undefined, value: run() };
-  });
+  };
+  return runGuarded(deps, target, work, read.tx === undefined ? runAtOnce : undefined);
+}
+
+/** Runs a work that writes nothing right away (see the file comment); its errors reject the promise. */
+function runAtOnce<T>(work: () => Guarded<T>): Promise<Guarded<T>> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** Runs a non-transactional `write` on the target once no intent is in its way. */
@@ -56,9 +69,15 @@ export async function guardedWrite<T>(deps: ObjectGuardDeps, target: GuardTarget
   }
 }
 
-async function runGuarded<T>(deps: ObjectGuardDeps, target: GuardTarget, work: () => Guarded<T>): Promise<T> {
+/** Runs `work` (in the target's next batch unless `submit` says otherwise) until no intent blocks it. */
+async function runGuarded<T>(
+  deps: ObjectGuardDeps,
+  target: GuardTarget,
+  work: () => Guarded<T>,
+  submit: (work: () => Guarded<T>) => Promise<Guarded<T>> = (batchWork) => deps.batcher.submit(target.vos, batchWork),
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const outcome = await deps.batcher.submit(target.vos, work);
+    const outcome = await submit(work);
     if (outcome.blocker === undefined) return outcome.value;
     const txid = outcome.blocker.txid.toString('hex');
     if (attempt >= TX_BLOCKER_RESOLVE_ATTEMPTS_MAX) {
