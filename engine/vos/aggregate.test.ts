@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EPOCH_MAX, type Epoch } from '../wire/epoch.js';
 import type { ObjectRef, PunchOp, UpdateOp } from './operation.js';
 import { ReferenceModel } from './reference-model.js';
-import { OBJ, ep, getArray, getSingle, getText, key, listAll, openTempTarget, putArray, putSingle, type TempTarget } from './test-harness.js';
+import { OBJ, ep, getArray, oidOf, getSingle, getText, key, listAll, openTempTarget, putArray, putSingle, type TempTarget } from './test-harness.js';
 import type { VosTarget } from './vos-target.js';
 
 const DKEYS = ['d0', 'd1', 'd2'];
@@ -56,8 +56,8 @@ function bytes(length: number): Buffer {
   return out;
 }
 
-function toOp(command: Command): { update?: UpdateOp; punch?: PunchOp } {
-  const base = { ...OBJ, epoch: command.epoch as Epoch };
+function toOp(command: Command, ref: ObjectRef): { update?: UpdateOp; punch?: PunchOp } {
+  const base = { ...ref, epoch: command.epoch as Epoch };
   switch (command.t) {
     case 'single':
       return { update: { ...base, dkey: key(DKEYS[command.dkey]!), iods: [{ akey: key('s'), type: 'single', value: bytes(command.size) }] } };
@@ -76,8 +76,8 @@ function toOp(command: Command): { update?: UpdateOp; punch?: PunchOp } {
   }
 }
 
-function apply(vos: VosTarget, model: ReferenceModel, command: Command): void {
-  const op = toOp(command);
+function apply(vos: VosTarget, model: ReferenceModel, command: Command, ref: ObjectRef): void {
+  const op = toOp(command, ref);
   if (op.update !== undefined) {
     vos.update(op.update);
     model.update(op.update);
@@ -143,7 +143,7 @@ beforeEach(() => {
 afterEach(() => temp.cleanup());
 
 describe('aggregate: property', () => {
-  it('aggregate: reads at retained epochs and at >= upTo are unchanged; later writes still agree with the model', () => {
+  it('aggregate: reads at retained epochs and at >= upTo are unchanged; later writes and a later walk still agree with the model; a fresh walk finds nothing left', () => {
     const scenario = fc.record({
       before: fc.array(commandArb(1, 20), { minLength: 1, maxLength: 30 }),
       retained: fc.uniqueArray(fc.integer({ min: 1, max: 22 }), { maxLength: 3 }),
@@ -151,28 +151,48 @@ describe('aggregate: property', () => {
       limit: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
       after: fc.array(commandArb(23, 30), { maxLength: 8 }),
     });
-    let round = 0;
     fc.assert(
       fc.property(scenario, (s) => {
-        const ref = { ...OBJ, shard: round++ };
-        const vos = temp.vos;
-        const model = new ReferenceModel();
-        for (const command of s.before) apply(vos, model, command);
-        const points = [...s.retained, s.upTo, s.upTo + 1, 22, EPOCH_MAX];
-        for (const point of points) expectSame(observeStore(vos, ref, point), observeModel(model, ref, point), `model at ${point}`);
-        const before = points.map((point) => observeStore(vos, ref, point));
-        let done = false;
-        for (let calls = 0; !done; calls++) {
-          expect(calls).toBeLessThan(10_000);
-          done = vos.aggregate({ retained: s.retained.map(ep), upTo: ep(s.upTo), limit: s.limit }).done;
-        }
-        points.forEach((point, index) => expectSame(observeStore(vos, ref, point), before[index]!, `aggregated at ${point}`));
-        for (const command of s.after) apply(vos, model, command);
-        for (const point of [...s.retained, s.upTo, 25, 30, EPOCH_MAX]) {
-          expectSame(observeStore(vos, ref, point), observeModel(model, ref, point), `later write at ${point}`);
+        // A store of its own per run: epochs start again at 1 in every run, and aggregation's contract is
+        // that no write arrives at or below an upTo it was called with. Other objects share the store.
+        const target = openTempTarget();
+        try {
+          let vos = target.vos;
+          putSingle(vos, { ref: { ...OBJ, shard: 99 }, dkey: 'other', akey: 'a', epoch: 1, value: 'x' });
+          const ref = OBJ;
+          const model = new ReferenceModel();
+          const aggregateAll = (upTo: number): number => {
+            let removed = 0;
+            for (let calls = 0, done = false; !done; calls++) {
+              expect(calls).toBeLessThan(10_000);
+              const result = vos.aggregate({ retained: s.retained.map(ep), upTo: ep(upTo), limit: s.limit });
+              removed += result.versionsRemoved;
+              done = result.done;
+            }
+            return removed;
+          };
+          for (const command of s.before) apply(vos, model, command, ref);
+          const points = [...s.retained, s.upTo, s.upTo + 1, 22, EPOCH_MAX];
+          for (const point of points) expectSame(observeStore(vos, ref, point), observeModel(model, ref, point), `model at ${point}`);
+          const before = points.map((point) => observeStore(vos, ref, point));
+          aggregateAll(s.upTo);
+          points.forEach((point, index) => expectSame(observeStore(vos, ref, point), before[index]!, `aggregated at ${point}`));
+          for (const command of s.after) apply(vos, model, command, ref);
+          for (const point of [...s.retained, s.upTo, 25, 30, EPOCH_MAX]) {
+            expectSame(observeStore(vos, ref, point), observeModel(model, ref, point), `later write at ${point}`);
+          }
+          // A second walk (objects unchanged since the first are skipped), then a fresh one after a reopen.
+          aggregateAll(31);
+          for (const point of [...s.retained, 31, EPOCH_MAX]) {
+            expectSame(observeStore(vos, ref, point), observeModel(model, ref, point), `second walk at ${point}`);
+          }
+          vos = target.reopen();
+          expect(aggregateAll(31), 'versions a fresh walk still removes').toBe(0);
+        } finally {
+          target.cleanup();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });
@@ -261,6 +281,46 @@ describe('aggregate: examples', () => {
     expect(result.done).toBe(true);
     expect(removed).toBe(40);
     expect(getText(temp.vos, { dkey: 'd19', akey: 'a', epoch: 100 })).toBe('v3');
+  });
+
+  it('aggregate: after a complete walk only objects written since are examined, until the retained epochs change', () => {
+    const ref = (n: number): ObjectRef => ({ ...OBJ, oid: oidOf(100 + n) });
+    for (let n = 0; n < 20; n++) {
+      for (let e = 1; e <= 3; e++) putSingle(temp.vos, { ref: ref(n), dkey: 'd', akey: 'a', epoch: e, value: `v${e}` });
+    }
+    const first = temp.vos.aggregate({ retained: [], upTo: ep(5) });
+    expect(first).toMatchObject({ versionsRemoved: 40, done: true });
+    expect(first.rowsExamined).toBeGreaterThanOrEqual(20 * 4);
+
+    expect(temp.vos.aggregate({ retained: [], upTo: ep(10) })).toMatchObject({ versionsRemoved: 0, rowsExamined: 0, done: true });
+
+    putSingle(temp.vos, { ref: ref(7), dkey: 'd', akey: 'a', epoch: 11, value: 'v11' });
+    putSingle(temp.vos, { ref: ref(7), dkey: 'd', akey: 'a', epoch: 12, value: 'v12' });
+    const touched = temp.vos.aggregate({ retained: [], upTo: ep(20) });
+    expect(touched).toMatchObject({ versionsRemoved: 2, rowsExamined: 4, done: true });
+    expect(getText(temp.vos, { ref: ref(7), dkey: 'd', akey: 'a', epoch: 20 })).toBe('v12');
+    expect(getText(temp.vos, { ref: ref(8), dkey: 'd', akey: 'a', epoch: 20 })).toBe('v3');
+
+    // A snapshot below upTo is a new evaluation point: every object is walked again.
+    expect(temp.vos.aggregate({ retained: [ep(15)], upTo: ep(30) }).rowsExamined).toBeGreaterThanOrEqual(20 * 2);
+    expect(temp.vos.aggregate({ retained: [ep(15)], upTo: ep(40) }).rowsExamined).toBe(0);
+  });
+
+  it('aggregate: an object written during a walk, after the walk passed it, is aggregated by the next walk', () => {
+    const a: ObjectRef = { ...OBJ, oid: oidOf(201) };
+    const b: ObjectRef = { ...OBJ, oid: oidOf(202) };
+    for (const ref of [a, b]) {
+      for (let e = 1; e <= 2; e++) putSingle(temp.vos, { ref, dkey: 'd', akey: 'a', epoch: e, value: `v${e}` });
+    }
+    // The walk stops after the first object (limit), upTo 10; a write lands above 10 on that object; the
+    // walk completes at upTo 20. That object was only aggregated up to 10: it must not count as done at 20.
+    expect(temp.vos.aggregate({ retained: [], upTo: ep(10), limit: 1 }).done).toBe(false);
+    putSingle(temp.vos, { ref: a, dkey: 'd', akey: 'a', epoch: 15, value: 'v15' });
+    let result;
+    do result = temp.vos.aggregate({ retained: [], upTo: ep(20) }); while (!result.done);
+    const next = temp.vos.aggregate({ retained: [], upTo: ep(30) });
+    expect(next.versionsRemoved, 'v2 of the first object, hidden by v15').toBe(1);
+    expect(getText(temp.vos, { ref: a, dkey: 'd', akey: 'a', epoch: 30 })).toBe('v15');
   });
 
   it('aggregate: overwrite + aggregate cycles -> blob file size stops growing', () => {

@@ -5,6 +5,11 @@
  * next call with the same retained epochs, whatever its upTo (other retained epochs restart the walk).
  * Must run inside one write transaction per call. Contract: no write may later arrive at an epoch <= upTo
  * (see README.md).
+ * Like DAOS, which aggregates only the epoch range written since its last pass, a walk skips the objects
+ * nothing was written to or punched in since a complete walk: once a walk that began at upTo U has
+ * visited every object, an object whose max_epoch is <= U stays as aggregated as it can be for any later
+ * upTo (its versions are all <= U, by the contract above) until the retained epochs change. Without this,
+ * an idle target re-examined its whole store every pass.
  */
 import type Database from 'better-sqlite3';
 import { Der, EngineError } from '../wire/errors.js';
@@ -27,8 +32,16 @@ import type { Stamp } from './stamp.js';
 
 interface AggregationCursor {
   key: string;
+  /** upTo of the call that began this walk. */
+  startUpTo: number;
   objectId: ObjectId | undefined;
   after: Buffer | null;
+}
+
+/** What the last complete walk established: with retained epochs `key`, objects with max_epoch <= upTo are done. */
+interface CleanFloor {
+  key: string;
+  upTo: number;
 }
 
 interface PassTotals {
@@ -39,6 +52,7 @@ interface PassTotals {
 
 export class Aggregator {
   private cursor: AggregationCursor | null = null;
+  private clean: CleanFloor | null = null;
   private readonly objectHasOlder: Database.Statement<[number, number, number, number], { seq: number }>;
 
   constructor(private readonly context: VosContext) {
@@ -47,9 +61,10 @@ export class Aggregator {
        WHERE d.obj = ? AND v.epoch <= ? AND (v.epoch < ? OR v.seq < ?) LIMIT 1`);
   }
 
-  /** Forgets the resume point (after a rollback or a container destroy). */
+  /** Forgets the resume point and what earlier walks established (after a rollback or a container destroy). */
   reset(): void {
     this.cursor = null;
+    this.clean = null;
   }
 
   run(options: AggregateOptions): AggregateResult {
@@ -61,8 +76,10 @@ export class Aggregator {
     // one pass examines never reached the rest. Each object is aggregated on its own, so objects after
     // the cursor can take the newer upTo; those before it get it on the next round.
     const key = points.slice(0, -1).join(',');
+    if (this.clean !== null && this.clean.key !== key) this.clean = null;
+    const cleanUpTo = this.clean?.upTo ?? -1;
     if (this.cursor === null || this.cursor.key !== key) {
-      this.cursor = { key, objectId: this.context.keys.nextObjectId(0), after: null };
+      this.cursor = { key, startUpTo: upTo, objectId: this.context.keys.nextObjectId(0, cleanUpTo), after: null };
     }
     const cursor = this.cursor;
     const totals: PassTotals = { versionsRemoved: 0, bytesFreed: 0, examined: 0 };
@@ -80,16 +97,17 @@ export class Aggregator {
         if (rows.length < LIST_SCAN_ROWS) break;
       }
       pass.finishObject(objectId, objectPunches);
-      cursor.objectId = this.context.keys.nextObjectId(objectId);
+      cursor.objectId = this.context.keys.nextObjectId(objectId, cleanUpTo);
       cursor.after = null;
     }
     this.cursor = null;
+    this.clean = { key, upTo: Math.max(cursor.startUpTo, cleanUpTo) };
     return this.finish(totals, true);
   }
 
   private finish(totals: PassTotals, done: boolean): AggregateResult {
     if (totals.versionsRemoved > 0) this.context.seq.persistFloor();
-    return { versionsRemoved: totals.versionsRemoved, bytesFreed: totals.bytesFreed, done };
+    return { versionsRemoved: totals.versionsRemoved, rowsExamined: totals.examined, bytesFreed: totals.bytesFreed, done };
   }
 }
 

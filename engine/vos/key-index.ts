@@ -74,7 +74,8 @@ export class KeyIndex {
       removeAkey: db.prepare<[number]>('DELETE FROM akeys WHERE id = ?'),
       anyDkey: db.prepare<[number], { id: DkeyId }>('SELECT id FROM dkeys WHERE obj = ? LIMIT 1'),
       anyAkey: db.prepare<[number], { id: AkeyId }>('SELECT id FROM akeys WHERE dkey = ? LIMIT 1'),
-      nextObject: db.prepare<[number], { id: ObjectId }>('SELECT id FROM objects WHERE id > ? ORDER BY id LIMIT 1'),
+      nextObject: db.prepare<[number, number], { id: ObjectId }>(
+        'SELECT id FROM objects WHERE id > ? AND max_epoch > ? ORDER BY id LIMIT 1'),
       objectsOfCont: db.prepare<[string], { id: ObjectId }>('SELECT id FROM objects WHERE cont = ?'),
       akeysOfDkey: db.prepare<[number, Buffer, number], AkeyRowLayout & { key: Buffer }>(
         'SELECT id, kind, rsize, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
@@ -217,9 +218,12 @@ export class KeyIndex {
     return this.statements.akeysOfDkey.all(dkeyId, after ?? Buffer.alloc(0), count);
   }
 
-  /** The first object id greater than `after`, or undefined. */
-  nextObjectId(after: number): ObjectId | undefined {
-    return this.statements.nextObject.get(after)?.id;
+  /**
+   * The first object id greater than `after` written or punched above `epochAbove` (objects.max_epoch, as
+   * flushed at the last commit), or undefined.
+   */
+  nextObjectId(after: number, epochAbove = -1): ObjectId | undefined {
+    return this.statements.nextObject.get(after, epochAbove)?.id;
   }
 
   objectIdsOfContainer(cont: string): ObjectId[] {

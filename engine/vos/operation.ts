@@ -109,6 +109,8 @@ export interface AggregateOptions {
 
 export interface AggregateResult {
   versionsRemoved: number;
+  /** Version and akey rows this call looked at (objects unchanged since a complete walk are skipped). */
+  rowsExamined: number;
   bytesFreed: number;
   done: boolean;
 }
