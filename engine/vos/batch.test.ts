@@ -40,6 +40,19 @@ describe('vos runBatch', () => {
     expect(temp.vos.usage().dataBytes).toBe('old'.length + 'one'.length + 'two'.length);
   });
 
+  it('runBatch: a lone failing op (no savepoint) leaves no trace; the next batch writes', () => {
+    const used = temp.vos.usage().dataBytes;
+    const [result] = temp.vos.runBatch<string>([() => {
+      temp.vos.update(single('lone', Buffer.alloc(8192, 1), 2));
+      throw new Error('boom after writing');
+    }]);
+    expect(result?.ok).toBe(false);
+    expect(getSingle(temp.vos, { dkey: 'lone', akey: 'a', epoch: 2 })).toBeNull();
+    expect(temp.vos.usage().dataBytes).toBe(used);
+    expect(temp.vos.runBatch([() => temp.vos.update(single('lone', 'ok', 3))])).toEqual([{ ok: true, value: undefined }]);
+    expect(getText(temp.vos, { dkey: 'lone', akey: 'a', epoch: 3 })).toBe('ok');
+  });
+
   it('runBatch: blob space of a rolled-back op is reused by the next write', () => {
     temp.vos.runBatch([() => { temp.vos.update(single('big', Buffer.alloc(8192, 1), 1)); throw new Error('undo'); }]);
     const afterFailure = temp.vos.usage();

@@ -51,6 +51,15 @@ export class Transactor<M> {
    */
   runBatch<T>(ops: ReadonlyArray<() => T>): Array<BatchResult<T>> {
     assert.ok(ops.length <= BATCH_OPS_MAX, `batch of ${ops.length} ops exceeds ${BATCH_OPS_MAX}`);
+    const [only] = ops;
+    if (ops.length === 1 && only !== undefined && !this.db.inTransaction) {
+      // One op: the transaction is its isolation; no savepoint (two statements fewer per lone write).
+      try {
+        return [{ ok: true, value: this.write(only) }];
+      } catch (error) {
+        return [{ ok: false, error }];
+      }
+    }
     const runAll = (): Array<BatchResult<T>> => ops.map((op) => this.runIsolated(op));
     if (this.db.inTransaction) return runAll();
     try {
