@@ -11,7 +11,7 @@
  * mount or process outlives the run.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, rmdirSync } from 'node:fs';
+import { mkdirSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,8 @@ const TSDAOS_CLI = join(HERE, '..', 'cli', 'tsdaos.js');
 const DAOS_CLI = join(HERE, '..', 'cli', 'daos.js');
 /** Room for the largest fio files (256 MiB + 64 MiB + small files) with margin; tmpfs takes memory only as used. */
 const TMPFS_SIZE = '1g';
+/** The engines' storage: every byte three times on the RP_3 container, plus metadata and WAL. */
+const ENGINE_TMPFS_SIZE = '6g';
 const DFUSE_ENGINES = 3;
 const MOUNT_TIMEOUT_MS = 30_000;
 const CLUSTER_TIMEOUT_MS = 180_000;
@@ -56,9 +58,9 @@ async function allSteps(steps: ReadonlyArray<() => Promise<void> | void>): Promi
   if (first !== undefined) throw first;
 }
 
-async function mountTmpfs(dir: string): Promise<void> {
+async function mountTmpfs(dir: string, size = TMPFS_SIZE): Promise<void> {
   mkdirSync(dir);
-  await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE},mode=0755`, 'tsdaos-bench', dir], { timeoutMs: MOUNT_TIMEOUT_MS });
+  await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tsdaos-bench', dir], { timeoutMs: MOUNT_TIMEOUT_MS });
 }
 
 async function unmountTmpfs(dir: string): Promise<void> {
@@ -147,7 +149,10 @@ const DFUSE_UNCACHED_ARGS = ['--attr-time', '0', '--dentry-time', '1', '--dentry
 const RF0_CONTAINER = 'plain';
 
 /**
- * dfuse on a fresh local cluster: `tsdaos up` (engines, pool, POSIX container), dfuse on the target's
+ * dfuse on a fresh local cluster whose data directory is a tmpfs of its own: the baselines keep their
+ * data in memory (tmpfs), so the engines do too, and the comparison is of the stacks, not of the disk
+ * under /tmp (the read rows drop the page cache first, which evicted the engines' files from it as well).
+ * `tsdaos up` (engines, pool, POSIX container), dfuse on the target's
  * container with the default caching (`tsdaos up --mount` for the default container; for `dfuse-rf0`
  * `daos cont create --rd-fac 0` first), then a second dfuse on the same container with the attribute
  * cache off (`tsdaos dfuse --attr-time 0 ...`). `tsdaos down` unmounts both and stops the engines.
@@ -164,9 +169,10 @@ async function dfuseTarget(name: 'dfuse' | 'dfuse-rf0', workDir: string): Promis
     () => unmountFuseLeftover(uncachedDir),
     () => rmdirSync(dir),
     () => rmdirSync(uncachedDir),
-    () => rmSync(dataDir, { recursive: true, force: true }),
+    () => unmountTmpfs(dataDir),
   ]);
   try {
+    await mountTmpfs(dataDir, ENGINE_TMPFS_SIZE);
     if (name === 'dfuse') {
       await tsdaos(['up', '--dir', dataDir, '--engines', String(DFUSE_ENGINES), '--mount', dir, '--detach']);
       await tsdaos(['dfuse', '--dir', dataDir, '--mount', uncachedDir, ...DFUSE_UNCACHED_ARGS, '--detach']);
