@@ -48,9 +48,24 @@ export class FsError extends Error {
   }
 }
 
+/**
+ * Builds an error without capturing a stack trace. Semantic errors (ENOENT of a lookup, EEXIST of a
+ * create) are expected outcomes, some on every create, and their code and detail say all there is to say;
+ * capturing a stack cost ~10 us each, two per negative lookup (measured in a dfuse profile).
+ */
+function stackless(make: () => FsError): FsError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Raises a semantic error from inside the library; the public edge adds syscall and path. */
 export function fsFail(code: ErrnoCode, detail?: string): never {
-  throw new FsError(code, detail === undefined ? {} : { detail });
+  throw stackless(() => new FsError(code, detail === undefined ? {} : { detail }));
 }
 
 export function isFsError(error: unknown, code?: ErrnoCode): error is FsError {
@@ -97,11 +112,12 @@ export function toFsError(error: unknown, syscall: string, path: string | undefi
   if (error instanceof FsError) {
     if (error.syscall !== '') return error;
     const detail = error.detail;
-    return new FsError(error.code, { syscall, path, cause: error, ...(detail === undefined ? {} : { detail }) });
+    return stackless(() => new FsError(error.code, { syscall, path, cause: error, ...(detail === undefined ? {} : { detail }) }));
   }
   if (isEngineError(error)) {
     const code = derToErrno(error.der);
-    if (code !== undefined) return new FsError(code, { syscall, path, detail: error.message, cause: error });
+    // The engine error (the cause) keeps its stack.
+    if (code !== undefined) return stackless(() => new FsError(code, { syscall, path, detail: error.message, cause: error }));
     log.error({ err: error, syscall, path }, 'engine error without an errno mapping');
     return new FsError('EIO', { syscall, path, detail: error.message, cause: error });
   }
