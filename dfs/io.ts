@@ -8,9 +8,8 @@
  * punching to the end (length Infinity) truncates. The handle's access mode is enforced (EBADF), as are
  * file type (EISDIR) and read-only mounts (EROFS).
  */
-import { ARRAY_AKEY, chunkDkey } from '../engine/client/index.js';
+import { ARRAY_AKEY, chunkDkey, mapBounded } from '../engine/client/index.js';
 import { FILE_BYTES_MAX, IO_SEGMENTS_IN_FLIGHT_MAX } from './constants.js';
-import { mapBounded } from '../engine/client/index.js';
 import { fsFail } from './errors.js';
 import type { DfsObject } from './handle.js';
 import { O_ACCMODE, O_APPEND, O_RDONLY, O_WRONLY } from './inode.js';

@@ -3,7 +3,8 @@
  * collective punch and query max (several shards of one object on this engine, each served as alone). Each
  * checks the address (pool local -> else NONEXIST; target index in range -> else INVAL; client map not
  * older than ours -> else STALE naming our version), merges the request epoch into the engine's HLC, and
- * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit.
+ * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit
+ * (a read without `tx`, which writes nothing, runs at once: tx/object-guard.ts).
  * Each work first applies the transaction rules (tx/object-guard.ts: prepared intents in the way, read
  * timestamps) in the same batch step as its I/O. Wire shapes and VOS shapes are structurally the same;
  * the conversion only drops routing fields.

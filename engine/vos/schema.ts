@@ -127,15 +127,15 @@ export interface PunchRowLayout {
  * Opens (creating if needed) the database at `path` with the durability settings of the contract:
  * WAL + synchronous NORMAL, so a committed transaction survives the process being killed.
  * Throws EngineError(DER_INVAL) for a database of another layout version, EngineError(DER_BUSY) for one
- * another process holds open (the lock is exclusive).
+ * that is open elsewhere (the lock is exclusive).
  */
 export function openVosDatabase(path: string): Database.Database {
   const db = new Database(path);
   try {
     // The engine is the database's only user. Exclusive locking, set before the first WAL access, keeps
     // the WAL index in the process's memory: no -shm file and no fcntl lock calls per transaction (a point
-    // read measured 32 -> 17 us, a small insert 141 -> 132 us). A second process opening the same target
-    // now fails SQLITE_BUSY instead of sharing it.
+    // read measured 32 -> 17 us, a small insert 141 -> 132 us). A second opener of the same target now
+    // fails SQLITE_BUSY instead of sharing it.
     db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -151,7 +151,7 @@ export function openVosDatabase(path: string): Database.Database {
   } catch (error) {
     db.close();
     if (error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY') {
-      throw new EngineError(Der.BUSY, `VOS database ${path} is in use by another process`);
+      throw new EngineError(Der.BUSY, `VOS database ${path} is open elsewhere (another engine on this directory?)`);
     }
     throw error;
   }

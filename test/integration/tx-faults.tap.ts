@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
 import {
-  type ContHandle, Der, H2TransportPool, OutcomeUnknownError, type PoolHandle, connectPool, isEngineError,
+  type ContHandle, H2TransportPool, OutcomeUnknownError, type PoolHandle, connectPool, isEngineError,
 } from '../../engine/client/index.js';
 import { planCommit, type TxPlan } from '../../engine/client/tx-plan.js';
 import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
