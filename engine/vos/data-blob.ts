@@ -59,13 +59,16 @@ export class DataBlob {
     return target;
   }
 
-  /** Reads `lengthBytes` at `offset` into `target` starting at `targetOffset`. */
+  /** Reads `lengthBytes` at `offset` into `target` starting at `targetOffset`; bytes past the file end as zeros. */
   readInto(offset: number, target: Buffer, targetOffset: number, lengthBytes: number): void {
     const fd = this.openFd();
     let done = 0;
     while (done < lengthBytes) {
       const count = fs.readSync(fd, target, targetOffset + done, lengthBytes - done, offset + done);
-      if (count === 0) break;
+      if (count === 0) {
+        target.fill(0, targetOffset + done, targetOffset + lengthBytes);
+        break;
+      }
       done += count;
     }
   }

@@ -60,8 +60,9 @@ function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: 
 }
 
 /**
- * Reads the requested extents of an array akey into one zero-filled buffer; `filled` counts the records
- * that came from written data (the rest are holes or punched).
+ * Reads the requested extents of an array akey into one buffer, holes and punched records as zeros;
+ * `filled` counts the records that came from written data. Only the records no data covers are zeroed
+ * (a whole-buffer zero fill wrote every byte of a 1 MiB read twice).
  */
 function readArray(
   context: VosContext,
@@ -71,16 +72,23 @@ function readArray(
   extents: Extent[],
 ): { data: Buffer; filled: number } {
   const records = extents.reduce((sum, extent) => sum + extent.count, 0);
-  const target = Buffer.alloc(records * row.rsize);
+  const target = Buffer.allocUnsafe(records * row.rsize);
+  const zero = (from: number, to: number): void => {
+    if (to > from) target.fill(0, from, to);
+  };
   let base = 0;
   let filled = 0;
   for (const extent of extents) {
     const lo = extent.index;
     const hi = extent.index + extent.count;
     const candidates = context.versions.overlapping(row.id, epoch, lo, hi).filter((v) => survives(v, cover));
+    // Segments are sorted and disjoint: zero the gap before each data segment, then the tail.
+    let zeroFrom = base;
     for (const segment of paintExtents(candidates, { lo, hi })) {
       const source = segment.source;
       if (!isDataVersion(source)) continue;
+      zero(zeroFrom, base + (segment.lo - lo) * row.rsize);
+      zeroFrom = base + (segment.hi - lo) * row.rsize;
       filled += segment.hi - segment.lo;
       context.versions.readPayload(
         source,
@@ -90,6 +98,7 @@ function readArray(
         base + (segment.lo - lo) * row.rsize,
       );
     }
+    zero(zeroFrom, base + extent.count * row.rsize);
     base += extent.count * row.rsize;
   }
   return { data: target, filled };
