@@ -1,10 +1,39 @@
 /**
- * DFS attributes → the stat and statfs shapes fuse-native hands to libfuse (times in ms, 64-bit inode
- * numbers as bigint, block counts that fit its 32-bit statfs fields).
+ * DFS attributes → the stat and statfs shapes dfuse answers the kernel with (times in ms, 64-bit inode
+ * numbers as bigint, block counts that fit 32-bit statfs fields).
  */
-import type { FuseStat, FuseStatfs } from 'fuse-native';
 import type { DfsStat, DfsStatfs, Timespec } from '../dfs/index.js';
 import type { View } from './view.js';
+
+export interface FuseStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  nlink: number;
+  ino: bigint;
+  rdev: number;
+  blksize: number;
+  blocks: number;
+  /** Milliseconds since the epoch. */
+  atime: number;
+  mtime: number;
+  ctime: number;
+}
+
+export interface FuseStatfs {
+  bsize: number;
+  frsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  favail: number;
+  fsid: number;
+  flag: number;
+  namemax: number;
+}
 
 const DIR_BLOCK_SIZE = 4096;
 const UINT32_LIMIT = 2 ** 32;

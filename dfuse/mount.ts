@@ -1,38 +1,22 @@
 /**
- * The daemon's wiring: mounts the container through DFS, reads its caching attributes, builds the
- * handler table from ops/ (each handler reads the caller first, while fuse-native's context is valid,
- * then runs the op and answers with its result or negative errno), and mounts it with FuseSession.
+ * The daemon's wiring: mounts the container through DFS, reads its caching attributes, and mounts the
+ * low-level FUSE session (fuse-lowlevel.ts) whose requests requests.ts serves with the path operations
+ * of ops/ (each reads the caller first, while the request's context is current, then answers with its
+ * result or errno).
  */
 import { statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import type { FuseOps } from 'fuse-native';
 import { type Dfs, type DfsSnapshot, type Logger, type SystemFile, createLogger, mountDfs } from '../dfs/index.js';
 import { CACHE_ATTRIBUTES, type CacheOverrides, type CachePolicy, cachePolicy } from './cache-policy.js';
 import { DataCache } from './data-cache.js';
-import { negativeErrno } from './errno.js';
 import { FileTable } from './file-table.js';
-import { FuseSession } from './fuse-session.js';
+import { LowLevelSession } from './fuse-lowlevel.js';
 import type { Validity } from './inode-map.js';
-import { isMountPoint } from './mount-table.js';
-import { create, open } from './ops/open.js';
-import { getattr } from './ops/getattr.js';
-import { link } from './ops/link.js';
-import { mkdir } from './ops/mkdir.js';
-import { mknod } from './ops/mknod.js';
-import { read } from './ops/read.js';
-import { readdir } from './ops/readdir.js';
+import { NodeTable } from './node-table.js';
 import { release } from './ops/release.js';
-import { rename } from './ops/rename.js';
-import { rmdir, unlink } from './ops/remove.js';
-import { chmod, chown, utimens } from './ops/setattr.js';
-import { statfs } from './ops/statfs.js';
-import { readlink, symlink } from './ops/symlink.js';
-import { syncFile } from './ops/sync.js';
-import { ftruncate, truncate } from './ops/truncate.js';
-import { write } from './ops/write.js';
-import { getxattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
+import { Requests } from './requests.js';
 import { SnapshotDir } from './snapshot-dir.js';
-import type { DfuseState, Owner } from './state.js';
+import type { DfuseState } from './state.js';
 import { View } from './view.js';
 
 export interface DfuseOptions {
@@ -45,8 +29,6 @@ export interface DfuseOptions {
   readonly readOnly?: boolean;
   readonly cacheOverrides?: CacheOverrides;
   readonly disableCaching?: boolean;
-  /** Milliseconds before an unanswered operation fails with ETIMEDOUT (default 60 s). */
-  readonly opTimeoutMs?: number;
   readonly log?: Logger;
 }
 
@@ -57,21 +39,16 @@ export interface DfuseDaemon {
   /** Unmounts and closes the container; idempotent. */
   unmount(): Promise<void>;
   /**
-   * Resolves if the mount point is unmounted by someone else (fusermount -u, umount): fuse-native does not
-   * say so, and a daemon serving nothing would otherwise run on. The owner should then unmount() (which
-   * only closes the container) and exit.
+   * Resolves if the mount point is unmounted by someone else (fusermount -u, umount: the kernel ends the
+   * session); a daemon serving nothing must not run on. The owner should then unmount() (which only
+   * closes the container) and exit.
    */
   readonly gone: Promise<void>;
 }
 
-/** How often a daemon checks that it is still mounted. */
-const MOUNT_CHECK_INTERVAL_MS = 1000;
-
 export class MountPointError extends Error {
   override name = 'MountPointError';
 }
-
-const OP_TIMEOUT_MS_DEFAULT = 60_000;
 
 /** A clear message for the ways a mount point can be unusable, before libfuse reports them its way. */
 function checkMountPoint(mountPoint: string): void {
@@ -97,7 +74,7 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
   const gid = process.getgid?.() ?? 0;
   const multiUser = options.multiUser ?? uid === 0;
   const live = await mountDfs({ system: options.system, pool: options.pool, cont: options.cont, readOnly: options.readOnly === true, log });
-  let session: FuseSession | undefined;
+  let session: LowLevelSession | undefined;
   let snapshots: SnapshotDir | undefined;
   try {
     const policy = cachePolicy(await live.containerAttributes(CACHE_ATTRIBUTES), options.cacheOverrides ?? {}, options.disableCaching === true);
@@ -109,45 +86,34 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       live: new View(live, validity, ''), snapshots, files: new FileTable(), data: new DataCache(),
       dataCaching: options.disableCaching !== true, multiUser, self: { uid, gid }, log,
     };
-    const callerOf = (): Owner => {
-      const caller = session!.caller();
-      return { uid: caller.uid, gid: caller.gid };
-    };
-    session = new FuseSession(mountPoint, handlers(state, callerOf), {
-      fsname: `tsdaos:${options.pool}/${options.cont}`, subtype: 'tsdaos',
-      attrTimeout: policy.attrSeconds, entryTimeout: policy.dentrySeconds, negativeTimeout: policy.negativeSeconds,
-      dataCache: policy.dataCache, allowOther: multiUser, defaultPermissions: true, readOnly: options.readOnly === true,
-      opTimeoutMs: options.opTimeoutMs ?? OP_TIMEOUT_MS_DEFAULT,
+    const requests = new Requests(state, new NodeTable(), {
+      attr: policy.attrSeconds, entry: policy.dentrySeconds, negative: policy.negativeSeconds,
+    }, policy.dataCache);
+    let resolveGone: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => {
+      resolveGone = resolve;
     });
-    await session.start();
+    session = LowLevelSession.mount(mountPoint, {
+      fsname: `tsdaos:${options.pool}/${options.cont}`, subtype: 'tsdaos', allowOther: multiUser, readOnly: options.readOnly === true,
+    }, requests.dispatch, () => {
+      log.warn({ mountPoint }, 'mount point unmounted from outside; stopping');
+      resolveGone();
+    });
+    requests.attach(session);
     log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy }, 'mounted');
-    return daemon(mountPoint, policy, multiUser, state, session, log);
+    return daemon(mountPoint, policy, multiUser, state, session, gone, log);
   } catch (error) {
+    session?.close();
     await snapshots?.closeAll();
     await live.unmount();
     throw error;
   }
 }
 
-function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, state: DfuseState, session: FuseSession, log: Logger): DfuseDaemon {
+function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, state: DfuseState, session: LowLevelSession, gone: Promise<void>, log: Logger): DfuseDaemon {
   let stopping: Promise<void> | undefined;
-  let watch: NodeJS.Timeout | undefined;
-  const gone = new Promise<void>((resolveGone) => {
-    watch = setInterval(() => {
-      if (stopping !== undefined || isMountPoint(mountPoint)) return;
-      clearInterval(watch);
-      log.warn({ mountPoint }, 'mount point unmounted from outside; stopping');
-      resolveGone();
-    }, MOUNT_CHECK_INTERVAL_MS);
-    watch.unref();
-  });
   const stop = async (): Promise<void> => {
-    clearInterval(watch);
-    try {
-      if (isMountPoint(mountPoint)) await session.stop();
-    } catch (error) {
-      log.warn({ mountPoint, err: (error as Error).message }, 'fusermount -u failed; the mount may need clearing by hand');
-    }
+    session.close();
     for (const file of state.files.all()) await release(state, file.fh);
     state.live.map.clear();
     await state.snapshots.closeAll();
@@ -158,59 +124,5 @@ function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, sta
     mountPoint, policy, multiUser,
     unmount: () => (stopping ??= stop()),
     gone,
-  };
-}
-
-/** The fuse-native handler table: each op answers with its result, or a negative errno. */
-function handlers(state: DfuseState, callerOf: () => Owner): FuseOps {
-  const { log } = state;
-  // TSDAOS_LOG_LEVEL=trace logs every request with its duration (what the kernel asks, how long it takes).
-  const tracing = log.isLevelEnabled('trace');
-  const traced = <T>(op: string, path: string, work: Promise<T>): Promise<T> => {
-    if (!tracing) return work;
-    const started = performance.now();
-    return work.finally(() => log.trace({ op, path, ms: Number((performance.now() - started).toFixed(2)) }, 'request'));
-  };
-  const fail = (op: string, path: string) => (error: unknown): number => negativeErrno(error, op, path, log);
-  const done = (op: string, path: string, cb: (errno: number) => void, work: Promise<unknown>): void => {
-    traced(op, path, work).then(() => cb(0), (error: unknown) => cb(fail(op, path)(error)));
-  };
-  const value = <T>(op: string, path: string, cb: (errno: number, value?: T) => void, work: Promise<T>): void => {
-    traced(op, path, work).then((result) => cb(0, result), (error: unknown) => cb(fail(op, path)(error)));
-  };
-  const count = (op: string, path: string, cb: (result: number) => void, work: Promise<number>): void => {
-    traced(op, path, work).then(cb, (error: unknown) => cb(fail(op, path)(error)));
-  };
-  return {
-    getattr: (path, cb) => value('getattr', path, cb, getattr(state, path)),
-    readdir: (path, cb) => {
-      traced('readdir', path, readdir(state, path)).then((listing) => cb(0, listing.names, listing.stats), (error: unknown) => cb(fail('readdir', path)(error)));
-    },
-    open: (path, flags, cb) => value('open', path, cb, open(state, path, flags)),
-    create: (path, mode, cb) => value('create', path, cb, create(state, callerOf(), path, mode)),
-    release: (path, fd, cb) => done('release', path, cb, release(state, fd)),
-    read: (path, fd, buffer, length, position, cb) => count('read', path, cb, read(state, fd, buffer, length, position)),
-    write: (path, fd, buffer, length, position, cb) => count('write', path, cb, write(state, path, fd, buffer, length, position)),
-    flush: (path, fd, cb) => done('flush', path, cb, syncFile(state, fd, 'flush')),
-    fsync: (path, _datasync, fd, cb) => done('fsync', path, cb, syncFile(state, fd, 'fsync')),
-    fsyncdir: (_path, _datasync, _fd, cb) => cb(0),
-    truncate: (path, size, cb) => done('truncate', path, cb, truncate(state, path, size)),
-    ftruncate: (path, fd, size, cb) => done('ftruncate', path, cb, ftruncate(state, path, fd, size)),
-    mkdir: (path, mode, cb) => done('mkdir', path, cb, mkdir(state, callerOf(), path, mode)),
-    mknod: (path, mode, dev, cb) => done('mknod', path, cb, mknod(state, callerOf(), path, mode, dev)),
-    unlink: (path, cb) => done('unlink', path, cb, unlink(state, path)),
-    rmdir: (path, cb) => done('rmdir', path, cb, rmdir(state, path)),
-    rename: (from, to, cb) => done('rename', from, cb, rename(state, from, to)),
-    link: (from, to, cb) => done('link', to, cb, link(state, from, to)),
-    symlink: (target, path, cb) => done('symlink', path, cb, symlink(state, callerOf(), target, path)),
-    readlink: (path, cb) => value('readlink', path, cb, readlink(state, path)),
-    chmod: (path, mode, cb) => done('chmod', path, cb, chmod(state, path, mode)),
-    chown: (path, uid, gid, cb) => done('chown', path, cb, chown(state, path, uid, gid)),
-    utimens: (path, atime, mtime, cb) => done('utimens', path, cb, utimens(state, path, atime, mtime)),
-    setxattr: (path, name, buffer, _position, flags, cb) => done('setxattr', path, cb, setxattr(state, path, name, buffer, flags)),
-    getxattr: (path, name, _position, cb) => value('getxattr', path, cb, getxattr(state, path, name)),
-    listxattr: (path, cb) => value('listxattr', path, cb, listxattr(state, path)),
-    removexattr: (path, name, cb) => done('removexattr', path, cb, removexattr(state, path, name)),
-    statfs: (path, cb) => value('statfs', path, cb, statfs(state)),
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Read coalescing for one open file (DAOS dfuse's chunk reads): the kernel asks for at most 128 KiB at
- * a time; large reads are served from whole 1 MiB windows fetched with one DFS read each, and while a
- * file is read in order the next windows are fetched ahead. Small (random) reads go straight to DFS.
+ * Read coalescing for one open file (DAOS dfuse's chunk reads): large reads are served from whole 1 MiB
+ * windows fetched with one DFS read each, and while a file is read in order the next windows are fetched
+ * ahead. A read inside one window is answered with a view of it (no copy; windows are never written
+ * to, only dropped). Small (random) reads go straight to DFS.
  * Windows are dropped when this mount writes or truncates the file (DataCache does that), so a reader
  * sees this mount's writes; other clients' writes are seen at the next open (close-to-open).
  */
@@ -31,22 +32,27 @@ export class ReadAhead {
     this.#windows.clear();
   }
 
-  async read(buffer: Buffer, length: number, position: number): Promise<number> {
-    if (length < COALESCE_MIN_BYTES) return this.#dfs.read(this.#handle, buffer.subarray(0, length), position);
-    let copied = 0;
+  /** Up to `length` bytes at `position` (short at the end of the file). */
+  async read(length: number, position: number): Promise<Buffer> {
+    if (length < COALESCE_MIN_BYTES) return this.#dfs.read(this.#handle, length, position);
+    const first = Math.floor(position / WINDOW_BYTES);
+    const window = await this.#window(first);
+    const inWindow = position - first * WINDOW_BYTES;
+    // Within one window, or the window is the file's last: a view.
+    if (inWindow + length <= window.length || window.length < WINDOW_BYTES) return window.subarray(Math.min(inWindow, window.length), Math.min(window.length, inWindow + length));
+    const buffer = Buffer.allocUnsafe(length);
+    let copied = window.copy(buffer, 0, inWindow);
     while (copied < length) {
       const at = position + copied;
       const index = Math.floor(at / WINDOW_BYTES);
-      const window = await this.#window(index);
-      const inWindow = at - index * WINDOW_BYTES;
-      if (inWindow >= window.length) break;
-      const count = Math.min(length - copied, window.length - inWindow);
-      window.copy(buffer, copied, inWindow, inWindow + count);
-      copied += count;
+      const next = await this.#window(index);
+      const offset = at - index * WINDOW_BYTES;
+      if (offset >= next.length) break;
+      copied += next.copy(buffer, copied, offset, offset + Math.min(length - copied, next.length - offset));
       // A short window is the end of the file.
-      if (window.length < WINDOW_BYTES) break;
+      if (next.length < WINDOW_BYTES) break;
     }
-    return copied;
+    return buffer.subarray(0, copied);
   }
 
   #window(index: number): Promise<Buffer> {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything tsdaos needs on a Debian 12 machine, then builds it. Idempotent and quick when
 # nothing is missing, so `npm start` and `npm test` both call it first. System packages come from apt
-# (FUSE 2 library for fuse-native, fuse3 for fusermount, fio for benchmarks and smoke tests, git for the
-# dfuse application tests, a toolchain for native addons); Node packages from npm (see below).
+# (libfuse3 headers for dfuse's FUSE addon, FUSE 2 library for the benchmark's fuse-native passthrough,
+# fuse3 for fusermount, fio for benchmarks and smoke tests, git for the dfuse application tests, a
+# toolchain for native addons); Node packages from npm (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ if [ "$node_major" -lt 20 ]; then
   log "Node.js 20 or newer is required (found $(node --version))"; exit 1
 fi
 
-packages=(libfuse2 fuse3 fio git build-essential python3 pkg-config)
+packages=(libfuse3-dev libfuse2 fuse3 fio git build-essential python3 pkg-config)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -46,6 +47,15 @@ if [ ! -f "$fuse_stamp" ]; then
   npx --no-install patch-package --error-on-fail >/dev/null
   npm_config_build_from_source=true npm rebuild fuse-native --loglevel=error >/dev/null
   touch "$fuse_stamp"
+fi
+
+# dfuse's FUSE addon (dfuse/native: the libfuse3 low-level API on Node's event loop), rebuilt whenever
+# its sources change.
+native_stamp="dfuse/native/build/tsdaos-$(cat dfuse/native/binding.gyp dfuse/native/fuse-lowlevel.c | sha256sum | cut -c1-16)"
+if [ ! -f "$native_stamp" ]; then
+  log "building dfuse's FUSE addon (node-gyp, libfuse3)"
+  (cd dfuse/native && npx --no-install node-gyp rebuild --loglevel=error >/dev/null)
+  touch "$native_stamp"
 fi
 
 log "building (tsc)"

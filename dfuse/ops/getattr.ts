@@ -4,9 +4,8 @@
  * now needs only its object queried, an older one is read again first (other clients may have changed
  * it). An entry removed elsewhere is looked up once more before ENOENT.
  */
-import { type FuseStat } from 'fuse-native';
 import { type DfsStat, FsError } from '../../dfs/index.js';
-import { toFuseStat } from '../fuse-stat.js';
+import { type FuseStat, toFuseStat } from '../fuse-stat.js';
 import type { MapEntry } from '../inode-map.js';
 import { type DfuseState, route } from '../state.js';
 import type { View } from '../view.js';
@@ -15,7 +14,7 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
   const target = await route(state, path);
   if (target.kind === 'snapshot-dir') {
     const stat = state.snapshots.stat(state.self.uid, state.self.gid);
-    return { mode: stat.mode, uid: stat.uid, gid: stat.gid, size: 0, nlink: 2, ino: stat.ino, blksize: 4096, blocks: 0, atime: stat.timeMs, mtime: stat.timeMs, ctime: stat.timeMs };
+    return { mode: stat.mode, uid: stat.uid, gid: stat.gid, size: 0, nlink: 2, ino: stat.ino, rdev: 0, blksize: 4096, blocks: 0, atime: stat.timeMs, mtime: stat.timeMs, ctime: stat.timeMs };
   }
   const { view } = target;
   const entry = await view.map.acquire(target.path);

@@ -4,9 +4,8 @@
  * entry's type and inode number (readdirplus pages). The mount root also lists `.snapshot`;
  * `.snapshot` lists the snapshots by name.
  */
-import type { FuseStat } from 'fuse-native';
 import type { DirAnchor } from '../../dfs/index.js';
-import { toFuseStat } from '../fuse-stat.js';
+import { type FuseStat, toFuseStat } from '../fuse-stat.js';
 import { parentOf } from '../inode-map.js';
 import { SNAPSHOT_DIR_NAME } from '../snapshot-dir.js';
 import { type DfuseState, route } from '../state.js';

@@ -1,11 +1,10 @@
 /**
  * chmod, chown, utimens: DFS setattr; the answer becomes the cached stat. The kernel has checked the
  * caller's rights already (default_permissions); DFS checks again against the daemon's credentials.
- * chown's -1 keeps an id; utimens' UTIME_OMIT keeps a time and UTIME_NOW sets the current one.
+ * chown's -1 keeps an id; utimens sets only the times it is given ('now': the current time).
  * Buffered writes of the object go out first: the answer's size must include them, and an explicit
  * mtime (tar, cp -p) must not be overtaken by data that was written before it.
  */
-import Fuse from 'fuse-native';
 import type { SetAttrs, Timespec } from '../../dfs/index.js';
 import type { DfuseState } from '../state.js';
 import { onEntry } from './resolve.js';
@@ -28,15 +27,7 @@ export function chown(state: DfuseState, path: string, uid: number, gid: number)
   return setattr(state, path, 'chown', { ...(keep(uid) ? {} : { uid }), ...(keep(gid) ? {} : { gid }) });
 }
 
-function utime(ms: number): Timespec | 'now' | undefined {
-  if (ms === Fuse.UTIME_OMIT) return undefined;
-  if (ms === Fuse.UTIME_NOW) return 'now';
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanoseconds: (ms - seconds * 1000) * 1e6 };
-}
-
-export function utimens(state: DfuseState, path: string, atimeMs: number, mtimeMs: number): Promise<void> {
-  const atime = utime(atimeMs);
-  const mtime = utime(mtimeMs);
+/** Sets the times given ('now': the current time; undefined: kept). */
+export function utimens(state: DfuseState, path: string, atime: Timespec | 'now' | undefined, mtime: Timespec | 'now' | undefined): Promise<void> {
   return setattr(state, path, 'utimens', { ...(atime === undefined ? {} : { atime }), ...(mtime === undefined ? {} : { mtime }) });
 }

@@ -11,7 +11,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FuseSession, type FuseMountOptions } from '../../dfuse/fuse-session.js';
+import { FuseSession, type FuseMountOptions } from './passthrough-session.js';
 import { passthroughOps } from './passthrough-ops.js';
 
 const USAGE = 'usage: passthrough-fuse --source DIR --mount DIR [--attr-timeout S] [--entry-timeout S] [--negative-timeout S] [--watch-stdin]\n';

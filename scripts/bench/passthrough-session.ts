@@ -4,7 +4,8 @@
  * negative_timeout, big_writes nor max_write, and libfuse2 falls back to 4 KiB writes without big_writes.
  * Also closes two holes of fuse-native's xattr adapters: a value or name list larger than the caller's
  * buffer must fail with ERANGE (fuse-native copied a truncated value and reported the full length).
- * Used by dfuse and by the benchmark's passthrough daemon, so both mount the same way.
+ * The benchmark's passthrough daemon mounts with it: what a minimal Node FUSE daemon on fuse-native
+ * costs (dfuse itself runs on the libfuse3 low-level API, dfuse/fuse-lowlevel.ts).
  */
 import { constants } from 'node:os';
 import Fuse, { type FuseCaller, type FuseOps } from 'fuse-native';

@@ -1,7 +1,7 @@
 /**
  * Types for fuse-native 2.2.6 as patched by patches/fuse-native+2.2.6.patch (caller credentials through
- * context(), 64-bit st_ino, utimens with UTIME_NOW/UTIME_OMIT). Only what dfuse and the benchmark
- * passthrough daemon use is declared. Callbacks take a negative errno (or 0) first, as fuse-native
+ * context(), 64-bit st_ino, utimens with UTIME_NOW/UTIME_OMIT). Only what the benchmark's passthrough
+ * daemon uses is declared. Callbacks take a negative errno (or 0) first, as fuse-native
  * expects; read and write callbacks take the byte count or a negative errno.
  */
 declare module 'fuse-native' {
@@ -100,7 +100,7 @@ declare module 'fuse-native' {
     context(): FuseCaller | null;
     /** The "-o a,b,c" string handed to libfuse (overridden by subclasses to pass options explicitly). */
     protected _fuseOptions(): string;
-    /** The library's adapters from the native call to ops.getxattr / ops.listxattr (see fuse-session.ts). */
+    /** The library's adapters from the native call to ops.getxattr / ops.listxattr (see passthrough-session.ts). */
     protected _op_getxattr(signal: (result: number, buffer: ArrayBuffer) => void, path: string, name: string, valueBuf: Buffer, position: number): void;
     protected _op_listxattr(signal: (result: number, buffer: ArrayBuffer) => void, path: string, listBuf: Buffer): void;
     static unmount(mnt: string, cb: (error: Error | null) => void): void;

@@ -1,0 +1,227 @@
+/**
+ * One FUSE mount on the libfuse3 low-level API through our addon (native/fuse-lowlevel.c), served from
+ * Node's event loop: the addon reads each request from /dev/fuse when it is readable and calls one
+ * dispatcher synchronously; the answer goes back through the reply methods here, from any later turn.
+ * No FUSE threads and no hand-off between threads (fuse-native's high-level loop cost ~100 us of daemon
+ * CPU per request for that alone). Requests carry node ids (ours, see node-table.ts), not paths, and
+ * reads and writes travel up to 1 MiB per request (FUSE_MAX_PAGES) instead of libfuse2's 128 KiB.
+ *
+ * Contract: every request passed to the dispatcher is answered exactly once, with one reply method
+ * (FORGET needs none: the addon answers it).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FuseStat, FuseStatfs } from './fuse-stat.js';
+
+/** Requests as the addon numbers them. */
+export const LlOp = {
+  LOOKUP: 1, FORGET: 2, GETATTR: 3, SETATTR: 4, READLINK: 5, MKNOD: 6, MKDIR: 7, UNLINK: 8, RMDIR: 9,
+  SYMLINK: 10, RENAME: 11, LINK: 12, OPEN: 13, READ: 14, WRITE: 15, FLUSH: 16, RELEASE: 17, FSYNC: 18,
+  OPENDIR: 19, READDIR: 20, RELEASEDIR: 21, FSYNCDIR: 22, STATFS: 23, SETXATTR: 24, GETXATTR: 25,
+  LISTXATTR: 26, REMOVEXATTR: 27, CREATE: 28, READDIRPLUS: 29,
+} as const;
+
+/** An outstanding request (libfuse's fuse_req_t, as a number). */
+export type Req = number & { readonly __req: unique symbol };
+
+/** The dispatcher: (op, request, ...the op's arguments as the addon passes them). */
+export type Dispatch = (op: number, req: Req, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => void;
+
+/** setattr's to_set bits (fuse_lowlevel.h). */
+export const SetAttr = {
+  MODE: 1 << 0, UID: 1 << 1, GID: 1 << 2, SIZE: 1 << 3, ATIME: 1 << 4, MTIME: 1 << 5, ATIME_NOW: 1 << 7, MTIME_NOW: 1 << 8,
+} as const;
+
+/** Open reply flags. */
+export const OpenFlag = { DIRECT_IO: 1, KEEP_CACHE: 2 } as const;
+
+/** Largest read or write per request (the kernel's FUSE_MAX_PAGES limit, 256 pages). */
+export const FUSE_IO_BYTES_MAX = 1024 * 1024;
+
+export interface LowLevelMountOptions {
+  readonly fsname: string;
+  readonly subtype: string;
+  /** Other users may use the mount (needs root or user_allow_other). */
+  readonly allowOther: boolean;
+  readonly readOnly: boolean;
+}
+
+interface Addon {
+  open(mountPoint: string, options: string, dispatch: Dispatch, onExit: () => void, caller: Int32Array, maxWrite: number, maxReadahead: number, readdirplus: boolean): object;
+  close(session: object): void;
+  replyErr(req: Req, errno: number): number;
+  replyEntry(req: Req, node: number, generation: number, ino: bigint, attrs: Float64Array, attrTimeout: number, entryTimeout: number): number;
+  replyCreate(req: Req, node: number, generation: number, ino: bigint, attrs: Float64Array, attrTimeout: number, entryTimeout: number, fh: number, flags: number): number;
+  replyAttr(req: Req, ino: bigint, attrs: Float64Array, timeout: number): number;
+  replyOpen(req: Req, fh: number, flags: number): number;
+  replyBuf(req: Req, data: Uint8Array, length: number): number;
+  replyWrite(req: Req, count: number): number;
+  replyReadlink(req: Req, target: string): number;
+  replyStatfs(req: Req, values: Float64Array): number;
+  replyXattr(req: Req, size: number): number;
+}
+
+const ADDON_PATH = join('dfuse', 'native', 'build', 'Release', 'fuse_lowlevel.node');
+
+/** The addon, found from this module upwards (sources run from dfuse/, the build from dist/dfuse/). */
+function loadAddon(): Addon {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, ADDON_PATH);
+    if (existsSync(candidate)) return createRequire(import.meta.url)(candidate) as Addon;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`${ADDON_PATH} not found: run scripts/setup.sh (it builds the FUSE addon)`);
+    dir = up;
+  }
+}
+
+let addon: Addon | undefined;
+
+/** libfuse's "-o" list: every option explicit (timeouts travel with each answer on the low-level API). */
+export function lowLevelOptionList(options: LowLevelMountOptions): string[] {
+  const list = [`fsname=${options.fsname}`, `subtype=${options.subtype}`, 'default_permissions'];
+  if (options.allowOther) list.push('allow_other');
+  if (options.readOnly) list.push('ro');
+  return list;
+}
+
+const attrScratch = new Float64Array(14);
+
+function encodeStat(stat: FuseStat): Float64Array {
+  const a = attrScratch;
+  a[0] = stat.mode; a[1] = stat.nlink; a[2] = stat.uid; a[3] = stat.gid; a[4] = stat.rdev ?? 0; a[5] = stat.size;
+  a[6] = stat.blksize; a[7] = stat.blocks;
+  let at = 8;
+  for (const ms of [stat.atime, stat.mtime, stat.ctime]) {
+    const seconds = Math.floor(ms / 1000);
+    a[at++] = seconds;
+    a[at++] = Math.round((ms - seconds * 1000) * 1e6);
+  }
+  return a;
+}
+
+export interface Caller {
+  readonly uid: number;
+  readonly gid: number;
+  readonly pid: number;
+  readonly umask: number;
+}
+
+export class LowLevelSession {
+  readonly #addon: Addon;
+  readonly #caller = new Int32Array(4);
+  #session: object | undefined;
+
+  private constructor(addonModule: Addon) {
+    this.#addon = addonModule;
+  }
+
+  /**
+   * Mounts `mountPoint` and starts serving; `onExit` runs if the kernel ends the session (the mount
+   * was removed from outside). Throws if libfuse cannot mount.
+   */
+  static mount(mountPoint: string, options: LowLevelMountOptions, dispatch: Dispatch, onExit: () => void): LowLevelSession {
+    addon ??= loadAddon();
+    const session = new LowLevelSession(addon);
+    session.#session = addon.open(mountPoint, lowLevelOptionList(options).join(','), dispatch, onExit, session.#caller, FUSE_IO_BYTES_MAX, FUSE_IO_BYTES_MAX, false);
+    return session;
+  }
+
+  /** The process behind the request being dispatched: read it first thing, before any await. */
+  caller(): Caller {
+    const c = this.#caller;
+    return { uid: c[0]! >>> 0, gid: c[1]! >>> 0, pid: c[2]!, umask: c[3]! };
+  }
+
+  /** Stops serving and unmounts (if still mounted). Idempotent. */
+  close(): void {
+    if (this.#session === undefined) return;
+    this.#addon.close(this.#session);
+    this.#session = undefined;
+  }
+
+  /** The addon while the session is open: answers to requests of a closed session are dropped (libfuse freed them). */
+  get #live(): Addon | undefined {
+    return this.#session === undefined ? undefined : this.#addon;
+  }
+
+  error(req: Req, errno: number): void {
+    this.#live?.replyErr(req, errno);
+  }
+
+  ok(req: Req): void {
+    this.#live?.replyErr(req, 0);
+  }
+
+  entry(req: Req, node: number, stat: FuseStat, attrTimeout: number, entryTimeout: number): void {
+    this.#live?.replyEntry(req, node, 0, BigInt(stat.ino), encodeStat(stat), attrTimeout, entryTimeout);
+  }
+
+  /** A negative entry the kernel may keep for `timeout` seconds. */
+  negative(req: Req, timeout: number): void {
+    this.#live?.replyEntry(req, 0, 0, 0n, attrScratch, 0, timeout);
+  }
+
+  created(req: Req, node: number, stat: FuseStat, attrTimeout: number, entryTimeout: number, fh: number, flags: number): void {
+    this.#live?.replyCreate(req, node, 0, BigInt(stat.ino), encodeStat(stat), attrTimeout, entryTimeout, fh, flags);
+  }
+
+  attr(req: Req, stat: FuseStat, timeout: number): void {
+    this.#live?.replyAttr(req, BigInt(stat.ino), encodeStat(stat), timeout);
+  }
+
+  open(req: Req, fh: number, flags: number): void {
+    this.#live?.replyOpen(req, fh, flags);
+  }
+
+  data(req: Req, data: Uint8Array, length: number): void {
+    this.#live?.replyBuf(req, data, length);
+  }
+
+  written(req: Req, count: number): void {
+    this.#live?.replyWrite(req, count);
+  }
+
+  readlink(req: Req, target: string): void {
+    this.#live?.replyReadlink(req, target);
+  }
+
+  statfs(req: Req, space: FuseStatfs): void {
+    this.#live?.replyStatfs(req, Float64Array.of(space.bsize, space.frsize, space.blocks, space.bfree, space.bavail, space.files, space.ffree, space.favail, space.fsid, space.flag, space.namemax));
+  }
+
+  xattrSize(req: Req, size: number): void {
+    this.#live?.replyXattr(req, size);
+  }
+}
+
+/** DT_* type of a mode (the dirent type the kernel expects). */
+function direntType(mode: number): number {
+  return (mode & 0o170000) >>> 12;
+}
+
+const DIRENT_HEADER_BYTES = 24;
+
+/**
+ * Encodes directory entries `from` onwards as struct fuse_dirent records (ino, next offset, name
+ * length, type, name padded to 8 bytes) into at most `size` bytes; entry i's offset is i + 1.
+ */
+export function encodeDirents(names: readonly string[], inos: readonly bigint[], modes: readonly number[], from: number, size: number): { buffer: Buffer; length: number } {
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let index = from; index < names.length; index++) {
+    const nameBytes = Buffer.byteLength(names[index]!);
+    const recordBytes = (DIRENT_HEADER_BYTES + nameBytes + 7) & ~7;
+    if (at + recordBytes > size) break;
+    buffer.writeBigUInt64LE(inos[index]!, at);
+    buffer.writeBigUInt64LE(BigInt(index + 1), at + 8);
+    buffer.writeUInt32LE(nameBytes, at + 16);
+    buffer.writeUInt32LE(direntType(modes[index]!), at + 20);
+    buffer.write(names[index]!, at + DIRENT_HEADER_BYTES, 'utf8');
+    buffer.fill(0, at + DIRENT_HEADER_BYTES + nameBytes, at + recordBytes);
+    at += recordBytes;
+  }
+  return { buffer, length: at };
+}

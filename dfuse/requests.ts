@@ -1,0 +1,361 @@
+/**
+ * The daemon's request table on the low-level API: each request names nodes (node-table.ts); its
+ * handler rebuilds the mount path and runs the path operation of ops/, then answers with the reply the
+ * request needs (an entry with its timeouts for LOOKUP/CREATE/MKDIR/..., attributes for GETATTR and
+ * SETATTR, data, counts) or the operation's errno. Also here, because the low-level API leaves them to
+ * the filesystem: negative entries, readdir offsets (each open directory keeps the listing it read at
+ * offset 0, so offsets survive concurrent changes), the page-cache decision at open (kept while size
+ * and mtime are unchanged, libfuse2's auto_cache), and open files that lose their name: as libfuse2
+ * does, an unlinked (or renamed-over) file that is still open is renamed to `.fuse_hidden<node><n>` and
+ * removed at its last release, so open descriptors keep working.
+ */
+import { constants } from 'node:os';
+import type { Timespec } from '../dfs/index.js';
+import { negativeErrno } from './errno.js';
+import { type Caller, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents } from './fuse-lowlevel.js';
+import type { FuseStat } from './fuse-stat.js';
+import { type FuseNode, type NodeTable } from './node-table.js';
+import { getattr } from './ops/getattr.js';
+import { link } from './ops/link.js';
+import { mkdir } from './ops/mkdir.js';
+import { mknod } from './ops/mknod.js';
+import { create, open } from './ops/open.js';
+import { read } from './ops/read.js';
+import { type Listing, readdir } from './ops/readdir.js';
+import { release } from './ops/release.js';
+import { rename } from './ops/rename.js';
+import { rmdir, unlink } from './ops/remove.js';
+import { chmod, chown, utimens } from './ops/setattr.js';
+import { statfs } from './ops/statfs.js';
+import { readlink, symlink } from './ops/symlink.js';
+import { syncFile } from './ops/sync.js';
+import { ftruncate, truncate } from './ops/truncate.js';
+import { write } from './ops/write.js';
+import { getxattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
+import type { DfuseState, Owner } from './state.js';
+
+const { ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE } = constants.errno;
+const O_ACCMODE = 3;
+/** renameat2 flags. */
+const RENAME_NOREPLACE = 1;
+const RENAME_EXCHANGE = 2;
+
+export interface Timeouts {
+  /** Seconds the kernel keeps attributes, names, and names found missing. */
+  readonly attr: number;
+  readonly entry: number;
+  readonly negative: number;
+}
+
+interface OpenDir {
+  readonly node: number;
+  listing?: { names: string[]; inos: bigint[]; modes: number[] };
+}
+
+const UNKNOWN_INO = 0xffffffffn;
+
+function listingOf(listing: Listing): { names: string[]; inos: bigint[]; modes: number[] } {
+  const inos = listing.names.map((_, index) => (listing.stats[index] === undefined ? UNKNOWN_INO : BigInt(listing.stats[index]!.ino)));
+  const modes = listing.names.map((_, index) => listing.stats[index]?.mode ?? 0);
+  return { names: listing.names, inos, modes };
+}
+
+function timespecOf(seconds: number, nanoseconds: number): Timespec {
+  return { seconds, nanoseconds };
+}
+
+export class Requests {
+  readonly #state: DfuseState;
+  readonly #nodes: NodeTable;
+  readonly #timeouts: Timeouts;
+  readonly #dataCache: 'auto' | 'off';
+  readonly #dirs = new Map<number, OpenDir>();
+  /** Open file handle -> its node. */
+  readonly #fileNodes = new Map<number, FuseNode>();
+  /** Nodes renamed to a hidden name while open -> that path, removed at the last release. */
+  readonly #hidden = new Map<FuseNode, string>();
+  #nextDir = 1;
+  #hiddenCount = 0;
+  #session: LowLevelSession | undefined;
+
+  constructor(state: DfuseState, nodes: NodeTable, timeouts: Timeouts, dataCache: 'auto' | 'off') {
+    this.#state = state;
+    this.#nodes = nodes;
+    this.#timeouts = timeouts;
+    this.#dataCache = dataCache;
+  }
+
+  /** Binds the session the answers go to (it exists only once mounted). */
+  attach(session: LowLevelSession): void {
+    this.#session = session;
+  }
+
+  /** The dispatcher for LowLevelSession.mount(). */
+  readonly dispatch: Dispatch = (op, req, a, b, c, d, e) => {
+    const session = this.#session;
+    if (session === undefined) return;
+    switch (op) {
+      case LlOp.LOOKUP: return this.#lookup(session, req, a as number, b as string);
+      case LlOp.FORGET: return this.#nodes.forget(a as number, b as number);
+      case LlOp.GETATTR: return this.#getattr(session, req, a as number);
+      case LlOp.SETATTR: return this.#setattr(session, req, a as number, b as number, c as Float64Array);
+      case LlOp.READLINK: return this.#answer(session, req, 'readlink', a as number, (path) => readlink(this.#state, path), (target) => session.readlink(req, target));
+      case LlOp.MKNOD: return this.#make(session, req, 'mknod', a as number, b as string, (caller, path) => mknod(this.#state, caller, path, c as number, d as number));
+      case LlOp.MKDIR: return this.#make(session, req, 'mkdir', a as number, b as string, (caller, path) => mkdir(this.#state, caller, path, c as number));
+      case LlOp.SYMLINK: return this.#make(session, req, 'symlink', b as number, c as string, (caller, path) => symlink(this.#state, caller, a as string, path));
+      case LlOp.LINK: return this.#link(session, req, a as number, b as number, c as string);
+      case LlOp.UNLINK: return this.#remove(session, req, 'unlink', a as number, b as string);
+      case LlOp.RMDIR: return this.#remove(session, req, 'rmdir', a as number, b as string);
+      case LlOp.RENAME: return this.#rename(session, req, a as number, b as string, c as number, d as string, e as number);
+      case LlOp.CREATE: return this.#create(session, req, a as number, b as string, c as number);
+      case LlOp.OPEN: return this.#open(session, req, a as number, b as number);
+      case LlOp.READ: return this.#read(session, req, b as number, c as number, d as number);
+      case LlOp.WRITE: return this.#write(session, req, a as number, b as Buffer, c as number, d as number);
+      case LlOp.FLUSH: return this.#done(session, req, 'flush', syncFile(this.#state, b as number, 'flush'));
+      case LlOp.FSYNC: return this.#done(session, req, 'fsync', syncFile(this.#state, c as number, 'fsync'));
+      case LlOp.RELEASE: return this.#release(session, req, b as number);
+      case LlOp.OPENDIR: return this.#opendir(session, req, a as number);
+      case LlOp.READDIR: return this.#readdir(session, req, b as number, c as number, d as number);
+      case LlOp.RELEASEDIR: this.#dirs.delete(b as number); return session.ok(req);
+      case LlOp.FSYNCDIR: return session.ok(req);
+      case LlOp.STATFS: return this.#done(session, req, 'statfs', statfs(this.#state).then((space) => session.statfs(req, space)), true);
+      case LlOp.SETXATTR: return this.#answer(session, req, 'setxattr', a as number, (path) => setxattr(this.#state, path, b as string, c as Buffer, d as number), () => session.ok(req));
+      case LlOp.GETXATTR: return this.#answer(session, req, 'getxattr', a as number, (path) => getxattr(this.#state, path, b as string), (value) => this.#sized(session, req, value, c as number));
+      case LlOp.LISTXATTR: return this.#answer(session, req, 'listxattr', a as number, (path) => listxattr(this.#state, path), (names) => this.#sized(session, req, Buffer.from(names.map((name) => `${name}\0`).join('')), b as number));
+      case LlOp.REMOVEXATTR: return this.#answer(session, req, 'removexattr', a as number, (path) => removexattr(this.#state, path, b as string), () => session.ok(req));
+      default: return session.error(req, ENOSYS);
+    }
+  };
+
+  /** Runs `work` on node `id`'s path and answers with `reply`, or the failure's errno. */
+  #answer<T>(session: LowLevelSession, req: Req, op: string, id: number, work: (path: string) => Promise<T>, reply: (value: T) => void): void {
+    const path = this.#nodes.pathOf(id);
+    if (path === undefined) return session.error(req, ESTALE);
+    work(path).then(reply, (error: unknown) => session.error(req, -negativeErrno(error, op, path, this.#state.log)));
+  }
+
+  /** Answers 0 once `work` is done (or its errno); `replied` when work answers itself. */
+  #done(session: LowLevelSession, req: Req, op: string, work: Promise<unknown>, replied = false): void {
+    work.then(() => {
+      if (!replied) session.ok(req);
+    }, (error: unknown) => session.error(req, -negativeErrno(error, op, '', this.#state.log)));
+  }
+
+  #fail(session: LowLevelSession, req: Req, op: string, path: string): (error: unknown) => void {
+    return (error) => session.error(req, -negativeErrno(error, op, path, this.#state.log));
+  }
+
+  #lookup(session: LowLevelSession, req: Req, parent: number, name: string): void {
+    const path = this.#nodes.childPath(parent, name);
+    if (path === undefined) return session.error(req, ESTALE);
+    getattr(this.#state, path).then((stat) => {
+      const node = this.#nodes.remember(parent, name);
+      session.entry(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry);
+    }, (error: unknown) => {
+      const errno = -negativeErrno(error, 'lookup', path, this.#state.log);
+      if (errno === ENOENT && this.#timeouts.negative > 0) session.negative(req, this.#timeouts.negative);
+      else session.error(req, errno);
+    });
+  }
+
+  #getattr(session: LowLevelSession, req: Req, id: number): void {
+    this.#answer(session, req, 'getattr', id, (path) => getattr(this.#state, path), (stat) => session.attr(req, stat, this.#timeouts.attr));
+  }
+
+  #setattr(session: LowLevelSession, req: Req, id: number, toSet: number, values: Float64Array): void {
+    const path = this.#nodes.pathOf(id);
+    if (path === undefined) return session.error(req, ESTALE);
+    const fh = values[8]!;
+    const state = this.#state;
+    const work = async (): Promise<FuseStat> => {
+      if ((toSet & SetAttr.MODE) !== 0) await chmod(state, path, values[0]!);
+      if ((toSet & (SetAttr.UID | SetAttr.GID)) !== 0) {
+        await chown(state, path, (toSet & SetAttr.UID) !== 0 ? values[1]! : -1, (toSet & SetAttr.GID) !== 0 ? values[2]! : -1);
+      }
+      if ((toSet & SetAttr.SIZE) !== 0) {
+        if (fh >= 0) await ftruncate(state, path, fh, values[3]!);
+        else await truncate(state, path, values[3]!);
+      }
+      const atime = (toSet & SetAttr.ATIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.ATIME) !== 0 ? timespecOf(values[4]!, values[5]!) : undefined;
+      const mtime = (toSet & SetAttr.MTIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.MTIME) !== 0 ? timespecOf(values[6]!, values[7]!) : undefined;
+      if (atime !== undefined || mtime !== undefined) await utimens(state, path, atime, mtime);
+      return getattr(state, path);
+    };
+    work().then((stat) => session.attr(req, stat, this.#timeouts.attr), this.#fail(session, req, 'setattr', path));
+  }
+
+  /** A new name (mknod, mkdir, symlink): made, then answered as an entry of a node the kernel now holds. */
+  #make(session: LowLevelSession, req: Req, op: string, parent: number, name: string, work: (caller: Owner, path: string) => Promise<void>): void {
+    const caller = this.#owner(session);
+    const path = this.#nodes.childPath(parent, name);
+    if (path === undefined) return session.error(req, ESTALE);
+    work(caller, path).then(() => getattr(this.#state, path)).then((stat) => {
+      const node = this.#nodes.remember(parent, name);
+      session.entry(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry);
+    }, this.#fail(session, req, op, path));
+  }
+
+  #link(session: LowLevelSession, req: Req, id: number, newParent: number, newName: string): void {
+    const from = this.#nodes.pathOf(id);
+    const to = this.#nodes.childPath(newParent, newName);
+    if (from === undefined || to === undefined) return session.error(req, ESTALE);
+    link(this.#state, from, to).then(() => getattr(this.#state, to)).then((stat) => {
+      const node = this.#nodes.remember(newParent, newName);
+      session.entry(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry);
+    }, this.#fail(session, req, 'link', to));
+  }
+
+  #remove(session: LowLevelSession, req: Req, op: 'unlink' | 'rmdir', parent: number, name: string): void {
+    const path = this.#nodes.childPath(parent, name);
+    if (path === undefined) return session.error(req, ESTALE);
+    const node = this.#nodes.child(parent, name);
+    const work = op === 'unlink' && node !== undefined && node.opens > 0 ? this.#hide(node, path) : op === 'unlink' ? unlink(this.#state, path) : rmdir(this.#state, path);
+    work.then(() => {
+      // A hidden node has moved to its hidden name already; this only detaches a node removed for good.
+      this.#nodes.detach(parent, name);
+      session.ok(req);
+    }, this.#fail(session, req, op, path));
+  }
+
+  /**
+   * Renames open file `node` (at `path`) to a hidden name in its directory; it is removed at its last
+   * release. The node moves with it, so its open files keep a path.
+   */
+  async #hide(node: FuseNode, path: string): Promise<void> {
+    const hiddenName = `.fuse_hidden${node.id.toString(16).padStart(8, '0')}${(this.#hiddenCount++).toString(16).padStart(8, '0')}`;
+    const hiddenPath = `${path.slice(0, path.lastIndexOf('/'))}/${hiddenName}`;
+    await rename(this.#state, path, hiddenPath);
+    this.#nodes.move(node.parent, node.name, node.parent, hiddenName);
+    this.#hidden.set(node, hiddenPath);
+  }
+
+  #rename(session: LowLevelSession, req: Req, parent: number, name: string, newParent: number, newName: string, flags: number): void {
+    const from = this.#nodes.childPath(parent, name);
+    const to = this.#nodes.childPath(newParent, newName);
+    if (from === undefined || to === undefined) return session.error(req, ESTALE);
+    // The DFS library has NOREPLACE and EXCHANGE; dfuse's rename path does not take them yet.
+    if ((flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) return session.error(req, EINVAL);
+    const target = this.#nodes.child(newParent, newName);
+    const work = async (): Promise<void> => {
+      if (target !== undefined && target.opens > 0 && target !== this.#nodes.child(parent, name)) {
+        const isDir = ((await getattr(this.#state, to)).mode & 0o170000) === 0o040000;
+        if (!isDir) await this.#hide(target, to);
+      }
+      await rename(this.#state, from, to);
+    };
+    work().then(() => {
+      this.#nodes.move(parent, name, newParent, newName);
+      session.ok(req);
+    }, this.#fail(session, req, 'rename', from));
+  }
+
+  #openFlags(node: FuseNode, stat: FuseStat | undefined): number {
+    if (this.#dataCache === 'off') return OpenFlag.DIRECT_IO;
+    if (stat === undefined) return 0;
+    const keep = node.cachedSize === stat.size && node.cachedMtimeMs === stat.mtime;
+    node.cachedSize = stat.size;
+    node.cachedMtimeMs = stat.mtime;
+    return keep ? OpenFlag.KEEP_CACHE : 0;
+  }
+
+  #create(session: LowLevelSession, req: Req, parent: number, name: string, mode: number): void {
+    const caller = this.#owner(session);
+    const path = this.#nodes.childPath(parent, name);
+    if (path === undefined) return session.error(req, ESTALE);
+    const state = this.#state;
+    create(state, caller, path, mode).then(async (fh) => {
+      try {
+        const stat = await getattr(state, path);
+        const node = this.#nodes.remember(parent, name);
+        this.#nodes.opened(node);
+        this.#fileNodes.set(fh, node);
+        session.created(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry, fh, this.#openFlags(node, stat));
+      } catch (error) {
+        await release(state, fh);
+        throw error;
+      }
+    }).catch(this.#fail(session, req, 'create', path));
+  }
+
+  #open(session: LowLevelSession, req: Req, id: number, flags: number): void {
+    const node = this.#nodes.get(id);
+    const path = this.#nodes.pathOf(id);
+    if (node === undefined || path === undefined) return session.error(req, ESTALE);
+    const state = this.#state;
+    const work = async (): Promise<void> => {
+      const fh = await open(state, path, flags);
+      let stat: FuseStat | undefined;
+      try {
+        stat = this.#dataCache === 'auto' && (flags & O_ACCMODE) !== 1 ? await getattr(state, path) : undefined;
+      } catch (error) {
+        await release(state, fh);
+        throw error;
+      }
+      this.#nodes.opened(node);
+      this.#fileNodes.set(fh, node);
+      session.open(req, fh, this.#openFlags(node, stat));
+    };
+    work().catch(this.#fail(session, req, 'open', path));
+  }
+
+  #read(session: LowLevelSession, req: Req, size: number, offset: number, fh: number): void {
+    read(this.#state, fh, size, offset).then((data) => session.data(req, data, data.length), this.#fail(session, req, 'read', ''));
+  }
+
+  #write(session: LowLevelSession, req: Req, id: number, data: Buffer, offset: number, fh: number): void {
+    const path = this.#nodes.pathOf(id) ?? '';
+    write(this.#state, path, fh, data, data.length, offset).then((count) => session.written(req, count), this.#fail(session, req, 'write', path));
+  }
+
+  #release(session: LowLevelSession, req: Req, fh: number): void {
+    const node = this.#fileNodes.get(fh);
+    this.#fileNodes.delete(fh);
+    const state = this.#state;
+    const work = async (): Promise<void> => {
+      await release(state, fh);
+      if (node === undefined || !this.#nodes.released(node)) return;
+      const hiddenPath = this.#hidden.get(node);
+      if (hiddenPath === undefined) return;
+      this.#hidden.delete(node);
+      this.#nodes.detach(node.parent, node.name);
+      await unlink(state, hiddenPath);
+    };
+    this.#done(session, req, 'release', work());
+  }
+
+  #opendir(session: LowLevelSession, req: Req, id: number): void {
+    if (this.#nodes.pathOf(id) === undefined) return session.error(req, ESTALE);
+    const fh = this.#nextDir++;
+    this.#dirs.set(fh, { node: id });
+    session.open(req, fh, 0);
+  }
+
+  #readdir(session: LowLevelSession, req: Req, size: number, offset: number, fh: number): void {
+    const dir = this.#dirs.get(fh);
+    if (dir === undefined) return session.error(req, EINVAL);
+    const path = this.#nodes.pathOf(dir.node);
+    if (path === undefined) return session.error(req, ESTALE);
+    const page = (): void => {
+      const { names, inos, modes } = dir.listing!;
+      const { buffer, length } = encodeDirents(names, inos, modes, offset, size);
+      session.data(req, buffer, length);
+    };
+    if (offset > 0 && dir.listing !== undefined) return page();
+    readdir(this.#state, path).then((listing) => {
+      dir.listing = listingOf(listing);
+      page();
+    }, this.#fail(session, req, 'readdir', path));
+  }
+
+  /** A value for getxattr/listxattr: its size for a size query (size 0), ERANGE if it does not fit. */
+  #sized(session: LowLevelSession, req: Req, value: Buffer, size: number): void {
+    if (size === 0) return session.xattrSize(req, value.length);
+    if (value.length > size) return session.error(req, ERANGE);
+    session.data(req, value, value.length);
+  }
+
+  #owner(session: LowLevelSession): Owner {
+    const caller: Caller = session.caller();
+    return { uid: caller.uid, gid: caller.gid };
+  }
+}
