@@ -41,11 +41,15 @@ const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
 
 export interface Timeouts {
-  /** Seconds the kernel keeps attributes, names, and names found missing. */
+  /** Seconds the kernel keeps attributes, names (of directories: entryDir), and names found missing. */
   readonly attr: number;
   readonly entry: number;
+  readonly entryDir: number;
   readonly negative: number;
 }
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
 
 interface OpenDir {
   readonly node: number;
@@ -150,12 +154,16 @@ export class Requests {
     if (path === undefined) return session.error(req, ESTALE);
     getattr(this.#state, path).then((stat) => {
       const node = this.#nodes.remember(parent, name);
-      session.entry(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry);
+      session.entry(req, node.id, stat, this.#timeouts.attr, this.#entryTimeout(stat));
     }, (error: unknown) => {
       const errno = -negativeErrno(error, 'lookup', path, this.#state.log);
       if (errno === ENOENT && this.#timeouts.negative > 0) session.negative(req, this.#timeouts.negative);
       else session.error(req, errno);
     });
+  }
+
+  #entryTimeout(stat: FuseStat): number {
+    return (stat.mode & S_IFMT) === S_IFDIR ? this.#timeouts.entryDir : this.#timeouts.entry;
   }
 
   #getattr(session: LowLevelSession, req: Req, id: number): void {
@@ -191,7 +199,7 @@ export class Requests {
     if (path === undefined) return session.error(req, ESTALE);
     work(caller, path).then(() => getattr(this.#state, path)).then((stat) => {
       const node = this.#nodes.remember(parent, name);
-      session.entry(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry);
+      session.entry(req, node.id, stat, this.#timeouts.attr, this.#entryTimeout(stat));
     }, this.#fail(session, req, op, path));
   }
 
@@ -201,7 +209,7 @@ export class Requests {
     if (from === undefined || to === undefined) return session.error(req, ESTALE);
     link(this.#state, from, to).then(() => getattr(this.#state, to)).then((stat) => {
       const node = this.#nodes.remember(newParent, newName);
-      session.entry(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry);
+      session.entry(req, node.id, stat, this.#timeouts.attr, this.#entryTimeout(stat));
     }, this.#fail(session, req, 'link', to));
   }
 
@@ -233,18 +241,19 @@ export class Requests {
     const from = this.#nodes.childPath(parent, name);
     const to = this.#nodes.childPath(newParent, newName);
     if (from === undefined || to === undefined) return session.error(req, ESTALE);
-    // The DFS library has NOREPLACE and EXCHANGE; dfuse's rename path does not take them yet.
-    if ((flags & (RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) return session.error(req, EINVAL);
+    if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0 || flags === (RENAME_NOREPLACE | RENAME_EXCHANGE)) return session.error(req, EINVAL);
+    const exchange = (flags & RENAME_EXCHANGE) !== 0;
     const target = this.#nodes.child(newParent, newName);
     const work = async (): Promise<void> => {
-      if (target !== undefined && target.opens > 0 && target !== this.#nodes.child(parent, name)) {
-        const isDir = ((await getattr(this.#state, to)).mode & 0o170000) === 0o040000;
-        if (!isDir) await this.#hide(target, to);
+      // A file replaced while open keeps its data until its last close, as an unlinked one does.
+      if (!exchange && target !== undefined && target.opens > 0 && target !== this.#nodes.child(parent, name)) {
+        if (((await getattr(this.#state, to)).mode & S_IFMT) !== S_IFDIR) await this.#hide(target, to);
       }
-      await rename(this.#state, from, to);
+      await rename(this.#state, from, to, { noReplace: (flags & RENAME_NOREPLACE) !== 0, exchange });
     };
     work().then(() => {
-      this.#nodes.move(parent, name, newParent, newName);
+      if (exchange) this.#nodes.exchange(parent, name, newParent, newName);
+      else this.#nodes.move(parent, name, newParent, newName);
       session.ok(req);
     }, this.#fail(session, req, 'rename', from));
   }
@@ -269,7 +278,7 @@ export class Requests {
         const node = this.#nodes.remember(parent, name);
         this.#nodes.opened(node);
         this.#fileNodes.set(fh, node);
-        session.created(req, node.id, stat, this.#timeouts.attr, this.#timeouts.entry, fh, this.#openFlags(node, stat));
+        session.created(req, node.id, stat, this.#timeouts.attr, this.#entryTimeout(stat), fh, this.#openFlags(node, stat));
       } catch (error) {
         await release(state, fh);
         throw error;

@@ -1,14 +1,14 @@
 /**
- * rename: one DFS rename (a transaction across directories). libfuse2's high-level API passes no
- * RENAME_NOREPLACE/EXCHANGE flags, so the kernel never asks for them. Both names and everything below
+ * rename: one DFS rename (a transaction across directories), with renameat2's RENAME_NOREPLACE (EEXIST
+ * if the target exists) and RENAME_EXCHANGE (swap two existing names). Both names and everything below
  * them leave the cache; the parents' stats are asked for again.
  */
-import { FsError } from '../../dfs/index.js';
+import { FsError, type RenameOptions } from '../../dfs/index.js';
 import { parentOf } from '../inode-map.js';
 import { type DfuseState, viewOf } from '../state.js';
 import { assertNotInSnapshotDir } from './resolve.js';
 
-export async function rename(state: DfuseState, from: string, to: string): Promise<void> {
+export async function rename(state: DfuseState, from: string, to: string, options: RenameOptions = {}): Promise<void> {
   assertNotInSnapshotDir(from, 'rename');
   assertNotInSnapshotDir(to, 'rename');
   const source = await viewOf(state, from, 'rename');
@@ -20,7 +20,7 @@ export async function rename(state: DfuseState, from: string, to: string): Promi
   const dst = parentOf(target.path);
   await view.map.with(src.parent, (srcDir) => view.map.with(dst.parent, async (dstDir) => {
     try {
-      await view.dfs.rename(srcDir.handle, src.name, dstDir.handle, dst.name);
+      await view.dfs.rename(srcDir.handle, src.name, dstDir.handle, dst.name, options);
     } finally {
       view.map.invalidateTree(source.path);
       view.map.invalidateTree(target.path);

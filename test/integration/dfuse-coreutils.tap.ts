@@ -86,6 +86,28 @@ t.test('mv: a file and a directory across directories -> moved with content, old
   t.equal(readFileSync(at('mv/b/moved/sub/renamed.txt'), 'utf8'), 'one', 'moved again, into a renamed directory');
 });
 
+t.test('renameat2: RENAME_NOREPLACE onto an existing name -> EEXIST and nothing moves; RENAME_EXCHANGE swaps two files', async (t) => {
+  const dir = makeDir('renameat2');
+  writeFileSync(join(dir, 'x'), 'ex');
+  writeFileSync(join(dir, 'y'), 'why');
+  // glibc's renameat2 through ctypes: [errno, ...] for NOREPLACE onto y, EXCHANGE of x and y, NOREPLACE onto a new name.
+  const program = `
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD = -100
+def renameat2(a, b, flags):
+    return 0 if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), flags) == 0 else ctypes.get_errno()
+d = sys.argv[1]
+print(json.dumps([renameat2(d + '/x', d + '/y', 1), renameat2(d + '/x', d + '/y', 2), renameat2(d + '/y', d + '/z', 1)]))`;
+  const [noReplace, exchange, noReplaceFree] = python<number[]>(program, [dir]);
+  t.equal(noReplace, 17, 'NOREPLACE onto an existing name -> EEXIST');
+  t.equal(exchange, 0, 'EXCHANGE succeeds');
+  t.equal(noReplaceFree, 0, 'NOREPLACE onto a free name succeeds');
+  t.same(readdirSync(dir).sort(), ['x', 'z']);
+  t.equal(readFileSync(join(dir, 'x'), 'utf8'), 'why', 'exchanged: x holds what y held');
+  t.equal(readFileSync(join(dir, 'z'), 'utf8'), 'ex', 'y (the old x) moved to z');
+});
+
 t.test('stat: inode numbers stable, unique across files, the same through a rename and a symlink', async (t) => {
   const dir = makeDir('ino');
   shOk('mkdir sub && for i in 1 2 3 4 5 6 7 8 9 10; do printf "$i" > f$i; done', { cwd: dir });
