@@ -10,7 +10,7 @@
  * removed at its last release, so open descriptors keep working.
  */
 import { constants } from 'node:os';
-import type { Timespec } from '../dfs/index.js';
+import { O_ACCMODE, O_EXCL, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
 import { negativeErrno } from './errno.js';
 import { type Caller, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents } from './fuse-lowlevel.js';
 import type { FuseStat } from './fuse-stat.js';
@@ -35,7 +35,6 @@ import { getxattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
 import type { DfuseState, Owner } from './state.js';
 
 const { ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE } = constants.errno;
-const O_ACCMODE = 3;
 /** renameat2 flags. */
 const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
@@ -48,8 +47,6 @@ export interface Timeouts {
   readonly negative: number;
 }
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 
 interface OpenDir {
   readonly node: number;
@@ -111,7 +108,7 @@ export class Requests {
       case LlOp.UNLINK: return this.#remove(session, req, 'unlink', a as number, b as string);
       case LlOp.RMDIR: return this.#remove(session, req, 'rmdir', a as number, b as string);
       case LlOp.RENAME: return this.#rename(session, req, a as number, b as string, c as number, d as string, e as number);
-      case LlOp.CREATE: return this.#create(session, req, a as number, b as string, c as number);
+      case LlOp.CREATE: return this.#create(session, req, a as number, b as string, c as number, d as number);
       case LlOp.OPEN: return this.#open(session, req, a as number, b as number);
       case LlOp.READ: return this.#read(session, req, b as number, c as number, d as number);
       case LlOp.WRITE: return this.#write(session, req, a as number, b as Buffer, c as number, d as number);
@@ -246,9 +243,7 @@ export class Requests {
     const target = this.#nodes.child(newParent, newName);
     const work = async (): Promise<void> => {
       // A file replaced while open keeps its data until its last close, as an unlinked one does.
-      if (!exchange && target !== undefined && target.opens > 0 && target !== this.#nodes.child(parent, name)) {
-        if (((await getattr(this.#state, to)).mode & S_IFMT) !== S_IFDIR) await this.#hide(target, to);
-      }
+      if (!exchange && target !== undefined && target.opens > 0 && target !== this.#nodes.child(parent, name)) await this.#hide(target, to);
       await rename(this.#state, from, to, { noReplace: (flags & RENAME_NOREPLACE) !== 0, exchange });
     };
     work().then(() => {
@@ -267,12 +262,12 @@ export class Requests {
     return keep ? OpenFlag.KEEP_CACHE : 0;
   }
 
-  #create(session: LowLevelSession, req: Req, parent: number, name: string, mode: number): void {
+  #create(session: LowLevelSession, req: Req, parent: number, name: string, mode: number, flags: number): void {
     const caller = this.#owner(session);
     const path = this.#nodes.childPath(parent, name);
     if (path === undefined) return session.error(req, ESTALE);
     const state = this.#state;
-    create(state, caller, path, mode).then(async (fh) => {
+    create(state, caller, path, mode, (flags & O_EXCL) !== 0).then(async (fh) => {
       try {
         const stat = await getattr(state, path);
         const node = this.#nodes.remember(parent, name);
@@ -295,7 +290,7 @@ export class Requests {
       const fh = await open(state, path, flags);
       let stat: FuseStat | undefined;
       try {
-        stat = this.#dataCache === 'auto' && (flags & O_ACCMODE) !== 1 ? await getattr(state, path) : undefined;
+        stat = this.#dataCache === 'auto' && (flags & O_ACCMODE) !== O_WRONLY ? await getattr(state, path) : undefined;
       } catch (error) {
         await release(state, fh);
         throw error;

@@ -41,6 +41,11 @@ typedef struct {
   struct fuse_buf buf;
   uv_poll_t poll;
   int polling;
+  /* The poll handle: initialized, closing (uv_close called), closed (its close callback ran). */
+  int poll_open;
+  int poll_closed;
+  /* JavaScript dropped the session: the struct is freed once the poll handle is closed. */
+  int finalized;
   int mounted;
   napi_env env;
   napi_ref dispatch;
@@ -328,6 +333,20 @@ static void stop_polling(session_t *s) {
   uv_poll_stop(&s->poll);
 }
 
+static void on_poll_closed(uv_handle_t *handle) {
+  session_t *s = (session_t *) handle->data;
+  s->poll_closed = 1;
+  if (s->finalized) free(s);
+}
+
+/* Stops and closes the poll handle; libuv forgets it once on_poll_closed has run. */
+static void close_poll(session_t *s) {
+  stop_polling(s);
+  if (!s->poll_open) return;
+  s->poll_open = 0;
+  uv_close((uv_handle_t *) &s->poll, on_poll_closed);
+}
+
 static void notify_exit(session_t *s) {
   napi_env env = s->env;
   napi_handle_scope scope;
@@ -364,7 +383,7 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
     fuse_session_process_buf(s->se, &s->buf);
   }
   if (exited) {
-    stop_polling(s);
+    close_poll(s);
     notify_exit(s);
   }
   napi_close_callback_scope(env, callback_scope);
@@ -376,18 +395,20 @@ static void finalize_session(napi_env env, void *data, void *hint) {
   session_t *s = (session_t *) data;
   /* Reached only once JavaScript dropped the session; close() normally ran long before. */
   if (s->se != NULL) {
-    stop_polling(s);
+    close_poll(s);
     if (s->mounted) fuse_session_unmount(s->se);
     fuse_session_destroy(s->se);
     s->se = NULL;
   }
   free(s->buf.mem);
+  s->buf.mem = NULL;
   napi_delete_reference(env, s->dispatch);
   napi_delete_reference(env, s->on_exit);
   napi_delete_reference(env, s->resource);
   napi_delete_reference(env, s->caller_ref);
   napi_async_destroy(env, s->async_context);
-  free(s);
+  if (s->poll_closed) free(s);
+  else s->finalized = 1;
 }
 
 static char *string_arg(napi_env env, napi_value value) {
@@ -472,6 +493,7 @@ static napi_value ll_open_session(napi_env env, napi_callback_info info) {
   CHECK(napi_get_uv_event_loop(env, &loop));
   uv_poll_init(loop, &s->poll, fd);
   s->poll.data = s;
+  s->poll_open = 1;
   uv_poll_start(&s->poll, UV_READABLE, on_readable);
   s->polling = 1;
   napi_value external;
@@ -492,7 +514,7 @@ static napi_value ll_close_session(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   session_t *s = session_arg(env, argv[0]);
   if (s == NULL || s->se == NULL) return NULL;
-  stop_polling(s);
+  close_poll(s);
   if (s->mounted) fuse_session_unmount(s->se);
   s->mounted = 0;
   fuse_session_destroy(s->se);

@@ -44,9 +44,10 @@ export function createOptions(state: DfuseState, caller: Owner): { owner?: Owner
   return state.multiUser ? { owner: { uid: caller.uid, gid: caller.gid } } : {};
 }
 
-export async function create(state: DfuseState, caller: Owner, path: string, mode: number): Promise<number> {
+/** Creates (or, unless `exclusive`, opens an existing) file: a new file handle open for reading and writing. */
+export async function create(state: DfuseState, caller: Owner, path: string, mode: number, exclusive = false): Promise<number> {
   return onParent(state, path, 'create', async (view, parent, name, inner) => {
-    const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR, mode & MODE_PERMISSION_MASK, createOptions(state, caller));
+    const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR | (exclusive ? O_EXCL : 0), mode & MODE_PERMISSION_MASK, createOptions(state, caller));
     try {
       view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle)).noXattrs = true;
       view.map.noteDirChange(parent.path);
