@@ -308,7 +308,7 @@ export class Requests {
 
   #write(session: LowLevelSession, req: Req, id: number, data: Buffer, offset: number, fh: number): void {
     const path = this.#nodes.pathOf(id) ?? '';
-    write(this.#state, path, fh, data, data.length, offset).then((count) => session.written(req, count), this.#fail(session, req, 'write', path));
+    write(this.#state, path, fh, data, offset).then((count) => session.written(req, count), this.#fail(session, req, 'write', path));
   }
 
   #release(session: LowLevelSession, req: Req, fh: number): void {

@@ -1,7 +1,7 @@
 /**
- * Write-back for one open file (DAOS dfuse's default write-back cache): a write is copied and answered
- * at once; contiguous writes are coalesced into extents that end on chunk boundaries (the kernel sends
- * at most 128 KiB per request, DFS does best with whole 1 MiB chunks) and sent in the background, a
+ * Write-back for one open file (DAOS dfuse's default write-back cache): a write is kept and answered at
+ * once; contiguous writes are coalesced into extents that end on chunk boundaries (the kernel sends up
+ * to 1 MiB per request, DFS does best with whole 1 MiB chunks) and sent in the background, a
  * bounded number at a time, in the order they were made (each DFS write takes its epoch when it is
  * sent, so where extents overlap the later one wins). A write waits only when the budget shared by the
  * buffered bytes of all files is spent, so memory stays bounded. flush() sends what is left and waits
@@ -84,8 +84,11 @@ export class WriteBack {
     return this.#tail !== undefined || this.#ready.length > 0 || this.#inFlight.size > 0;
   }
 
-  /** Takes a copy of `data` for offset `offset`; resolves once it is buffered (a pending failure rejects). */
-  async write(data: Uint8Array, offset: number): Promise<void> {
+  /**
+   * Takes `data` for offset `offset` (a copy, unless `owned`: the caller hands the buffer over and never
+   * touches it again); resolves once it is buffered (a pending failure rejects).
+   */
+  async write(data: Uint8Array, offset: number, owned = false): Promise<void> {
     this.#throwPending();
     await this.#budget.acquire(data.length);
     const tail = this.#tail;
@@ -93,7 +96,7 @@ export class WriteBack {
       append(tail, data);
     } else {
       if (tail !== undefined) this.#queue(tail);
-      this.#tail = { offset, buffer: Buffer.from(data), length: data.length };
+      this.#tail = { offset, buffer: owned ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data), length: data.length };
     }
     const current = this.#tail!;
     if (current.length >= EXTENT_BYTES || (current.offset + current.length) % EXTENT_BYTES === 0) {
