@@ -1,6 +1,6 @@
 /** The low-level session's pure parts: mount options and directory entry encoding (struct fuse_dirent). */
 import { describe, expect, it } from 'vitest';
-import { encodeDirents, lowLevelOptionList } from './fuse-lowlevel.js';
+import { encodeDirents, encodeDirentsPlus, lowLevelOptionList } from './fuse-lowlevel.js';
 
 describe('dfuse low-level session', () => {
   it('mount options are explicit; timeouts are not mount options on the low-level API', () => {
@@ -26,5 +26,42 @@ describe('dfuse low-level session', () => {
     expect(page.length).toBe(32);
     expect(page.buffer.toString('utf8', 24, 28)).toBe('file');
     expect(encodeDirents(names, inos, modes, 4, 4096).length).toBe(0);
+  });
+});
+
+describe('dfuse readdirplus pages', () => {
+  const stat = (ino: bigint, mode: number, size: number) => ({
+    mode, uid: 1, gid: 2, size, nlink: 1, ino, rdev: 0, blksize: 4096, blocks: 8, atime: 1_000_500, mtime: 2_000_250, ctime: 3_000_000,
+  });
+  const entries = [
+    { name: '.', ino: 1n, mode: 0o040755, stat: undefined },
+    { name: 'file', ino: 9n, mode: 0o100644, stat: stat(9n, 0o100644, 4321) },
+    { name: 'dir', ino: 10n, mode: 0o040700, stat: stat(10n, 0o040700, 0) },
+  ];
+
+  it('entry_out (node, timeouts, attributes) then the dirent; node ids asked only for entries with attributes that fit', () => {
+    const asked: number[] = [];
+    const times = (entry: { mode: number }) => ({ attr: 1.5, entry: (entry.mode & 0o170000) === 0o040000 ? 5 : 1 });
+    const { buffer, length } = encodeDirentsPlus(entries, 0, 4096, times, (index) => {
+      asked.push(index);
+      return 100 + index;
+    });
+    expect(asked).toEqual([1, 2]);
+    expect(length).toBe(3 * (128 + 32));
+    // '.': node 0, no attributes, dirent at 128.
+    expect(buffer.readBigUInt64LE(0)).toBe(0n);
+    expect(buffer.toString('utf8', 128 + 24, 128 + 25)).toBe('.');
+    const at = 160;
+    expect(buffer.readBigUInt64LE(at)).toBe(101n);
+    expect([buffer.readBigUInt64LE(at + 16), buffer.readBigUInt64LE(at + 24), buffer.readUInt32LE(at + 32), buffer.readUInt32LE(at + 36)]).toEqual([1n, 1n, 0, 500_000_000]);
+    const attr = at + 40;
+    expect([buffer.readBigUInt64LE(attr), buffer.readBigUInt64LE(attr + 8), buffer.readBigUInt64LE(attr + 32), buffer.readUInt32LE(attr + 52)]).toEqual([9n, 4321n, 2000n, 250_000_000]);
+    expect([buffer.readUInt32LE(attr + 60), buffer.readUInt32LE(attr + 68), buffer.readUInt32LE(attr + 72), buffer.readUInt32LE(attr + 80)]).toEqual([0o100644, 1, 2, 4096]);
+    expect([buffer.readBigUInt64LE(at + 128), buffer.readBigUInt64LE(at + 136), buffer.readUInt32LE(at + 148)]).toEqual([9n, 2n, 8]);
+    expect(buffer.readBigUInt64LE(320 + 16)).toBe(5n);
+    // A page that holds one record: only that entry's node is asked for.
+    asked.length = 0;
+    expect(encodeDirentsPlus(entries, 1, 200, times, (index) => { asked.push(index); return 1; }).length).toBe(160);
+    expect(asked).toEqual([1]);
   });
 });

@@ -7,7 +7,8 @@
  * reads and writes travel up to 1 MiB per request (FUSE_MAX_PAGES) instead of libfuse2's 128 KiB.
  *
  * Contract: every request passed to the dispatcher is answered exactly once, with one reply method
- * (FORGET needs none: the addon answers it).
+ * (FORGET needs none: the addon answers it). READDIRPLUS is negotiated: directory pages may carry each
+ * entry's attributes, which spares the kernel a LOOKUP per name (`ls -l`, `find`, `du`).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -125,7 +126,7 @@ export class LowLevelSession {
   static mount(mountPoint: string, options: LowLevelMountOptions, dispatch: Dispatch, onExit: () => void): LowLevelSession {
     addon ??= loadAddon();
     const session = new LowLevelSession(addon);
-    session.#session = addon.open(mountPoint, lowLevelOptionList(options).join(','), dispatch, onExit, session.#caller, FUSE_IO_BYTES_MAX, FUSE_IO_BYTES_MAX, false);
+    session.#session = addon.open(mountPoint, lowLevelOptionList(options).join(','), dispatch, onExit, session.#caller, FUSE_IO_BYTES_MAX, FUSE_IO_BYTES_MAX, true);
     return session;
   }
 
@@ -221,6 +222,79 @@ export function encodeDirents(names: readonly string[], inos: readonly bigint[],
     buffer.writeUInt32LE(direntType(modes[index]!), at + 20);
     buffer.write(names[index]!, at + DIRENT_HEADER_BYTES, 'utf8');
     buffer.fill(0, at + DIRENT_HEADER_BYTES + nameBytes, at + recordBytes);
+    at += recordBytes;
+  }
+  return { buffer, length: at };
+}
+
+const ENTRY_OUT_BYTES = 128;
+
+/** One entry of a readdirplus page: its name, inode number, mode; with attributes when `stat` is given. */
+export interface DirentPlus {
+  readonly name: string;
+  readonly ino: bigint;
+  readonly mode: number;
+  readonly stat: FuseStat | undefined;
+}
+
+export interface EntryTimes {
+  readonly attr: number;
+  readonly entry: number;
+}
+
+function writeValid(buffer: Buffer, at: number, seconds: number): number {
+  const whole = Math.floor(seconds);
+  buffer.writeBigUInt64LE(BigInt(whole), at);
+  return Math.round((seconds - whole) * 1e9);
+}
+
+/**
+ * Encodes entries `from` onwards as struct fuse_direntplus records (fuse_entry_out with the entry's node,
+ * timeouts and attributes, then the fuse_dirent) into at most `size` bytes. `nodeOf(index)` is called
+ * only for entries with attributes that fit, and must count one kernel lookup for each (the kernel holds
+ * the node as if it had looked the name up); entries without attributes go out with node 0 (a plain
+ * dirent: the kernel looks the name up itself when it needs to).
+ */
+export function encodeDirentsPlus(entries: readonly DirentPlus[], from: number, size: number, times: (entry: DirentPlus) => EntryTimes, nodeOf: (index: number) => number): { buffer: Buffer; length: number } {
+  const buffer = Buffer.alloc(size);
+  let at = 0;
+  for (let index = from; index < entries.length; index++) {
+    const entry = entries[index]!;
+    const nameBytes = Buffer.byteLength(entry.name);
+    const recordBytes = (ENTRY_OUT_BYTES + DIRENT_HEADER_BYTES + nameBytes + 7) & ~7;
+    if (at + recordBytes > size) break;
+    const stat = entry.stat;
+    if (stat !== undefined) {
+      const { attr, entry: entryValid } = times(entry);
+      buffer.writeBigUInt64LE(BigInt(nodeOf(index)), at);
+      const entryNsec = writeValid(buffer, at + 16, entryValid);
+      const attrNsec = writeValid(buffer, at + 24, attr);
+      buffer.writeUInt32LE(entryNsec, at + 32);
+      buffer.writeUInt32LE(attrNsec, at + 36);
+      const a = encodeStat(stat);
+      const attrAt = at + 40;
+      buffer.writeBigUInt64LE(BigInt(stat.ino), attrAt);
+      buffer.writeBigUInt64LE(BigInt(a[5]!), attrAt + 8);
+      buffer.writeBigUInt64LE(BigInt(a[7]!), attrAt + 16);
+      buffer.writeBigInt64LE(BigInt(a[8]!), attrAt + 24);
+      buffer.writeBigInt64LE(BigInt(a[10]!), attrAt + 32);
+      buffer.writeBigInt64LE(BigInt(a[12]!), attrAt + 40);
+      buffer.writeUInt32LE(a[9]!, attrAt + 48);
+      buffer.writeUInt32LE(a[11]!, attrAt + 52);
+      buffer.writeUInt32LE(a[13]!, attrAt + 56);
+      buffer.writeUInt32LE(a[0]!, attrAt + 60);
+      buffer.writeUInt32LE(a[1]!, attrAt + 64);
+      buffer.writeUInt32LE(a[2]!, attrAt + 68);
+      buffer.writeUInt32LE(a[3]!, attrAt + 72);
+      buffer.writeUInt32LE(a[4]!, attrAt + 76);
+      buffer.writeUInt32LE(a[6]!, attrAt + 80);
+    }
+    const direntAt = at + ENTRY_OUT_BYTES;
+    buffer.writeBigUInt64LE(entry.ino, direntAt);
+    buffer.writeBigUInt64LE(BigInt(index + 1), direntAt + 8);
+    buffer.writeUInt32LE(nameBytes, direntAt + 16);
+    buffer.writeUInt32LE(direntType(entry.mode), direntAt + 20);
+    buffer.write(entry.name, direntAt + DIRENT_HEADER_BYTES, 'utf8');
     at += recordBytes;
   }
   return { buffer, length: at };

@@ -5,7 +5,6 @@
  * result or errno).
  */
 import { statSync } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { type Dfs, type DfsSnapshot, type Logger, type SystemFile, createLogger, mountDfs } from '../dfs/index.js';
 import { CACHE_ATTRIBUTES, type CacheOverrides, type CachePolicy, cachePolicy } from './cache-policy.js';
@@ -101,7 +100,6 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       resolveGone();
     });
     requests.attach(session);
-    void raiseReadahead(mountPoint, log);
     log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy }, 'mounted');
     return daemon(mountPoint, policy, multiUser, state, session, gone, log);
   } catch (error) {
@@ -109,25 +107,6 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
     await snapshots?.closeAll();
     await live.unmount();
     throw error;
-  }
-}
-
-/** Kernel read-ahead on the mount, in KiB: one of dfuse's read windows (the kernel's default is 128). */
-const READ_AHEAD_KIB = 1024;
-
-/**
- * Raises the mount's kernel read-ahead to one read window, so sequential reads arrive as 1 MiB requests
- * (FUSE can only lower the default at mount time; root can raise it in sysfs). Best effort: without the
- * right to, reads stay at 128 KiB. The stat goes through the thread pool: it sends this daemon a request
- * that the event loop must stay free to answer.
- */
-async function raiseReadahead(mountPoint: string, log: Logger): Promise<void> {
-  try {
-    const { dev } = await stat(mountPoint);
-    const bdi = `${(dev >> 8) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
-    await writeFile(`/sys/class/bdi/${bdi}/read_ahead_kb`, String(READ_AHEAD_KIB));
-  } catch (error) {
-    log.debug({ mountPoint, err: (error as Error).message }, 'kernel read-ahead left at its default');
   }
 }
 

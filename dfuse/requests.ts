@@ -12,7 +12,7 @@
 import { constants } from 'node:os';
 import { O_ACCMODE, O_EXCL, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
 import { negativeErrno } from './errno.js';
-import { type Caller, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents } from './fuse-lowlevel.js';
+import { type Caller, type DirentPlus, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents, encodeDirentsPlus } from './fuse-lowlevel.js';
 import type { FuseStat } from './fuse-stat.js';
 import { type FuseNode, type NodeTable } from './node-table.js';
 import { getattr } from './ops/getattr.js';
@@ -50,15 +50,17 @@ export interface Timeouts {
 
 interface OpenDir {
   readonly node: number;
-  listing?: { names: string[]; inos: bigint[]; modes: number[] };
+  listing?: DirentPlus[];
 }
 
 const UNKNOWN_INO = 0xffffffffn;
 
-function listingOf(listing: Listing): { names: string[]; inos: bigint[]; modes: number[] } {
-  const inos = listing.names.map((_, index) => (listing.stats[index] === undefined ? UNKNOWN_INO : BigInt(listing.stats[index]!.ino)));
-  const modes = listing.names.map((_, index) => listing.stats[index]?.mode ?? 0);
-  return { names: listing.names, inos, modes };
+/** The entries of a listing; `.` and `..` go out without attributes (the kernel keeps no node for them). */
+function entriesOf(listing: Listing): DirentPlus[] {
+  return listing.names.map((name, index) => {
+    const stat = listing.stats[index];
+    return { name, ino: stat === undefined ? UNKNOWN_INO : stat.ino, mode: stat?.mode ?? 0, stat: index < 2 ? undefined : stat };
+  });
 }
 
 function timespecOf(seconds: number, nanoseconds: number): Timespec {
@@ -116,7 +118,8 @@ export class Requests {
       case LlOp.FSYNC: return this.#done(session, req, 'fsync', syncFile(this.#state, c as number, 'fsync'));
       case LlOp.RELEASE: return this.#release(session, req, b as number);
       case LlOp.OPENDIR: return this.#opendir(session, req, a as number);
-      case LlOp.READDIR: return this.#readdir(session, req, b as number, c as number, d as number);
+      case LlOp.READDIR: return this.#readdir(session, req, b as number, c as number, d as number, false);
+      case LlOp.READDIRPLUS: return this.#readdir(session, req, b as number, c as number, d as number, true);
       case LlOp.RELEASEDIR: this.#dirs.delete(b as number); return session.ok(req);
       case LlOp.FSYNCDIR: return session.ok(req);
       case LlOp.STATFS: return this.#done(session, req, 'statfs', statfs(this.#state).then((space) => session.statfs(req, space)), true);
@@ -334,20 +337,24 @@ export class Requests {
     session.open(req, fh, 0);
   }
 
-  #readdir(session: LowLevelSession, req: Req, size: number, offset: number, fh: number): void {
+  #readdir(session: LowLevelSession, req: Req, size: number, offset: number, fh: number, plus: boolean): void {
     const dir = this.#dirs.get(fh);
     if (dir === undefined) return session.error(req, EINVAL);
     const path = this.#nodes.pathOf(dir.node);
     if (path === undefined) return session.error(req, ESTALE);
-    const page = (): void => {
-      const { names, inos, modes } = dir.listing!;
-      const { buffer, length } = encodeDirents(names, inos, modes, offset, size);
+    const page = (entries: DirentPlus[]): void => {
+      if (!plus) {
+        const { buffer, length } = encodeDirents(entries.map((e) => e.name), entries.map((e) => e.ino), entries.map((e) => e.mode), offset, size);
+        return session.data(req, buffer, length);
+      }
+      const times = (entry: DirentPlus): { attr: number; entry: number } => ({ attr: this.#timeouts.attr, entry: this.#entryTimeout(entry.stat!) });
+      const { buffer, length } = encodeDirentsPlus(entries, offset, size, times, (index) => this.#nodes.remember(dir.node, entries[index]!.name).id);
       session.data(req, buffer, length);
     };
-    if (offset > 0 && dir.listing !== undefined) return page();
+    if (offset > 0 && dir.listing !== undefined) return page(dir.listing);
     readdir(this.#state, path).then((listing) => {
-      dir.listing = listingOf(listing);
-      page();
+      dir.listing = entriesOf(listing);
+      page(dir.listing);
     }, this.#fail(session, req, 'readdir', path));
   }
 
