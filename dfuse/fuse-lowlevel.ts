@@ -112,7 +112,8 @@ export interface Caller {
 
 export class LowLevelSession {
   readonly #addon: Addon;
-  readonly #caller = new Int32Array(4);
+  // Off-heap from the start (the addon keeps a pointer to it; small typed arrays may live on the V8 heap).
+  readonly #caller = new Int32Array(new ArrayBuffer(16));
   #session: object | undefined;
 
   private constructor(addonModule: Addon) {

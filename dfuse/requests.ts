@@ -34,7 +34,7 @@ import { write } from './ops/write.js';
 import { getxattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
 import type { DfuseState, Owner } from './state.js';
 
-const { ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE } = constants.errno;
+const { EIO, ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE } = constants.errno;
 /** renameat2 flags. */
 const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
@@ -93,10 +93,19 @@ export class Requests {
     this.#session = session;
   }
 
-  /** The dispatcher for LowLevelSession.mount(). */
+  /** The dispatcher for LowLevelSession.mount(): a handler that throws (a bug) fails its request with EIO. */
   readonly dispatch: Dispatch = (op, req, a, b, c, d, e) => {
     const session = this.#session;
     if (session === undefined) return;
+    try {
+      this.#route(session, op, req, a, b, c, d, e);
+    } catch (error) {
+      this.#state.log.error({ op, err: error }, 'request handler threw (answered EIO)');
+      if (op !== LlOp.FORGET) session.error(req, EIO);
+    }
+  };
+
+  #route(session: LowLevelSession, op: number, req: Req, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
     switch (op) {
       case LlOp.LOOKUP: return this.#lookup(session, req, a as number, b as string);
       case LlOp.FORGET: return this.#nodes.forget(a as number, b as number);
@@ -129,7 +138,7 @@ export class Requests {
       case LlOp.REMOVEXATTR: return this.#answer(session, req, 'removexattr', a as number, (path) => removexattr(this.#state, path, b as string), () => session.ok(req));
       default: return session.error(req, ENOSYS);
     }
-  };
+  }
 
   /** Runs `work` on node `id`'s path and answers with `reply`, or the failure's errno. */
   #answer<T>(session: LowLevelSession, req: Req, op: string, id: number, work: (path: string) => Promise<T>, reply: (value: T) => void): void {

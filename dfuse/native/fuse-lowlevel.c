@@ -216,15 +216,21 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
   SESSION(); int op = OP_READ; ARGS(num(env, ino), num(env, (double) size), num(env, (double) off), FH(fi));
 }
 
+/*
+ * A Buffer holding a copy of request bytes (the request buffer is reused by the next read of /dev/fuse);
+ * on failure the request is answered ENOMEM and -1 returned.
+ */
+static int copy_bytes(napi_env env, fuse_req_t req, const char *bytes, size_t size, napi_value *out) {
+  if (napi_create_buffer_copy(env, size, bytes, NULL, out) == napi_ok) return 0;
+  fuse_reply_err(req, ENOMEM);
+  return -1;
+}
+
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
   SESSION();
   int op = OP_WRITE;
   napi_value data;
-  /* The request buffer is reused by the next read of /dev/fuse: JavaScript gets its own copy. */
-  if (napi_create_buffer_copy(env, size, buf, NULL, &data) != napi_ok) {
-    fuse_reply_err(req, ENOMEM);
-    return;
-  }
+  if (copy_bytes(env, req, buf, size, &data) != 0) return;
   ARGS(num(env, ino), data, num(env, (double) off), FH(fi));
 }
 
@@ -268,10 +274,7 @@ static void ll_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
   SESSION();
   int op = OP_SETXATTR;
   napi_value data;
-  if (napi_create_buffer_copy(env, size, value, NULL, &data) != napi_ok) {
-    fuse_reply_err(req, ENOMEM);
-    return;
-  }
+  if (copy_bytes(env, req, value, size, &data) != 0) return;
   ARGS(num(env, ino), str(env, name), data, num(env, flags));
 }
 
