@@ -144,58 +144,63 @@ export class LowLevelSession {
     this.#session = undefined;
   }
 
-  /** The addon while the session is open: answers to requests of a closed session are dropped (libfuse freed them). */
-  get #live(): Addon | undefined {
-    return this.#session === undefined ? undefined : this.#addon;
+  /** Called with each request as it is answered (request tracing); unset by default. */
+  onAnswer: ((req: Req) => void) | undefined;
+
+  /** The addon to answer `req` with, while the session is open: answers to a closed session are dropped (libfuse freed them). */
+  #to(req: Req): Addon | undefined {
+    if (this.#session === undefined) return undefined;
+    this.onAnswer?.(req);
+    return this.#addon;
   }
 
   error(req: Req, errno: number): void {
-    this.#live?.replyErr(req, errno);
+    this.#to(req)?.replyErr(req, errno);
   }
 
   ok(req: Req): void {
-    this.#live?.replyErr(req, 0);
+    this.#to(req)?.replyErr(req, 0);
   }
 
   entry(req: Req, node: number, stat: FuseStat, attrTimeout: number, entryTimeout: number): void {
-    this.#live?.replyEntry(req, node, 0, BigInt(stat.ino), encodeStat(stat), attrTimeout, entryTimeout);
+    this.#to(req)?.replyEntry(req, node, 0, BigInt(stat.ino), encodeStat(stat), attrTimeout, entryTimeout);
   }
 
   /** A negative entry the kernel may keep for `timeout` seconds. */
   negative(req: Req, timeout: number): void {
-    this.#live?.replyEntry(req, 0, 0, 0n, attrScratch, 0, timeout);
+    this.#to(req)?.replyEntry(req, 0, 0, 0n, attrScratch, 0, timeout);
   }
 
   created(req: Req, node: number, stat: FuseStat, attrTimeout: number, entryTimeout: number, fh: number, flags: number): void {
-    this.#live?.replyCreate(req, node, 0, BigInt(stat.ino), encodeStat(stat), attrTimeout, entryTimeout, fh, flags);
+    this.#to(req)?.replyCreate(req, node, 0, BigInt(stat.ino), encodeStat(stat), attrTimeout, entryTimeout, fh, flags);
   }
 
   attr(req: Req, stat: FuseStat, timeout: number): void {
-    this.#live?.replyAttr(req, BigInt(stat.ino), encodeStat(stat), timeout);
+    this.#to(req)?.replyAttr(req, BigInt(stat.ino), encodeStat(stat), timeout);
   }
 
   open(req: Req, fh: number, flags: number): void {
-    this.#live?.replyOpen(req, fh, flags);
+    this.#to(req)?.replyOpen(req, fh, flags);
   }
 
   data(req: Req, data: Uint8Array, length: number): void {
-    this.#live?.replyBuf(req, data, length);
+    this.#to(req)?.replyBuf(req, data, length);
   }
 
   written(req: Req, count: number): void {
-    this.#live?.replyWrite(req, count);
+    this.#to(req)?.replyWrite(req, count);
   }
 
   readlink(req: Req, target: string): void {
-    this.#live?.replyReadlink(req, target);
+    this.#to(req)?.replyReadlink(req, target);
   }
 
   statfs(req: Req, space: FuseStatfs): void {
-    this.#live?.replyStatfs(req, Float64Array.of(space.bsize, space.frsize, space.blocks, space.bfree, space.bavail, space.files, space.ffree, space.favail, space.fsid, space.flag, space.namemax));
+    this.#to(req)?.replyStatfs(req, Float64Array.of(space.bsize, space.frsize, space.blocks, space.bfree, space.bavail, space.files, space.ffree, space.favail, space.fsid, space.flag, space.namemax));
   }
 
   xattrSize(req: Req, size: number): void {
-    this.#live?.replyXattr(req, size);
+    this.#to(req)?.replyXattr(req, size);
   }
 }
 

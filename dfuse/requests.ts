@@ -63,6 +63,8 @@ function entriesOf(listing: Listing): DirentPlus[] {
   });
 }
 
+const OP_NAMES = new Map<number, string>(Object.entries(LlOp).map(([name, op]) => [op, name.toLowerCase()]));
+
 function timespecOf(seconds: number, nanoseconds: number): Timespec {
   return { seconds, nanoseconds };
 }
@@ -77,6 +79,8 @@ export class Requests {
   readonly #fileNodes = new Map<number, FuseNode>();
   /** Nodes renamed to a hidden name while open -> that path, removed at the last release. */
   readonly #hidden = new Map<FuseNode, string>();
+  /** Requests being served, when tracing: their op and start time. */
+  readonly #started = new Map<Req, { op: string; ms: number }>();
   #nextDir = 1;
   #hiddenCount = 0;
   #session: LowLevelSession | undefined;
@@ -88,15 +92,26 @@ export class Requests {
     this.#dataCache = dataCache;
   }
 
-  /** Binds the session the answers go to (it exists only once mounted). */
+  /**
+   * Binds the session the answers go to (it exists only once mounted). With the log at trace level
+   * (TSDAOS_LOG_LEVEL=trace) every request is logged as it is answered, with its duration.
+   */
   attach(session: LowLevelSession): void {
     this.#session = session;
+    if (!this.#state.log.isLevelEnabled('trace')) return;
+    session.onAnswer = (req) => {
+      const started = this.#started.get(req);
+      if (started === undefined) return;
+      this.#started.delete(req);
+      this.#state.log.trace({ op: started.op, ms: Number((performance.now() - started.ms).toFixed(3)) }, 'request');
+    };
   }
 
   /** The dispatcher for LowLevelSession.mount(): a handler that throws (a bug) fails its request with EIO. */
   readonly dispatch: Dispatch = (op, req, a, b, c, d, e) => {
     const session = this.#session;
     if (session === undefined) return;
+    if (session.onAnswer !== undefined && op !== LlOp.FORGET) this.#started.set(req, { op: OP_NAMES.get(op) ?? String(op), ms: performance.now() });
     try {
       this.#route(session, op, req, a, b, c, d, e);
     } catch (error) {

@@ -199,7 +199,7 @@ export function renderPosixSection(results: readonly BenchResult[], identity: Ru
     ...cappedNotes(results),
     '',
     'Caching: neither FUSE mount uses the writeback cache, so every buffered write reaches the daemon as it happens, in',
-    'requests of at most 128 KiB (4 KiB for the random writes); write jobs end with an fsync. Before each read job the bench',
+    'requests of at most 128 KiB to the passthrough and 1 MiB to dfuse (4 KiB for the random writes); write jobs end with an fsync. Before each read job the bench',
     'drops the page cache (`echo 3 > /proc/sys/vm/drop_caches`, as root), so FUSE reads of the just-written files go to the',
     'daemon (sequential reads with the kernel\'s readahead; random reads with POSIX_FADV_RANDOM, which fio sets, so without',
     'it). tmpfs keeps its data in the page cache itself, so its reads are memory copies whatever is dropped. Each job stops',
