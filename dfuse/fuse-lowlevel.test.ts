@@ -13,7 +13,8 @@ describe('dfuse low-level session', () => {
     const names = ['.', '..', 'file', 'a-longer-name'];
     const inos = [1n, 1n, 0x1_0000_0002n, 7n];
     const modes = [0o040755, 0o040755, 0o100644, 0o120777];
-    const all = encodeDirents(names, inos, modes, 0, 4096);
+    const entries = names.map((name, index) => ({ name, ino: inos[index]!, mode: modes[index]!, stat: undefined }));
+    const all = encodeDirents(entries, 0, 4096);
     expect(all.length).toBe(32 + 32 + 32 + 40);
     const record = (at: number): [bigint, bigint, number, number, string] => {
       const length = all.buffer.readUInt32LE(at + 16);
@@ -22,10 +23,10 @@ describe('dfuse low-level session', () => {
     expect(record(64)).toEqual([0x1_0000_0002n, 3n, 4, 8, 'file']);
     expect(record(96)).toEqual([7n, 4n, 13, 10, 'a-longer-name']);
     // From offset 2, in 70 bytes: only 'file' fits (the next record would end at 72).
-    const page = encodeDirents(names, inos, modes, 2, 70);
+    const page = encodeDirents(entries, 2, 70);
     expect(page.length).toBe(32);
     expect(page.buffer.toString('utf8', 24, 28)).toBe('file');
-    expect(encodeDirents(names, inos, modes, 4, 4096).length).toBe(0);
+    expect(encodeDirents(entries, 4, 4096).length).toBe(0);
   });
 });
 

@@ -92,7 +92,7 @@ const attrScratch = new Float64Array(14);
 
 function encodeStat(stat: FuseStat): Float64Array {
   const a = attrScratch;
-  a[0] = stat.mode; a[1] = stat.nlink; a[2] = stat.uid; a[3] = stat.gid; a[4] = stat.rdev ?? 0; a[5] = stat.size;
+  a[0] = stat.mode; a[1] = stat.nlink; a[2] = stat.uid; a[3] = stat.gid; a[4] = stat.rdev; a[5] = stat.size;
   a[6] = stat.blksize; a[7] = stat.blocks;
   let at = 8;
   for (const ms of [stat.atime, stat.mtime, stat.ctime]) {
@@ -211,37 +211,45 @@ function direntType(mode: number): number {
 
 const DIRENT_HEADER_BYTES = 24;
 
-/**
- * Encodes directory entries `from` onwards as struct fuse_dirent records (ino, next offset, name
- * length, type, name padded to 8 bytes) into at most `size` bytes; entry i's offset is i + 1.
- */
-export function encodeDirents(names: readonly string[], inos: readonly bigint[], modes: readonly number[], from: number, size: number): { buffer: Buffer; length: number } {
-  const buffer = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (let index = from; index < names.length; index++) {
-    const nameBytes = Buffer.byteLength(names[index]!);
-    const recordBytes = (DIRENT_HEADER_BYTES + nameBytes + 7) & ~7;
-    if (at + recordBytes > size) break;
-    buffer.writeBigUInt64LE(inos[index]!, at);
-    buffer.writeBigUInt64LE(BigInt(index + 1), at + 8);
-    buffer.writeUInt32LE(nameBytes, at + 16);
-    buffer.writeUInt32LE(direntType(modes[index]!), at + 20);
-    buffer.write(names[index]!, at + DIRENT_HEADER_BYTES, 'utf8');
-    buffer.fill(0, at + DIRENT_HEADER_BYTES + nameBytes, at + recordBytes);
-    at += recordBytes;
-  }
-  return { buffer, length: at };
-}
-
-const ENTRY_OUT_BYTES = 128;
-
-/** One entry of a readdirplus page: its name, inode number, mode; with attributes when `stat` is given. */
+/** One directory entry: its name, inode number, mode; with attributes (for readdirplus) when `stat` is given. */
 export interface DirentPlus {
   readonly name: string;
   readonly ino: bigint;
   readonly mode: number;
   readonly stat: FuseStat | undefined;
 }
+
+/** Bytes of entry `name`'s struct fuse_dirent after `headBytes` (the name padded to 8 bytes). */
+function recordBytes(headBytes: number, nameBytes: number): number {
+  return (headBytes + DIRENT_HEADER_BYTES + nameBytes + 7) & ~7;
+}
+
+/** Writes entry `index`'s struct fuse_dirent at `at`: ino, next offset (index + 1), name length, type, name, zero padding. */
+function writeDirent(buffer: Buffer, at: number, entry: DirentPlus, index: number, nameBytes: number, end: number): void {
+  buffer.writeBigUInt64LE(entry.ino, at);
+  buffer.writeBigUInt64LE(BigInt(index + 1), at + 8);
+  buffer.writeUInt32LE(nameBytes, at + 16);
+  buffer.writeUInt32LE(direntType(entry.mode), at + 20);
+  buffer.write(entry.name, at + DIRENT_HEADER_BYTES, 'utf8');
+  buffer.fill(0, at + DIRENT_HEADER_BYTES + nameBytes, end);
+}
+
+/** Encodes entries `from` onwards as struct fuse_dirent records into at most `size` bytes; entry i's offset is i + 1. */
+export function encodeDirents(entries: readonly DirentPlus[], from: number, size: number): { buffer: Buffer; length: number } {
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let index = from; index < entries.length; index++) {
+    const entry = entries[index]!;
+    const nameBytes = Buffer.byteLength(entry.name);
+    const bytes = recordBytes(0, nameBytes);
+    if (at + bytes > size) break;
+    writeDirent(buffer, at, entry, index, nameBytes, at + bytes);
+    at += bytes;
+  }
+  return { buffer, length: at };
+}
+
+const ENTRY_OUT_BYTES = 128;
 
 export interface EntryTimes {
   readonly attr: number;
@@ -267,8 +275,8 @@ export function encodeDirentsPlus(entries: readonly DirentPlus[], from: number, 
   for (let index = from; index < entries.length; index++) {
     const entry = entries[index]!;
     const nameBytes = Buffer.byteLength(entry.name);
-    const recordBytes = (ENTRY_OUT_BYTES + DIRENT_HEADER_BYTES + nameBytes + 7) & ~7;
-    if (at + recordBytes > size) break;
+    const bytes = recordBytes(ENTRY_OUT_BYTES, nameBytes);
+    if (at + bytes > size) break;
     const stat = entry.stat;
     if (stat !== undefined) {
       const { attr, entry: entryValid } = times(entry);
@@ -295,13 +303,8 @@ export function encodeDirentsPlus(entries: readonly DirentPlus[], from: number, 
       buffer.writeUInt32LE(a[4]!, attrAt + 76);
       buffer.writeUInt32LE(a[6]!, attrAt + 80);
     }
-    const direntAt = at + ENTRY_OUT_BYTES;
-    buffer.writeBigUInt64LE(entry.ino, direntAt);
-    buffer.writeBigUInt64LE(BigInt(index + 1), direntAt + 8);
-    buffer.writeUInt32LE(nameBytes, direntAt + 16);
-    buffer.writeUInt32LE(direntType(entry.mode), direntAt + 20);
-    buffer.write(entry.name, direntAt + DIRENT_HEADER_BYTES, 'utf8');
-    at += recordBytes;
+    writeDirent(buffer, at + ENTRY_OUT_BYTES, entry, index, nameBytes, at + bytes);
+    at += bytes;
   }
   return { buffer, length: at };
 }

@@ -1,7 +1,7 @@
 /**
  * The kernel's mount table as this process sees it (/proc/self/mountinfo, field 5, octal escapes such as
- * \040 undone): which paths are mount points. Used by the daemon to notice an unmount done from outside,
- * and by the cluster scripts, the benchmark and the tests to find and clear mounts.
+ * \040 undone): which paths are mount points. Used by the cluster scripts, the benchmark and the tests to
+ * find and clear mounts.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

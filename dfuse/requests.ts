@@ -47,7 +47,6 @@ export interface Timeouts {
   readonly negative: number;
 }
 
-
 interface OpenDir {
   readonly node: number;
   listing?: DirentPlus[];
@@ -159,14 +158,14 @@ export class Requests {
   #answer<T>(session: LowLevelSession, req: Req, op: string, id: number, work: (path: string) => Promise<T>, reply: (value: T) => void): void {
     const path = this.#nodes.pathOf(id);
     if (path === undefined) return session.error(req, ESTALE);
-    work(path).then(reply, (error: unknown) => session.error(req, -negativeErrno(error, op, path, this.#state.log)));
+    work(path).then(reply, this.#fail(session, req, op, path));
   }
 
   /** Answers 0 once `work` is done (or its errno); `replied` when work answers itself. */
   #done(session: LowLevelSession, req: Req, op: string, work: Promise<unknown>, replied = false): void {
     work.then(() => {
       if (!replied) session.ok(req);
-    }, (error: unknown) => session.error(req, -negativeErrno(error, op, '', this.#state.log)));
+    }, this.#fail(session, req, op, ''));
   }
 
   #fail(session: LowLevelSession, req: Req, op: string, path: string): (error: unknown) => void {
@@ -368,7 +367,7 @@ export class Requests {
     if (path === undefined) return session.error(req, ESTALE);
     const page = (entries: DirentPlus[]): void => {
       if (!plus) {
-        const { buffer, length } = encodeDirents(entries.map((e) => e.name), entries.map((e) => e.ino), entries.map((e) => e.mode), offset, size);
+        const { buffer, length } = encodeDirents(entries, offset, size);
         return session.data(req, buffer, length);
       }
       const times = (entry: DirentPlus): { attr: number; entry: number } => ({ attr: this.#timeouts.attr, entry: this.#entryTimeout(entry.stat!) });
