@@ -33,9 +33,10 @@ const ALLOWED: Record<string, string[]> = {
   'engine/wire': ['engine/constants', 'engine/pool-map'],
   'engine/system': ['engine/wire'],
   'engine/client': ['engine/wire', 'engine/placement', 'engine/pool-map', 'engine/system', 'engine/constants', 'engine/log'],
-  'engine/server': ['engine/wire', 'engine/vos', 'engine/placement', 'engine/pool-map', 'engine/system', 'engine/client', 'engine/constants', 'engine/log', 'hw'],
+  'engine/server': ['engine/wire', 'engine/vos', 'engine/placement', 'engine/pool-map', 'engine/system', 'engine/client', 'engine/constants', 'engine/log', 'engine/telemetry', 'hw'],
   'dfs': ['engine/client', 'engine/wire', 'engine/placement', 'engine/pool-map', 'engine/system', 'engine/constants', 'engine/log'],
-  'dfuse': ['dfs'],
+  // engine/telemetry is the exposition format alone (no imports): dfuse serves its own /metrics with it.
+  'dfuse': ['dfs', 'engine/telemetry'],
   'il': ['dfs'],
 };
 

@@ -1,3 +1,5 @@
+import net from 'node:net';
+import http from 'node:http';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
@@ -209,6 +211,38 @@ describe('listener', () => {
   it('healthz -> 200; other GET paths -> 404', async () => {
     expect((await client.get('/healthz')).status).toBe(200);
     expect((await client.get('/nope')).status).toBe(404);
+  });
+
+  it('HTTP/1.1 on the same port (Prometheus, plain curl): /metrics, /healthz, 404; h2 clients unaffected', async () => {
+    await client.post('test_echo', { n: 1 });
+    const agent = new http.Agent({ keepAlive: true });
+    // A connection that never sends a byte must not hold close() either.
+    const silent = net.connect(Number(listener.address.split(':')[1]), '127.0.0.1');
+    silent.on('error', () => undefined);
+    const silentClosed = new Promise((resolve) => silent.once('close', resolve));
+    const get = (path: string): Promise<{ status: number; type: string; text: string }> => new Promise((resolve, reject) => {
+      http.get(`http://${listener.address}${path}`, { agent }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, type: String(response.headers['content-type']), text: Buffer.concat(chunks).toString('utf8') }));
+      }).on('error', reject);
+    });
+    const metricsPage = await get('/metrics');
+    expect([metricsPage.status, metricsPage.type]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
+    expect(metricsPage.text).toContain('tsdaos_rpc_requests_total{opcode="test_echo"} 1');
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/v1/test_echo')).status).toBe(404);
+    expect((await client.post('test_echo', { n: 2 })).value).toEqual({ n: 3 });
+    const junk = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(listener.address.split(':')[1]), '127.0.0.1', () => socket.end('HELLO\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1'); });
+      socket.on('close', () => resolve(text));
+    });
+    expect(junk.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    await listener.close();
+    await silentClosed;
+    agent.destroy();
   });
 
   it('drain: in-flight request finishes, new requests -> SHUTDOWN', async () => {

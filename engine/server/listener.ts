@@ -1,13 +1,18 @@
 /**
  * The engine's HTTP/2 listener (h2c, node:http2 stream API): explicit session settings sized for 64 MiB
  * bodies, `POST /v1/<opcode>` handed to the RpcDispatcher, `GET /metrics` (Prometheus text) and
- * `GET /healthz`. Owns the server socket and the set of live sessions, and the shutdown sequence of the
+ * `GET /healthz`. The same port also answers those two GETs over HTTP/1.1, which is what Prometheus and
+ * curl speak by default (h2c needs prior knowledge): each connection goes to the HTTP/2 server when its
+ * first byte is the `P` of the h2c preface (`PRI * HTTP/2.0`); any other is read as one HTTP/1.1 GET,
+ * answered, and closed (`connection: close`; a scraper reconnects per scrape).
+ * Owns the server socket and the set of live sessions, and the shutdown sequence of the
  * network side: refuse new requests, wait for in-flight ones (bounded), close sessions, close the server.
  * Invariant: no peer input can crash the process; every session, stream and server error is caught and logged.
  */
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from 'node:net';
 import type { Logger } from '../log.js';
+import { EXPOSITION_CONTENT_TYPE } from '../telemetry.js';
 import {
   ENGINE_STREAMS_PER_SESSION_MAX, FRAME_BYTES_MAX, HEADER_LIST_BYTES_MAX, SESSION_CLOSE_MS, SESSION_MEMORY_MIB,
   SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES,
@@ -17,6 +22,12 @@ import type { EngineMetrics } from './metrics.js';
 import type { Router } from './router.js';
 
 const RPC_PATH_PREFIX = '/v1/';
+/** First byte of the h2c client preface `PRI * HTTP/2.0`; HTTP/1.1 requests served here start with `GET`. */
+const H2_PREFACE_FIRST_BYTE = 0x50;
+const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/** An HTTP/1.1 request head larger than this is refused (431) without reading more. */
+const HTTP1_HEAD_BYTES_MAX = 8192;
+const HTTP1_REASONS: Readonly<Record<number, string>> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
 export interface ListenAddress {
   readonly host: string;
@@ -46,14 +57,18 @@ export class Listener {
   /** The bound `host:port` (the real port when 0 was asked). */
   readonly address: string;
   private readonly sessions = new Set<Http2Session>();
+  /** Connections whose first byte has not come yet (neither server owns them). */
+  private readonly undecided = new Set<Socket>();
   private serverClosed: Promise<void> | undefined;
 
   private constructor(
+    /** The listening socket; it hands each connection to `server` or answers its HTTP/1.1 GET. */
+    private readonly front: NetServer,
     private readonly server: Http2Server,
     private readonly dispatcher: RpcDispatcher,
     private readonly options: ListenerOptions,
   ) {
-    const bound = server.address() as AddressInfo;
+    const bound = front.address() as AddressInfo;
     this.address = formatAddress(options.listen.host, bound.port);
   }
 
@@ -70,14 +85,16 @@ export class Listener {
       peerMaxConcurrentStreams: ENGINE_STREAMS_PER_SESSION_MAX,
       maxHeaderListPairs: 64,
     });
+    let listener: Listener | undefined;
+    const front = createNetServer((socket) => listener?.route(socket));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.listen.port, options.listen.host, () => {
-        server.off('error', reject);
+      front.once('error', reject);
+      front.listen(options.listen.port, options.listen.host, () => {
+        front.off('error', reject);
         resolve();
       });
     });
-    const listener = new Listener(server, new RpcDispatcher(options), options);
+    listener = new Listener(front, server, new RpcDispatcher(options), options);
     listener.attach();
     return listener;
   }
@@ -115,10 +132,58 @@ export class Listener {
     await serverClosed;
   }
 
-  /** Stops accepting connections; resolves once every session of the server has ended. */
+  /**
+   * Stops accepting connections; resolves once every connection has ended (HTTP/2 sessions are closed by
+   * their owner; connections that have not finished their first bytes or HTTP/1.1 head are closed here).
+   */
   private stopListening(): Promise<void> {
-    this.serverClosed ??= new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.serverClosed ??= new Promise<void>((resolve) => {
+      this.front.close(() => resolve());
+      for (const socket of this.undecided) socket.destroy();
+    });
     return this.serverClosed;
+  }
+
+  /** Hands a new connection to the HTTP/2 server, or serves its HTTP/1.1 GET, by its first byte. */
+  private route(socket: Socket): void {
+    this.undecided.add(socket);
+    socket.once('close', () => this.undecided.delete(socket));
+    socket.on('error', (error) => this.options.log.debug({ err: error }, 'connection error'));
+    socket.once('data', (chunk: Buffer) => {
+      if (chunk[0] !== H2_PREFACE_FIRST_BYTE) return this.serveHttp1(socket, chunk);
+      this.undecided.delete(socket);
+      socket.pause();
+      // node:http2 reads what was already taken off the socket before it reads the socket itself.
+      socket.unshift(chunk);
+      this.server.emit('connection', socket);
+    });
+  }
+
+  /** Reads one HTTP/1.1 request head (the rest of the connection is ignored), answers its page, closes. */
+  private serveHttp1(socket: Socket, first: Buffer): void {
+    let head = first;
+    const answer = (status: number, text: string, contentType: string): void => {
+      socket.removeAllListeners('data');
+      const body = Buffer.from(text, 'utf8');
+      socket.end(Buffer.concat([Buffer.from(
+        `HTTP/1.1 ${status} ${HTTP1_REASONS[status] ?? ''}\r\ncontent-type: ${contentType}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`, 'latin1'), body]));
+    };
+    const tryHead = (): void => {
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (head.length > HTTP1_HEAD_BYTES_MAX) answer(431, 'request head too large\n', TEXT_CONTENT_TYPE);
+        return;
+      }
+      const [method, target, version] = head.toString('latin1', 0, head.indexOf('\r\n')).split(' ');
+      if (target === undefined || version?.startsWith('HTTP/1.') !== true) return answer(400, 'bad request\n', TEXT_CONTENT_TYPE);
+      const page = this.page(method, target);
+      answer(page.status, page.text, page.contentType);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      tryHead();
+    });
+    tryHead();
   }
 
   private attach(): void {
@@ -144,14 +209,20 @@ export class Listener {
     const path = headers[':path'] ?? '';
     if (method === 'POST' && path.startsWith(RPC_PATH_PREFIX)) {
       void this.dispatcher.serve(stream, headers);
-    } else if (method === 'GET' && path === '/metrics') {
-      this.answerText(stream, 200, this.options.metrics.render(), 'text/plain; version=0.0.4; charset=utf-8');
-    } else if (method === 'GET' && path === '/healthz') {
-      const healthy = !this.dispatcher.isShuttingDown();
-      this.answerText(stream, healthy ? 200 : 503, healthy ? 'ok\n' : 'shutting down\n', 'text/plain; charset=utf-8');
     } else {
-      this.answerText(stream, 404, 'not found\n', 'text/plain; charset=utf-8');
+      const { status, text, contentType } = this.page(method, path);
+      this.answerText(stream, status, text, contentType);
     }
+  }
+
+  /** The GET pages, on either protocol: /metrics, /healthz; anything else 404. */
+  private page(method: string | undefined, path: string): { status: number; text: string; contentType: string } {
+    if (method === 'GET' && path === '/metrics') return { status: 200, text: this.options.metrics.render(), contentType: EXPOSITION_CONTENT_TYPE };
+    if (method === 'GET' && path === '/healthz') {
+      const healthy = !this.dispatcher.isShuttingDown();
+      return { status: healthy ? 200 : 503, text: healthy ? 'ok\n' : 'shutting down\n', contentType: TEXT_CONTENT_TYPE };
+    }
+    return { status: 404, text: 'not found\n', contentType: TEXT_CONTENT_TYPE };
   }
 
   private answerText(stream: ServerHttp2Stream, status: number, text: string, contentType: string): void {

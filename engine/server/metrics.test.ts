@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Der } from '../wire/errors.js';
-import { EngineMetrics, escapeLabelValue } from './metrics.js';
+import { escapeLabelValue } from '../telemetry.js';
+import { EngineMetrics } from './metrics.js';
 
 describe('metrics', () => {
   it('render: requests, errors, cumulative latency buckets -> exposition lines', () => {

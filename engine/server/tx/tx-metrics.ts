@@ -5,7 +5,7 @@
  * intents resolved by asking their coordinator (by the resolver, or by a read, write or prepare that met them).
  * Labels are fixed sets, so cardinality is bounded.
  */
-import type { GaugeCollector, GaugeSample } from '../metrics.js';
+import type { GaugeCollector, GaugeSample } from '../../telemetry.js';
 
 export type TxResolutionSource = 'resolver' | 'request';
 
