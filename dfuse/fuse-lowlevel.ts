@@ -12,9 +12,12 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FuseStat, FuseStatfs } from './fuse-stat.js';
+
+const { ENOENT } = constants.errno;
 
 /** Requests as the addon numbers them. */
 export const LlOp = {
@@ -144,18 +147,18 @@ export class LowLevelSession {
     this.#session = undefined;
   }
 
-  /** Called with each request as it is answered (request tracing); unset by default. */
-  onAnswer: ((req: Req) => void) | undefined;
+  /** Called with each request as it is answered, and the errno it gets (0: success); for metrics and tracing. */
+  onAnswer: ((req: Req, errno: number) => void) | undefined;
 
   /** The addon to answer `req` with, while the session is open: answers to a closed session are dropped (libfuse freed them). */
-  #to(req: Req): Addon | undefined {
+  #to(req: Req, errno = 0): Addon | undefined {
     if (this.#session === undefined) return undefined;
-    this.onAnswer?.(req);
+    this.onAnswer?.(req, errno);
     return this.#addon;
   }
 
   error(req: Req, errno: number): void {
-    this.#to(req)?.replyErr(req, errno);
+    this.#to(req, errno)?.replyErr(req, errno);
   }
 
   ok(req: Req): void {
@@ -168,7 +171,7 @@ export class LowLevelSession {
 
   /** A negative entry the kernel may keep for `timeout` seconds. */
   negative(req: Req, timeout: number): void {
-    this.#to(req)?.replyEntry(req, 0, 0, 0n, attrScratch, 0, timeout);
+    this.#to(req, ENOENT)?.replyEntry(req, 0, 0, 0n, attrScratch, 0, timeout);
   }
 
   created(req: Req, node: number, stat: FuseStat, attrTimeout: number, entryTimeout: number, fh: number, flags: number): void {

@@ -12,6 +12,8 @@ import { DataCache } from './data-cache.js';
 import { FileTable } from './file-table.js';
 import { LowLevelSession } from './fuse-lowlevel.js';
 import type { Validity } from './inode-map.js';
+import { DfuseMetrics } from './metrics.js';
+import { type MetricsAddress, MetricsServer } from './metrics-server.js';
 import { NodeTable } from './node-table.js';
 import { release } from './ops/release.js';
 import { Requests } from './requests.js';
@@ -29,6 +31,8 @@ export interface DfuseOptions {
   readonly readOnly?: boolean;
   readonly cacheOverrides?: CacheOverrides;
   readonly disableCaching?: boolean;
+  /** Where to serve Prometheus metrics over HTTP/1.1 (port 0: an ephemeral port); none when absent. */
+  readonly metrics?: MetricsAddress;
   readonly log?: Logger;
 }
 
@@ -36,6 +40,8 @@ export interface DfuseDaemon {
   readonly mountPoint: string;
   readonly policy: CachePolicy;
   readonly multiUser: boolean;
+  /** The bound `host:port` of the metrics endpoint, if one was asked for. */
+  readonly metricsAddress: string | undefined;
   /** Unmounts and closes the container; idempotent. */
   unmount(): Promise<void>;
   /**
@@ -76,6 +82,7 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
   const live = await mountDfs({ system: options.system, pool: options.pool, cont: options.cont, readOnly: options.readOnly === true, log });
   let session: LowLevelSession | undefined;
   let snapshots: SnapshotDir | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     const policy = cachePolicy(await live.containerAttributes(CACHE_ATTRIBUTES), options.cacheOverrides ?? {}, options.disableCaching === true);
     const validity: Validity = { attrMs: policy.attrSeconds * 1000, dentryMs: policy.dentrySeconds * 1000, dentryDirMs: policy.dentryDirSeconds * 1000 };
@@ -86,9 +93,11 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       live: new View(live, validity, ''), snapshots, files: new FileTable(), data: new DataCache(),
       dataCaching: options.disableCaching !== true, multiUser, self: { uid, gid }, log,
     };
+    const metrics = new DfuseMetrics();
     const requests = new Requests(state, new NodeTable(), {
       attr: policy.attrSeconds, entry: policy.dentrySeconds, entryDir: policy.dentryDirSeconds, negative: policy.negativeSeconds,
-    }, policy.dataCache);
+    }, policy.dataCache, metrics);
+    if (options.metrics !== undefined) metricsServer = await MetricsServer.start(options.metrics, () => metrics.render());
     let resolveGone: () => void = () => undefined;
     const gone = new Promise<void>((resolve) => {
       resolveGone = resolve;
@@ -100,20 +109,25 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       resolveGone();
     });
     requests.attach(session);
-    log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy }, 'mounted');
-    return daemon(mountPoint, policy, multiUser, state, session, gone, log);
+    log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy, metrics: metricsServer?.address }, 'mounted');
+    return daemon(mountPoint, policy, multiUser, state, session, metricsServer, gone, log);
   } catch (error) {
     session?.close();
+    await metricsServer?.close();
     await snapshots?.closeAll();
     await live.unmount();
     throw error;
   }
 }
 
-function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, state: DfuseState, session: LowLevelSession, gone: Promise<void>, log: Logger): DfuseDaemon {
+function daemon(
+  mountPoint: string, policy: CachePolicy, multiUser: boolean, state: DfuseState, session: LowLevelSession, metricsServer: MetricsServer | undefined,
+  gone: Promise<void>, log: Logger,
+): DfuseDaemon {
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     session.close();
+    await metricsServer?.close();
     for (const file of state.files.all()) await release(state, file.fh);
     state.live.map.clear();
     await state.snapshots.closeAll();
@@ -121,7 +135,7 @@ function daemon(mountPoint: string, policy: CachePolicy, multiUser: boolean, sta
     log.info({ mountPoint }, 'unmounted');
   };
   return {
-    mountPoint, policy, multiUser,
+    mountPoint, policy, multiUser, metricsAddress: metricsServer?.address,
     unmount: () => (stopping ??= stop()),
     gone,
   };

@@ -14,6 +14,7 @@ import { O_ACCMODE, O_EXCL, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../
 import { negativeErrno } from './errno.js';
 import { type Caller, type DirentPlus, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents, encodeDirentsPlus } from './fuse-lowlevel.js';
 import type { FuseStat } from './fuse-stat.js';
+import type { DfuseMetrics } from './metrics.js';
 import { type FuseNode, type NodeTable } from './node-table.js';
 import { getattr } from './ops/getattr.js';
 import { link } from './ops/link.js';
@@ -78,31 +79,40 @@ export class Requests {
   readonly #fileNodes = new Map<number, FuseNode>();
   /** Nodes renamed to a hidden name while open -> that path, removed at the last release. */
   readonly #hidden = new Map<FuseNode, string>();
-  /** Requests being served, when tracing: their op and start time. */
+  /** Requests being served: their op and start time. */
   readonly #started = new Map<Req, { op: string; ms: number }>();
+  readonly #metrics: DfuseMetrics;
   #nextDir = 1;
   #hiddenCount = 0;
   #session: LowLevelSession | undefined;
 
-  constructor(state: DfuseState, nodes: NodeTable, timeouts: Timeouts, dataCache: 'auto' | 'off') {
+  constructor(state: DfuseState, nodes: NodeTable, timeouts: Timeouts, dataCache: 'auto' | 'off', metrics: DfuseMetrics) {
     this.#state = state;
+    this.#metrics = metrics;
+    metrics.addCollector({ name: 'tsdaos_dfuse_nodes', help: 'Nodes the kernel holds (looked up and not forgotten).', collect: () => [{ labels: {}, value: nodes.size }] });
+    metrics.addCollector({ name: 'tsdaos_dfuse_open_files', help: 'Files open through the mount.', collect: () => [{ labels: {}, value: this.#fileNodes.size }] });
+    metrics.addCollector({ name: 'tsdaos_dfuse_open_dirs', help: 'Directories open through the mount.', collect: () => [{ labels: {}, value: this.#dirs.size }] });
+    metrics.addCollector({ name: 'tsdaos_dfuse_requests_in_flight', help: 'FUSE requests received and not yet answered.', collect: () => [{ labels: {}, value: this.#started.size }] });
     this.#nodes = nodes;
     this.#timeouts = timeouts;
     this.#dataCache = dataCache;
   }
 
   /**
-   * Binds the session the answers go to (it exists only once mounted). With the log at trace level
-   * (TSDAOS_LOG_LEVEL=trace) every request is logged as it is answered, with its duration.
+   * Binds the session the answers go to (it exists only once mounted). Every answer is counted (metrics);
+   * with the log at trace level (TSDAOS_LOG_LEVEL=trace) it is also logged, with its op and duration.
    */
   attach(session: LowLevelSession): void {
     this.#session = session;
-    if (!this.#state.log.isLevelEnabled('trace')) return;
-    session.onAnswer = (req) => {
+    const { log } = this.#state;
+    const tracing = log.isLevelEnabled('trace');
+    session.onAnswer = (req, errno) => {
       const started = this.#started.get(req);
       if (started === undefined) return;
       this.#started.delete(req);
-      this.#state.log.trace({ op: started.op, ms: Number((performance.now() - started.ms).toFixed(3)) }, 'request');
+      const ms = performance.now() - started.ms;
+      this.#metrics.answered(started.op, ms / 1000, errno);
+      if (tracing) log.trace({ op: started.op, ms: Number(ms.toFixed(3)), errno }, 'request');
     };
   }
 
@@ -110,7 +120,7 @@ export class Requests {
   readonly dispatch: Dispatch = (op, req, a, b, c, d, e) => {
     const session = this.#session;
     if (session === undefined) return;
-    if (session.onAnswer !== undefined && op !== LlOp.FORGET) this.#started.set(req, { op: OP_NAMES.get(op) ?? String(op), ms: performance.now() });
+    if (op !== LlOp.FORGET) this.#started.set(req, { op: OP_NAMES.get(op) ?? String(op), ms: performance.now() });
     try {
       this.#route(session, op, req, a, b, c, d, e);
     } catch (error) {
@@ -329,12 +339,18 @@ export class Requests {
   }
 
   #read(session: LowLevelSession, req: Req, size: number, offset: number, fh: number): void {
-    read(this.#state, fh, size, offset).then((data) => session.data(req, data, data.length), this.#fail(session, req, 'read', ''));
+    read(this.#state, fh, size, offset).then((data) => {
+      this.#metrics.read(data.length);
+      session.data(req, data, data.length);
+    }, this.#fail(session, req, 'read', ''));
   }
 
   #write(session: LowLevelSession, req: Req, id: number, data: Buffer, offset: number, fh: number): void {
     const path = this.#nodes.pathOf(id) ?? '';
-    write(this.#state, path, fh, data, offset).then((count) => session.written(req, count), this.#fail(session, req, 'write', path));
+    write(this.#state, path, fh, data, offset).then((count) => {
+      this.#metrics.wrote(count);
+      session.written(req, count);
+    }, this.#fail(session, req, 'write', path));
   }
 
   #release(session: LowLevelSession, req: Req, fh: number): void {

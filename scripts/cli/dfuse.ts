@@ -6,11 +6,15 @@
  */
 import { startDfuse } from '../../dfuse/mount.js';
 import { CACHE_ATTRIBUTES, CachePolicyError, type CacheOverrides } from '../../dfuse/cache-policy.js';
+import type { MetricsAddress } from '../../dfuse/metrics-server.js';
+import { parseListenAddress } from '../../engine/server/listener.js';
 import { resolveSystemFilePath } from '../../engine/system/system-file.js';
 import { spawnDfuse } from '../cluster/dfuse-process.js';
 import { DEFAULT_UP_OPTIONS } from '../cluster/local-cluster.js';
 import { type Parsed, UsageError, output, parse, requireOption, runCli, stringOption, waitForStopSignal } from './command.js';
 import { contName, loadSystem, poolName } from './system-context.js';
+
+const DEFAULT_METRICS = '127.0.0.1:0';
 
 export const DFUSE_USAGE = `usage: dfuse --mount DIR [--pool P] [--cont C] [options]
 
@@ -22,6 +26,8 @@ export const DFUSE_USAGE = `usage: dfuse --mount DIR [--pool P] [--cont C] [opti
   --attr-time T  --dentry-time T  --dentry-dir-time T  --ndentry-time T  --data-cache on|off|otoc|T
                            override the container's dfuse-* attributes (T: seconds, or with s/m/h/d)
   --disable-caching        no kernel or daemon caching at all (direct I/O)
+  --metrics HOST:PORT|off  Prometheus metrics over HTTP at http://HOST:PORT/metrics
+                           (default ${DEFAULT_METRICS}: an ephemeral port, printed and recorded)
   --detach                 run in the background; \`tsdaos down --dir DATA\` unmounts it
 `;
 
@@ -31,7 +37,18 @@ const OPTIONS = {
   'read-only': { type: 'boolean', default: false }, 'disable-caching': { type: 'boolean', default: false },
   'attr-time': { type: 'string' }, 'dentry-time': { type: 'string' }, 'dentry-dir-time': { type: 'string' },
   'ndentry-time': { type: 'string' }, 'data-cache': { type: 'string' }, detach: { type: 'boolean', default: false },
+  metrics: { type: 'string' },
 } as const;
+
+function metricsAddress(parsed: Parsed): MetricsAddress | undefined {
+  const value = stringOption(parsed, 'metrics') ?? DEFAULT_METRICS;
+  if (value === 'off') return undefined;
+  try {
+    return parseListenAddress(value);
+  } catch {
+    throw new UsageError(`--metrics must be HOST:PORT or off, got ${JSON.stringify(value)}`);
+  }
+}
 
 function overrides(parsed: Parsed): CacheOverrides {
   const result: CacheOverrides = {};
@@ -63,11 +80,13 @@ export async function dfuseCommand(argv: string[]): Promise<void> {
   const system = loadSystem(parsed);
   const pool = poolName(parsed, system);
   const cont = contName(parsed, system);
+  const metrics = metricsAddress(parsed);
   if (parsed.values['detach'] === true) {
     const dataDir = stringOption(parsed, 'dir') ?? DEFAULT_UP_OPTIONS.dataDir;
     const systemFile = resolveSystemFilePath({ systemFile: stringOption(parsed, 'system'), dataDir });
     const record = await spawnDfuse(dataDir, { systemFile, pool, cont, mountPoint, args: forwardedArgs(argv) });
-    output(parsed, { event: 'mounted', ...record }, () => `dfuse: mounted ${pool}/${cont} at ${record.mountPoint} (pid ${record.pid}, log ${record.log})`);
+    output(parsed, { event: 'mounted', ...record },
+      () => `dfuse: mounted ${pool}/${cont} at ${record.mountPoint} (pid ${record.pid}, log ${record.log}${record.metrics === undefined ? '' : `, metrics http://${record.metrics}/metrics`})`);
     return;
   }
   let daemon;
@@ -78,13 +97,14 @@ export async function dfuseCommand(argv: string[]): Promise<void> {
       readOnly: parsed.values['read-only'] === true,
       cacheOverrides: overrides(parsed),
       disableCaching: parsed.values['disable-caching'] === true,
+      ...(metrics === undefined ? {} : { metrics }),
     });
   } catch (error) {
     if (error instanceof CachePolicyError) throw new UsageError(error.message);
     throw error;
   }
-  output(parsed, { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy },
-    () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}); Ctrl-C unmounts`);
+  output(parsed, { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy, metrics: daemon.metricsAddress },
+    () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}${daemon.metricsAddress === undefined ? '' : `, metrics http://${daemon.metricsAddress}/metrics`}); Ctrl-C unmounts`);
   // SIGINT/SIGTERM, or the mount removed from outside (fusermount -u): unmount what is left, exit 0.
   await Promise.race([waitForStopSignal(), daemon.gone]);
   await daemon.unmount();

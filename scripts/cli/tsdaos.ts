@@ -13,7 +13,7 @@ import {
   DEFAULT_UP_OPTIONS, clusterDown, clusterUp, engineDir, isEngineProcess,
 } from '../cluster/local-cluster.js';
 import { readPid } from '../cluster/engine-process.js';
-import { spawnDfuse, unmountAllDfuse } from '../cluster/dfuse-process.js';
+import { type DfuseRecord, spawnDfuse, unmountAllDfuse } from '../cluster/dfuse-process.js';
 import { dfuseCommand } from './dfuse.js';
 import {
   UsageError, intOption, output, parse, parseSize, requireOption, runCli, stringOption, waitForStopSignal,
@@ -83,7 +83,7 @@ async function upCommand(argv: string[]): Promise<void> {
     capacityBytesPerTarget: capacity === undefined ? 0 : parseSize(capacity, '--capacity'),
     progress,
   });
-  let mounted: { mountPoint: string; pid: number } | undefined;
+  let mounted: DfuseRecord | undefined;
   if (parsed.values['no-mount'] !== true) {
     progress('mounting the container with dfuse');
     try {
@@ -103,13 +103,14 @@ async function upCommand(argv: string[]): Promise<void> {
     cont: result.system.defaultCont,
     mountPoint: mounted?.mountPoint ?? null,
     dfusePid: mounted?.pid ?? null,
+    dfuseMetrics: mounted?.metrics ?? null,
     engines: result.engines.map((engine) => ({ rank: engine.spec.rank, address: engine.spec.address, pid: engine.pid })),
   };
   output(parsed, summary, () => [
     `tsdaos: cluster up: ${summary.engines.length} engines, pool '${summary.pool}', container '${summary.cont}'`,
-    ...summary.engines.map((engine) => `  rank ${engine.rank}  ${engine.address}  pid ${engine.pid}`),
+    ...summary.engines.map((engine) => `  rank ${engine.rank}  ${engine.address}  pid ${engine.pid}  (metrics: curl http://${engine.address}/metrics)`),
     `  system file: ${summary.systemFile}  (export TSDAOS_SYSTEM=${summary.systemFile})`,
-    ...(mounted === undefined ? [] : [`  mounted at ${mounted.mountPoint} (dfuse pid ${mounted.pid})`]),
+    ...(mounted === undefined ? [] : [`  mounted at ${mounted.mountPoint} (dfuse pid ${mounted.pid}${mounted.metrics === undefined ? '' : `, metrics http://${mounted.metrics}/metrics`})`]),
     `  try: dmg pool query --dir ${dataDir}    stop: tsdaos down --dir ${dataDir}`,
   ].join('\n'));
   if (parsed.values['demo'] === true) await runDemo(result.system, mounted?.mountPoint, (line) => process.stdout.write(`${line}\n`));

@@ -39,6 +39,8 @@ export interface DfuseRecord {
   readonly mountPoint: string;
   readonly pid: number;
   readonly log: string;
+  /** `host:port` of the daemon's Prometheus endpoint (absent with --metrics off). */
+  readonly metrics?: string;
 }
 
 function recordDir(dataDir: string): string {
@@ -66,18 +68,25 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   const args = [...DFUSE_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: daemonEnv() });
   closeSync(logFd);
+  let metrics: string | undefined;
   try {
-    await new Promise<void>((resolvePromise, reject) => {
+    metrics = await new Promise<string | undefined>((resolvePromise, reject) => {
       const lines = createInterface({ input: child.stdout! });
       const timer = setTimeout(() => reject(new Error(`dfuse did not mount ${mountPoint} within ${MOUNTED_TIMEOUT_MS} ms (see ${log})`)), MOUNTED_TIMEOUT_MS);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`dfuse exited (${signal ?? code}) before mounting ${mountPoint}: ${lastLine(log)}`));
       });
+      // The daemon prints one pretty-printed JSON object (`--json`) once it has mounted.
+      let printed = '';
       lines.on('line', (line) => {
-        if (!line.includes('"mounted"')) return;
+        printed += `${line}\n`;
+        if (line !== '}') return;
+        const announced = parseAnnouncement(printed);
+        printed = '';
+        if (announced?.event !== 'mounted') return;
         clearTimeout(timer);
-        resolvePromise();
+        resolvePromise(typeof announced.metrics === 'string' ? announced.metrics : undefined);
       });
     });
   } catch (error) {
@@ -87,9 +96,17 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   child.removeAllListeners('exit');
   child.stdout?.destroy();
   child.unref();
-  const record: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log };
+  const record: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log, ...(metrics === undefined ? {} : { metrics }) };
   writeFileSync(recordFile(dataDir, mountPoint), `${JSON.stringify(record)}\n`);
   return record;
+}
+
+function parseAnnouncement(text: string): { event?: unknown; metrics?: unknown } | undefined {
+  try {
+    return JSON.parse(text) as { event?: unknown; metrics?: unknown };
+  } catch {
+    return undefined;
+  }
 }
 
 function isMissing(path: string): boolean {

@@ -30,6 +30,8 @@ export interface MountedMessage {
   readonly pid: number;
   readonly multiUser: boolean;
   readonly policy: ReportedPolicy;
+  /** `host:port` of its Prometheus endpoint (absent with --metrics off). */
+  readonly metrics?: string;
 }
 
 export interface ExitStatus {
@@ -55,6 +57,10 @@ export interface DfuseCluster {
   /** The mount `tsdaos up` made (default caching policy). */
   readonly mountPoint: string;
   readonly dfusePid: number;
+  /** `host:port` of that daemon's Prometheus endpoint. */
+  readonly dfuseMetrics: string;
+  /** `host:port` of each engine. */
+  readonly engineAddresses: readonly string[];
   /** `<mount>/<relative>`. */
   at(relative: string): string;
   /** A fresh empty directory under the temp dir to mount on. */
@@ -131,7 +137,7 @@ export async function startDfuseCluster(t: Test, options: DfuseClusterOptions): 
   const up = json<UpSummary>('tsdaos', ['up', '--mount', mountPoint, '--detach', ...(options.upArgs ?? [])]);
   enginePids.push(...up.engines.map((engine) => engine.pid));
   return {
-    root, dataDir, mountPoint, dfusePid: up.dfusePid, run, json, stop,
+    root, dataDir, mountPoint, dfusePid: up.dfusePid, dfuseMetrics: up.dfuseMetrics, engineAddresses: up.engines.map((engine) => engine.address), run, json, stop,
     at: (relative) => join(mountPoint, relative),
     newMountPoint(name) {
       const path = join(root, name);
@@ -206,7 +212,8 @@ async function stopChild(child: ChildProcess, exited: Promise<ExitStatus>, signa
 interface UpSummary {
   readonly mountPoint: string;
   readonly dfusePid: number;
-  readonly engines: ReadonlyArray<{ readonly pid: number }>;
+  readonly dfuseMetrics: string;
+  readonly engines: ReadonlyArray<{ readonly pid: number; readonly address: string }>;
 }
 
 /** What teardown needs to find everything a cluster started. */

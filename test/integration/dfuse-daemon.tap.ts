@@ -134,6 +134,45 @@ t.test('statfs: df reports the pool size', async (t) => {
   t.equal(shOk(`df -B1 --output=size ${cluster.mountPoint}`).trim().split('\n')[1]!.trim(), String(capacity), 'df -B1: the same size');
 });
 
+/** One value of a Prometheus text exposition (the first line naming `series`, labels and all), or undefined. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+t.test('metrics: dfuse and the engines serve Prometheus text over plain HTTP/1.1', async (t) => {
+  const mountPoint = cluster.newMountPoint('m-metrics');
+  const daemon = await cluster.startForeground(mountPoint);
+  t.teardown(() => daemon.stop());
+  const address = daemon.mounted.metrics;
+  t.match(address, /^127\.0\.0\.1:\d+$/, 'the mounted message names the metrics address');
+  const BYTES = 300 * 1024;
+  writeFileSync(join(mountPoint, 'metrics.dat'), Buffer.alloc(BYTES, 7));
+  // O_DIRECT: the reads reach the daemon instead of the page cache the write filled.
+  shOk(`dd if=${join(mountPoint, 'metrics.dat')} of=/dev/null bs=64k iflag=direct status=none`);
+  t.equal(codeOf(() => statSync(join(mountPoint, 'no-such-name'))), 'ENOENT', 'a missing name');
+  const answer = await fetch(`http://${address}/metrics`);
+  t.equal(answer.status, 200);
+  t.equal(answer.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  const text = await answer.text();
+  t.equal(sample(text, 'tsdaos_dfuse_requests_total{op="create"}'), 1, 'one CREATE');
+  t.ok((sample(text, 'tsdaos_dfuse_requests_total{op="write"}') ?? 0) >= 1, 'WRITEs counted');
+  t.equal(sample(text, 'tsdaos_dfuse_write_bytes_sum'), BYTES, 'bytes written');
+  t.equal(sample(text, 'tsdaos_dfuse_read_bytes_sum'), BYTES, 'bytes read');
+  const reads = sample(text, 'tsdaos_dfuse_read_bytes_count') ?? 0;
+  t.ok(reads >= 5, `dd's 64 KiB reads reached the daemon (${reads})`);
+  t.equal(sample(text, 'tsdaos_dfuse_read_bytes_bucket{le="65536"}'), reads, 'each in the size buckets up to 64 KiB');
+  t.ok((sample(text, 'tsdaos_dfuse_errors_total{op="lookup",errno="ENOENT"}') ?? 0) >= 1, 'the missing name: a lookup answered ENOENT');
+  t.ok((sample(text, 'tsdaos_dfuse_nodes') ?? 0) >= 1, 'nodes gauge');
+  t.equal(sample(text, 'tsdaos_dfuse_open_files'), 0, 'no file left open');
+  t.equal((await fetch(`http://${cluster.dfuseMetrics}/healthz`)).status, 200, 'the tsdaos up mount records its endpoint');
+  const engine = await fetch(`http://${cluster.engineAddresses[0]}/metrics`);
+  t.equal(engine.status, 200, 'an engine answers a plain HTTP/1.1 scrape');
+  t.match(await engine.text(), /tsdaos_rpc_requests_total\{opcode="obj_update"\} \d+/);
+  await daemon.stop();
+  await t.rejects(fetch(`http://${address}/metrics`), 'the endpoint goes with the daemon');
+});
+
 t.test('container dfuse-* attributes: a new mount takes its policy from them; flags override', async (t) => {
   cluster.json('daos', ['cont', 'set-attr', '--attrs', 'dfuse-attr-time:7s,dfuse-dentry-time:2m']);
   const target = cluster.newMountPoint('attrs');
