@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:os';
 import {
-  type GaugeCollector, Histogram, LATENCY_BUCKETS_SECONDS, formatLabels, formatNumber, pushFamily, renderCollectors, renderHistogram,
+  type GaugeCollector, Histogram, LATENCY_BUCKETS_SECONDS, formatLabels, pushFamily, renderCollectors, renderHistogram, renderUptime,
 } from '../engine/telemetry.js';
 
 /** Upper bounds of the read/write size histograms: 256 B doubling to 4 MiB (+Inf is the 16th bucket). */
@@ -72,8 +72,7 @@ export class DfuseMetrics {
     pushFamily(lines, 'tsdaos_dfuse_write_bytes', 'histogram', 'Bytes taken per WRITE (sum: bytes written).');
     renderHistogram(lines, 'tsdaos_dfuse_write_bytes', {}, this.#writeSizes);
     renderCollectors(lines, this.#collectors);
-    pushFamily(lines, 'tsdaos_process_uptime_seconds', 'gauge', 'Seconds since the daemon started.');
-    lines.push(`tsdaos_process_uptime_seconds ${formatNumber((Date.now() - this.#startedAtMs) / 1000)}`);
+    renderUptime(lines, this.#startedAtMs);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -86,3 +86,9 @@ export function renderCollectors(lines: string[], collectors: readonly GaugeColl
     for (const sample of collector.collect()) lines.push(`${collector.name}${formatLabels(sample.labels)} ${formatNumber(sample.value)}`);
   }
 }
+
+/** `tsdaos_process_uptime_seconds`: seconds since `startedAtMs` (Date.now() at the daemon's start). */
+export function renderUptime(lines: string[], startedAtMs: number): void {
+  pushFamily(lines, 'tsdaos_process_uptime_seconds', 'gauge', 'Seconds since the process started serving.');
+  lines.push(`tsdaos_process_uptime_seconds ${formatNumber((Date.now() - startedAtMs) / 1000)}`);
+}

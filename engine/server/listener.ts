@@ -191,7 +191,8 @@ export class Listener {
     this.server.on('session', (session) => this.onSession(session));
     this.server.on('stream', (stream, headers) => this.onStream(stream, headers));
     this.server.on('sessionError', (error) => log.debug({ err: error }, 'http2 session error'));
-    this.server.on('error', (error) => log.error({ err: error }, 'http2 server error'));
+    // The listening socket's errors (accept failures); the HTTP/2 server itself listens on nothing.
+    this.front.on('error', (error) => log.error({ err: error }, 'listener error'));
   }
 
   private onSession(session: Http2Session): void {

@@ -7,7 +7,7 @@
  */
 import { BATCH_REQUESTS_MAX } from '../constants.js';
 import {
-  type GaugeCollector, Histogram, LATENCY_BUCKETS_SECONDS, formatLabels, formatNumber, pushFamily, renderCollectors, renderHistogram,
+  type GaugeCollector, Histogram, LATENCY_BUCKETS_SECONDS, formatLabels, pushFamily, renderCollectors, renderHistogram, renderUptime,
 } from '../telemetry.js';
 
 /** Upper bounds of the batch-size histogram (requests per store transaction). */
@@ -69,8 +69,7 @@ export class EngineMetrics {
     pushFamily(lines, 'tsdaos_batch_size', 'histogram', 'Requests merged into one store transaction.');
     renderHistogram(lines, 'tsdaos_batch_size', {}, this.batchSize);
     renderCollectors(lines, this.collectors);
-    pushFamily(lines, 'tsdaos_process_uptime_seconds', 'gauge', 'Seconds since the engine started.');
-    lines.push(`tsdaos_process_uptime_seconds ${formatNumber((Date.now() - this.startedAtMs) / 1000)}`);
+    renderUptime(lines, this.startedAtMs);
     return `${lines.join('\n')}\n`;
   }
 

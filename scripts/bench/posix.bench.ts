@@ -4,15 +4,12 @@
  * itself)? Same run, same machine: the mdtest driver (-a POSIX, 2 processes, 2,000 items each) and fio
  * (sequential 1 MiB, random 4 KiB, small files) on each target with the kernel attribute cache on, and
  * on the FUSE targets the stat pass again through a second mount with it off (attr_timeout=0), since
- * cached stats measure the kernel. Each target first runs the same workload untimed in a scratch tree
- * (warm-up): the measured passes see daemons in their steady state, as a mount serving an application
- * is, rather than their first seconds of JIT compilation (a fresh dfuse and its engines need several
- * thousand requests to get there: stat rates 270 -> 920/s over five back-to-back passes of 1,000 files).
+ * cached stats measure the kernel.
  *   node dist/scripts/bench/posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse]
  * A full run rewrites its BENCHMARKS.md section; --small (tiny sizes, the smoke test) writes nothing.
  * Needs root (mount, drop_caches) and /dev/fuse; every mount lives under a fresh /tmp dir and is undone.
  */
-import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,8 +36,6 @@ const SMALL: Sizes = {
   mdtest: { items: 100, procs: 2 },
   fio: { seqBytes: 8 * MIB, randBytes: 2 * MIB, smallFiles: 200, runtimeSecondsMax: 5 },
 };
-/** The untimed warm-up's fio sizes in a full run (the mdtest warm-up repeats the measured sizes). */
-const WARMUP_FIO: FioSizes = { seqBytes: 64 * MIB, randBytes: 16 * MIB, smallFiles: 1_000, runtimeSecondsMax: 5 };
 
 /** Mounts, runs `work`, and unmounts whatever happened in between. */
 async function withTarget<T>(name: TargetName, workDir: string, work: (target: MountedTarget) => Promise<T>): Promise<T> {
@@ -59,30 +54,19 @@ async function withTarget<T>(name: TargetName, workDir: string, work: (target: M
  * mdtest in passes: create, stat through the cached mount, stat through the uncached one (FUSE targets;
  * the same tree), read, remove. Stat is the only phase whose rate the attribute cache decides.
  */
-async function metadataRows(target: MountedTarget, sizes: MdtestSizes, tree = ''): Promise<BenchResult[]> {
+async function metadataRows(target: MountedTarget, sizes: MdtestSizes): Promise<BenchResult[]> {
   const params = (attrCache: AttrCache): Record<string, string | number> => ({ target: target.name, attrCache });
-  const cached = (pass: MdtestPass): Promise<BenchResult[]> => runMdtestPass(join(target.dir, tree), sizes, pass, params('on'), progress);
+  const cached = (pass: MdtestPass): Promise<BenchResult[]> => runMdtestPass(target.dir, sizes, pass, params('on'), progress);
   const results = [...await cached('-C'), ...await cached('-T')];
-  if (target.uncachedDir !== undefined) results.push(...await runMdtestPass(join(target.uncachedDir, tree), sizes, '-T', params('off'), progress));
+  if (target.uncachedDir !== undefined) results.push(...await runMdtestPass(target.uncachedDir, sizes, '-T', params('off'), progress));
   return [...results, ...await cached('-E'), ...await cached('-r')];
 }
 
-/** The same passes untimed in a scratch tree, results dropped (see the header). */
-async function warmUp(target: MountedTarget, sizes: Sizes): Promise<void> {
-  progress(`${target.name}: warm-up (untimed)`);
-  mkdirSync(join(target.dir, 'warmup', 'fio'), { recursive: true });
-  await metadataRows(target, sizes.mdtest, 'warmup');
-  await runFio(join(target.dir, 'warmup', 'fio'), sizes === SMALL ? sizes.fio : WARMUP_FIO, { target: target.name, attrCache: 'on' }, progress);
-}
-
 function benchTarget(name: TargetName, sizes: Sizes, workDir: string): Promise<BenchResult[]> {
-  return withTarget(name, workDir, async (target) => {
-    await warmUp(target, sizes);
-    return [
-      ...await metadataRows(target, sizes.mdtest),
-      ...await runFio(target.dir, sizes.fio, { target: name, attrCache: 'on' }, progress),
-    ];
-  });
+  return withTarget(name, workDir, async (target) => [
+    ...await metadataRows(target, sizes.mdtest),
+    ...await runFio(target.dir, sizes.fio, { target: name, attrCache: 'on' }, progress),
+  ]);
 }
 
 /**
