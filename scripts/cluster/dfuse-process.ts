@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMountPoint } from '../../dfuse/mount-table.js';
-import { daemonEnv, daemonNodeArgs, isRunningAs, stopProcess } from './engine-process.js';
+import { DAEMON_V8_ARGS, daemonEnv, daemonNodeArgs, isRunningAs, stopProcess } from './engine-process.js';
 
 export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
 const MOUNTED_TIMEOUT_MS = 60_000;
@@ -65,7 +65,7 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   if (isMissing(mountPoint)) mkdirSync(mountPoint, { recursive: true });
   const log = `${recordName(dataDir, mountPoint)}.log`;
   const logFd = openSync(log, 'a');
-  const args = [...DFUSE_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
+  const args = [...DFUSE_V8_ARGS, ...DAEMON_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: daemonEnv() });
   closeSync(logFd);
   let metrics: string | undefined;

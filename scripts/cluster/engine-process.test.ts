@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { daemonEnv, daemonNodeArgs } from './engine-process.js';
+import { DAEMON_V8_ARGS, daemonEnv, daemonNodeArgs } from './engine-process.js';
 
 const saved = { ...process.env };
 afterEach(() => {
@@ -17,6 +18,11 @@ describe('daemon spawn settings', () => {
     process.env['MALLOC_TRIM_THRESHOLD_'] = '4096';
     expect(daemonEnv()['MALLOC_TRIM_THRESHOLD_']).toBe('4096');
     expect(daemonEnv()['PATH']).toBe(process.env['PATH']);
+  });
+
+  it('DAEMON_V8_ARGS: flags this node accepts (an unknown V8 flag would be ignored with a warning)', () => {
+    const options = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' });
+    for (const flag of DAEMON_V8_ARGS) expect(options).toContain(flag.replace(/^--no-/, '--').replace(/=.*/, ''));
   });
 
   it('daemonNodeArgs: TSDAOS_NODE_ARGS split on blanks; none when unset', () => {

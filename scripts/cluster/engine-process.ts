@@ -28,6 +28,15 @@ export interface RunningEngine {
 const READY_TIMEOUT_MS = 30_000;
 
 /**
+ * V8 tier-up for the daemons a cluster starts (engines, dfuse), before TSDAOS_NODE_ARGS (which can override
+ * them): feedback vectors from the first call and optimization after an eighth of the default interrupt
+ * budget, so a fresh daemon reaches optimized code after hundreds of requests instead of thousands. Five
+ * alternating rounds on fresh rd_fac 0 clusters (1,000 files: create, three stat passes, remove; 2026-12-04):
+ * create 319 -> 381/s, stat passes 363/493/619 -> 421/759/880/s, remove 188 -> 198/s (means).
+ */
+export const DAEMON_V8_ARGS: readonly string[] = ['--interrupt-budget=8192', '--no-lazy-feedback-allocation'];
+
+/**
  * Node flags for the daemons a cluster starts (engines, dfuse), from TSDAOS_NODE_ARGS, split on blanks:
  * e.g. `TSDAOS_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'` to profile them (node refuses --cpu-prof
  * in NODE_OPTIONS).
@@ -63,7 +72,7 @@ export async function spawnEngine(spec: EngineSpec, options: SpawnOptions): Prom
   mkdirSync(spec.dir, { recursive: true });
   const logFd = openSync(join(spec.dir, 'engine.log'), 'a');
   const args = [
-    ...daemonNodeArgs(), TSDAOS_BIN, 'engine', '--rank', String(spec.rank), '--dir', spec.dir, '--listen', spec.address,
+    ...DAEMON_V8_ARGS, ...daemonNodeArgs(), TSDAOS_BIN, 'engine', '--rank', String(spec.rank), '--dir', spec.dir, '--listen', spec.address,
     '--targets', String(spec.targets), '--system', spec.systemFile,
   ];
   const child = spawn(process.execPath, args, {
