@@ -28,7 +28,7 @@ function checkDir(dir: DfsObject): void {
 export async function mkdir(mount: DfsMount, dir: DfsObject, name: string, permissions: number, options: CreateOptions = {}): Promise<DfsObject> {
   checkDir(dir);
   const node = await createEntry(mount, dir.node, { name, kind: 'dir', permissions }, options);
-  return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
+  return handleOf(mount, node, [...dir.ancestors, dir.node], 0, true);
 }
 
 /**
@@ -40,14 +40,14 @@ export async function mknod(mount: DfsMount, dir: DfsObject, name: string, mode:
   if (kindOfMode(mode) !== 'special') fsFail('EINVAL', `mknod makes FIFOs, sockets and devices, not mode ${(mode & S_IFMT).toString(8)}`);
   if (!Number.isSafeInteger(rdev) || rdev < 0) fsFail('EINVAL', `rdev ${rdev}`);
   const node = await createEntry(mount, dir.node, { name, kind: 'special', permissions: mode, special: { typeBits: mode & S_IFMT, rdev } }, options);
-  return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
+  return handleOf(mount, node, [...dir.ancestors, dir.node], 0, true);
 }
 
 /** Creates symlink `name` in `dir` pointing at `target` (not resolved); returns a handle (caller releases). */
 export async function symlink(mount: DfsMount, dir: DfsObject, name: string, target: string, options: CreateOptions = {}): Promise<DfsObject> {
   checkDir(dir);
   const node = await createEntry(mount, dir.node, { name, kind: 'symlink', permissions: 0o777, symlinkTarget: target }, options);
-  return handleOf(mount, node, [...dir.ancestors, dir.node], 0);
+  return handleOf(mount, node, [...dir.ancestors, dir.node], 0, true);
 }
 
 /** The target of a symlink handle; EINVAL for other kinds. */

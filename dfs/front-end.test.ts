@@ -99,13 +99,18 @@ describe('dfs for front ends', () => {
     const dir = await fs.mkdir(fs.root, 'newdir', 0o711);
     const link = await fs.symlink(fs.root, 'newlink', 'some/target');
     for (const handle of [file, dir, link]) {
-      const created = fs.createdStat(handle);
+      expect(handle.created).toBe(true);
+      const created = fs.createdStat(handle)!;
       const { mtime: _m, ctime: _c, ...asked } = await fs.ostat(handle);
       const { mtime: _m2, ctime: _c2, ...local } = created;
       expect(local).toEqual(asked);
       fs.release(handle);
     }
-    expect(fs.createdStat(fs.root).kind).toBe('dir');
+    expect(fs.createdStat(fs.root)).toBeUndefined();
+    const again = await fs.open(fs.root, 'new', O_CREAT | O_RDWR, 0o600);
+    expect(again.created).toBe(false);
+    expect(fs.createdStat(again)).toBeUndefined();
+    fs.release(again);
     await fs.unmount();
   });
 

@@ -41,10 +41,12 @@ export class DfsObject {
   /** The inode as last read or written through this handle. */
   inode: Inode;
   readonly symlinkTarget: string | undefined;
+  /** The entry was created by the call that made this handle (O_CREAT that created, mkdir, mknod, symlink). */
+  readonly created: boolean;
   released = false;
   #array: ArrayObject | undefined;
 
-  constructor(mount: DfsMount, node: PathNode, ancestors: readonly PathNode[], flags: number) {
+  constructor(mount: DfsMount, node: PathNode, ancestors: readonly PathNode[], flags: number, created = false) {
     const kind = kindOfMode(node.inode.mode);
     if (kind === undefined) throw new RangeError(`entry ${node.name} has unknown file type ${node.inode.mode.toString(8)}`);
     this.mount = mount;
@@ -56,6 +58,7 @@ export class DfsObject {
     this.entry = node.ref;
     this.ancestors = ancestors;
     this.flags = flags;
+    this.created = created;
     this.inode = node.inode;
     this.symlinkTarget = node.symlinkTarget;
   }

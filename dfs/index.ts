@@ -285,10 +285,11 @@ export class Dfs {
 
   /**
    * Attributes of an entry this process has just created through `handle` (open with O_CREAT, mkdir,
-   * mknod, symlink) and not written since: from the handle's inode, no RPC.
+   * mknod, symlink) and not written since: from the handle's inode, no RPC. Undefined when the handle
+   * did not create its entry (O_CREAT found the name taken: the file may hold data).
    */
-  createdStat(handle: DfsObject): DfsStat {
-    return statCreated(this.#mount, this.#own(handle).node);
+  createdStat(handle: DfsObject): DfsStat | undefined {
+    return this.#own(handle).created ? statCreated(this.#mount, handle.node) : undefined;
   }
 
   /** The container's user attributes with these names (those that are set), asked of the service now. */

@@ -28,8 +28,8 @@ function writesData(flags: number): boolean {
 }
 
 /** A handle on a resolved entry, counted in the inode table. */
-export function handleOf(mount: DfsMount, node: PathNode, ancestors: readonly PathNode[], flags: number): DfsObject {
-  return mount.adopt(new DfsObject(mount, node, ancestors, flags));
+export function handleOf(mount: DfsMount, node: PathNode, ancestors: readonly PathNode[], flags: number, created = false): DfsObject {
+  return mount.adopt(new DfsObject(mount, node, ancestors, flags, created));
 }
 
 /** Checks an existing entry against the open flags; truncates files for O_TRUNC. */
@@ -64,7 +64,7 @@ export async function openEntry(
     const kind: EntryKind = kindOfMode(permissions) === 'dir' ? 'dir' : 'file';
     try {
       const node = await createEntry(mount, dir.node, { name, kind, permissions }, options);
-      return handleOf(mount, node, chain, flags);
+      return handleOf(mount, node, chain, flags, true);
     } catch (error) {
       // Existing names are opened (unless O_EXCL); a read-only mount may still open what exists.
       const exists = isFsError(error, 'EEXIST');

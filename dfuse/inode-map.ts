@@ -25,6 +25,11 @@ export interface MapEntry {
   noXattrs?: boolean;
   /** The handle's inode was read just now (by the lookup that made the entry) and not used for a stat yet. */
   fresh: boolean;
+  /**
+   * Changes made through this mount (writes, truncations) since the entry was made: a stat fetched
+   * while one happened may miss it and is not cached (see setStat).
+   */
+  changes: number;
   users: number;
   dropped: boolean;
 }
@@ -61,7 +66,7 @@ export class InodeMap {
     this.#dfs = dfs;
     this.#validity = validity;
     this.#entriesMax = entriesMax;
-    this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false };
+    this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false, changes: 0 };
   }
 
   get size(): number {
@@ -103,7 +108,7 @@ export class InodeMap {
     const now = Date.now();
     const entry: MapEntry = {
       path, handle, nameUntil: now + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : now + this.#validity.attrMs,
-      users: 0, dropped: false, fresh: true,
+      users: 0, dropped: false, fresh: true, changes: 0,
     };
     this.#drop(path);
     this.#entries.set(path, entry);
@@ -124,7 +129,16 @@ export class InodeMap {
     return fresh;
   }
 
-  setStat(entry: MapEntry, stat: DfsStat): void {
+  /**
+   * Caches `stat`, fetched from the engines after `since = entry.changes` was read, unless a write or
+   * truncation went through this mount in between: the stat may miss it (a write answered from the
+   * write-back buffer while the size query ran), and caching it would later hand the kernel, whose own
+   * idea of the size is right, an older size, so that the end of the file would vanish until the
+   * attribute time ran out. The stat still answers the request it was fetched for: the kernel drops
+   * the attributes of a reply that a write overtook.
+   */
+  setStat(entry: MapEntry, stat: DfsStat, since: number): void {
+    if (entry.changes !== since) return;
     entry.stat = stat;
     entry.statUntil = Date.now() + this.#validity.attrMs;
   }
@@ -132,7 +146,9 @@ export class InodeMap {
   /** Adjusts a cached stat after a write through this mount: size grows to `end`, times move to now. */
   noteWrite(path: string, end: number, oid: DfsObject['oid']): void {
     const entry = this.#entries.get(path);
-    if (entry?.stat === undefined || !oidEquals(entry.handle.oid, oid)) return;
+    if (entry === undefined || !oidEquals(entry.handle.oid, oid)) return;
+    entry.changes += 1;
+    if (entry.stat === undefined) return;
     const time = timespecNow();
     const size = Math.max(entry.stat.size, end);
     entry.stat = { ...entry.stat, size, blocks: Math.ceil(size / 512), mtime: time, ctime: time };
@@ -153,7 +169,9 @@ export class InodeMap {
   /** Forgets the cached stat of `path` (the next getattr asks the engines). */
   forgetStat(path: string): void {
     const entry = this.#entries.get(path);
-    if (entry !== undefined) entry.statUntil = 0;
+    if (entry === undefined) return;
+    entry.statUntil = 0;
+    entry.changes += 1;
   }
 
   /** Drops `path`. */

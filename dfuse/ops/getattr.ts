@@ -30,14 +30,15 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
 }
 
 /**
- * The entry's attributes, cached or asked for (and cached). Buffered writes go out before the engines
- * are asked, or the size would miss them.
+ * The entry's attributes, cached or asked for (and cached unless this mount changed the file meanwhile).
+ * Buffered writes go out before the engines are asked, or the size would miss them.
  */
 export async function entryStat(state: DfuseState, view: View, entry: MapEntry): Promise<DfsStat> {
   const cached = view.map.freshStat(entry);
   if (cached !== undefined) return cached;
+  const since = entry.changes;
   if (state.data.isDirty(entry.handle.oid)) await state.data.settle(entry.handle.oid);
   const stat = await view.dfs.ostat(entry.handle, { refresh: !view.map.takeFresh(entry) });
-  view.map.setStat(entry, stat);
+  view.map.setStat(entry, stat, since);
   return stat;
 }

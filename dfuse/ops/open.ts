@@ -49,8 +49,12 @@ export async function create(state: DfuseState, caller: Owner, path: string, mod
   return onParent(state, path, 'create', async (view, parent, name, inner) => {
     const handle = await view.dfs.open(parent.handle, name, O_CREAT | O_RDWR | (exclusive ? O_EXCL : 0), mode & MODE_PERMISSION_MASK, createOptions(state, caller));
     try {
-      view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle)).noXattrs = true;
-      view.map.noteDirChange(parent.path);
+      // O_CREAT without O_EXCL may find the name taken (made by another client since the kernel's lookup).
+      const entry = view.map.insert(inner, await view.dfs.dup(handle, 0), view.dfs.createdStat(handle));
+      if (handle.created) {
+        entry.noXattrs = true;
+        view.map.noteDirChange(parent.path);
+      }
     } catch (error) {
       view.dfs.release(handle);
       throw error;

@@ -13,8 +13,9 @@ const KEEP_ID = 0xffffffff;
 
 function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs): Promise<void> {
   return onEntry(state, path, syscall, async (view, entry) => {
+    const since = entry.changes;
     await state.data.settle(entry.handle.oid);
-    view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs));
+    view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs), since);
   });
 }
 

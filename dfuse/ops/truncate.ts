@@ -7,8 +7,9 @@ import { onEntry } from './resolve.js';
 
 export function truncate(state: DfuseState, path: string, size: number): Promise<void> {
   return onEntry(state, path, 'truncate', async (view, entry) => {
+    const since = entry.changes;
     await state.data.settle(entry.handle.oid);
-    view.map.setStat(entry, await view.dfs.setattr(entry.handle, { size }));
+    view.map.setStat(entry, await view.dfs.setattr(entry.handle, { size }), since);
     state.data.dropReads(entry.handle.oid);
   });
 }

@@ -1,0 +1,81 @@
+/**
+ * dfuse's path operations against a real DFS mount of a 3-engine in-process cluster, where a stat
+ * overlaps changes made through the same mount: the kernel keeps its own size across writes and drops
+ * the attributes of a reply that a write overtook, so the daemon must never cache such a reply and hand
+ * it out later (the end of an appended file would vanish for the attribute time). Also: a create that
+ * finds the name taken (another client made it after the kernel's lookup) reports the file as it is.
+ */
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolHandle } from '../../engine/client/index.js';
+import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
+import { freshFs } from '../../test/harness/dfs-tree.js';
+import { type Dfs, O_CREAT, O_RDWR } from '../../dfs/index.js';
+import { DataCache } from '../data-cache.js';
+import { FileTable } from '../file-table.js';
+import { SnapshotDir } from '../snapshot-dir.js';
+import type { DfuseState } from '../state.js';
+import { View } from '../view.js';
+import { getattr } from './getattr.js';
+import { create } from './open.js';
+import { release } from './release.js';
+import { syncFile } from './sync.js';
+import { write } from './write.js';
+
+const LINE = Buffer.from(`${'x'.repeat(48)}\n`);
+
+describe('dfuse ops: stats stay true to changes made meanwhile', () => {
+  let cluster: InProcessCluster;
+  let pool: PoolHandle;
+  let fs: Dfs;
+  let state: DfuseState;
+
+  beforeAll(async () => {
+    cluster = await startInProcessCluster({ prefix: 'dfuse-coherence' });
+    pool = await cluster.connect();
+    fs = await freshFs(pool);
+    const validity = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000 };
+    state = {
+      live: new View(fs, validity, ''), snapshots: new SnapshotDir(fs, () => Promise.reject(new Error('no snapshots here')), validity),
+      files: new FileTable(), data: new DataCache(), dataCaching: true, multiUser: false, self: { uid: 0, gid: 0 }, log: pino({ level: 'silent' }),
+    };
+  });
+
+  afterAll(async () => {
+    state?.live.map.clear();
+    await fs?.unmount();
+    await pool?.disconnect();
+    await cluster?.stop();
+  });
+
+  it('appends answered from write-back while a getattr queries the size: the next getattr has them all', async () => {
+    const fh = await create(state, { uid: 0, gid: 0 }, '/log', 0o644);
+    let end = 0;
+    const append = async (): Promise<void> => {
+      end += await write(state, '/log', fh, Buffer.from(LINE), end);
+    };
+    for (let line = 0; line < 10; line += 1) await append();
+    for (let round = 0; round < 5; round += 1) {
+      state.live.map.forgetStat('/log');
+      const overlapped = getattr(state, '/log');
+      // Answered from the write-back buffer at once, while the getattr's size query is on the wire.
+      for (let line = 0; line < 5; line += 1) await append();
+      const seen = (await overlapped).size;
+      expect(seen).toBeLessThanOrEqual(end);
+      expect((await getattr(state, '/log')).size).toBe(end);
+    }
+    await syncFile(state, fh, 'fsync');
+    state.live.map.forgetStat('/log');
+    expect((await getattr(state, '/log')).size).toBe(end);
+    await release(state, fh);
+  });
+
+  it('create of a name another client made since the lookup: the file is opened and its size is its own', async () => {
+    const elsewhere = await fs.open(fs.root, 'taken', O_CREAT | O_RDWR, 0o644);
+    await fs.write(elsewhere, Buffer.alloc(5000, 7), 0);
+    fs.release(elsewhere);
+    const fh = await create(state, { uid: 0, gid: 0 }, '/taken', 0o600);
+    expect((await getattr(state, '/taken')).size).toBe(5000);
+    await release(state, fh);
+  });
+});
