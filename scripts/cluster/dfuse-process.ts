@@ -17,15 +17,6 @@ import { DAEMON_V8_ARGS, daemonEnv, daemonNodeArgs, isRunningAs, stopProcess } f
 export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
 const MOUNTED_TIMEOUT_MS = 60_000;
 
-/**
- * V8 heap sizing for the daemon, before TSDAOS_NODE_ARGS (which can override it). Every MiB the daemon
- * moves is a fresh Buffer; V8 counts that external memory against a heap limit sized from the daemon's
- * small JS heap (~12 MB), so it ran an incremental mark-compact every ~7 MiB of I/O (35 in a 256 MiB read).
- * A larger initial old space and young generation cut that to 7: daemon CPU per 256 MiB read 141 -> 100
- * ticks, per write 148 -> 125 (fio on an rd_fac 0 mount, three alternating runs each, 2026-12-03).
- */
-export const DFUSE_V8_ARGS: readonly string[] = ['--initial-old-space-size=256', '--max-semi-space-size=32'];
-
 export interface DfuseSpec {
   readonly systemFile: string;
   readonly pool: string;
@@ -65,7 +56,7 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   if (isMissing(mountPoint)) mkdirSync(mountPoint, { recursive: true });
   const log = `${recordName(dataDir, mountPoint)}.log`;
   const logFd = openSync(log, 'a');
-  const args = [...DFUSE_V8_ARGS, ...DAEMON_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
+  const args = [...DAEMON_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: daemonEnv() });
   closeSync(logFd);
   let metrics: string | undefined;
