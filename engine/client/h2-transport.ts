@@ -18,6 +18,7 @@ import { ANSWER_PAYLOAD_BYTES_MAX, decodeAnswer, encodeCall, FrameReader, RPC_CH
 import { encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_OK, type RpcDef } from '../wire/rpc-def.js';
+import { writeParts } from '../wire/write-parts.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
@@ -380,9 +381,7 @@ export class H2Transport implements RpcTransport {
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
-    const last = call.body.length - 1;
-    for (let index = 0; index < last; index++) stream.write(call.body[index]);
-    stream.end(call.body[last]);
+    writeParts(stream, call.body);
   }
 
   /** A stream on the current session; a session that went away since the last call is replaced once. */

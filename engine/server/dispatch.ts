@@ -18,6 +18,7 @@ import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } 
 import {
   CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
 } from '../wire/channel.js';
+import { writeParts } from '../wire/write-parts.js';
 import { CHANNEL_CALLS_MAX } from './constants.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { Route, Router } from './router.js';
@@ -74,9 +75,7 @@ function answer(stream: ServerHttp2Stream, status: number, body: readonly Buffer
   const bytes = partsBytes(body);
   try {
     stream.respond({ ':status': status, 'content-type': CONTENT_TYPE, 'content-length': bytes });
-    const last = body.length - 1;
-    for (let index = 0; index < last; index++) stream.write(body[index]);
-    stream.end(body[last]);
+    writeParts(stream, body);
   } catch {
     // The session went away between the check and the write (GOAWAY, socket error): nobody to answer.
     return 0;
