@@ -4,18 +4,19 @@
  * of ops/ (each reads the caller first, while the request's context is current, then answers with its
  * result or errno).
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { type Dfs, type DfsSnapshot, type Logger, type SystemFile, createLogger, mountDfs } from '../dfs/index.js';
 import { CACHE_ATTRIBUTES, type CacheOverrides, type CachePolicy, cachePolicy } from './cache-policy.js';
 import { DataCache } from './data-cache.js';
 import { FileTable } from './file-table.js';
-import { LowLevelSession } from './fuse-lowlevel.js';
+import { FUSE_IO_BYTES_MAX, LowLevelSession } from './fuse-lowlevel.js';
 import type { Validity } from './inode-map.js';
 import { DfuseMetrics } from './metrics.js';
 import { type MetricsAddress, MetricsServer } from './metrics-server.js';
 import { NodeTable } from './node-table.js';
 import { release } from './ops/release.js';
+import { raiseReadahead } from './readahead.js';
 import { Requests } from './requests.js';
 import { SnapshotDir } from './snapshot-dir.js';
 import type { DfuseState } from './state.js';
@@ -76,6 +77,8 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
   const log = options.log ?? createLogger('dfuse');
   const mountPoint = resolvePath(options.mountPoint);
   checkMountPoint(mountPoint);
+  // As mountinfo names it (symlinks resolved); taken now, since once mounted a lookup of it would be ours to answer.
+  const mountedPath = realpathSync(mountPoint);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const multiUser = options.multiUser ?? uid === 0;
@@ -109,6 +112,8 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       resolveGone();
     });
     requests.attach(session);
+    const readahead = raiseReadahead(mountedPath, FUSE_IO_BYTES_MAX);
+    if (!readahead.raised) log.info({ mountPoint, reason: readahead.reason }, 'readahead window left at the kernel default');
     log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy, metrics: metricsServer?.address }, 'mounted');
     return daemon(mountPoint, policy, multiUser, state, session, metricsServer, gone, log);
   } catch (error) {

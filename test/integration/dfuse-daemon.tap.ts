@@ -134,6 +134,12 @@ t.test('statfs: df reports the pool size', async (t) => {
   t.equal(shOk(`df -B1 --output=size ${cluster.mountPoint}`).trim().split('\n')[1]!.trim(), String(capacity), 'df -B1: the same size');
 });
 
+t.test('readahead: the mount reads ahead 1 MiB, the largest READ the daemon takes (sysfs of its device)', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+  const { dev } = statSync(cluster.mountPoint);
+  const device = `${(dev >>> 8) & 0xfff}:${(dev & 0xff) | ((dev >>> 12) & 0xfff00)}`;
+  t.equal(readFileSync(`/sys/class/bdi/${device}/read_ahead_kb`, 'utf8').trim(), '1024', `read_ahead_kb of ${device}`);
+});
+
 /** One value of a Prometheus text exposition (the first line naming `series`, labels and all), or undefined. */
 function sample(text: string, series: string): number | undefined {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
