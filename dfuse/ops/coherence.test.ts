@@ -7,10 +7,10 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolHandle } from '../../engine/client/index.js';
-import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
-import { freshFs } from '../../test/harness/dfs-tree.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../../dfs/index.js';
+import type { PoolHandle } from '../../engine/client/index.js';
+import { freshFs } from '../../test/harness/dfs-tree.js';
+import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
 import { DataCache } from '../data-cache.js';
 import { FileTable } from '../file-table.js';
 import { SnapshotDir } from '../snapshot-dir.js';
