@@ -11,6 +11,5 @@ export function writeParts(stream: Http2Stream, parts: readonly Buffer[]): void 
   const last = parts.length - 1;
   stream.cork();
   for (let index = 0; index < last; index++) stream.write(parts[index]);
-  stream.end(parts[last]);
-  stream.uncork();
+  stream.end(parts[last]); // end() uncorks: the parts leave together
 }
