@@ -57,7 +57,7 @@ export interface SetAttrs {
   readonly size?: number;
 }
 
-interface ObjectState {
+export interface ObjectState {
   readonly size: number;
   /** Newest write epoch of the object; 0 when never written. */
   readonly maxEpoch: number;
@@ -98,9 +98,17 @@ export function statCreated(mount: DfsMount, node: PathNode): DfsStat {
 
 /** Attributes of an entry whose inode is `node.inode` (queries its object). */
 export async function statNode(mount: DfsMount, node: PathNode): Promise<DfsStat> {
-  const inode = node.inode;
+  return statOf(mount, node.inode, await objectStateOf(mount, node.inode));
+}
+
+/** Size and newest write epoch of the object of `inode` (one max-key query; none for symlinks and special files). */
+export function objectStateOf(mount: DfsMount, inode: Inode): Promise<ObjectState> {
+  return objectState(mount, inode, fileChunkSize(mount, inode));
+}
+
+/** Attributes of an entry from its inode and the state of its object (both read now). */
+export function statOf(mount: DfsMount, inode: Inode, state: ObjectState): DfsStat {
   const chunkSizeBytes = fileChunkSize(mount, inode);
-  const state = await objectState(mount, inode, chunkSizeBytes);
   const objectTime = state.maxEpoch > 0 ? timespecFromMs(epochToMs(state.maxEpoch as Epoch)) : undefined;
   const written = objectTime !== undefined && state.maxEpoch > inode.mtimeEpoch;
   return {
@@ -112,10 +120,17 @@ export async function statNode(mount: DfsMount, node: PathNode): Promise<DfsStat
   };
 }
 
-/** Re-reads the handle's entry (ENOENT when it was removed or renamed away) and stats it. */
+/**
+ * Re-reads the handle's entry (ENOENT when it was removed or renamed away) and stats it, in one round:
+ * the object is asked with the entry read (the entry must still name the handle's object, whose kind
+ * and chunk size never change, so the query the handle's inode implies is the one the new inode would).
+ */
 export async function statHandle(mount: DfsMount, handle: DfsObject): Promise<DfsStat> {
+  const state = objectStateOf(mount, handle.inode);
+  // The entry read may fail first; the query's outcome is then not wanted.
+  state.catch(() => undefined);
   const node = await refreshHandle(mount, handle);
-  return statNode(mount, node);
+  return statOf(mount, node.inode, await state);
 }
 
 /**

@@ -8,9 +8,10 @@
  * ETIMEDOUT (engines unreachable), ENOSPC (pool full), EACCES (permissions of the mount's credentials).
  */
 import type { ContHandle } from '../engine/client/index.js';
+import { oidEquals } from '../engine/placement/oid.js';
 import { createLogger } from '../engine/log.js';
 import { F_OK, W_OK, requireAccess } from './access.js';
-import { type DfsStat, type SetAttrs, refreshHandle, setattr, statCreated, statHandle, statNode } from './attr.js';
+import { type DfsStat, type SetAttrs, objectStateOf, refreshHandle, setattr, statCreated, statHandle, statNode, statOf } from './attr.js';
 import type { CreateOptions } from './create.js';
 import { mkdir, mknod, readlink, remove, symlink } from './dir.js';
 import { fsFail, toFsError } from './errors.js';
@@ -137,6 +138,28 @@ export class Dfs {
   /** Entry `name` of directory `dir`, as lookup. Also ENOTDIR (dir is not a directory), EINVAL ('.', '..', '/'). */
   lookupRel(dir: DfsObject, name: string, flags = 0): Promise<DfsObject> {
     return this.#run('lookup', name, () => lookupChild(this.#mount, this.#own(dir), name, flags));
+  }
+
+  /**
+   * lookupRel and the attributes of what it finds (caller releases the handle). With `like`, a handle on
+   * the same name from before (released or not), the object is asked together with the entry read and its
+   * answer is used when the entry still names that object: one round instead of two, as the usual case is
+   * a name that still names what it did. Otherwise the object is asked once the entry is read.
+   */
+  lookupStat(dir: DfsObject, name: string, flags = 0, like?: DfsObject): Promise<{ handle: DfsObject; stat: DfsStat }> {
+    return this.#run('lookup', name, async () => {
+      const mount = this.#mount;
+      const prior = like?.mount === mount ? like : undefined;
+      const guess = prior === undefined ? undefined : objectStateOf(mount, prior.inode).catch(() => undefined);
+      const handle = await lookupChild(mount, this.#own(dir), name, flags);
+      try {
+        const guessed = prior !== undefined && oidEquals(handle.oid, prior.oid) ? await guess : undefined;
+        return { handle, stat: statOf(mount, handle.inode, guessed ?? (await objectStateOf(mount, handle.inode))) };
+      } catch (error) {
+        this.release(handle);
+        throw error;
+      }
+    });
   }
 
   /**

@@ -100,6 +100,41 @@ describe('dfuse caches', () => {
     map.clear();
   });
 
+  it('inode map: a name looked up again with statAhead comes with its stat, also after the name was replaced', async () => {
+    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 60_000 });
+    const a = await fs.lookup('/a');
+    const writeFile = async (length: number): Promise<void> => {
+      const file = await fs.open(a, 'g', O_CREAT | O_RDWR, 0o644);
+      await fs.write(file, pattern(length, 1), 0);
+      fs.release(file);
+    };
+    await writeFile(100);
+    const first = await map.acquire('/a/g');
+    expect(first.stat).toBeUndefined();
+    map.unpin(first);
+    // Written elsewhere meanwhile: the object asked with the entry read has the new size.
+    await writeFile(300);
+    const again = await map.acquire('/a/g', () => true);
+    expect(again.stat?.size).toBe(300);
+    expect(again.fresh).toBe(true);
+    const oldOid = again.handle.oid;
+    map.unpin(again);
+    // Replaced by another file: the query made for the old object is not used.
+    await fs.remove(a, 'g');
+    await writeFile(7);
+    const replaced = await map.acquire('/a/g', () => true);
+    expect(replaced.handle.oid).not.toEqual(oldOid);
+    expect(replaced.stat?.size).toBe(7);
+    map.unpin(replaced);
+    // An object the predicate refuses (writes in flight) is looked up without its stat.
+    const refused = await map.acquire('/a/g', () => false);
+    expect(refused.stat).toBeUndefined();
+    map.unpin(refused);
+    map.clear();
+    await fs.remove(a, 'g');
+    fs.release(a);
+  });
+
   it('write-back: sequential 128 KiB writes land byte-exact after flush, coalesced into whole extents', async () => {
     const file = await fs.open(fs.root, 'wb', O_CREAT | O_RDWR, 0o644);
     const writes: number[] = [];

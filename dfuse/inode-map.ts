@@ -23,7 +23,10 @@ export interface MapEntry {
   missingXattrs?: Set<string>;
   /** Created through this mount and given no xattr since: it has none. */
   noXattrs?: boolean;
-  /** The handle's inode was read just now (by the lookup that made the entry) and not used for a stat yet. */
+  /**
+   * The handle's inode was read just now (by the lookup that made the entry) and not used for a stat yet;
+   * `stat`, if set then, was read with it.
+   */
   fresh: boolean;
   /**
    * Changes made through this mount (writes, truncations) since the entry was made: a stat fetched
@@ -39,6 +42,9 @@ export interface Validity {
   readonly dentryDirMs: number;
   readonly attrMs: number;
 }
+
+/** Whether a lookup may ask for the stat of the object `oid` together with the entry read. */
+export type StatAhead = (oid: DfsObject['oid']) => boolean;
 
 /** Entries kept at most (each holds one DFS handle). */
 export const MAP_ENTRIES_MAX = 1 << 16;
@@ -73,10 +79,14 @@ export class InodeMap {
     return this.#entries.size;
   }
 
-  /** The entry for `path`, resolved as needed and pinned: the caller must unpin() it. */
-  async acquire(path: string): Promise<MapEntry> {
+  /**
+   * The entry for `path`, resolved as needed and pinned: the caller must unpin() it. A caller that will
+   * stat the entry passes `statAhead`: a name looked up again (its entry expired) then has its object asked
+   * together with the entry read, for objects the predicate allows (not those with writes in flight).
+   */
+  async acquire(path: string, statAhead?: StatAhead): Promise<MapEntry> {
     for (let attempt = 1; attempt <= RESOLVE_ATTEMPTS_MAX; attempt += 1) {
-      const entry = await this.#resolve(path);
+      const entry = await this.#resolve(path, statAhead);
       // An entry dropped by a concurrent change between its lookup and now may have released its
       // handle: then resolve again (the drop removed it from the map, so that is a new lookup).
       if (!entry.handle.released) {
@@ -236,7 +246,7 @@ export class InodeMap {
     }
   }
 
-  #resolve(path: string): Promise<MapEntry> {
+  #resolve(path: string, statAhead: StatAhead | undefined): Promise<MapEntry> {
     if (path === '/') return Promise.resolve(this.#root);
     const cached = this.#entries.get(path);
     if (cached !== undefined && Date.now() < cached.nameUntil) {
@@ -248,18 +258,24 @@ export class InodeMap {
     // Concurrent lookups of one path share one RPC.
     let pending = this.#pending.get(path);
     if (pending === undefined) {
-      pending = this.#lookup(path).finally(() => this.#pending.delete(path));
+      pending = this.#lookup(path, cached, statAhead).finally(() => this.#pending.delete(path));
       this.#pending.set(path, pending);
     }
     return pending;
   }
 
-  async #lookup(path: string): Promise<MapEntry> {
+  /** Looks `path` up again (`prior`: its expired entry, if any) and caches what it names. */
+  async #lookup(path: string, prior: MapEntry | undefined, statAhead: StatAhead | undefined): Promise<MapEntry> {
     const { parent, name } = parentOf(path);
     const dir = await this.acquire(parent);
     try {
-      const handle = await this.#dfs.lookupRel(dir.handle, name, O_NOFOLLOW);
-      return this.insert(path, handle);
+      if (prior === undefined || statAhead === undefined || !statAhead(prior.handle.oid)) {
+        return this.insert(path, await this.#dfs.lookupRel(dir.handle, name, O_NOFOLLOW));
+      }
+      const since = prior.changes;
+      const { handle, stat } = await this.#dfs.lookupStat(dir.handle, name, O_NOFOLLOW, prior.handle);
+      // A write through this mount meanwhile (noted on the old entry, or still buffered) may be missing from the stat.
+      return this.insert(path, handle, prior.changes === since && statAhead(handle.oid) ? stat : undefined);
     } catch (error) {
       // A parent that vanished or changed kind elsewhere must not stay cached as it was.
       if (error instanceof FsError && (error.code === 'ENOENT' || error.code === 'ENOTDIR')) this.#drop(path);

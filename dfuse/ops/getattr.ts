@@ -1,8 +1,9 @@
 /**
  * getattr (also every kernel lookup: libfuse2's high-level API looks names up through it). Answered from
  * the last stat dfuse sent while the attribute time runs; else from the engines: an entry looked up just
- * now needs only its object queried, an older one is read again first (other clients may have changed
- * it). An entry removed elsewhere is looked up once more before ENOENT.
+ * now needs only its object queried, an older one is read again (other clients may have changed it) with
+ * its object asked at the same time; a name whose entry expired is looked up again the same way when it
+ * named an object before (InodeMap statAhead). An entry removed elsewhere is looked up once more before ENOENT.
  */
 import { type DfsStat, FsError } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -17,7 +18,7 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
     return { mode: stat.mode, uid: stat.uid, gid: stat.gid, size: 0, nlink: 2, ino: stat.ino, rdev: 0, blksize: 4096, blocks: 0, atime: stat.timeMs, mtime: stat.timeMs, ctime: stat.timeMs };
   }
   const { view } = target;
-  const entry = await view.map.acquire(target.path);
+  const entry = await view.map.acquire(target.path, (oid) => !state.data.isDirty(oid));
   try {
     return toFuseStat(view, await entryStat(state, view, entry));
   } catch (error) {
@@ -37,8 +38,11 @@ export async function entryStat(state: DfuseState, view: View, entry: MapEntry):
   const cached = view.map.freshStat(entry);
   if (cached !== undefined) return cached;
   const since = entry.changes;
+  const fresh = view.map.takeFresh(entry);
+  // The stat its lookup read (even with attribute caching off), unless this mount wrote since.
+  if (fresh && entry.stat !== undefined && since === 0 && !state.data.isDirty(entry.handle.oid)) return entry.stat;
   if (state.data.isDirty(entry.handle.oid)) await state.data.settle(entry.handle.oid);
-  const stat = await view.dfs.ostat(entry.handle, { refresh: !view.map.takeFresh(entry) });
+  const stat = await view.dfs.ostat(entry.handle, { refresh: !fresh });
   view.map.setStat(entry, stat, since);
   return stat;
 }
