@@ -213,4 +213,25 @@ describe('dfuse caches', () => {
     expect((await reader.read(4, 10)).equals(Buffer.concat([Buffer.from('ZZ'), data.subarray(12, 14)]))).toBe(true);
     fs.release(file);
   });
+
+  it('read windows: nothing is fetched ahead past the end of the file, which may grow past the size given', async () => {
+    const file = await fs.open(fs.root, 'ra-end', O_CREAT | O_RDWR, 0o644);
+    const data = pattern(2 * WINDOW_BYTES + 1000, 3);
+    await fs.write(file, data, 0);
+    const readAll = async (sizeHint: number | undefined): Promise<number[]> => {
+      const fetched: number[] = [];
+      const counting = { read: (handle: typeof file, length: number, offset: number) => (fetched.push(offset / WINDOW_BYTES), fs.read(handle, length, offset)) } as unknown as Dfs;
+      const reader = new ReadAhead(counting, file, sizeHint);
+      const parts: Buffer[] = [];
+      for (let offset = 0; offset < data.length; offset += WINDOW_BYTES) parts.push(await reader.read(WINDOW_BYTES, offset));
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+      return [...new Set(fetched)].sort((a, b) => a - b);
+    };
+    expect(await readAll(data.length)).toEqual([0, 1, 2]);
+    // Size unknown: what the reader learns from the short last window still bounds it, and reads are exact.
+    expect((await readAll(undefined)).length).toBeLessThanOrEqual(2 + 1 + 3);
+    // The file grew since the size was known: read-ahead follows the windows that come back full.
+    expect(await readAll(100)).toContain(2);
+    fs.release(file);
+  });
 });

@@ -5,6 +5,8 @@
  * to, only dropped). Small (random) reads go straight to DFS.
  * Windows are dropped when this mount writes or truncates the file (DataCache does that), so a reader
  * sees this mount's writes; other clients' writes are seen at the next open (close-to-open).
+ * Nothing is fetched ahead past the end of the file: as the size known at open says, then as windows
+ * tell (a short window is the last; a full one at or past the supposed end means the file grew).
  */
 import type { Dfs, DfsObject } from '../dfs/index.js';
 
@@ -21,15 +23,20 @@ export class ReadAhead {
   readonly #handle: DfsObject;
   readonly #windows = new Map<number, Promise<Buffer>>();
   #lastWindow = -2;
+  /** Index of the file's last window as far as known (read-ahead stops there). */
+  #endWindow: number;
 
-  constructor(dfs: Dfs, handle: DfsObject) {
+  /** `sizeHint`: the file's size as known at open, if known. */
+  constructor(dfs: Dfs, handle: DfsObject, sizeHint?: number) {
     this.#dfs = dfs;
     this.#handle = handle;
+    this.#endWindow = sizeHint === undefined ? Infinity : lastWindowOf(sizeHint);
   }
 
-  /** Forgets every window (the file changed through this mount). */
+  /** Forgets every window (the file changed through this mount, maybe its size too). */
   drop(): void {
     this.#windows.clear();
+    this.#endWindow = Infinity;
   }
 
   /** Up to `length` bytes at `position` (short at the end of the file). */
@@ -59,8 +66,14 @@ export class ReadAhead {
     const sequential = index === this.#lastWindow || index === this.#lastWindow + 1;
     this.#lastWindow = index;
     const window = this.#fetch(index);
-    if (sequential) for (let ahead = 1; ahead <= WINDOWS_AHEAD; ahead += 1) void this.#fetch(index + ahead).catch(() => undefined);
-    return window;
+    if (sequential) {
+      for (let ahead = index + 1; ahead <= Math.min(index + WINDOWS_AHEAD, this.#endWindow); ahead += 1) void this.#fetch(ahead).catch(() => undefined);
+    }
+    return window.then((data) => {
+      if (data.length < WINDOW_BYTES) this.#endWindow = index;
+      else if (index >= this.#endWindow) this.#endWindow = Infinity;
+      return data;
+    });
   }
 
   #fetch(index: number): Promise<Buffer> {
@@ -76,4 +89,8 @@ export class ReadAhead {
     }
     return fetching;
   }
+}
+
+function lastWindowOf(size: number): number {
+  return size === 0 ? 0 : Math.floor((size - 1) / WINDOW_BYTES);
 }

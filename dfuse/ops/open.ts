@@ -21,16 +21,16 @@ export async function open(state: DfuseState, path: string, flags: number): Prom
       view.map.forgetStat(inner);
       state.data.dropReads(handle.oid);
     }
-    return addFile(state, view, handle);
+    return addFile(state, view, handle, (flags & O_TRUNC) !== 0 ? 0 : entry.stat?.size);
   });
 }
 
-/** Registers an open DFS handle under a new file handle number, with its data caches. */
-function addFile(state: DfuseState, view: View, handle: DfsObject): number {
+/** Registers an open DFS handle under a new file handle number, with its data caches (`sizeHint`: the size known, if any). */
+function addFile(state: DfuseState, view: View, handle: DfsObject, sizeHint?: number): number {
   try {
     const writes = (handle.flags & O_ACCMODE) !== O_RDONLY;
     const file = state.files.add(handle, view, state.dataCaching && handle.kind === 'file'
-      ? { reader: new ReadAhead(view.dfs, handle), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
+      ? { reader: new ReadAhead(view.dfs, handle, sizeHint), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
       : {});
     state.data.register(file);
     return file.fh;
@@ -59,6 +59,6 @@ export async function create(state: DfuseState, caller: Owner, path: string, mod
       view.dfs.release(handle);
       throw error;
     }
-    return addFile(state, view, handle);
+    return addFile(state, view, handle, handle.created ? 0 : undefined);
   });
 }
