@@ -8,7 +8,7 @@
  * with its object (their own objects then leak).
  */
 import { W_OK, X_OK, requireAccess, requireStickyRight } from './access.js';
-import { mapBounded } from '../engine/client/index.js';
+import { mapBounded, oidEquals } from '../engine/client/index.js';
 import { READDIR_ENTRIES_MAX, REMOVE_IN_FLIGHT_MAX } from './constants.js';
 import { type CreateOptions, createEntry } from './create.js';
 import { childRef, findEntry, getEntry, isDirEmpty, punchEntry } from './entry.js';
@@ -62,15 +62,28 @@ export async function punchObject(mount: DfsMount, node: PathNode): Promise<void
   await mount.cont.object(node.inode.oid).punch();
 }
 
+export interface RemoveOptions {
+  /** Remove a non-empty directory with everything below it. */
+  readonly recursive?: boolean;
+  /**
+   * A handle on what the caller last saw under this name (released or not): a directory is then probed
+   * for entries while the entry is read, and the probe counts if the entry still names it (one round less).
+   */
+  readonly like?: DfsObject;
+}
+
 /** Removes entry `name` of `dir` (with its subtree when `recursive`). */
-export async function remove(mount: DfsMount, dir: DfsObject, name: string, options: { recursive?: boolean } = {}): Promise<void> {
+export async function remove(mount: DfsMount, dir: DfsObject, name: string, options: RemoveOptions = {}): Promise<void> {
   mount.assertWritable();
   checkDir(dir);
   const ref = childRef(dir.oid, name);
   requireAccess(mount.credentials, dir.inode, W_OK | X_OK, `remove from ${dir.name}`);
+  const like = options.like?.kind === 'dir' && options.like.mount === mount ? options.like : undefined;
+  const probe = like === undefined ? undefined : isDirEmpty(mount, like.oid).catch(() => undefined);
   const node = await getEntry(mount, ref, name);
   requireStickyRight(mount.credentials, dir.inode, node.inode);
-  if (isDirNode(node) && !(await isDirEmpty(mount, node.inode.oid))) {
+  const probed = like !== undefined && oidEquals(node.inode.oid, like.oid) ? await probe : undefined;
+  if (isDirNode(node) && !(probed ?? (await isDirEmpty(mount, node.inode.oid)))) {
     if (options.recursive !== true) fsFail('ENOTEMPTY', `${name} is not empty`);
     await emptyTree(mount, node);
   }

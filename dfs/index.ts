@@ -7,13 +7,12 @@
  * Errnos every call may add to its own list: EBADF (released handle, unmounted), EIO/EHOSTUNREACH/
  * ETIMEDOUT (engines unreachable), ENOSPC (pool full), EACCES (permissions of the mount's credentials).
  */
-import type { ContHandle } from '../engine/client/index.js';
-import { oidEquals } from '../engine/placement/oid.js';
+import { type ContHandle, oidEquals } from '../engine/client/index.js';
 import { createLogger } from '../engine/log.js';
 import { F_OK, W_OK, requireAccess } from './access.js';
 import { type DfsStat, type SetAttrs, objectStateOf, refreshHandle, setattr, statCreated, statHandle, statNode, statOf } from './attr.js';
 import type { CreateOptions } from './create.js';
-import { mkdir, mknod, readlink, remove, symlink } from './dir.js';
+import { type RemoveOptions, mkdir, mknod, readlink, remove, symlink } from './dir.js';
 import { fsFail, toFsError } from './errors.js';
 import type { DfsObject } from './handle.js';
 import { O_NOFOLLOW, type Timespec } from './inode.js';
@@ -43,6 +42,7 @@ export type { DfsObject } from './handle.js';
 export type { Credentials, MountOptions } from './mount.js';
 export type { MkfsOptions, DfsMode } from './superblock.js';
 export type { CreateOptions } from './create.js';
+export type { RemoveOptions } from './dir.js';
 export type { DfsStat, SetAttrs } from './attr.js';
 export type { DirAnchor, DirPage, DirEntryPlus } from './readdir.js';
 export type { RenameOptions } from './rename.js';
@@ -370,7 +370,7 @@ export class Dfs {
    * Removes entry `name` of `dir` and its object. A non-empty directory is ENOTEMPTY unless `recursive`.
    * Of racing removers exactly one succeeds (the others: ENOENT). EACCES, EPERM (sticky), EROFS, ENOTDIR.
    */
-  remove(dir: DfsObject, name: string, options: { recursive?: boolean } = {}): Promise<void> {
+  remove(dir: DfsObject, name: string, options: RemoveOptions = {}): Promise<void> {
     return this.#run('remove', name, () => remove(this.#mount, this.#own(dir), name, options));
   }
 

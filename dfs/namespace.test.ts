@@ -222,6 +222,27 @@ describe('dfs namespace', () => {
     fs.release(dir);
   });
 
+  it('remove with like: the probe of the directory seen before counts only while the name still names it', async () => {
+    await buildTree(fs, { '/t-like/': null, '/t-like/full/x': 'x', '/t-like/e/': null });
+    const parent = await fs.lookup('/t-like');
+    const full = await fs.lookup('/t-like/full');
+    expect(await codeOf(fs.remove(parent, 'full', { like: full }))).toBe('ENOTEMPTY');
+    // 'e' was empty when seen, then replaced by a directory that is not: ENOTEMPTY, not removed.
+    const seen = await fs.lookup('/t-like/e');
+    await fs.remove(parent, 'e');
+    const again = await fs.mkdir(parent, 'e', 0o755);
+    fs.release(await fs.open(again, 'y', O_CREAT | O_RDWR, 0o644));
+    fs.release(again);
+    expect(await codeOf(fs.remove(parent, 'e', { like: seen }))).toBe('ENOTEMPTY');
+    expect(await dumpTree(fs, '/t-like/e')).toEqual({ '/t-like/e/y': '' });
+    // The directory seen is the one there and empty: removed.
+    fs.release(await fs.mkdir(parent, 'empty', 0o755));
+    const empty = await fs.lookup('/t-like/empty');
+    await fs.remove(parent, 'empty', { like: empty });
+    expect(await codeOf(fs.lookup('/t-like/empty'))).toBe('ENOENT');
+    for (const handle of [parent, full, seen, empty]) fs.release(handle);
+  });
+
   it('remove: racing removers of one name -> exactly one succeeds, the others ENOENT', async () => {
     const dir = await fs.mkdir(fs.root, 't12');
     for (let round = 0; round < 5; round++) {

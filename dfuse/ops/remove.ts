@@ -1,6 +1,7 @@
 /**
  * unlink and rmdir. The kind is checked first (unlink of a directory is EISDIR, rmdir of anything else
- * ENOTDIR), then DFS removes the entry (a non-empty directory: ENOTEMPTY) and the cache forgets it.
+ * ENOTDIR), then DFS removes the entry (a non-empty directory: ENOTEMPTY; the directory the cache knows
+ * is probed for entries while DFS reads the entry) and the cache forgets it.
  * libfuse2 itself renames a file that is still open to .fuse_hidden* and unlinks it at release.
  */
 import { FsError } from '../../dfs/index.js';
@@ -17,11 +18,11 @@ export function rmdir(state: DfuseState, path: string): Promise<void> {
 
 function removeEntry(state: DfuseState, path: string, syscall: 'unlink' | 'rmdir'): Promise<void> {
   return onParent(state, path, syscall, async (view, parent, name, inner) => {
-    const kind = await view.map.with(inner, async (entry) => entry.handle.kind);
-    if (syscall === 'unlink' && kind === 'dir') throw new FsError('EISDIR', { syscall, path });
-    if (syscall === 'rmdir' && kind !== 'dir') throw new FsError('ENOTDIR', { syscall, path });
+    const like = await view.map.with(inner, async (entry) => entry.handle);
+    if (syscall === 'unlink' && like.kind === 'dir') throw new FsError('EISDIR', { syscall, path });
+    if (syscall === 'rmdir' && like.kind !== 'dir') throw new FsError('ENOTDIR', { syscall, path });
     try {
-      await view.dfs.remove(parent.handle, name);
+      await view.dfs.remove(parent.handle, name, { like });
     } finally {
       view.map.invalidateTree(inner);
       view.map.noteDirChange(parent.path);
