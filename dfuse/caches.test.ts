@@ -100,6 +100,20 @@ describe('dfuse caches', () => {
     map.clear();
   });
 
+  it('inode map: peek gives the cached entry only while its name is trusted, and never looks up', async () => {
+    const trusted = new InodeMap(fs, LONG);
+    expect(trusted.peek('/a/b/f')).toBeUndefined();
+    const entry = await trusted.acquire('/a/b/f');
+    trusted.unpin(entry);
+    expect(trusted.peek('/a/b/f')).toBe(entry);
+    expect(trusted.peek('/')?.path).toBe('/');
+    trusted.clear();
+    const expiring = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0 });
+    expiring.unpin(await expiring.acquire('/a/b/f'));
+    expect(expiring.peek('/a/b/f')).toBeUndefined();
+    expiring.clear();
+  });
+
   it('inode map: a name looked up again with statAhead comes with its stat, also after the name was replaced', async () => {
     const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 60_000 });
     const a = await fs.lookup('/a');

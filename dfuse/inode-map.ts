@@ -97,6 +97,13 @@ export class InodeMap {
     throw new FsError('ESTALE', { syscall: 'lookup', path, detail: 'the entry kept changing while it was looked up' });
   }
 
+  /** The cached entry of `path` while its name is trusted, without a lookup, a pin or an LRU touch. */
+  peek(path: string): MapEntry | undefined {
+    if (path === '/') return this.#root;
+    const entry = this.#entries.get(path);
+    return entry !== undefined && Date.now() < entry.nameUntil ? entry : undefined;
+  }
+
   unpin(entry: MapEntry): void {
     if (entry === this.#root) return;
     entry.users -= 1;

@@ -32,10 +32,10 @@ import { readlink, symlink } from './ops/symlink.js';
 import { syncFile } from './ops/sync.js';
 import { ftruncate, truncate } from './ops/truncate.js';
 import { write } from './ops/write.js';
-import { getxattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
+import { getxattr, knownMissingXattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
 import type { DfuseState, Owner } from './state.js';
 
-const { EIO, ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE } = constants.errno;
+const { EIO, ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE, ENODATA } = constants.errno;
 /** renameat2 flags. */
 const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
@@ -157,7 +157,7 @@ export class Requests {
       case LlOp.FSYNCDIR: return session.ok(req);
       case LlOp.STATFS: return this.#done(session, req, 'statfs', statfs(this.#state).then((space) => session.statfs(req, space)), true);
       case LlOp.SETXATTR: return this.#answer(session, req, 'setxattr', a as number, (path) => setxattr(this.#state, path, b as string, c as Buffer, d as number), () => session.ok(req));
-      case LlOp.GETXATTR: return this.#answer(session, req, 'getxattr', a as number, (path) => getxattr(this.#state, path, b as string), (value) => this.#sized(session, req, value, c as number));
+      case LlOp.GETXATTR: return this.#getxattr(session, req, a as number, b as string, c as number);
       case LlOp.LISTXATTR: return this.#answer(session, req, 'listxattr', a as number, (path) => listxattr(this.#state, path), (names) => this.#sized(session, req, Buffer.from(names.map((name) => `${name}\0`).join('')), b as number));
       case LlOp.REMOVEXATTR: return this.#answer(session, req, 'removexattr', a as number, (path) => removexattr(this.#state, path, b as string), () => session.ok(req));
       default: return session.error(req, ENOSYS);
@@ -197,6 +197,13 @@ export class Requests {
 
   #entryTimeout(stat: FuseStat): number {
     return (stat.mode & S_IFMT) === S_IFDIR ? this.#timeouts.entryDir : this.#timeouts.entry;
+  }
+
+  /** The kernel's security.capability probe before each write is answered from the cache when it can be. */
+  #getxattr(session: LowLevelSession, req: Req, id: number, name: string, size: number): void {
+    const path = this.#nodes.pathOf(id);
+    if (path !== undefined && knownMissingXattr(this.#state, path, name)) return session.error(req, ENODATA);
+    this.#answer(session, req, 'getxattr', id, (at) => getxattr(this.#state, at, name), (value) => this.#sized(session, req, value, size));
   }
 
   #getattr(session: LowLevelSession, req: Req, id: number): void {

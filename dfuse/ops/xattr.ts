@@ -2,9 +2,11 @@
  * Extended attributes on the entry. The kernel asks for security.capability before every write to a
  * file (to drop privileges); those probes are answered from a per-entry memory of missing security.*
  * names while the entry is cached, and an entry this mount created has none until one is set here;
- * setxattr/removexattr through this mount keep both exact.
+ * setxattr/removexattr through this mount keep both exact. A probe the live view's cache can answer is
+ * answered at once (knownMissingXattr: no promise, no error object), as it comes once per write.
  */
 import { FsError } from '../../dfs/index.js';
+import { SNAPSHOT_DIR_PATH } from '../snapshot-dir.js';
 import { type DfuseState, route } from '../state.js';
 import { onEntry } from './resolve.js';
 
@@ -16,6 +18,13 @@ export function setxattr(state: DfuseState, path: string, name: string, value: B
     entry.noXattrs = false;
     await view.dfs.setxattr(entry.handle, name, value, flags);
   });
+}
+
+/** True when attribute `name` of `path` is known missing from the live view's cache (getxattr would be ENODATA). */
+export function knownMissingXattr(state: DfuseState, path: string, name: string): boolean {
+  if (path === SNAPSHOT_DIR_PATH || path.startsWith(`${SNAPSHOT_DIR_PATH}/`)) return false;
+  const entry = state.live.map.peek(path);
+  return entry !== undefined && (entry.noXattrs === true || entry.missingXattrs?.has(name) === true);
 }
 
 export async function getxattr(state: DfuseState, path: string, name: string): Promise<Buffer> {
