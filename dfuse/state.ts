@@ -37,9 +37,14 @@ export type Route =
   | { readonly kind: 'view'; readonly view: View; readonly path: string }
   | { readonly kind: 'snapshot-dir' };
 
+/** True when `path` is served by the live view (neither `.snapshot` nor anything under it). */
+export function isLivePath(path: string): boolean {
+  return path !== SNAPSHOT_DIR_PATH && !path.startsWith(`${SNAPSHOT_DIR_PATH}/`);
+}
+
 export async function route(state: DfuseState, path: string): Promise<Route> {
+  if (isLivePath(path)) return { kind: 'view', view: state.live, path };
   if (path === SNAPSHOT_DIR_PATH) return { kind: 'snapshot-dir' };
-  if (!path.startsWith(`${SNAPSHOT_DIR_PATH}/`)) return { kind: 'view', view: state.live, path };
   const rest = path.slice(SNAPSHOT_DIR_PATH.length + 1);
   const slash = rest.indexOf('/');
   const name = slash < 0 ? rest : rest.slice(0, slash);

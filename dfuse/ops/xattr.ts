@@ -6,8 +6,8 @@
  * answered at once (knownMissingXattr: no promise, no error object), as it comes once per write.
  */
 import { FsError } from '../../dfs/index.js';
-import { SNAPSHOT_DIR_PATH } from '../snapshot-dir.js';
-import { type DfuseState, route } from '../state.js';
+import type { MapEntry } from '../inode-map.js';
+import { type DfuseState, isLivePath, route } from '../state.js';
 import { onEntry } from './resolve.js';
 
 const PROBED_PREFIX = 'security.';
@@ -22,16 +22,21 @@ export function setxattr(state: DfuseState, path: string, name: string, value: B
 
 /** True when attribute `name` of `path` is known missing from the live view's cache (getxattr would be ENODATA). */
 export function knownMissingXattr(state: DfuseState, path: string, name: string): boolean {
-  if (path === SNAPSHOT_DIR_PATH || path.startsWith(`${SNAPSHOT_DIR_PATH}/`)) return false;
+  if (!isLivePath(path)) return false;
   const entry = state.live.map.peek(path);
-  return entry !== undefined && (entry.noXattrs === true || entry.missingXattrs?.has(name) === true);
+  return entry !== undefined && isMissingOn(entry, name);
+}
+
+/** True when the entry's memory says attribute `name` is missing. */
+function isMissingOn(entry: MapEntry, name: string): boolean {
+  return entry.noXattrs === true || entry.missingXattrs?.has(name) === true;
 }
 
 export async function getxattr(state: DfuseState, path: string, name: string): Promise<Buffer> {
   // `.snapshot` itself has no attributes to read (and cannot take any: setxattr there is EROFS).
   if ((await route(state, path)).kind === 'snapshot-dir') throw new FsError('ENODATA', { syscall: 'getxattr', path });
   return onEntry(state, path, 'getxattr', async (view, entry) => {
-    if (entry.noXattrs === true || entry.missingXattrs?.has(name) === true) throw new FsError('ENODATA', { syscall: 'getxattr', path });
+    if (isMissingOn(entry, name)) throw new FsError('ENODATA', { syscall: 'getxattr', path });
     try {
       return await view.dfs.getxattr(entry.handle, name);
     } catch (error) {
