@@ -20,6 +20,7 @@ import {
 } from '../wire/channel.js';
 import { writeParts } from '../wire/write-parts.js';
 import { CHANNEL_CALLS_MAX } from './constants.js';
+import { isPromise, type MaybeAsync, thenMaybe } from './maybe-async.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { Route, Router } from './router.js';
 
@@ -212,13 +213,16 @@ export class RpcDispatcher {
     this.deps.metrics.recordRequest({ opcode, seconds: (performance.now() - startedMs) / 1000, bytesIn, bytesOut, der: outcome.der });
   }
 
-  /** One call through its route: its answer, or the error answer it earned. Never rejects. */
-  private async run(route: Route | undefined, path: string, body: Buffer, signal: AbortSignal): Promise<Outcome> {
+  /** One call through its route: its answer, or the error answer it earned; at once when the handler answered at once. Never rejects. */
+  private run(route: Route | undefined, path: string, body: Buffer, signal: AbortSignal): MaybeAsync<Outcome> {
+    const opcode = route?.def.opcode ?? OPCODE_UNKNOWN;
     try {
       if (route === undefined) throw new EngineError(Der.NOSYS, `no RPC at ${path}`);
-      return { status: HTTP_STATUS_OK, body: await this.invoke(route, body, signal) };
+      const answer = this.invoke(route, body, signal);
+      if (!isPromise(answer)) return { status: HTTP_STATUS_OK, body: answer };
+      return answer.then((parts) => ({ status: HTTP_STATUS_OK, body: parts }), (error: unknown) => this.failure(error, opcode));
     } catch (error) {
-      return this.failure(error, route?.def.opcode ?? OPCODE_UNKNOWN);
+      return this.failure(error, opcode);
     }
   }
 
@@ -264,28 +268,40 @@ export class RpcDispatcher {
     });
   }
 
-  private async serveChannelCall(channel: Channel, call: { id: number; opcode: string; body: Buffer }): Promise<void> {
+  private serveChannelCall(channel: Channel, call: { id: number; opcode: string; body: Buffer }): void {
     const startedMs = performance.now();
     const path = `/v1/${call.opcode}`;
     const route = this.deps.router.lookup(path);
-    channel.calls++;
-    this.channelCalls++;
     const outcome = this.shuttingDown
       ? this.failure(new EngineError(Der.SHUTDOWN, 'engine shutting down'), route?.def.opcode ?? OPCODE_UNKNOWN)
-      : await this.run(route, path, call.body, channel.controller.signal);
-    channel.calls--;
-    this.channelCalls--;
-    if (channel.calls === CHANNEL_CALLS_MAX - 1) channel.pump();
+      : this.run(route, path, call.body, channel.controller.signal);
+    if (!isPromise(outcome)) {
+      this.answerChannelCall(channel, call, route, outcome, startedMs);
+      return;
+    }
+    channel.calls++;
+    this.channelCalls++;
+    void outcome.then((settled) => {
+      channel.calls--;
+      this.channelCalls--;
+      if (channel.calls === CHANNEL_CALLS_MAX - 1) channel.pump();
+      this.answerChannelCall(channel, call, route, settled, startedMs);
+      this.notifyIfIdle();
+    });
+  }
+
+  /** Queues a channel call's answer frame (written with the others of this turn) and counts the call. */
+  private answerChannelCall(channel: Channel, call: { id: number; body: Buffer }, route: Route | undefined, outcome: Outcome, startedMs: number): void {
     // Answers settled in one turn leave in one write: the tick runs once this turn's promise jobs are done.
     if (channel.out.push(encodeAnswer(call.id, outcome.status, outcome.body)) === 1) process.nextTick(flushChannel, channel);
     this.deps.metrics.recordRequest({
       opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
       bytesIn: call.body.length, bytesOut: partsBytes(outcome.body), der: outcome.der,
     });
-    this.notifyIfIdle();
   }
 
-  private async invoke(route: Route, body: Buffer, signal: AbortSignal): Promise<readonly Buffer[]> {
+  /** Decodes, validates and serves one request; its encoded answer, at once when the handler answered at once. */
+  private invoke(route: Route, body: Buffer, signal: AbortSignal): MaybeAsync<readonly Buffer[]> {
     let value: unknown;
     try {
       value = decode(body);
@@ -293,8 +309,7 @@ export class RpcDispatcher {
       throw new EngineError(Der.PROTO, `undecodable msgpack body: ${(error as Error).message}`);
     }
     const request = route.def.request.check(value, '');
-    const response = await route.handler(request, { log: this.deps.log, signal });
-    return route.def.bulk === true ? encodeParts(response) : [encode(response)];
+    return thenMaybe(route.handler(request, { log: this.deps.log, signal }), (response) => route.def.bulk === true ? encodeParts(response) : [encode(response)]);
   }
 
   /** Maps a failure to status + ErrorBody; anything but an EngineError is a bug and is logged as one. */

@@ -22,6 +22,7 @@ import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import { settleInOrder } from '../client/bounded-parallel.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
+import { allInOrder, type MaybeAsync, thenMaybe } from './maybe-async.js';
 import type { HandlerRegistry } from './registry.js';
 import { guardedRead, guardedWrite } from './tx/object-guard.js';
 import type { TxMetrics } from './tx/tx-metrics.js';
@@ -35,6 +36,8 @@ export interface ObjectHandlerDeps {
   readonly tx: TxService;
   readonly txMetrics: TxMetrics;
 }
+
+type QueryMaxAnswer = RpcResponse<typeof OBJ_QUERY_MAX>;
 
 /** Routing fields every object RPC carries, plus its epoch. */
 type ObjectAddress = ObjectAddressBody & { readonly epoch: number };
@@ -50,11 +53,16 @@ interface Resolved {
  * Checks an object RPC's address against this engine's state and observes its epoch.
  * Throws NONEXIST (pool not local), INVAL (no such target), STALE (client map older than ours).
  */
-export function resolveObject(deps: ObjectHandlerDeps, request: ObjectAddress): Resolved {
+export function resolveObject(
+  deps: ObjectHandlerDeps,
+  request: Omit<ObjectAddress, 'target' | 'shard'>,
+  targetIndex: number,
+  shard: number,
+): Resolved {
   const pool = deps.pools.get(request.pool);
   if (pool === undefined) throw new EngineError(Der.NONEXIST, `pool ${request.pool} has no targets here`);
-  const vos = pool.targets[request.target];
-  if (vos === undefined) throw new EngineError(Der.INVAL, `target ${request.target} >= ${pool.targets.length} local targets`);
+  const vos = pool.targets[targetIndex];
+  if (vos === undefined) throw new EngineError(Der.INVAL, `target ${targetIndex} >= ${pool.targets.length} local targets`);
   const ours = pool.map.version;
   if (request.mapVersion < ours) {
     throw new EngineError(Der.STALE, `client map ${request.mapVersion} older than ${ours}`, { mapVersion: ours });
@@ -64,30 +72,30 @@ export function resolveObject(deps: ObjectHandlerDeps, request: ObjectAddress): 
     deps.log.debug({ pool: request.pool, clientMapVersion: request.mapVersion, mapVersion: ours }, 'client map newer than ours');
   }
   deps.hlc.observe(request.epoch);
-  return { pool: request.pool, vos, ref: { cont: request.cont, oid: request.oid, shard: request.shard } };
+  return { pool: request.pool, vos, ref: { cont: request.cont, oid: request.oid, shard } };
 }
 
 export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
   const guard = { batcher: deps.batcher, tx: deps.tx, metrics: deps.txMetrics };
 
   registry.register(OBJ_UPDATE, async (request) => {
-    const target = resolveObject(deps, request);
+    const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
     const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond, akeyCond: request.akeyCond };
     await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.update(op));
     return {};
   });
 
-  registry.register(OBJ_FETCH, async (request) => {
-    const target = resolveObject(deps, request);
+  registry.register(OBJ_FETCH, (request) => {
+    const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
-    const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond };
-    const values = await guardedRead(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch, tx: request.tx }, () => vos.fetch(op));
-    return { values };
+    const op = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond };
+    const read = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: request.epoch, tx: request.tx };
+    return thenMaybe(guardedRead(guard, target, read, () => vos.fetch(op)), (values) => ({ values }));
   });
 
   const punch = async (request: ObjectAddress & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean }): Promise<Record<string, never>> => {
-    const target = resolveObject(deps, request);
+    const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
     const op = { ...ref, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
     await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.punch(op));
@@ -95,31 +103,32 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   };
   registry.register(OBJ_PUNCH, punch);
 
-  registry.register(OBJ_LIST_DKEYS, async (request) => {
-    const target = resolveObject(deps, request);
+  registry.register(OBJ_LIST_DKEYS, (request) => {
+    const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
     const op = { ...ref, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
     return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => vos.listDkeys(op));
   });
 
-  registry.register(OBJ_LIST_AKEYS, async (request) => {
-    const target = resolveObject(deps, request);
+  registry.register(OBJ_LIST_AKEYS, (request) => {
+    const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
     const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
     // The akeys of one dkey change only through that dkey (or an object punch): a dkey-level read.
     return guardedRead(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch, tx: request.tx }, () => vos.listAkeys(op));
   });
 
-  const queryMax = (request: ObjectAddress & { akey: Buffer; tx?: Buffer }): Promise<RpcResponse<typeof OBJ_QUERY_MAX>> => {
-    const target = resolveObject(deps, request);
+  /** One shard's query max (the shard named apart from the request, so a collective one copies nothing). */
+  const queryMax = (request: Omit<ObjectAddress, 'target' | 'shard'> & { akey: Buffer; tx?: Buffer }, targetIndex: number, shard: number): MaybeAsync<QueryMaxAnswer> => {
+    const target = resolveObject(deps, request, targetIndex, shard);
     const { vos, ref } = target;
-    const op = { ...ref, akey: request.akey, epoch: asEpoch(request.epoch) };
-    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => {
+    const op = { cont: ref.cont, oid: ref.oid, shard, akey: request.akey, epoch: asEpoch(request.epoch) };
+    return guardedRead(guard, target, { cont: ref.cont, oid: ref.oid, shard, epoch: request.epoch, tx: request.tx }, () => {
       const max = vos.queryMax(op);
       return { dkey: max.dkey, end: max.end, maxEpoch: vos.queryMaxEpoch(ref) };
     });
   };
-  registry.register(OBJ_QUERY_MAX, queryMax);
+  registry.register(OBJ_QUERY_MAX, (request) => queryMax(request, request.target, request.shard));
 
   // Collective forms: each named shard served as its per-shard RPC would be, all at once (they share the
   // targets' store batches); the first failure in shard order fails the RPC, as a per-shard one would.
@@ -127,7 +136,8 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     await settleInOrder(request.shards.map((at) => punch({ ...request, target: at.target, shard: at.shard })));
     return {};
   });
-  registry.register(OBJ_COLL_QUERY_MAX, async (request) => ({
-    answers: await settleInOrder(request.shards.map((at) => queryMax({ ...request, target: at.target, shard: at.shard }))),
-  }));
+  registry.register(OBJ_COLL_QUERY_MAX, (request) => thenMaybe(
+    allInOrder(request.shards.map((at) => () => queryMax(request, at.target, at.shard))),
+    (answers) => ({ answers }),
+  ));
 }

@@ -32,8 +32,11 @@ export interface GuardTarget {
 
 type Guarded<T> = { readonly blocker: DtxIntent } | { readonly blocker: undefined; readonly value: T };
 
-/** Runs `read` on the target once no undecided intent of another transaction is in its way. */
-export function guardedRead<T>(deps: ObjectGuardDeps, target: GuardTarget, read: DtxRead, run: () => T): Promise<T> {
+/**
+ * Runs `read` on the target once no undecided intent of another transaction is in its way. A read without
+ * `tx` that meets no intent is answered at once, not as a promise: most reads cost no promise hop here.
+ */
+export function guardedRead<T>(deps: ObjectGuardDeps, target: GuardTarget, read: DtxRead, run: () => T): T | Promise<T> {
   const { vos } = target;
   const work = (): Guarded<T> => {
     const blocker = vos.dtx.readBlocker(read);
@@ -41,7 +44,10 @@ export function guardedRead<T>(deps: ObjectGuardDeps, target: GuardTarget, read:
     vos.dtx.recordRead(read);
     return { blocker: undefined, value: run() };
   };
-  return runGuarded(deps, target, work, read.tx === undefined ? runAtOnce : undefined);
+  if (read.tx !== undefined) return runGuarded(deps, target, work);
+  const first = work();
+  // Blocked: settle the blocker and read again (a read without tx recorded nothing, so it may run twice).
+  return first.blocker === undefined ? first.value : runGuarded(deps, target, work, runAtOnce);
 }
 
 /** Runs a work that writes nothing right away (see the file comment); its errors reject the promise. */
