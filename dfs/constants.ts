@@ -25,6 +25,15 @@ export const READDIRPLUS_IN_FLIGHT_MAX = 32;
 export const GROUP_PROBES_IN_FLIGHT_MAX = 64;
 /** Concurrent child removals of one recursive remove (per directory level). */
 export const REMOVE_IN_FLIGHT_MAX = 16;
+/**
+ * Removed entries' objects are punched after the remove answered (object-reaper.ts): those of REAP_DELAY_MS
+ * together, REAP_IN_FLIGHT_MAX at once; a punch failing with an engine error is tried REAP_ATTEMPTS_MAX times,
+ * REAP_RETRY_MS times the attempt apart.
+ */
+export const REAP_DELAY_MS = 10;
+export const REAP_IN_FLIGHT_MAX = 64;
+export const REAP_ATTEMPTS_MAX = 3;
+export const REAP_RETRY_MS = 200;
 /** Concurrent segments of one vectored read or write. */
 export const IO_SEGMENTS_IN_FLIGHT_MAX = 8;
 /** Object handles one mount keeps open at once (ENFILE beyond). */

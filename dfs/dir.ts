@@ -1,8 +1,9 @@
 /**
  * Namespace changes inside one directory (DAOS dfs_mkdir, dfs_remove, symlinks): mkdir and symlink are
  * conditional inserts (create.ts), as is mknod of special files; remove punches the entry with punch-if-exists, so of two racing
- * removers exactly one succeeds, then punches the entry's object. The entry goes first: a crash in
- * between leaks an object (found by a scan) rather than leaving an entry without its object. A non-empty
+ * removers exactly one succeeds, then has the entry's object punched (in the background, with those of other
+ * removes: object-reaper.ts). The entry goes first: a crash in between leaks an object (found by a scan)
+ * rather than leaving an entry without its object. A non-empty
  * directory is ENOTEMPTY unless `recursive`, which empties it depth-first (bounded fan-out per level)
  * before removing it. Entries created concurrently inside a directory being removed recursively go
  * with its object (their own objects then leak).
@@ -62,6 +63,11 @@ export async function punchObject(mount: DfsMount, node: PathNode): Promise<void
   await mount.cont.object(node.inode.oid).punch();
 }
 
+/** Hands the object behind a removed entry to the mount's reaper, which punches it shortly (object-reaper.ts). */
+export function reapObject(mount: DfsMount, node: PathNode): void {
+  if (hasObject(node)) mount.reaper.punch(node.inode.oid);
+}
+
 export interface RemoveOptions {
   /** Remove a non-empty directory with everything below it. */
   readonly recursive?: boolean;
@@ -88,7 +94,7 @@ export async function remove(mount: DfsMount, dir: DfsObject, name: string, opti
     await emptyTree(mount, node);
   }
   await punchEntry(mount, ref);
-  await punchObject(mount, node);
+  reapObject(mount, node);
 }
 
 /** Punches the objects of everything under directory `dirNode` (the entries go with its object). */

@@ -9,6 +9,7 @@ import {
   type ContHandle, type PoolHandle, type SnapshotBody, connectPool, isEngineError, Der,
 } from '../engine/client/index.js';
 import { createLogger, type Logger } from '../engine/log.js';
+import { ObjectReaper } from './object-reaper.js';
 import { type SystemFile, readSystemFile } from '../engine/system/system-file.js';
 import { fsFail, isFsError } from './errors.js';
 import { DfsObject, type PathNode } from './handle.js';
@@ -64,6 +65,8 @@ export class DfsMount {
   readonly transactions: boolean;
   readonly log: Logger;
   readonly inodes = new InodeTable();
+  /** Punches the objects of removed entries in the background (drained at unmount). */
+  readonly reaper: ObjectReaper;
   readonly #ownsPool: boolean;
   readonly #ownsCont: boolean;
   mounted = true;
@@ -84,6 +87,7 @@ export class DfsMount {
     this.log = options.log;
     this.#ownsPool = options.ownsPool;
     this.#ownsCont = options.ownsCont;
+    this.reaper = new ObjectReaper(options.cont, options.log);
     this.root = { name: '/', ref: { dirOid: options.sb.oid, key: ROOT_ENTRY_DKEY }, inode: options.sb.root, symlinkTarget: undefined };
   }
 
@@ -106,6 +110,7 @@ export class DfsMount {
   async unmount(): Promise<void> {
     if (!this.mounted) return;
     this.mounted = false;
+    await this.reaper.drain();
     if (this.#ownsCont) await this.cont.close();
     if (this.#ownsPool) await this.pool.disconnect();
   }

@@ -4,7 +4,7 @@
  * target, EINVAL for a directory moved into its own subtree, sticky bits), then written: the source's
  * record, symlink target and xattrs under the new name (conditional: insert when the target was absent,
  * update when it existed), stale akeys of a replaced target punched, and the source name punched with
- * punch-if-exists. A replaced target's object is punched afterwards.
+ * punch-if-exists. A replaced target's object is punched afterwards, in the background (object-reaper.ts).
  *
  * With transactions (renames across directories, and every rename of a 'balanced' filesystem) the plan's
  * reads and writes run in one transaction (cont.runTx): atomic across both directory objects. Otherwise
@@ -23,7 +23,7 @@ import { timespecNow } from './inode.js';
 import { decodeEntry, entryFetchIods, inodeIod, symlinkIod, xattrNameOfKey } from './layout.js';
 import { isDirNode, isSymlinkNode } from './lookup.js';
 import type { DfsMount } from './mount.js';
-import { punchObject } from './dir.js';
+import { reapObject } from './dir.js';
 
 export interface RenameOptions {
   /** Fail with EEXIST instead of replacing an existing target (RENAME_NOREPLACE). */
@@ -198,7 +198,7 @@ export async function rename(mount: DfsMount, args: RenameArgs): Promise<void> {
         plan = await planRename(mount, direct, args);
         if (plan !== undefined) await applyRelaxed(mount.cont, plan);
       }
-      if (plan?.replaced !== undefined) await punchObject(mount, plan.replaced);
+      if (plan?.replaced !== undefined) reapObject(mount, plan.replaced);
       return;
     } catch (error) {
       if (!lostRace(error)) throw error;
