@@ -14,6 +14,7 @@
 import type { DtxIntent, DtxRead, DtxWrite, VosTarget } from '../../vos/index.js';
 import { Der, EngineError, isEngineError } from '../../wire/errors.js';
 import type { Batcher } from '../batcher.js';
+import type { MaybeAsync } from '../maybe-async.js';
 import { TX_BLOCKER_RESOLVE_ATTEMPTS_MAX } from './constants.js';
 import type { TxMetrics } from './tx-metrics.js';
 import type { TxService } from './tx-service.js';
@@ -36,7 +37,7 @@ type Guarded<T> = { readonly blocker: DtxIntent } | { readonly blocker: undefine
  * Runs `read` on the target once no undecided intent of another transaction is in its way. A read without
  * `tx` that meets no intent is answered at once, not as a promise: most reads cost no promise hop here.
  */
-export function guardedRead<T>(deps: ObjectGuardDeps, target: GuardTarget, read: DtxRead, run: () => T): T | Promise<T> {
+export function guardedRead<T>(deps: ObjectGuardDeps, target: GuardTarget, read: DtxRead, run: () => T): MaybeAsync<T> {
   const { vos } = target;
   const work = (): Guarded<T> => {
     const blocker = vos.dtx.readBlocker(read);
