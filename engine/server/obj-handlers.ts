@@ -81,8 +81,11 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   registry.register(OBJ_UPDATE, async (request) => {
     const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
-    const op = { ...ref, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond, akeyCond: request.akeyCond };
-    await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.update(op));
+    const op = {
+      cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods,
+      dkeyCond: request.dkeyCond, akeyCond: request.akeyCond,
+    };
+    await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: request.epoch }, () => vos.update(op));
     return {};
   });
 
@@ -94,14 +97,17 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     return thenMaybe(guardedRead(guard, target, read, () => vos.fetch(op)), (values) => ({ values }));
   });
 
-  const punch = async (request: ObjectAddress & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean }): Promise<Record<string, never>> => {
-    const target = resolveObject(deps, request, request.target, request.shard);
+  /** One shard's punch (the shard named apart from the request, so a collective one copies nothing). */
+  const punch = async (
+    request: Omit<ObjectAddress, 'target' | 'shard'> & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean }, targetIndex: number, shard: number,
+  ): Promise<Record<string, never>> => {
+    const target = resolveObject(deps, request, targetIndex, shard);
     const { vos, ref } = target;
-    const op = { ...ref, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
-    await guardedWrite(guard, target, { ...ref, dkey: request.dkey, epoch: request.epoch }, () => vos.punch(op));
+    const op = { cont: ref.cont, oid: ref.oid, shard, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
+    await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard, dkey: request.dkey, epoch: request.epoch }, () => vos.punch(op));
     return {};
   };
-  registry.register(OBJ_PUNCH, punch);
+  registry.register(OBJ_PUNCH, (request) => punch(request, request.target, request.shard));
 
   registry.register(OBJ_LIST_DKEYS, (request) => {
     const target = resolveObject(deps, request, request.target, request.shard);
@@ -133,7 +139,7 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   // Collective forms: each named shard served as its per-shard RPC would be, all at once (they share the
   // targets' store batches); the first failure in shard order fails the RPC, as a per-shard one would.
   registry.register(OBJ_COLL_PUNCH, async (request) => {
-    await settleInOrder(request.shards.map((at) => punch({ ...request, target: at.target, shard: at.shard })));
+    await settleInOrder(request.shards.map((at) => punch(request, at.target, at.shard)));
     return {};
   });
   registry.register(OBJ_COLL_QUERY_MAX, (request) => thenMaybe(
