@@ -49,10 +49,11 @@ export class KeyIndex {
       objectById: db.prepare<[number], ObjectRowLayout>('SELECT id, cont, oid, shard FROM objects WHERE id = ?'),
       noteEpoch: db.prepare<[number, number, number]>(
         'UPDATE objects SET max_epoch = ? WHERE id = ? AND max_epoch < ?'),
-      maxEpoch: db.prepare<[number], { max_epoch: number }>('SELECT max_epoch FROM objects WHERE id = ?'),
+      // Single-column reads on every fetch and query: plucked, so no row object is built per call.
+      maxEpoch: db.prepare<[number], number>('SELECT max_epoch FROM objects WHERE id = ?').pluck(),
       punched: db.prepare<[number], { punched: number }>('SELECT punched FROM objects WHERE id = ?'),
       markPunched: db.prepare<[number]>('UPDATE objects SET punched = 1 WHERE id = ? AND punched = 0'),
-      findDkey: db.prepare<[number, Buffer], { id: DkeyId }>('SELECT id FROM dkeys WHERE obj = ? AND dkey = ?'),
+      findDkey: db.prepare<[number, Buffer], DkeyId>('SELECT id FROM dkeys WHERE obj = ? AND dkey = ?').pluck(),
       upsertDkey: db.prepare<[number, Buffer], { id: DkeyId }>(
         'INSERT INTO dkeys (obj, dkey) VALUES (?, ?) ON CONFLICT (obj, dkey) DO UPDATE SET obj = excluded.obj RETURNING id'),
       dkeyById: db.prepare<[number], { obj: ObjectId; key: Buffer }>('SELECT obj, dkey AS key FROM dkeys WHERE id = ?'),
@@ -153,12 +154,12 @@ export class KeyIndex {
   }
 
   maxEpoch(objectId: ObjectId): number {
-    const stored = this.statements.maxEpoch.get(objectId)?.max_epoch ?? 0;
+    const stored = this.statements.maxEpoch.get(objectId) ?? 0;
     return Math.max(stored, this.pendingEpochs.get(objectId) ?? 0);
   }
 
   findDkey(objectId: ObjectId, dkey: Buffer): DkeyId | undefined {
-    return this.statements.findDkey.get(objectId, dkey)?.id;
+    return this.statements.findDkey.get(objectId, dkey);
   }
 
   /** Creates the dkey row (or returns the existing one) without a prior lookup. */
