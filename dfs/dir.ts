@@ -3,10 +3,9 @@
  * conditional inserts (create.ts), as is mknod of special files; remove punches the entry with punch-if-exists, so of two racing
  * removers exactly one succeeds, then has the entry's object punched (in the background, with those of other
  * removes: object-reaper.ts). The entry goes first: a crash in between leaks an object (found by a scan)
- * rather than leaving an entry without its object. A non-empty
- * directory is ENOTEMPTY unless `recursive`, which empties it depth-first (bounded fan-out per level)
- * before removing it. Entries created concurrently inside a directory being removed recursively go
- * with its object (their own objects then leak).
+ * rather than leaving an entry without its object. A non-empty directory is ENOTEMPTY unless `recursive`,
+ * which empties it depth-first (bounded fan-out per level) before removing it. Entries created concurrently
+ * inside a directory being removed recursively go with its object (their own objects then leak).
  */
 import { W_OK, X_OK, requireAccess, requireStickyRight } from './access.js';
 import { mapBounded, oidEquals } from '../engine/client/index.js';

@@ -9,10 +9,10 @@ import {
   type ContHandle, type PoolHandle, type SnapshotBody, connectPool, isEngineError, Der,
 } from '../engine/client/index.js';
 import { createLogger, type Logger } from '../engine/log.js';
-import { ObjectReaper } from './object-reaper.js';
 import { type SystemFile, readSystemFile } from '../engine/system/system-file.js';
 import { fsFail, isFsError } from './errors.js';
 import { DfsObject, type PathNode } from './handle.js';
+import { ObjectReaper } from './object-reaper.js';
 import { InodeTable } from './inode-table.js';
 import { O_RDONLY } from './inode.js';
 import { ROOT_ENTRY_DKEY } from './layout.js';
