@@ -1,7 +1,7 @@
 /**
  * stat and setattr (DAOS dfs_ostat / dfs_osetattr). Attributes come from the dirent; size and times also
  * from the object: one max-key query gives a file's size and its newest write epoch (a directory's: its
- * newest entry change). Data writes never touch the dirent, so mtime = the object's newest write time,
+ * newest entry change); none is needed while the dirent says the object was never written (first-write.ts). Data writes never touch the dirent, so mtime = the object's newest write time,
  * unless an explicit mtime was stored since (the dirent keeps the object epoch of that moment; a later
  * write wins again); ctime = the later of the stored ctime and the object time. atime is stored, never
  * updated by reads. setattr checks ownership (mode, uid/gid, explicit times: EPERM) and write permission
@@ -13,6 +13,7 @@ import { type Epoch, epochToMs } from '../engine/wire/epoch.js';
 import { W_OK, inGroup, isOwnerOrRoot, mayAccess, requireAccess, requireChown, requireOwner } from './access.js';
 import { getEntry, updateEntry } from './entry.js';
 import { fsFail } from './errors.js';
+import { ensureWritten, isUnwritten } from './first-write.js';
 import type { DfsObject, PathNode } from './handle.js';
 import {
   type EntryKind, type Inode, MODE_PERMISSION_MASK, S_IFMT, S_ISGID, type Timespec, kindOfMode, laterTimespec, timespecFromMs, timespecNow,
@@ -63,11 +64,16 @@ export interface ObjectState {
   readonly maxEpoch: number;
 }
 
-/** Size and newest write epoch of the entry's object (one max-key query; none for symlinks). */
+const NEVER_WRITTEN: ObjectState = { size: 0, maxEpoch: 0 };
+
+/**
+ * Size and newest write epoch of the entry's object: one max-key query; none for symlinks, special files
+ * and objects the inode (read just now) says were never written (first-write.ts).
+ */
 async function objectState(mount: DfsMount, inode: Inode, chunkSizeBytes: number): Promise<ObjectState> {
   const kind = kindOfMode(inode.mode);
   if (kind === 'symlink') return { size: inode.symlinkBytes, maxEpoch: 0 };
-  if (kind === 'special') return { size: 0, maxEpoch: 0 };
+  if (kind === 'special' || isUnwritten(mount, inode)) return NEVER_WRITTEN;
   const object = mount.cont.object(inode.oid);
   const max = await object.queryMax({ akey: kind === 'file' ? ARRAY_AKEY : INODE_AKEY });
   if (kind !== 'file' || max.dkey === null) return { size: 0, maxEpoch: max.maxEpoch };
@@ -126,11 +132,12 @@ export function statOf(mount: DfsMount, inode: Inode, state: ObjectState): DfsSt
  * and chunk size never change, so the query the handle's inode implies is the one the new inode would).
  */
 export async function statHandle(mount: DfsMount, handle: DfsObject): Promise<DfsStat> {
-  const state = objectStateOf(mount, handle.inode);
+  // The handle's unwritten mark may be stale: the object is then asked only if the entry read says so.
+  const state = isUnwritten(mount, handle.inode) ? undefined : objectStateOf(mount, handle.inode);
   // The entry read may fail first; the query's outcome is then not wanted.
-  state.catch(() => undefined);
+  state?.catch(() => undefined);
   const node = await refreshHandle(mount, handle);
-  return statOf(mount, node.inode, await state);
+  return statOf(mount, node.inode, await (state ?? objectStateOf(mount, node.inode)));
 }
 
 /**
@@ -184,6 +191,7 @@ export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttr
     if (handle.kind !== 'file') fsFail('EINVAL', 'only files have a settable size');
     if (!Number.isSafeInteger(attrs.size) || attrs.size < 0) fsFail('EINVAL', `size ${attrs.size}`);
     requireAccess(mount.credentials, inode, W_OK, 'truncate');
+    await ensureWritten(mount, handle.entry, inode);
     await handle.array().setSize(attrs.size);
   }
   let full: InodeChange = change;

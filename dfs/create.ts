@@ -2,13 +2,15 @@
  * Creating an entry (file, directory or symlink): picks the object class and chunk size (explicit option,
  * else the parent directory's default, else the superblock's), allocates the oid, and inserts the entry
  * with a conditional insert, so of two clients racing to create one name exactly one succeeds and the
- * other gets EEXIST. Objects are not written: a file or directory object exists from its first write.
+ * other gets EEXIST. Objects are not written: a file or directory object exists from its first write, and
+ * the new entry says so (first-write.ts); the directory's own mark is cleared before the insert.
  * Needs write and search permission on the directory; the caller applies its umask to `permissions`.
  */
 import type { ObjClassName } from '../engine/placement/object-class.js';
 import { requireAccess, W_OK, X_OK } from './access.js';
 import { childRef, insertEntry } from './entry.js';
 import { fsFail } from './errors.js';
+import { ensureWritten, marksUnwritten } from './first-write.js';
 import type { PathNode } from './handle.js';
 import { type EntryKind, type Inode, MODE_PERMISSION_MASK, S_ISGID, timespecNow, typeBitsOf } from './inode.js';
 import { checkSymlinkTarget } from './layout.js';
@@ -83,7 +85,9 @@ export async function createEntry(
     chunkSizeBytes: entry.kind === 'special' ? entry.special?.rdev ?? 0 : chunkSizeFor(mount, dir, entry.kind, options),
     oclass: entry.kind === 'dir' ? options.fileOclass : entry.kind === 'file' ? classFor(mount, dir, 'file', options) : undefined,
     uid: owner.uid, gid: setgid ? dir.inode.gid : owner.gid, symlinkBytes,
+    unwritten: (entry.kind === 'file' || entry.kind === 'dir') && marksUnwritten(mount),
   };
+  await ensureWritten(mount, dir.ref, dir.inode);
   await insertEntry(mount, ref, inode, entry.kind === 'symlink' ? entry.symlinkTarget : undefined);
   return { name: entry.name, ref, inode, symlinkTarget: entry.kind === 'symlink' ? entry.symlinkTarget : undefined };
 }

@@ -2,7 +2,8 @@
  * Namespace changes inside one directory (DAOS dfs_mkdir, dfs_remove, symlinks): mkdir and symlink are
  * conditional inserts (create.ts), as is mknod of special files; remove punches the entry with punch-if-exists, so of two racing
  * removers exactly one succeeds, then has the entry's object punched (in the background, with those of other
- * removes: object-reaper.ts). The entry goes first: a crash in between leaks an object (found by a scan)
+ * removes: object-reaper.ts) unless the entry says it was never written (first-write.ts: then a directory
+ * needs no emptiness probe either). The entry goes first: a crash in between leaks an object (found by a scan)
  * rather than leaving an entry without its object. A non-empty directory is ENOTEMPTY unless `recursive`,
  * which empties it depth-first (bounded fan-out per level) before removing it. Entries created concurrently
  * inside a directory being removed recursively go with its object (their own objects then leak).
@@ -13,6 +14,7 @@ import { READDIR_ENTRIES_MAX, REMOVE_IN_FLIGHT_MAX } from './constants.js';
 import { type CreateOptions, createEntry } from './create.js';
 import { childRef, findEntry, getEntry, isDirEmpty, punchEntry } from './entry.js';
 import { fsFail } from './errors.js';
+import { isUnwritten } from './first-write.js';
 import type { DfsObject, PathNode } from './handle.js';
 import { S_IFMT, kindOfMode } from './inode.js';
 import { type DirAnchor } from './readdir.js';
@@ -56,15 +58,22 @@ export function readlink(handle: DfsObject): string {
   return handle.symlinkTarget;
 }
 
-/** Punches the object behind an entry (symlinks have none). */
-export async function punchObject(mount: DfsMount, node: PathNode): Promise<void> {
-  if (!hasObject(node)) return;
-  await mount.cont.object(node.inode.oid).punch();
+/** The entry (read just now) has an object that may hold something: not a symlink or special file, not unwritten. */
+function mayHoldData(mount: DfsMount, node: PathNode): boolean {
+  return hasObject(node) && !isUnwritten(mount, node.inode);
 }
 
-/** Hands the object behind a removed entry to the mount's reaper, which punches it shortly (object-reaper.ts). */
+/** Punches the object behind an entry read just now (none for symlinks and never-written objects). */
+export async function punchObject(mount: DfsMount, node: PathNode): Promise<void> {
+  if (mayHoldData(mount, node)) await mount.cont.object(node.inode.oid).punch();
+}
+
+/**
+ * Hands the object behind a removed entry (read just now) to the mount's reaper, which punches it shortly
+ * (object-reaper.ts); an object never written has nothing to punch.
+ */
 export function reapObject(mount: DfsMount, node: PathNode): void {
-  if (hasObject(node)) mount.reaper.punch(node.inode.oid);
+  if (mayHoldData(mount, node)) mount.reaper.punch(node.inode.oid);
 }
 
 export interface RemoveOptions {
@@ -83,12 +92,13 @@ export async function remove(mount: DfsMount, dir: DfsObject, name: string, opti
   checkDir(dir);
   const ref = childRef(dir.oid, name);
   requireAccess(mount.credentials, dir.inode, W_OK | X_OK, `remove from ${dir.name}`);
-  const like = options.like?.kind === 'dir' && options.like.mount === mount ? options.like : undefined;
+  // A directory the caller last saw unwritten is probed only if the entry read says it was written since.
+  const like = options.like?.kind === 'dir' && options.like.mount === mount && !isUnwritten(mount, options.like.inode) ? options.like : undefined;
   const probe = like === undefined ? undefined : isDirEmpty(mount, like.oid).catch(() => undefined);
   const node = await getEntry(mount, ref, name);
   requireStickyRight(mount.credentials, dir.inode, node.inode);
   const probed = like !== undefined && oidEquals(node.inode.oid, like.oid) ? await probe : undefined;
-  if (isDirNode(node) && !(probed ?? (await isDirEmpty(mount, node.inode.oid)))) {
+  if (isDirNode(node) && !isUnwritten(mount, node.inode) && !(probed ?? (await isDirEmpty(mount, node.inode.oid)))) {
     if (options.recursive !== true) fsFail('ENOTEMPTY', `${name} is not empty`);
     await emptyTree(mount, node);
   }

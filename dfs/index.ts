@@ -14,6 +14,7 @@ import { type DfsStat, type SetAttrs, objectStateOf, refreshHandle, setattr, sta
 import type { CreateOptions } from './create.js';
 import { type RemoveOptions, mkdir, mknod, readlink, remove, symlink } from './dir.js';
 import { fsFail, toFsError } from './errors.js';
+import { isUnwritten } from './first-write.js';
 import type { DfsObject } from './handle.js';
 import { O_NOFOLLOW, type Timespec } from './inode.js';
 import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readSegments, writeAt, writeSegments } from './io.js';
@@ -150,7 +151,8 @@ export class Dfs {
     return this.#run('lookup', name, async () => {
       const mount = this.#mount;
       const prior = like?.mount === mount ? like : undefined;
-      const guess = prior === undefined ? undefined : objectStateOf(mount, prior.inode).catch(() => undefined);
+      // A prior handle's unwritten mark may be stale: no guess then, the entry read decides.
+      const guess = prior === undefined || isUnwritten(mount, prior.inode) ? undefined : objectStateOf(mount, prior.inode).catch(() => undefined);
       const handle = await lookupChild(mount, this.#own(dir), name, flags);
       try {
         const guessed = prior !== undefined && oidEquals(handle.oid, prior.oid) ? await guess : undefined;

@@ -61,6 +61,11 @@ export interface Inode {
   readonly gid: number;
   /** Bytes of the symlink target; 0 for other types. */
   readonly symlinkBytes: number;
+  /**
+   * The object has never been written: set when a file or directory is created, cleared before the first
+   * write to its object (first-write.ts). Trust it only as read just now (isUnwritten).
+   */
+  readonly unwritten: boolean;
 }
 
 export function kindOfMode(mode: number): EntryKind | undefined {

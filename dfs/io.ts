@@ -6,11 +6,13 @@
  * one call share one epoch; concurrent calls on one handle are independent (no handle state). O_APPEND
  * writes at the size seen just before (not atomic against other appenders). A hole punch keeps the size;
  * punching to the end (length Infinity) truncates. The handle's access mode is enforced (EBADF), as are
- * file type (EISDIR) and read-only mounts (EROFS).
+ * file type (EISDIR) and read-only mounts (EROFS). The first change to a file's object clears its
+ * unwritten mark first (first-write.ts).
  */
 import { ARRAY_AKEY, chunkDkey, mapBounded } from '../engine/client/index.js';
 import { FILE_BYTES_MAX, IO_SEGMENTS_IN_FLIGHT_MAX } from './constants.js';
 import { fsFail } from './errors.js';
+import { ensureWritten } from './first-write.js';
 import type { DfsObject } from './handle.js';
 import { O_ACCMODE, O_APPEND, O_RDONLY, O_WRONLY } from './inode.js';
 
@@ -38,6 +40,11 @@ function checkWritable(handle: DfsObject): void {
   checkFile(handle);
   handle.mount.assertWritable();
   if ((handle.flags & O_ACCMODE) === O_RDONLY) fsFail('EBADF', `${handle.name} is open read-only`);
+}
+
+/** Clears the file's unwritten mark before its object is first written (first-write.ts). */
+function beforeWrite(handle: DfsObject): Promise<void> | undefined {
+  return ensureWritten(handle.mount, handle.entry, handle.inode);
 }
 
 function checkRange(offset: number, length: number): void {
@@ -89,7 +96,9 @@ export async function writeAt(handle: DfsObject, data: Uint8Array, offset: numbe
   checkWritable(handle);
   const at = (handle.flags & O_APPEND) !== 0 ? await handle.array().getSize() : offset;
   checkRange(at, data.length);
-  if (data.length > 0) await handle.array().write(at, data);
+  if (data.length === 0) return 0;
+  await beforeWrite(handle);
+  await handle.array().write(at, data);
   return data.length;
 }
 
@@ -100,6 +109,7 @@ export async function writeAt(handle: DfsObject, data: Uint8Array, offset: numbe
 export async function writeSegments(handle: DfsObject, segments: readonly WriteSegment[]): Promise<number> {
   checkWritable(handle);
   for (const segment of segments) checkRange(segment.offset, segment.data.length);
+  if (segments.some((segment) => segment.data.length > 0)) await beforeWrite(handle);
   const array = handle.array();
   const written = await mapBounded(segments, IO_SEGMENTS_IN_FLIGHT_MAX, async (segment) => {
     if (segment.data.length > 0) await array.write(segment.offset, segment.data);
@@ -117,6 +127,7 @@ export async function punchRange(handle: DfsObject, offset: number, length: numb
   const array = handle.array();
   if (length === Number.POSITIVE_INFINITY) {
     checkRange(offset, 0);
+    await beforeWrite(handle);
     await array.setSize(offset);
     return;
   }
@@ -124,6 +135,7 @@ export async function punchRange(handle: DfsObject, offset: number, length: numb
   const size = await array.getSize();
   const end = Math.min(offset + length, size);
   if (end <= offset) return;
+  await beforeWrite(handle);
   await punchExtents(handle, offset, end - offset);
   // Punched records do not count towards the size; keep the last byte when the hole reaches the end.
   if (end === size) await array.write(size - 1, Buffer.alloc(1));

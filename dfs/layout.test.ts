@@ -26,6 +26,7 @@ const inode: Inode = {
   uid: 1000,
   gid: 100,
   symlinkBytes: 0,
+  unwritten: true,
 };
 
 function codeOf(run: () => unknown): string {
@@ -45,6 +46,16 @@ describe('dfs layout', () => {
     expect(decodeInode(record)).toEqual(inode);
   });
 
+  it('inode: a layout 1 record (104 bytes, zeros after) -> not marked unwritten; clearing the mark rewrites only its field', () => {
+    const record = encodeInode(inode);
+    record.fill(0, 104);
+    expect(decodeInode(record)).toEqual({ ...inode, unwritten: false });
+    const iod = inodeChangeIod({ unwritten: false });
+    if (iod.type !== 'array' || iod.data === null) throw new Error('expected an array iod');
+    expect(iod.extents).toEqual([{ index: 104, count: 4 }]);
+    expect(iod.data).toEqual(Buffer.alloc(4));
+  });
+
   it('inode: all-zero record -> no entry', () => {
     expect(decodeInode(Buffer.alloc(INODE_RECORD_BYTES))).toBeUndefined();
   });
@@ -62,13 +73,17 @@ describe('dfs layout', () => {
     expect(decodeInode(record)).toEqual({ ...inode, mode: S_IFREG | 0o600, mtime: { seconds: 7, nanoseconds: 8 }, mtimeEpoch: 9 });
   });
 
-  it('superblock: encode then decode -> same values; wrong magic -> reason', () => {
+  it('superblock: encode then decode -> same values (layouts 1 and 2); wrong magic or layout 3 -> reason', () => {
     const sb = { magic: DFS_MAGIC, sbVersion: 2, layoutVersion: 1, chunkSizeBytes: 1 << 20, oclassId: 1, dirOclassId: 1, fileOclassId: 3, modeFlags: 0 };
     const values = encodeSuperblock(sb).map((iod) => ({ type: 'single' as const, value: iod.type === 'single' ? iod.value : null }));
     expect(values).toHaveLength(superblockFetchIods().length);
     expect(decodeSuperblock(values)).toEqual(sb);
     const bad = encodeSuperblock({ ...sb, magic: 1n }).map((iod) => ({ type: 'single' as const, value: iod.type === 'single' ? iod.value : null }));
     expect(typeof decodeSuperblock(bad)).toBe('string');
+    const current = encodeSuperblock({ ...sb, layoutVersion: 2 }).map((iod) => ({ type: 'single' as const, value: iod.type === 'single' ? iod.value : null }));
+    expect(decodeSuperblock(current)).toEqual({ ...sb, layoutVersion: 2 });
+    const future = encodeSuperblock({ ...sb, layoutVersion: 3 }).map((iod) => ({ type: 'single' as const, value: iod.type === 'single' ? iod.value : null }));
+    expect(decodeSuperblock(future)).toBe('layout version 3, this library reads 1 and 2');
   });
 
   it('entry names: empty, dot, dotdot, slash -> EINVAL; 256 bytes -> ENAMETOOLONG; 255 -> ok', () => {

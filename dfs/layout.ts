@@ -19,6 +19,11 @@
  * |  36 |   8  | chunk size (0 = default; special: rdev)|  80 |   8  | object epoch when mtime was set|
  * |  44 |   4  | object class id (0 = default)          |  88 |   8  | atime s                        |
  * |  48 |   8  | mtime ns                               |  96 |   8  | atime ns                       |
+ * |     |      |                                        | 104 |   4  | 1 = object never written (v2)  |
+ *
+ * Layout 2 added the "unwritten" field (first-write.ts): a layout 1 record reads 0 there (its fetch
+ * returns zeros past byte 104), which means "may hold data", so layout 1 containers keep working unchanged;
+ * a mount only sets the field on containers formatted with layout 2, which older libraries refuse.
  */
 import { OID_BYTES, oidFromBytes, oidToBytes } from '../engine/placement/oid.js';
 import type { ObjClassName } from '../engine/placement/object-class.js';
@@ -31,13 +36,17 @@ export const SUPERBLOCK_DKEY = Buffer.from('DFS_SB_METADATA');
 export const ROOT_ENTRY_DKEY = Buffer.from('/');
 export const DFS_MAGIC = 0xda05df50da05df50n;
 export const DFS_SB_VERSION = 2;
-/** Version of this entry format (tsdaos DFS layout 1: the 104-byte record above). */
-export const DFS_LAYOUT_VERSION = 1;
+/** Version of this entry format written by mkfs (tsdaos DFS layout 2: the 108-byte record above). */
+export const DFS_LAYOUT_VERSION = 2;
+/** The first layout whose entries may carry the unwritten mark. */
+export const DFS_LAYOUT_UNWRITTEN = 2;
+/** Layouts this library reads. */
+const DFS_LAYOUTS_READ = [1, 2];
 
 export const INODE_AKEY = Buffer.from('DFS_INODE');
 export const SYMLINK_AKEY = Buffer.from('DFS_SLINK');
 export const XATTR_AKEY_PREFIX = 'x:';
-export const INODE_RECORD_BYTES = 104;
+export const INODE_RECORD_BYTES = 108;
 
 /** Object class ids stored in superblock and inode records; index = id, 0 = "the default". */
 export const OCLASS_IDS: readonly (ObjClassName | undefined)[] = [undefined, 'S1', 'S2', 'SX', 'RP_2G1', 'RP_3G1', 'RP_2GX', 'RP_3GX'];
@@ -58,7 +67,7 @@ export interface SuperblockLayout {
 export const INODE_FIELDS_LAYOUT = {
   mode: [0, 4], oid: [4, 16], mtimeSeconds: [20, 8], ctimeSeconds: [28, 8], chunkSizeBytes: [36, 8], oclassId: [44, 4],
   mtimeNanoseconds: [48, 8], ctimeNanoseconds: [56, 8], uid: [64, 4], gid: [68, 4], symlinkBytes: [72, 8],
-  mtimeEpoch: [80, 8], atimeSeconds: [88, 8], atimeNanoseconds: [96, 8],
+  mtimeEpoch: [80, 8], atimeSeconds: [88, 8], atimeNanoseconds: [96, 8], unwritten: [104, 4],
 } as const satisfies Record<string, readonly [number, number]>;
 
 type InodeField = keyof typeof INODE_FIELDS_LAYOUT;
@@ -121,7 +130,7 @@ export function decodeSuperblock(values: readonly FetchValueBody[]): SuperblockL
   const sb = decoded as SuperblockLayout;
   if (sb.magic !== DFS_MAGIC) return `bad superblock magic 0x${sb.magic.toString(16)}`;
   if (sb.sbVersion !== DFS_SB_VERSION) return `superblock version ${sb.sbVersion}, this library reads ${DFS_SB_VERSION}`;
-  if (sb.layoutVersion !== DFS_LAYOUT_VERSION) return `layout version ${sb.layoutVersion}, this library reads ${DFS_LAYOUT_VERSION}`;
+  if (!DFS_LAYOUTS_READ.includes(sb.layoutVersion)) return `layout version ${sb.layoutVersion}, this library reads ${DFS_LAYOUTS_READ.join(' and ')}`;
   return sb;
 }
 
@@ -146,6 +155,7 @@ export function encodeInode(inode: Inode): Buffer {
   writeField(record, 'gid', inode.gid);
   writeField(record, 'symlinkBytes', inode.symlinkBytes);
   writeField(record, 'mtimeEpoch', inode.mtimeEpoch);
+  writeField(record, 'unwritten', inode.unwritten ? 1 : 0);
   writeTime(record, 'mtime', inode.mtime);
   writeTime(record, 'ctime', inode.ctime);
   writeTime(record, 'atime', inode.atime);
@@ -177,6 +187,7 @@ export function decodeInode(record: Buffer): Inode | undefined {
     uid: readField(record, 'uid'),
     gid: readField(record, 'gid'),
     symlinkBytes: readField(record, 'symlinkBytes'),
+    unwritten: readField(record, 'unwritten') === 1,
   };
 }
 
@@ -189,6 +200,8 @@ export interface InodeChange {
   /** With the object epoch at the moment of the change. */
   readonly mtime?: { readonly time: Timespec; readonly epoch: number };
   readonly ctime?: Timespec;
+  /** Only ever cleared (first-write.ts). */
+  readonly unwritten?: false;
 }
 
 /** An array iod that rewrites only the fields in `change` (one extent per field). */
@@ -202,6 +215,7 @@ export function inodeChangeIod(change: InodeChange): UpdateIodBody {
   if (change.mode !== undefined) set('mode', change.mode);
   if (change.uid !== undefined) set('uid', change.uid);
   if (change.gid !== undefined) set('gid', change.gid);
+  if (change.unwritten === false) set('unwritten', 0);
   for (const which of ['atime', 'ctime'] as const) {
     const time = change[which];
     if (time !== undefined) {

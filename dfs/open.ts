@@ -8,6 +8,7 @@
 import { R_OK, W_OK, requireAccess } from './access.js';
 import { type CreateOptions, createEntry } from './create.js';
 import { fsFail, isFsError } from './errors.js';
+import { ensureWritten } from './first-write.js';
 import { DfsObject, type PathNode } from './handle.js';
 import {
   type EntryKind, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, kindOfMode,
@@ -43,6 +44,7 @@ async function openExisting(mount: DfsMount, node: PathNode, ancestors: readonly
   const handle = handleOf(mount, node, ancestors, flags);
   if ((flags & O_TRUNC) !== 0 && !dir) {
     try {
+      await ensureWritten(mount, handle.entry, handle.inode);
       await handle.array().setSize(0);
     } catch (error) {
       mount.inodes.release(handle.oid);

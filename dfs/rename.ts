@@ -5,6 +5,7 @@
  * record, symlink target and xattrs under the new name (conditional: insert when the target was absent,
  * update when it existed), stale akeys of a replaced target punched, and the source name punched with
  * punch-if-exists. A replaced target's object is punched afterwards, in the background (object-reaper.ts).
+ * The target directory's unwritten mark is cleared first, and moved entries never carry one (first-write.ts).
  *
  * With transactions (renames across directories, and every rename of a 'balanced' filesystem) the plan's
  * reads and writes run in one transaction (cont.runTx): atomic across both directory objects. Otherwise
@@ -18,6 +19,7 @@ import { W_OK, X_OK, requireAccess, requireStickyRight } from './access.js';
 import { AKEYS_PER_LIST_MAX, ENTRY_IODS_PER_RPC_MAX, RENAME_ATTEMPTS_MAX } from './constants.js';
 import { childRef, isDirEmpty } from './entry.js';
 import { fsFail } from './errors.js';
+import { ensureWritten, isUnwritten } from './first-write.js';
 import type { DfsObject, EntryRef, PathNode } from './handle.js';
 import { timespecNow } from './inode.js';
 import { decodeEntry, entryFetchIods, inodeIod, symlinkIod, xattrNameOfKey } from './layout.js';
@@ -86,7 +88,8 @@ async function readEntryState(mount: DfsMount, fetch: Fetch, ref: EntryRef, name
 
 /** The writes that put `source` (record, symlink target, xattrs) under `target`, replacing `previous`. */
 function entryWrites(target: EntryRef, source: EntryState, previous: EntryState | undefined, dkeyCond: 'insert' | 'update'): Write[] {
-  const iods: UpdateIodBody[] = [inodeIod({ ...source.node.inode, ctime: timespecNow() })];
+  // Never with the unwritten mark: it may have been read just before a writer elsewhere cleared it.
+  const iods: UpdateIodBody[] = [inodeIod({ ...source.node.inode, ctime: timespecNow(), unwritten: false })];
   if (isSymlinkNode(source.node)) iods.push(symlinkIod(source.node.symlinkTarget ?? ''));
   iods.push(...source.xattrs);
   const writes: Write[] = [];
@@ -121,7 +124,7 @@ async function checkRename(mount: DfsMount, args: RenameArgs, src: EntryState, d
   if (options.exchange === true) return;
   if (isDirNode(src.node) && !isDirNode(dst.node)) fsFail('ENOTDIR', `${args.dstName} is not a directory`);
   if (!isDirNode(src.node) && isDirNode(dst.node)) fsFail('EISDIR', `${args.dstName} is a directory`);
-  if (isDirNode(dst.node) && !(await isDirEmpty(mount, dst.node.inode.oid))) fsFail('ENOTEMPTY', `${args.dstName} is not empty`);
+  if (isDirNode(dst.node) && !isUnwritten(mount, dst.node.inode) && !(await isDirEmpty(mount, dst.node.inode.oid))) fsFail('ENOTEMPTY', `${args.dstName} is not empty`);
 }
 
 /** Reads and checks; the writes of the rename, or undefined when it changes nothing. */
@@ -189,6 +192,7 @@ export async function rename(mount: DfsMount, args: RenameArgs): Promise<void> {
     if (dir.kind !== 'dir') fsFail('ENOTDIR', `${dir.name} is not a directory`);
     requireAccess(mount.credentials, dir.inode, W_OK | X_OK, `rename in ${dir.name}`);
   }
+  await ensureWritten(mount, args.dstDir.entry, args.dstDir.inode);
   const direct: Fetch = (oid, dkey, iods) => mount.cont.object(oid).fetch({ dkey, iods });
   for (let attempt = 1; ; attempt++) {
     try {

@@ -27,6 +27,8 @@ export interface Superblock {
   readonly dirOclass: ObjClassName;
   readonly fileOclass: ObjClassName;
   readonly mode: DfsMode;
+  /** DFS layout version the container was formatted with (layout.ts). */
+  readonly layoutVersion: number;
   /** The root directory's entry (stored in the superblock object under dkey "/"). */
   readonly root: Inode;
 }
@@ -67,10 +69,10 @@ export async function mkfs(cont: ContHandle, options: MkfsOptions = {}): Promise
     mode: S_IFDIR | ((options.rootPermissions ?? 0o755) & 0o7777),
     oid: await newRootOid(cont, dirOclass),
     atime: now, mtime: now, ctime: now, mtimeEpoch: 0, chunkSizeBytes: 0, oclass: undefined,
-    uid: options.uid ?? processId('uid'), gid: options.gid ?? processId('gid'), symlinkBytes: 0,
+    uid: options.uid ?? processId('uid'), gid: options.gid ?? processId('gid'), symlinkBytes: 0, unwritten: false,
   };
   const sb: Superblock = {
-    oid: sbOid, chunkSizeBytes, dirOclass, root,
+    oid: sbOid, chunkSizeBytes, dirOclass, root, layoutVersion: DFS_LAYOUT_VERSION,
     oclass: options.oclass ?? cont.props.oclass, fileOclass: options.fileOclass ?? cont.props.fileOclass, mode: options.mode ?? 'relaxed',
   };
   const object = cont.object(sbOid);
@@ -118,5 +120,8 @@ export async function findSuperblock(cont: ContHandle): Promise<Superblock | und
   const [oclass, storedDirOclass, fileOclass] = classes;
   if (oclass === undefined || storedDirOclass === undefined || fileOclass === undefined) fsFail('EINVAL', `container ${name}: unknown object class in superblock`);
   const mode: DfsMode = layout.modeFlags === MODE_FLAGS.balanced ? 'balanced' : 'relaxed';
-  return { oid: object.oid, chunkSizeBytes: layout.chunkSizeBytes, oclass, dirOclass: storedDirOclass, fileOclass, mode, root };
+  return {
+    oid: object.oid, chunkSizeBytes: layout.chunkSizeBytes, oclass, dirOclass: storedDirOclass, fileOclass, mode,
+    layoutVersion: layout.layoutVersion, root,
+  };
 }

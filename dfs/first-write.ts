@@ -1,0 +1,50 @@
+/**
+ * The unwritten mark: a file or directory is created with its inode marked "object never written"
+ * (containers of DFS layout 2 on), and the mark is cleared, in the entry, before anything is written to
+ * the object: the first data write, truncate or hole punch of a file; the first entry inserted into a
+ * directory. While an entry read just now carries the mark, its object is known to be empty, so stat needs
+ * no size query (for a striped file: one per engine), rmdir no emptiness probe, and remove no object punch.
+ *
+ * Why it is safe: the mark is only ever set at creation (a new oid) and only ever cleared, and every
+ * writer clears it and waits for that before its first write, so its write's epoch is above the clearing's:
+ * a reader (at any epoch, snapshots too) that sees the mark sees no data. A rename writes the moved entry
+ * without the mark (it may have read the mark before a writer elsewhere cleared it). A clearing that finds
+ * the entry gone goes on: the name was removed (a write to an open, removed file leaks its object, as
+ * before) or renamed (the new entry has no mark). An inode held from earlier may carry a mark cleared since
+ * elsewhere: only entries read in the same call are trusted, plus what this mount itself wrote
+ * (InodeTable.markWritten, kept while handles are open).
+ */
+import { updateEntry } from './entry.js';
+import { isFsError } from './errors.js';
+import type { EntryRef } from './handle.js';
+import type { Inode } from './inode.js';
+import { DFS_LAYOUT_UNWRITTEN } from './layout.js';
+import type { DfsMount } from './mount.js';
+
+/** The entry's object is known to be empty: `inode`, read just now, is marked and this mount has not written it since. */
+export function isUnwritten(mount: DfsMount, inode: Inode): boolean {
+  return inode.unwritten && !mount.inodes.isWritten(inode.oid);
+}
+
+/**
+ * Clears the unwritten mark of the entry at `ref` (once per mount while its handles are open); await it
+ * before writing the object. While `inode` carries the mark, every call waits for the same clearing, even
+ * once it is done, so writes issued in order still reach the object in order.
+ */
+export function ensureWritten(mount: DfsMount, ref: EntryRef, inode: Inode): Promise<void> | undefined {
+  if (!inode.unwritten) return undefined;
+  return mount.inodes.markWritten(inode.oid, () => clearMark(mount, ref));
+}
+
+async function clearMark(mount: DfsMount, ref: EntryRef): Promise<void> {
+  try {
+    await updateEntry(mount, ref, { unwritten: false });
+  } catch (error) {
+    if (!isFsError(error, 'ENOENT')) throw error;
+  }
+}
+
+/** Whether new entries of this mount's container carry the mark (DFS layout 2 and later). */
+export function marksUnwritten(mount: DfsMount): boolean {
+  return mount.sb.layoutVersion >= DFS_LAYOUT_UNWRITTEN;
+}
