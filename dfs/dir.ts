@@ -12,11 +12,11 @@ import { W_OK, X_OK, requireAccess, requireStickyRight } from './access.js';
 import { mapBounded, oidEquals } from '../engine/client/index.js';
 import { READDIR_ENTRIES_MAX, REMOVE_IN_FLIGHT_MAX } from './constants.js';
 import { type CreateOptions, createEntry } from './create.js';
-import { childRef, findEntry, getEntry, isDirEmpty, punchEntry } from './entry.js';
+import { childRef, findEntry, getEntry, isDirEmpty, punchEntry, punchEntryIfUnchanged } from './entry.js';
 import { fsFail } from './errors.js';
 import { isUnwritten } from './first-write.js';
 import type { DfsObject, PathNode } from './handle.js';
-import { S_IFMT, kindOfMode } from './inode.js';
+import { S_IFMT, S_ISVTX, kindOfMode } from './inode.js';
 import { type DirAnchor } from './readdir.js';
 import { hasObject, isDirNode } from './lookup.js';
 import type { DfsMount } from './mount.js';
@@ -80,8 +80,11 @@ export interface RemoveOptions {
   /** Remove a non-empty directory with everything below it. */
   readonly recursive?: boolean;
   /**
-   * A handle on what the caller last saw under this name (released or not): a directory is then probed
-   * for entries while the entry is read, and the probe counts if the entry still names it (one round less).
+   * A handle on what the caller last saw under this name (released or not). While the name still names
+   * the same object, unchanged in its unwritten mark, a file, symlink, special file or never-written
+   * directory is removed with one compare-and-punch and no read (not in a sticky directory, whose rule
+   * needs the owner as stored now). Otherwise the entry is read; a directory is then probed for entries
+   * while it is read, and the probe counts if the entry still names it (one round less).
    */
   readonly like?: DfsObject;
 }
@@ -92,6 +95,11 @@ export async function remove(mount: DfsMount, dir: DfsObject, name: string, opti
   checkDir(dir);
   const ref = childRef(dir.oid, name);
   requireAccess(mount.credentials, dir.inode, W_OK | X_OK, `remove from ${dir.name}`);
+  const seen = options.like?.mount === mount ? options.like : undefined;
+  if (seen !== undefined && removableUnread(mount, dir, seen) && await punchEntryIfUnchanged(mount, ref, seen.inode)) {
+    reapObject(mount, seen.node);
+    return;
+  }
   // A directory the caller last saw unwritten is probed only if the entry read says it was written since.
   const like = options.like?.kind === 'dir' && options.like.mount === mount && !isUnwritten(mount, options.like.inode) ? options.like : undefined;
   const probe = like === undefined ? undefined : isDirEmpty(mount, like.oid).catch(() => undefined);
@@ -104,6 +112,16 @@ export async function remove(mount: DfsMount, dir: DfsObject, name: string, opti
   }
   await punchEntry(mount, ref);
   reapObject(mount, node);
+}
+
+/**
+ * Whether the entry `seen` names can be removed without reading it: nothing about it needs checking but
+ * that it is unchanged (compare-and-punch). A directory only while its object was never written (then it
+ * is empty: an entry inserted into it clears the mark first, which the compare sees).
+ */
+function removableUnread(mount: DfsMount, dir: DfsObject, seen: DfsObject): boolean {
+  if ((dir.inode.mode & S_ISVTX) !== 0) return false;
+  return seen.kind !== 'dir' || isUnwritten(mount, seen.inode);
 }
 
 /** Punches the objects of everything under directory `dirNode` (the entries go with its object). */

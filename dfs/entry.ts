@@ -2,6 +2,7 @@
  * Reading and writing one directory entry on its directory object: fetch (one RPC: inode record and
  * symlink target), conditional insert (create: exactly one of racing creators wins), field updates that
  * require the entry to exist (setattr), punch-if-exists (remove: exactly one of racing removers wins),
+ * compare-and-punch (remove of what the caller saw, without reading it again),
  * and the emptiness probe of a directory object. Engine conditions become errnos here: an insert that
  * finds the name → EEXIST, an update or punch that does not → ENOENT.
  */
@@ -10,7 +11,7 @@ import { GROUP_PROBES_IN_FLIGHT_MAX } from './constants.js';
 import { fsFail } from './errors.js';
 import type { EntryRef, PathNode } from './handle.js';
 import type { Inode } from './inode.js';
-import { type InodeChange, decodeEntry, entryFetchIods, entryKey, inodeChangeIod, inodeIod, symlinkIod } from './layout.js';
+import { type InodeChange, decodeEntry, entryFetchIods, entryIdentity, entryKey, inodeChangeIod, inodeIod, symlinkIod } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 /** The entry `name` of directory object `dirOid` (validates the name). */
@@ -59,6 +60,20 @@ export async function punchEntry(mount: DfsMount, ref: EntryRef): Promise<void> 
     await mount.cont.object(ref.dirOid).punch({ dkey: ref.key, ifExists: true });
   } catch (error) {
     if (isEngineError(error, Der.NONEXIST)) fsFail('ENOENT', 'entry was removed');
+    throw error;
+  }
+}
+
+/**
+ * Removes the entry only while it still names what `inode` names (same object, same unwritten mark: one
+ * compare-and-punch, no read first). False when the name is gone or names something else now.
+ */
+export async function punchEntryIfUnchanged(mount: DfsMount, ref: EntryRef, inode: Inode): Promise<boolean> {
+  try {
+    await mount.cont.object(ref.dirOid).punch({ dkey: ref.key, ifMatch: entryIdentity(inode) });
+    return true;
+  } catch (error) {
+    if (isEngineError(error, Der.NONEXIST)) return false;
     throw error;
   }
 }

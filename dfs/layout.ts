@@ -27,7 +27,7 @@
  */
 import { OID_BYTES, oidFromBytes, oidToBytes } from '../engine/placement/oid.js';
 import type { ObjClassName } from '../engine/placement/object-class.js';
-import type { FetchIodBody, FetchValueBody, UpdateIodBody } from '../engine/client/index.js';
+import type { FetchIodBody, FetchValueBody, RecordMatchBody, UpdateIodBody } from '../engine/client/index.js';
 import { NAME_BYTES_MAX, PATH_BYTES_MAX, XATTR_NAME_BYTES_MAX, XATTR_VALUE_BYTES_MAX } from './constants.js';
 import { fsFail } from './errors.js';
 import type { Inode, Timespec } from './inode.js';
@@ -239,6 +239,20 @@ export function inodeChangeIod(change: InodeChange): UpdateIodBody {
 /** The iod writing a whole inode record. */
 export function inodeIod(inode: Inode): UpdateIodBody {
   return { type: 'array', akey: INODE_AKEY, recordSize: 1, extents: [{ index: 0, count: INODE_RECORD_BYTES }], data: encodeInode(inode) };
+}
+
+/**
+ * The records that identify what an entry names, for a compare-and-punch (entry.ts): its object id and
+ * unwritten mark as `inode` has them.
+ */
+export function entryIdentity(inode: Inode): RecordMatchBody {
+  const record = encodeInode(inode);
+  const fields = [INODE_FIELDS_LAYOUT.oid, INODE_FIELDS_LAYOUT.unwritten];
+  return {
+    akey: INODE_AKEY, recordSize: 1,
+    extents: fields.map(([index, count]) => ({ index, count })),
+    data: Buffer.concat(fields.map(([offset, width]) => record.subarray(offset, offset + width))),
+  };
 }
 
 /** Iods that fetch an entry in one RPC: its inode record, then its symlink target. */

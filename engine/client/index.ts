@@ -23,7 +23,7 @@ export { TRANSPORT_NAMES, createTransportPool, isTransportName, type TransportNa
 
 export { Der, EngineError, derName, isEngineError } from '../wire/errors.js';
 export { EPOCH_MAX, type Epoch } from '../wire/epoch.js';
-export type { FetchIodBody, FetchValueBody, UpdateIodBody } from '../wire/rpc/obj.js';
+export type { FetchIodBody, FetchValueBody, RecordMatchBody, UpdateIodBody } from '../wire/rpc/obj.js';
 export type { ContInfo, ContProps, SnapshotBody } from '../wire/rpc/cont.js';
 export type { PoolProps } from '../wire/rpc/pool.js';
 export { ObjType, type Oid, oidFromString, oidToString, oidEquals } from '../placement/oid.js';

@@ -15,7 +15,7 @@
 import type { Oid } from '../placement/oid.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { OBJ_COLL_PUNCH, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type UpdateIodBody } from '../wire/rpc/obj.js';
+import { OBJ_COLL_PUNCH, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type RecordMatchBody, type UpdateIodBody } from '../wire/rpc/obj.js';
 import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
@@ -63,6 +63,11 @@ export interface PunchOptions {
   readonly akeys?: Buffer[];
   /** With dkey: fail with NONEXIST if the dkey (or akeys) does not exist. */
   readonly ifExists?: boolean;
+  /**
+   * With dkey: punch only while this array akey of the dkey holds these records; otherwise fail with
+   * NONEXIST and punch nothing (compare-and-punch: remove a key only while it holds what was read).
+   */
+  readonly ifMatch?: RecordMatchBody;
   readonly epoch?: Epoch;
 }
 
@@ -124,16 +129,19 @@ export class ObjectHandle {
   /** Punches the object, a dkey, or akeys of a dkey, at one epoch; resolves with that epoch (see update). */
   async punch(options: PunchOptions = {}): Promise<Epoch> {
     this.assertWritable();
-    if (options.dkey === undefined && (options.akeys !== undefined || options.ifExists === true)) {
-      throw new EngineError(Der.INVAL, 'akeys and ifExists need a dkey');
+    if (options.dkey === undefined && (options.akeys !== undefined || options.ifExists === true || options.ifMatch !== undefined)) {
+      throw new EngineError(Der.INVAL, 'akeys, ifExists and ifMatch need a dkey');
     }
-    const conditional = options.ifExists === true;
+    const conditional = options.ifExists === true || options.ifMatch !== undefined;
     const state = newWriteState();
     return retryingConflicts(writeConflicts(options.epoch, this.#context.pool.hlc), async (epoch) => {
       const plain: PunchBody = { epoch };
       if (options.dkey !== undefined) plain.dkey = options.dkey;
       if (options.akeys !== undefined) plain.akeys = options.akeys;
-      const body: PunchBody = conditional ? { ...plain, ifExists: true } : plain;
+      // The conditions go to the group's leader only; the other replicas apply what it accepted.
+      const body: PunchBody = conditional ? { ...plain } : plain;
+      if (options.ifExists === true) body.ifExists = true;
+      if (options.ifMatch !== undefined) body.ifMatch = options.ifMatch;
       await retrying(this.#context.recoveries, () => this.punchAttempt(options.dkey, { body, plain, conditional }, state));
       return epoch;
     });

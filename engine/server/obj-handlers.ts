@@ -15,7 +15,7 @@ import type { ObjectRef } from '../vos/operation.js';
 import { asEpoch, type Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import {
-  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
+  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE, type RecordMatchBody,
 } from '../wire/rpc/obj.js';
 import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
@@ -99,11 +99,15 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
 
   /** One shard's punch (the shard named apart from the request, so a collective one copies nothing). */
   const punch = async (
-    request: Omit<ObjectAddress, 'target' | 'shard'> & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean }, targetIndex: number, shard: number,
+    request: Omit<ObjectAddress, 'target' | 'shard'> & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean; ifMatch?: RecordMatchBody },
+    targetIndex: number, shard: number,
   ): Promise<Record<string, never>> => {
     const target = resolveObject(deps, request, targetIndex, shard);
     const { vos, ref } = target;
-    const op = { cont: ref.cont, oid: ref.oid, shard, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists };
+    const op = {
+      cont: ref.cont, oid: ref.oid, shard, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists,
+      ifMatch: request.ifMatch,
+    };
     await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard, dkey: request.dkey, epoch: request.epoch }, () => vos.punch(op));
     return {};
   };

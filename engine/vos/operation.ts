@@ -63,14 +63,28 @@ export interface FetchOp extends ObjectRef {
 }
 
 /**
+ * A compare for conditional punches: the array akey `akey` (of the punched dkey) holds exactly `data` in
+ * `extents` (records of `recordSize` bytes, concatenated in order), as the newest state reads them.
+ */
+export interface RecordMatch {
+  akey: Buffer;
+  recordSize: number;
+  extents: Extent[];
+  data: Buffer;
+}
+
+/**
  * No dkey: punch the object shard. dkey only: punch the dkey. dkey + akeys: punch those akeys.
  * ifExists: DER_NONEXIST (and nothing punched) when the target (object, dkey, or any akey) is absent.
+ * ifMatch (with a dkey): DER_NONEXIST (and nothing punched) unless the records match: a compare-and-punch,
+ * so a caller that read a key can remove it only while it still holds what was read.
  */
 export interface PunchOp extends ObjectRef {
   epoch: Epoch;
   dkey?: Buffer;
   akeys?: Buffer[];
   ifExists?: boolean;
+  ifMatch?: RecordMatch;
 }
 
 /** anchor: null to start, then the anchor of the previous result. dkey given: list its akeys. */

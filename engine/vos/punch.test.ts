@@ -95,6 +95,21 @@ describe('vos punch', () => {
     expect(derOf(() => temp.vos.punch({ ...OBJ, epoch: ep(23), ifExists: true }))).toBe(Der.NONEXIST);
   });
 
+  it('punch ifMatch: the dkey goes only while the array akey holds the records; otherwise DER_NONEXIST, nothing punched', () => {
+    putArray(temp.vos, { dkey: 'd', akey: 'arr', epoch: 10, index: 0, count: 6, data: 'abcdef' });
+    putSingle(temp.vos, { dkey: 'd', akey: 's', epoch: 10, value: 'v' });
+    const match = (data: string) => ({ akey: key('arr'), recordSize: 1, extents: [{ index: 1, count: 2 }, { index: 4, count: 1 }], data: key(data) });
+    expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(20), ifMatch: match('bcf') }))).toBe(Der.NONEXIST);
+    expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('other'), epoch: ep(20), ifMatch: match('bce') }))).toBe(Der.NONEXIST);
+    expect(getText(temp.vos, { dkey: 'd', akey: 's', epoch: 20 })).toBe('v');
+    temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(21), ifMatch: match('bce') });
+    expect(listAll(temp.vos, { epoch: 21 })).toEqual([]);
+    expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(22), ifMatch: match('bce') }))).toBe(Der.NONEXIST);
+    // Malformed: no dkey, or data that is not the extents' records.
+    expect(derOf(() => temp.vos.punch({ ...OBJ, epoch: ep(23), ifMatch: match('bce') }))).toBe(Der.INVAL);
+    expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(23), ifMatch: match('bc') }))).toBe(Der.INVAL);
+  });
+
   it('punch: akeys without a dkey -> DER_INVAL', () => {
     expect(derOf(() => temp.vos.punch({ ...OBJ, akeys: [key('a')], epoch: ep(1) }))).toBe(Der.INVAL);
   });

@@ -137,6 +137,15 @@ export function validatePunch(op: PunchOp): void {
   validateObjectRef(op);
   validateWriteEpoch(op.epoch);
   if (op.dkey !== undefined) validateKey(op.dkey, 'dkey');
+  if (op.ifMatch !== undefined) {
+    if (op.dkey === undefined) invalid('ifMatch needs a dkey');
+    validateKey(op.ifMatch.akey, 'akey');
+    validateRecordSize(op.ifMatch.recordSize);
+    const records = validateExtents(op.ifMatch.extents);
+    if (!Buffer.isBuffer(op.ifMatch.data) || op.ifMatch.data.length !== records * op.ifMatch.recordSize) {
+      invalid('ifMatch data must hold the records of its extents');
+    }
+  }
   if (op.akeys === undefined) return;
   if (op.dkey === undefined) invalid('akeys punch needs a dkey');
   if (!Array.isArray(op.akeys) || op.akeys.length === 0 || op.akeys.length > PUNCH_AKEYS_MAX) {

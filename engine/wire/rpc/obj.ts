@@ -44,6 +44,10 @@ export const fetchValue = t.variant('type', {
 });
 export type FetchValueBody = Infer<typeof fetchValue>;
 
+/** The records an array akey must hold for a conditional punch (compare-and-punch). */
+const recordMatch = t.object({ akey: key, recordSize, extents, data: t.bytes(VALUE_BYTES_MAX) });
+export type RecordMatchBody = Infer<typeof recordMatch>;
+
 const empty = t.object({});
 /**
  * Set on reads inside a transaction (its 16-byte txid): the target records the read epoch, so a later
@@ -95,6 +99,8 @@ export const OBJ_PUNCH = defineRpc(
     /** With dkey: punch only these akeys. */
     akeys: t.optional(t.array(key, IODS_PER_RPC_MAX)),
     ifExists: t.optional(t.bool()),
+    /** With dkey: punch only while this array akey holds these records (else DER_NONEXIST). */
+    ifMatch: t.optional(recordMatch),
   }),
   empty,
 );
