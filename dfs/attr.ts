@@ -1,8 +1,9 @@
 /**
  * stat and setattr (DAOS dfs_ostat / dfs_osetattr). Attributes come from the dirent; size and times also
  * from the object: one max-key query gives a file's size and its newest write epoch (a directory's: its
- * newest entry change); none is needed while the dirent says the object was never written (first-write.ts). Data writes never touch the dirent, so mtime = the object's newest write time,
- * unless an explicit mtime was stored since (the dirent keeps the object epoch of that moment; a later
+ * newest entry change); none is needed while the dirent says the object was never written (first-write.ts).
+ * Data writes never touch the dirent, so mtime = the object's newest write time, unless an explicit mtime
+ * was stored since (the dirent keeps the object epoch of that moment; a later
  * write wins again); ctime = the later of the stored ctime and the object time. atime is stored, never
  * updated by reads. setattr checks ownership (mode, uid/gid, explicit times: EPERM) and write permission
  * (size, "now" times: EACCES), truncates or extends through the array, then rewrites only the changed

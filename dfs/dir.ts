@@ -1,9 +1,10 @@
 /**
  * Namespace changes inside one directory (DAOS dfs_mkdir, dfs_remove, symlinks): mkdir and symlink are
- * conditional inserts (create.ts), as is mknod of special files; remove punches the entry with punch-if-exists, so of two racing
- * removers exactly one succeeds, then has the entry's object punched (in the background, with those of other
- * removes: object-reaper.ts) unless the entry says it was never written (first-write.ts: then a directory
- * needs no emptiness probe either). The entry goes first: a crash in between leaks an object (found by a scan)
+ * conditional inserts (create.ts), as is mknod of special files; remove punches the entry with
+ * punch-if-exists (or compare-and-punch, given what the caller saw), so of two racing removers exactly one
+ * succeeds, then has the entry's object punched (in the background, with those of other removes:
+ * object-reaper.ts) unless the entry says it was never written (first-write.ts: then a directory needs no
+ * emptiness probe either). The entry goes first: a crash in between leaks an object (found by a scan)
  * rather than leaving an entry without its object. A non-empty directory is ENOTEMPTY unless `recursive`,
  * which empties it depth-first (bounded fan-out per level) before removing it. Entries created concurrently
  * inside a directory being removed recursively go with its object (their own objects then leak).
@@ -101,7 +102,7 @@ export async function remove(mount: DfsMount, dir: DfsObject, name: string, opti
     return;
   }
   // A directory the caller last saw unwritten is probed only if the entry read says it was written since.
-  const like = options.like?.kind === 'dir' && options.like.mount === mount && !isUnwritten(mount, options.like.inode) ? options.like : undefined;
+  const like = seen?.kind === 'dir' && !isUnwritten(mount, seen.inode) ? seen : undefined;
   const probe = like === undefined ? undefined : isDirEmpty(mount, like.oid).catch(() => undefined);
   const node = await getEntry(mount, ref, name);
   requireStickyRight(mount.credentials, dir.inode, node.inode);
