@@ -44,10 +44,11 @@ export async function insertEntry(mount: DfsMount, ref: EntryRef, inode: Inode, 
   }
 }
 
-/** Rewrites the fields in `change` of an existing entry; ENOENT when it is gone. */
-export async function updateEntry(mount: DfsMount, ref: EntryRef, change: InodeChange): Promise<void> {
+/** Rewrites the fields in `change` of an existing entry (at `epoch` if given); ENOENT when it is gone. */
+export async function updateEntry(mount: DfsMount, ref: EntryRef, change: InodeChange, epoch?: Epoch): Promise<void> {
+  const update = { dkey: ref.key, iods: [inodeChangeIod(change)], dkeyCond: 'update' as const };
   try {
-    await mount.cont.object(ref.dirOid).update({ dkey: ref.key, iods: [inodeChangeIod(change)], dkeyCond: 'update' });
+    await mount.cont.object(ref.dirOid).update(epoch === undefined ? update : { ...update, epoch });
   } catch (error) {
     if (isEngineError(error, Der.NONEXIST)) fsFail('ENOENT', 'entry was removed');
     throw error;

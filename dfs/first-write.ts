@@ -14,6 +14,7 @@
  * elsewhere: only entries read in the same call are trusted, plus what this mount itself wrote
  * (InodeTable.markWritten, kept while handles are open).
  */
+import type { Epoch } from '../engine/client/index.js';
 import { updateEntry } from './entry.js';
 import { isFsError } from './errors.js';
 import type { EntryRef } from './handle.js';
@@ -36,9 +37,30 @@ export function ensureWritten(mount: DfsMount, ref: EntryRef, inode: Inode): Pro
   return mount.inodes.markWritten(inode.oid, () => clearMark(mount, ref));
 }
 
-async function clearMark(mount: DfsMount, ref: EntryRef): Promise<void> {
+/**
+ * Writes to an unwritten file's object alongside the clearing of its mark, instead of after it: the
+ * clearing's epoch is taken before `write` is called, so every epoch `write` takes is above it, which is
+ * what readers (snapshots too) rely on; both must land before the write is done. Should the clearing fail
+ * at its fixed epoch (a transaction read the entry above it), it is done again the ordinary way and the
+ * data written again above it. A crash while both are in flight can leave data behind a mark (an
+ * unacknowledged write then reads as absent until the next write). Files without the mark just write.
+ */
+export async function writeClearing(mount: DfsMount, ref: EntryRef, inode: Inode, write: () => Promise<unknown>): Promise<void> {
+  if (!inode.unwritten) {
+    await write();
+    return;
+  }
+  const clearing = mount.inodes.markWritten(inode.oid, () => clearMark(mount, ref, mount.cont.object(ref.dirOid).nextEpoch()));
+  const [cleared, written] = await Promise.allSettled([clearing, write()]);
+  if (written.status === 'rejected') throw written.reason;
+  if (cleared.status === 'fulfilled') return;
+  await ensureWritten(mount, ref, inode);
+  await write();
+}
+
+async function clearMark(mount: DfsMount, ref: EntryRef, epoch?: Epoch): Promise<void> {
   try {
-    await updateEntry(mount, ref, { unwritten: false });
+    await updateEntry(mount, ref, { unwritten: false }, epoch);
   } catch (error) {
     if (!isFsError(error, 'ENOENT')) throw error;
   }

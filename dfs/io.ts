@@ -7,12 +7,12 @@
  * writes at the size seen just before (not atomic against other appenders). A hole punch keeps the size;
  * punching to the end (length Infinity) truncates. The handle's access mode is enforced (EBADF), as are
  * file type (EISDIR) and read-only mounts (EROFS). The first change to a file's object clears its
- * unwritten mark first (first-write.ts).
+ * unwritten mark (first-write.ts): data writes alongside it, truncates and hole punches after it.
  */
 import { ARRAY_AKEY, chunkDkey, mapBounded } from '../engine/client/index.js';
 import { FILE_BYTES_MAX, IO_SEGMENTS_IN_FLIGHT_MAX } from './constants.js';
 import { fsFail } from './errors.js';
-import { ensureWritten } from './first-write.js';
+import { ensureWritten, writeClearing } from './first-write.js';
 import type { DfsObject } from './handle.js';
 import { O_ACCMODE, O_APPEND, O_RDONLY, O_WRONLY } from './inode.js';
 
@@ -97,8 +97,7 @@ export async function writeAt(handle: DfsObject, data: Uint8Array, offset: numbe
   const at = (handle.flags & O_APPEND) !== 0 ? await handle.array().getSize() : offset;
   checkRange(at, data.length);
   if (data.length === 0) return 0;
-  await beforeWrite(handle);
-  await handle.array().write(at, data);
+  await writeClearing(handle.mount, handle.entry, handle.inode, () => handle.array().write(at, data));
   return data.length;
 }
 
@@ -109,13 +108,12 @@ export async function writeAt(handle: DfsObject, data: Uint8Array, offset: numbe
 export async function writeSegments(handle: DfsObject, segments: readonly WriteSegment[]): Promise<number> {
   checkWritable(handle);
   for (const segment of segments) checkRange(segment.offset, segment.data.length);
-  if (segments.some((segment) => segment.data.length > 0)) await beforeWrite(handle);
   const array = handle.array();
-  const written = await mapBounded(segments, IO_SEGMENTS_IN_FLIGHT_MAX, async (segment) => {
+  const writeAll = (): Promise<unknown> => mapBounded(segments, IO_SEGMENTS_IN_FLIGHT_MAX, async (segment) => {
     if (segment.data.length > 0) await array.write(segment.offset, segment.data);
-    return segment.data.length;
   });
-  return written.reduce((sum, count) => sum + count, 0);
+  if (segments.some((segment) => segment.data.length > 0)) await writeClearing(handle.mount, handle.entry, handle.inode, writeAll);
+  return segments.reduce((sum, segment) => sum + segment.data.length, 0);
 }
 
 /**
