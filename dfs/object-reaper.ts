@@ -8,9 +8,12 @@
  * oid); never an entry without its object. drain() waits for everything queued so far; unmount drains.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ContHandle, type Oid, isEngineError, mapBounded, oidToString } from '../engine/client/index.js';
+import { type ContHandle, Der, type Oid, isEngineError, mapBounded, oidToString } from '../engine/client/index.js';
 import type { Logger } from '../engine/log.js';
 import { REAP_ATTEMPTS_MAX, REAP_DELAY_MS, REAP_IN_FLIGHT_MAX, REAP_RETRY_MS } from './constants.js';
+
+/** Failures a later attempt may not meet (the client's own retries already ran); others are logged at once. */
+const TRANSIENT: readonly Der[] = [Der.UNREACH, Der.TIMEDOUT, Der.BUSY, Der.AGAIN, Der.INPROGRESS, Der.SHUTDOWN, Der.STALE];
 
 export class ObjectReaper {
   readonly #cont: ContHandle;
@@ -60,14 +63,14 @@ export class ObjectReaper {
     return pass;
   }
 
-  /** Punches one object, retrying engine errors a few times; never rejects. */
+  /** Punches one object, retrying transient engine errors a few times; never rejects. */
   async #punchOne(oid: Oid): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#cont.object(oid).punch();
         return;
       } catch (error) {
-        if (isEngineError(error) && attempt < REAP_ATTEMPTS_MAX) {
+        if (TRANSIENT.some((der) => isEngineError(error, der)) && attempt < REAP_ATTEMPTS_MAX) {
           await sleep(REAP_RETRY_MS * attempt);
           continue;
         }

@@ -19,7 +19,6 @@ import {
 } from '../wire/rpc/obj.js';
 import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
-import { settleInOrder } from '../client/bounded-parallel.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
 import { allInOrder, type MaybeAsync, thenMaybe } from './maybe-async.js';
@@ -142,10 +141,10 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
 
   // Collective forms: each named shard served as its per-shard RPC would be, all at once (they share the
   // targets' store batches); the first failure in shard order fails the RPC, as a per-shard one would.
-  registry.register(OBJ_COLL_PUNCH, async (request) => {
-    await settleInOrder(request.shards.map((at) => punch(request, at.target, at.shard)));
-    return {};
-  });
+  registry.register(OBJ_COLL_PUNCH, (request) => thenMaybe(
+    allInOrder(request.shards.map((at) => () => punch(request, at.target, at.shard))),
+    (): Record<string, never> => ({}),
+  ));
   registry.register(OBJ_COLL_QUERY_MAX, (request) => thenMaybe(
     allInOrder(request.shards.map((at) => () => queryMax(request, at.target, at.shard))),
     (answers) => ({ answers }),
