@@ -6,8 +6,8 @@
  * no size query (for a striped file: one per engine), rmdir no emptiness probe, and remove no object punch.
  *
  * Why it is safe: the mark is only ever set at creation (a new oid) and only ever cleared, and every
- * writer clears it and waits for that before its first write, so its write's epoch is above the clearing's:
- * a reader (at any epoch, snapshots too) that sees the mark sees no data. A rename writes the moved entry
+ * writer clears it at an epoch below its first write's (data writes alongside the clearing, truncates and
+ * inserts after it): a reader (at any epoch, snapshots too) that sees the mark sees no data. A rename writes the moved entry
  * without the mark (it may have read the mark before a writer elsewhere cleared it). A clearing that finds
  * the entry gone goes on: the name was removed (a write to an open, removed file leaks its object, as
  * before) or renamed (the new entry has no mark). An inode held from earlier may carry a mark cleared since

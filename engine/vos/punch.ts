@@ -1,7 +1,8 @@
 /**
  * Punch: records an object-shard, dkey or akey punch at the op's epoch. Key rows are created when missing,
  * so a punch that arrives before an older update (replication, resync) still hides it. ifExists and
- * ifMatch check the newest state (EPOCH_MAX) before anything is written. Extent punches are updates (update.ts).
+ * ifMatch check the newest state (EPOCH_MAX) before anything is written. Extent punches are updates
+ * (update.ts).
  */
 import { EPOCH_MAX } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -10,7 +11,7 @@ import { applyFetch } from './fetch.js';
 import type { ObjectRef, PunchOp, RecordMatch } from './operation.js';
 import { AkeyKind, PunchLevel } from './schema.js';
 
-/** Applies a validated punch. DER_NONEXIST when ifExists and the target is absent. */
+/** Applies a validated punch. DER_NONEXIST when ifExists and the target is absent, or ifMatch does not match. */
 export function applyPunch(context: VosContext, op: PunchOp): void {
   if (op.ifExists === true) checkPunchTargetExists(context, op);
   if (op.ifMatch !== undefined) checkPunchMatch(context, op.dkey!, op.ifMatch, op);
@@ -56,7 +57,10 @@ export function checkPunchTargetExists(context: VosContext, op: PunchOp): void {
   }
 }
 
-/** DER_NONEXIST unless the dkey exists and its array akey holds `match.data` in `match.extents` at EPOCH_MAX. Read-only. */
+/**
+ * DER_NONEXIST unless the dkey exists and its array akey holds `match.data` in `match.extents` at EPOCH_MAX
+ * (DER_INVAL when the akey holds a single value). Read-only.
+ */
 export function checkPunchMatch(context: VosContext, dkey: Buffer, match: RecordMatch, ref: ObjectRef): void {
   const iod = { type: 'array' as const, akey: match.akey, recordSize: match.recordSize, extents: match.extents };
   const [value] = applyFetch(context, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey, epoch: EPOCH_MAX, iods: [iod], dkeyCond: 'exists' });
