@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PoolHandle } from '../engine/client/index.js';
 import { SUPERBLOCK_DKEY } from './layout.js';
-import { freshFs } from '../test/harness/dfs-tree.js';
+import { freshFs, freshFsTwice } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { type Dfs, O_CREAT, O_RDWR, O_WRONLY, mountDfs } from './index.js';
@@ -18,7 +18,6 @@ const OBJECT_PUNCHES = ['obj_punch', 'obj_coll_punch'];
 describe('dfs unwritten mark', () => {
   let cluster: InProcessCluster;
   let pool: PoolHandle;
-  let serial = 0;
 
   beforeAll(async () => {
     cluster = await startInProcessCluster({ prefix: 'dfs-unwritten' });
@@ -34,16 +33,8 @@ describe('dfs unwritten mark', () => {
     return cluster.engines.reduce((sum, engine) => sum + opcodes.reduce((count, opcode) => count + engine.metrics.requestsTotal(opcode), 0), 0);
   }
 
-  /** A fresh container mounted twice (two clients). */
-  async function twoMounts(): Promise<{ a: Dfs; b: Dfs; label: string }> {
-    const label = `unwritten-${process.pid}-${++serial}`;
-    const a = await freshFs(pool, { label });
-    const b = await mountDfs({ pool, cont: label, log: silentLog });
-    return { a, b, label };
-  }
-
   it('stat, open and remove of a never-written file or directory ask no object', async () => {
-    const mounts = await twoMounts();
+    const mounts = await freshFsTwice(pool);
     const { a, label } = mounts;
     let { b } = mounts;
     const file = await a.open(a.root, 'empty', O_CREAT | O_WRONLY, 0o644);
@@ -75,7 +66,7 @@ describe('dfs unwritten mark', () => {
   });
 
   it('a write, truncate or hole punch elsewhere clears the mark first: fresh stats, stale handles and snapshots see it', async () => {
-    const { a, b } = await twoMounts();
+    const { a, b } = await freshFsTwice(pool);
     for (const name of ['written', 'truncated']) a.release(await a.open(a.root, name, O_CREAT | O_WRONLY, 0o644));
     const stale = await a.lookup('/written');
     expect(stale.inode.unwritten).toBe(true);
@@ -104,7 +95,7 @@ describe('dfs unwritten mark', () => {
   });
 
   it('this mount writing through one handle: its other handles on the file stop trusting their mark', async () => {
-    const { a, b } = await twoMounts();
+    const { a, b } = await freshFsTwice(pool);
     const looked = await a.open(a.root, 'f', O_CREAT | O_RDWR, 0o644);
     const other = await a.lookup('/f', O_RDWR);
     await a.write(looked, Buffer.from('hello'), 0);
@@ -117,7 +108,7 @@ describe('dfs unwritten mark', () => {
   });
 
   it('a directory filled by another mount is not empty to a mount that saw it unwritten; renames drop the mark', async () => {
-    const { a, b } = await twoMounts();
+    const { a, b } = await freshFsTwice(pool);
     const seen = await a.mkdir(a.root, 'dir', 0o755);
     expect(seen.inode.unwritten).toBe(true);
     const filled = await b.lookup('/dir');

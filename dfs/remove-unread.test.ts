@@ -6,15 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PoolHandle } from '../engine/client/index.js';
-import { freshFs } from '../test/harness/dfs-tree.js';
+import { freshFsTwice } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { type Dfs, O_CREAT, O_NOFOLLOW, O_RDWR, O_WRONLY, mountDfs } from './index.js';
+import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { type Dfs, O_CREAT, O_NOFOLLOW, O_RDWR, O_WRONLY } from './index.js';
 
 describe('dfs remove of what the caller saw', () => {
   let cluster: InProcessCluster;
   let pool: PoolHandle;
-  let serial = 0;
 
   beforeAll(async () => {
     cluster = await startInProcessCluster({ prefix: 'dfs-remove-unread' });
@@ -28,12 +27,6 @@ describe('dfs remove of what the caller saw', () => {
 
   function fetches(): number {
     return cluster.engines.reduce((sum, engine) => sum + engine.metrics.requestsTotal('obj_fetch'), 0);
-  }
-
-  async function twoMounts(): Promise<{ a: Dfs; b: Dfs }> {
-    const label = `remove-unread-${process.pid}-${++serial}`;
-    const a = await freshFs(pool, { label });
-    return { a, b: await mountDfs({ pool, cont: label, log: silentLog }) };
   }
 
   async function writeFile(fs: Dfs, name: string, text: string): Promise<void> {
@@ -52,7 +45,7 @@ describe('dfs remove of what the caller saw', () => {
   }
 
   it('unchanged file, symlink and never-written directory: removed without reading the entry', async () => {
-    const { a, b } = await twoMounts();
+    const { a, b } = await freshFsTwice(pool);
     await writeFile(a, 'file', 'data');
     a.release(await a.symlink(a.root, 'link', 'file'));
     a.release(await a.mkdir(a.root, 'dir', 0o755));
@@ -67,7 +60,7 @@ describe('dfs remove of what the caller saw', () => {
   });
 
   it('a name renamed away or replaced elsewhere is read again: the live object is kept, the current entry removed', async () => {
-    const { a, b } = await twoMounts();
+    const { a, b } = await freshFsTwice(pool);
     await writeFile(a, 'moved', 'moved data');
     await writeFile(a, 'replaced', 'old');
     await writeFile(a, 'other', 'new data');
@@ -90,7 +83,7 @@ describe('dfs remove of what the caller saw', () => {
   });
 
   it('a directory seen empty but filled elsewhere since, and any entry of a sticky directory, are read first', async () => {
-    const { a, b } = await twoMounts();
+    const { a, b } = await freshFsTwice(pool);
     const seen = await a.mkdir(a.root, 'dir', 0o755);
     const filled = await b.lookup('/dir');
     b.release(await b.open(filled, 'child', O_CREAT | O_WRONLY, 0o644));

@@ -101,3 +101,10 @@ export async function freshFs(pool: PoolHandle, options: Partial<MountOptions> &
   await pool.createContainer({ label });
   return mountDfs({ create: true, log: silentLog, ...options, pool, cont: label });
 }
+
+/** A fresh formatted container mounted twice (two clients of one namespace); caller unmounts both. */
+export async function freshFsTwice(pool: PoolHandle): Promise<{ a: Dfs; b: Dfs; label: string }> {
+  const label = `fs-${process.pid}-${++containerSerial}`;
+  const a = await freshFs(pool, { label });
+  return { a, b: await mountDfs({ pool, cont: label, log: silentLog }), label };
+}
