@@ -228,9 +228,13 @@ export function inodeChangeIod(change: InodeChange): UpdateIodBody {
     set('mtimeNanoseconds', change.mtime.time.nanoseconds);
     set('mtimeEpoch', change.mtime.epoch);
   }
+  return { type: 'array', akey: INODE_AKEY, recordSize: 1, ...fieldRecords(record, fields) };
+}
+
+/** The byte ranges of `fields` in `record` as extents (ascending, one per field) and their bytes, in order. */
+function fieldRecords(record: Buffer, fields: readonly InodeField[]): { extents: Array<{ index: number; count: number }>; data: Buffer } {
   const ranges = fields.map((field) => INODE_FIELDS_LAYOUT[field]).sort((a, b) => a[0] - b[0]);
   return {
-    type: 'array', akey: INODE_AKEY, recordSize: 1,
     extents: ranges.map(([index, count]) => ({ index, count })),
     data: Buffer.concat(ranges.map(([offset, width]) => record.subarray(offset, offset + width))),
   };
@@ -246,13 +250,7 @@ export function inodeIod(inode: Inode): UpdateIodBody {
  * unwritten mark as `inode` has them.
  */
 export function entryIdentity(inode: Inode): RecordMatchBody {
-  const record = encodeInode(inode);
-  const fields = [INODE_FIELDS_LAYOUT.oid, INODE_FIELDS_LAYOUT.unwritten];
-  return {
-    akey: INODE_AKEY, recordSize: 1,
-    extents: fields.map(([index, count]) => ({ index, count })),
-    data: Buffer.concat(fields.map(([offset, width]) => record.subarray(offset, offset + width))),
-  };
+  return { akey: INODE_AKEY, recordSize: 1, ...fieldRecords(encodeInode(inode), ['oid', 'unwritten']) };
 }
 
 /** Iods that fetch an entry in one RPC: its inode record, then its symlink target. */
