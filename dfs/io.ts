@@ -97,8 +97,19 @@ export async function writeAt(handle: DfsObject, data: Uint8Array, offset: numbe
   const at = (handle.flags & O_APPEND) !== 0 ? await handle.array().getSize() : offset;
   checkRange(at, data.length);
   if (data.length === 0) return 0;
-  await writeClearing(handle.mount, handle.entry, handle.inode, () => handle.array().write(at, data));
+  await writeData(handle, () => handle.array().write(at, data));
   return data.length;
+}
+
+/**
+ * Runs a data write, alongside the clearing of the file's unwritten mark while the handle's inode carries
+ * it; once both are done the handle's inode is written without it (as setattr updates it), so later writes
+ * through the handle go straight to the object instead of through the clearing.
+ */
+async function writeData(handle: DfsObject, write: () => Promise<unknown>): Promise<void> {
+  const inode = handle.inode;
+  await writeClearing(handle.mount, handle.entry, inode, write);
+  if (inode.unwritten && handle.inode === inode) handle.inode = { ...inode, unwritten: false };
 }
 
 /**
@@ -112,7 +123,7 @@ export async function writeSegments(handle: DfsObject, segments: readonly WriteS
   const writeAll = (): Promise<unknown> => mapBounded(segments, IO_SEGMENTS_IN_FLIGHT_MAX, async (segment) => {
     if (segment.data.length > 0) await array.write(segment.offset, segment.data);
   });
-  if (segments.some((segment) => segment.data.length > 0)) await writeClearing(handle.mount, handle.entry, handle.inode, writeAll);
+  if (segments.some((segment) => segment.data.length > 0)) await writeData(handle, writeAll);
   return segments.reduce((sum, segment) => sum + segment.data.length, 0);
 }
 
