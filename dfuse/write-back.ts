@@ -3,7 +3,8 @@
  * once; contiguous writes are coalesced into extents that end on chunk boundaries (the kernel sends up
  * to 1 MiB per request, DFS does best with whole 1 MiB chunks) and sent in the background, a
  * bounded number at a time, in the order they were made (each DFS write takes its epoch when it is
- * sent, so where extents overlap the later one wins). A write waits only when the budget shared by the
+ * sent, so where extents overlap the later one wins); small extents waiting for a slot go out together
+ * as one DFS writev. A write waits only when the budget shared by the
  * buffered bytes of all files is spent, so memory stays bounded. flush() sends what is left and waits
  * for everything; the first failure is kept and reported by the next write, flush, fsync or close, as
  * DAOS does.
@@ -12,8 +13,15 @@ import type { Dfs, DfsObject } from '../dfs/index.js';
 
 /** Bytes of one coalesced extent at most (the default DFS chunk). */
 export const EXTENT_BYTES = 1 << 20;
-/** Extents of one file being written at once. */
+/** Writes (single extents or batches) of one file in flight at once. */
 export const EXTENTS_IN_FLIGHT_MAX = 16;
+/**
+ * Of those, batches of partial extents: fewer slots for them let scattered small writes pile up into
+ * batches while the slots are busy (fio 4 KiB random writes: with 16 slots most went out alone).
+ */
+export const BATCHES_IN_FLIGHT_MAX = 4;
+/** Extents in one batch at most (their bytes are bounded by EXTENT_BYTES as well). */
+export const BATCH_EXTENTS_MAX = 256;
 
 /** The bytes all write-back buffers may hold together. */
 export class WriteBudget {
@@ -69,6 +77,8 @@ export class WriteBack {
   /** Complete extents waiting for a free slot, oldest first. */
   readonly #ready: Extent[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** Sends in #inFlight that began with a partial extent (BATCHES_IN_FLIGHT_MAX). */
+  #batchesInFlight = 0;
   /** Woken when the last extent is written (flush waits for it). */
   #drained: Array<() => void> = [];
   #error: unknown;
@@ -133,19 +143,44 @@ export class WriteBack {
 
   /** Starts ready extents while slots are free; wakes flush() once nothing is left. */
   #pump(): void {
-    while (this.#inFlight.size < EXTENTS_IN_FLIGHT_MAX && this.#ready.length > 0) this.#send(this.#ready.shift()!);
+    while (this.#inFlight.size < EXTENTS_IN_FLIGHT_MAX && this.#ready.length > 0) {
+      if (this.#ready[0]!.length < EXTENT_BYTES && this.#batchesInFlight >= BATCHES_IN_FLIGHT_MAX) break;
+      this.#send(this.#takeBatch());
+    }
     if (this.#ready.length > 0 || this.#inFlight.size > 0) return;
     for (const wake of this.#drained.splice(0)) wake();
   }
 
-  #send(extent: Extent): void {
-    const data = extent.buffer.subarray(0, extent.length);
-    const sending: Promise<void> = this.#dfs.write(this.#handle, data, extent.offset).then(
+  /**
+   * The oldest ready extent, with the small ones queued after it while they fit in one extent's bytes:
+   * scattered small writes that piled up while every slot was busy go out as one batch (one DFS writev,
+   * a few collective RPCs) instead of an RPC each. A full extent goes alone.
+   */
+  #takeBatch(): Extent[] {
+    const batch = [this.#ready.shift()!];
+    let bytes = batch[0]!.length;
+    while (this.#ready.length > 0 && batch.length < BATCH_EXTENTS_MAX && bytes + this.#ready[0]!.length <= EXTENT_BYTES) {
+      const next = this.#ready.shift()!;
+      batch.push(next);
+      bytes += next.length;
+    }
+    return batch;
+  }
+
+  #send(batch: Extent[]): void {
+    const bytes = batch.reduce((sum, extent) => sum + extent.length, 0);
+    const partial = batch[0]!.length < EXTENT_BYTES;
+    if (partial) this.#batchesInFlight++;
+    const segments = batch.map((extent) => ({ offset: extent.offset, data: extent.buffer.subarray(0, extent.length) }));
+    // writev keeps the order of overlapping segments (the later one wins), as separate writes in order would.
+    const written = segments.length === 1 ? this.#dfs.write(this.#handle, segments[0]!.data, segments[0]!.offset) : this.#dfs.writev(this.#handle, segments);
+    const sending: Promise<void> = written.then(
       () => undefined,
       (error: unknown) => { this.#error ??= error; },
     ).finally(() => {
       this.#inFlight.delete(sending);
-      this.#budget.release(extent.length);
+      if (partial) this.#batchesInFlight--;
+      this.#budget.release(bytes);
       this.#pump();
     });
     this.#inFlight.add(sending);

@@ -175,6 +175,25 @@ describe('object client on three engines', () => {
     expect(await array.getSize()).toBe(0);
   });
 
+  it('array: writeExtents of scattered extents -> one collective update per engine, replicas included; byte-exact; overlaps -> INVAL', async () => {
+    const requests = (opcode: string): number => cluster.engines.reduce((sum, engine) => sum + engine.metrics.requestsTotal(opcode), 0);
+    for (const oclass of ['SX', 'RP_2GX'] as const) {
+      const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }));
+      // 40 extents of 7..46 bytes, 150 bytes apart: over 60 chunks of 100 bytes, some crossing a chunk end.
+      const extents = Array.from({ length: 40 }, (_, index) => ({ offset: 150 * index + 60, data: Buffer.alloc(7 + index, index + 1) }));
+      const model = Buffer.alloc(150 * 40 + 60);
+      for (const extent of extents) extent.data.copy(model, extent.offset);
+      const [single, collective] = [requests('obj_update'), requests('obj_coll_update')];
+      await array.writeExtents([...extents].reverse());
+      expect(requests('obj_update')).toBe(single);
+      expect(requests('obj_coll_update') - collective).toBe(ENGINES);
+      expect((await array.read(0, model.length)).equals(model)).toBe(true);
+      expect(await array.getSize()).toBe(150 * 39 + 60 + 46);
+      expect(await derOf(array.writeExtents([{ offset: 10, data: Buffer.alloc(5, 9) }, { offset: 14, data: Buffer.alloc(1, 9) }]))).toBe(Der.INVAL);
+      expect((await array.read(0, model.length)).equals(model)).toBe(true);
+    }
+  });
+
   it('snapshot: read-only handle reads the old value, writes -> NO_PERM', async () => {
     const oid = await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_2G1' });
     await cont.kv(oid).put('k', Buffer.from('before'));
@@ -254,7 +273,11 @@ describe('object client with an engine down', () => {
     for (let query = 0; query < 3; query++) expect(await array.getSize()).toBe(1000);
     expect(pool.map.version).toBe(before);
 
-    // Writes must reach every replica: the first one reports rank 2, the service excludes it, writes go on.
+    // Writes must reach every replica: the first one reports rank 2, the service excludes it, writes go on
+    // (a collective update too: its RPC to rank 2 fails, and the whole batch is sent again on the new map).
+    const extents = Array.from({ length: 16 }, (_, index) => ({ offset: 100 * index + 10, data: Buffer.alloc(20, 0xa0 + index) }));
+    await array.writeExtents(extents);
+    for (const extent of extents) extent.data.copy(data, extent.offset);
     await Promise.all(Array.from({ length: 20 }, (_, index) => kv.put(`k${index}`, Buffer.from(`w${index}`))));
     for (let index = 0; index < 20; index++) expect((await kv.get(`k${index}`))?.toString()).toBe(`w${index}`);
     expect(pool.map.version).toBeGreaterThan(before);

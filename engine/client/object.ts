@@ -15,7 +15,7 @@
 import type { Oid } from '../placement/oid.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { OBJ_COLL_PUNCH, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type RecordMatchBody, type UpdateIodBody } from '../wire/rpc/obj.js';
+import { OBJ_COLL_PUNCH, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type RecordMatchBody, type UpdateIodBody } from '../wire/rpc/obj.js';
 import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
@@ -25,7 +25,8 @@ import { type GroupWrite, type WriteState, newWriteState, writeGroup } from './r
 import { writeShards } from './shard-choice.js';
 import { settleInOrder } from './bounded-parallel.js';
 import { fixedEpochConflicts, retrying, retryingConflicts, writeConflicts } from './retry.js';
-import { groupShards } from '../placement/placement.js';
+import { type ShardLocation, dkeyGroup, groupShards } from '../placement/placement.js';
+import { SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX } from '../constants.js';
 
 export type { KeyList, MaxKey } from './object-list.js';
 export type { ListAnchor } from './anchor.js';
@@ -43,6 +44,12 @@ export interface UpdateOptions {
   readonly akeyCond?: 'insert' | 'update';
   /** Default: a new epoch from the process clock. */
   readonly epoch?: Epoch;
+}
+
+/** One dkey's part of updateMany. */
+export interface DkeyUpdate {
+  readonly dkey: Buffer;
+  readonly iods: UpdateIodBody[];
 }
 
 export interface FetchOptions {
@@ -110,6 +117,21 @@ export class ObjectHandle {
         const write: GroupWrite<RpcRequest<typeof OBJ_UPDATE>> = { def: OBJ_UPDATE, layout, shards, body, plainBody: conditional ? plain : undefined };
         return writeGroup(this.#core, write, state);
       });
+      return epoch;
+    });
+  }
+
+  /**
+   * Writes several dkeys' iods at one epoch (each dkey at most once), every writable replica of each,
+   * in one collective RPC per engine (more when one would name over SHARDS_PER_COLLECTIVE_MAX updates or
+   * carry over VALUE_BYTES_MAX of data); resolves with the epoch, as update() does. Unconditional only.
+   * A failure fails the whole batch; retries rewrite all of it at the same epoch, so some dkeys may be
+   * written once a failure is reported, as with separate updates.
+   */
+  async updateMany(updates: readonly DkeyUpdate[], options: { epoch?: Epoch } = {}): Promise<Epoch> {
+    this.assertWritable();
+    return retryingConflicts(writeConflicts(options.epoch, this.#context.pool.hlc), async (epoch) => {
+      await retrying(this.#context.recoveries, () => this.updateManyAttempt(updates, epoch));
       return epoch;
     });
   }
@@ -189,6 +211,29 @@ export class ObjectHandle {
     const shards = Array.from({ length: layout.groupCount }, (_, group) => writeShards(groupShards(layout, group))).flat();
     const calls = this.#core.collective<RpcRequest<typeof OBJ_COLL_PUNCH>>(layout, shards, { epoch });
     await settleInOrder(calls.map((call) => this.#core.send(OBJ_COLL_PUNCH, call.shards[0]!, call.request)));
+  }
+
+  /** One attempt of updateMany: the updates dealt to the engines holding their groups' writable replicas. */
+  private async updateManyAttempt(updates: readonly DkeyUpdate[], epoch: number): Promise<void> {
+    const layout = this.#core.layout();
+    type Call = { first: ShardLocation; request: RpcRequest<typeof OBJ_COLL_UPDATE>; bytes: number };
+    const open = new Map<number, Call>();
+    const calls: Call[] = [];
+    for (const update of updates) {
+      const bytes = update.iods.reduce((sum, iod) => sum + (iod.type === 'single' ? iod.value.length : iod.data?.length ?? 0), 0);
+      for (const shard of writeShards(groupShards(layout, dkeyGroup(update.dkey, layout.groupCount)))) {
+        let call = open.get(shard.rank);
+        if (call === undefined || call.request.updates.length >= SHARDS_PER_COLLECTIVE_MAX || (call.bytes > 0 && call.bytes + bytes > VALUE_BYTES_MAX)) {
+          const { pool, cont, mapVersion, oid } = this.#core.address(layout, shard);
+          call = { first: shard, request: { pool, cont, mapVersion, oid, epoch, updates: [] }, bytes: 0 };
+          open.set(shard.rank, call);
+          calls.push(call);
+        }
+        call.request.updates.push({ target: shard.target, shard: shard.shard, dkey: update.dkey, iods: update.iods });
+        call.bytes += bytes;
+      }
+    }
+    await settleInOrder(calls.map((call) => this.#core.send(OBJ_COLL_UPDATE, call.first, call.request)));
   }
 
   private assertWritable(): void {

@@ -1,6 +1,6 @@
 /**
  * Object RPC handlers (engine/wire/rpc/obj.ts): update, fetch, punch, list dkeys/akeys, query max, and the
- * collective punch and query max (several shards of one object on this engine, each served as alone). Each
+ * collective update, punch and query max (several shards of one object on this engine, each served as alone). Each
  * checks the address (pool local -> else NONEXIST; target index in range -> else INVAL; client map not
  * older than ours -> else STALE naming our version), merges the request epoch into the engine's HLC, and
  * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit
@@ -11,11 +11,11 @@
  */
 import type { Logger } from '../log.js';
 import type { VosTarget } from '../vos/index.js';
-import type { ObjectRef } from '../vos/operation.js';
+import type { ObjectRef, UpdateIod } from '../vos/operation.js';
 import { asEpoch, type Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import {
-  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE, type RecordMatchBody,
+  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE, type RecordMatchBody,
 } from '../wire/rpc/obj.js';
 import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
@@ -77,16 +77,18 @@ export function resolveObject(
 export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
   const guard = { batcher: deps.batcher, tx: deps.tx, metrics: deps.txMetrics };
 
-  registry.register(OBJ_UPDATE, async (request) => {
-    const target = resolveObject(deps, request, request.target, request.shard);
+  /** One dkey's update on one shard (the shard named apart from the request, as in a collective one). */
+  const update = async (
+    request: Omit<ObjectAddress, 'target' | 'shard'>,
+    at: { target: number; shard: number; dkey: Buffer; iods: UpdateIod[]; dkeyCond?: 'insert' | 'update'; akeyCond?: 'insert' | 'update' },
+  ): Promise<Record<string, never>> => {
+    const target = resolveObject(deps, request, at.target, at.shard);
     const { vos, ref } = target;
-    const op = {
-      cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods,
-      dkeyCond: request.dkeyCond, akeyCond: request.akeyCond,
-    };
-    await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: request.epoch }, () => vos.update(op));
+    const op = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: asEpoch(request.epoch), iods: at.iods, dkeyCond: at.dkeyCond, akeyCond: at.akeyCond };
+    await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: request.epoch }, () => vos.update(op));
     return {};
-  });
+  };
+  registry.register(OBJ_UPDATE, (request) => update(request, request));
 
   registry.register(OBJ_FETCH, (request) => {
     const target = resolveObject(deps, request, request.target, request.shard);
@@ -143,6 +145,10 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   // targets' store batches); the first failure in shard order fails the RPC, as a per-shard one would.
   registry.register(OBJ_COLL_PUNCH, (request) => thenMaybe(
     allInOrder(request.shards.map((at) => () => punch(request, at.target, at.shard))),
+    (): Record<string, never> => ({}),
+  ));
+  registry.register(OBJ_COLL_UPDATE, (request) => thenMaybe(
+    allInOrder(request.updates.map((at) => () => update(request, at))),
     (): Record<string, never> => ({}),
   ));
   registry.register(OBJ_COLL_QUERY_MAX, (request) => thenMaybe(

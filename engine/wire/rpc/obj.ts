@@ -152,4 +152,23 @@ export const OBJ_COLL_QUERY_MAX = defineRpc(
   t.object({ answers: t.array(queryMaxAnswer, SHARDS_PER_COLLECTIVE_MAX) }),
 );
 
-export const OBJ_RPCS = [OBJ_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_LIST_DKEYS, OBJ_LIST_AKEYS, OBJ_QUERY_MAX, OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX] as const;
+/**
+ * OBJ_UPDATE of several dkeys of one object at one epoch, each on the shard (of this engine) the client
+ * placed it on: a batch of writes scattered over a wide object's chunks costs one RPC per engine instead
+ * of one per chunk. Unconditional only (conditions need the group leader's verdict first, replication.ts).
+ */
+export const OBJ_COLL_UPDATE = defineRpc(
+  'obj_coll_update',
+  t.object({
+    pool: objectAddress.pool,
+    cont: objectAddress.cont,
+    mapVersion: objectAddress.mapVersion,
+    oid: objectAddress.oid,
+    epoch,
+    updates: t.array(t.object({ target: objectAddress.target, shard: objectAddress.shard, dkey: key, iods: t.array(updateIod, IODS_PER_RPC_MAX) }), SHARDS_PER_COLLECTIVE_MAX),
+  }),
+  empty,
+  { bulk: true },
+);
+
+export const OBJ_RPCS = [OBJ_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_LIST_DKEYS, OBJ_LIST_AKEYS, OBJ_QUERY_MAX, OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_COLL_UPDATE] as const;
