@@ -10,7 +10,7 @@ import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import {
-  type Credentials, type Dfs, F_OK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, R_OK, S_IFREG, W_OK, X_OK,
+  type Credentials, type Dfs, F_OK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, S_IFREG, W_OK, X_OK,
   XATTR_CREATE, XATTR_REPLACE, mountDfs,
 } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
@@ -71,6 +71,21 @@ describe('dfs attributes, permissions, xattrs', () => {
     await fs.setattr(file, { mtime: past });
     expect((await fs.ostat(file)).mtime).toEqual(past);
     fs.release(file);
+  });
+
+  it('open O_TRUNC: mtime and ctime move, also for a file that was empty (never written, or emptied)', async () => {
+    await buildTree(fs, { '/a9/full': 'data', '/a9/empty': '' });
+    const past = { seconds: 1_000_000_000, nanoseconds: 0 };
+    for (const path of ['/a9/full', '/a9/empty', '/a9/full']) {
+      await fs.utimens(path, undefined, past);
+      // Past the ctime utimens set, so only the truncating open can have moved it beyond `before`.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const before = Date.now();
+      fs.release(await fs.lookup(path, O_RDWR | O_TRUNC));
+      const stat = await fs.stat(path);
+      expect(stat.size).toBe(0);
+      for (const time of [stat.mtime, stat.ctime]) expect(time.seconds * 1000 + time.nanoseconds / 1e6).toBeGreaterThanOrEqual(before - 1);
+    }
   });
 
   it('chmod/chown/access helpers: by path', async () => {

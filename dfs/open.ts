@@ -8,7 +8,8 @@
 import { R_OK, W_OK, requireAccess } from './access.js';
 import { type CreateOptions, createEntry } from './create.js';
 import { fsFail, isFsError } from './errors.js';
-import { ensureWritten } from './first-write.js';
+import { setattr } from './attr.js';
+import { ensureWritten, isUnwritten } from './first-write.js';
 import { DfsObject, type PathNode } from './handle.js';
 import {
   type EntryKind, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, kindOfMode,
@@ -44,8 +45,13 @@ async function openExisting(mount: DfsMount, node: PathNode, ancestors: readonly
   const handle = handleOf(mount, node, ancestors, flags);
   if ((flags & O_TRUNC) !== 0 && !dir) {
     try {
-      await ensureWritten(mount, handle.entry, handle.inode);
-      await handle.array().setSize(0);
+      let before = 0;
+      if (!isUnwritten(mount, handle.inode)) {
+        await ensureWritten(mount, handle.entry, handle.inode);
+        before = await handle.array().setSize(0);
+      }
+      // Emptying a file that was empty changes no data, yet its mtime and ctime move, as with Linux's open(O_TRUNC).
+      if (before === 0) await setattr(mount, handle, { mtime: 'now' });
     } catch (error) {
       mount.inodes.release(handle.oid);
       throw error;

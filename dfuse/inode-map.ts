@@ -183,11 +183,15 @@ export class InodeMap {
     entry.stat = { ...entry.stat, mtime: time, ctime: time };
   }
 
-  /** Forgets the cached stat of `path` (the next getattr asks the engines). */
+  /**
+   * Forgets the cached stat of `path`: the next getattr asks the engines, and reads the entry again too
+   * (the change may have gone through another handle, so the looked-up handle's inode may be behind).
+   */
   forgetStat(path: string): void {
     const entry = this.#entries.get(path);
     if (entry === undefined) return;
     entry.statUntil = 0;
+    entry.fresh = false;
     entry.changes += 1;
   }
 

@@ -138,14 +138,15 @@ export class ArrayObject {
     return sizeFromMaxKey(this.chunkSizeBytes, max.dkey, max.end);
   }
 
-  /** Truncates or extends the array to `size` bytes (DAOS daos_array_set_size). */
-  async setSize(size: number): Promise<void> {
+  /** Truncates or extends the array to `size` bytes (DAOS daos_array_set_size); resolves with the size it had. */
+  async setSize(size: number): Promise<number> {
     checkRange(size, 0);
     const current = await this.getSize();
-    if (size === current) return;
+    if (size === current) return current;
     if (size < current) await this.shrink(size);
     // Growing needs a byte at size-1; after a shrink the remaining data may end in a hole before size.
     if (size > 0 && (size > current || (await this.getSize()) < size)) await this.write(size - 1, Buffer.alloc(1));
+    return current;
   }
 
   private async shrink(size: number): Promise<void> {
