@@ -122,7 +122,7 @@ export class ObjectHandle {
   }
 
   /**
-   * Writes several dkeys' iods at one epoch (each dkey at most once), every writable replica of each,
+   * Writes several dkeys' iods at one epoch (a dkey named twice must not have overlapping extents), every writable replica of each,
    * in one collective RPC per engine (more when one would name over SHARDS_PER_COLLECTIVE_MAX updates or
    * carry over VALUE_BYTES_MAX of data); resolves with the epoch, as update() does. Unconditional only.
    * A failure fails the whole batch; retries rewrite all of it at the same epoch, so some dkeys may be
