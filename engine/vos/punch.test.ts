@@ -105,6 +105,11 @@ describe('vos punch', () => {
     temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(21), ifMatch: match('bce') });
     expect(listAll(temp.vos, { epoch: 21 })).toEqual([]);
     expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(22), ifMatch: match('bce') }))).toBe(Der.NONEXIST);
+    // Holes are not records held, even where their zeros equal the data asked for.
+    putArray(temp.vos, { dkey: 'h', akey: 'arr', epoch: 10, index: 0, count: 2, data: 'ab' });
+    const holes = { akey: key('arr'), recordSize: 1, extents: [{ index: 0, count: 4 }], data: Buffer.from('ab\0\0') };
+    expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('h'), epoch: ep(22), ifMatch: holes }))).toBe(Der.NONEXIST);
+    expect(getArray(temp.vos, { dkey: 'h', akey: 'arr', epoch: 22, index: 0, count: 2 }).toString()).toBe('ab');
     // Malformed: no dkey, or data that is not the extents' records.
     expect(derOf(() => temp.vos.punch({ ...OBJ, epoch: ep(23), ifMatch: match('bce') }))).toBe(Der.INVAL);
     expect(derOf(() => temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(23), ifMatch: match('bc') }))).toBe(Der.INVAL);

@@ -58,13 +58,15 @@ export function checkPunchTargetExists(context: VosContext, op: PunchOp): void {
 }
 
 /**
- * DER_NONEXIST unless the dkey exists and its array akey holds `match.data` in `match.extents` at EPOCH_MAX
- * (DER_INVAL when the akey holds a single value). Read-only.
+ * DER_NONEXIST unless the dkey's array akey holds `match.data` in `match.extents` at EPOCH_MAX, every record
+ * of them written data (DER_INVAL when the akey holds a single value). An akey holding records makes its
+ * dkey exist, so no separate existence test is needed (it walked every akey of the dkey). Read-only.
  */
 export function checkPunchMatch(context: VosContext, dkey: Buffer, match: RecordMatch, ref: ObjectRef): void {
   const iod = { type: 'array' as const, akey: match.akey, recordSize: match.recordSize, extents: match.extents };
-  const [value] = applyFetch(context, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey, epoch: EPOCH_MAX, iods: [iod], dkeyCond: 'exists' });
-  if (value === undefined || value.type !== 'array' || !value.data.equals(match.data)) {
+  const records = match.extents.reduce((sum, extent) => sum + extent.count, 0);
+  const [value] = applyFetch(context, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey, epoch: EPOCH_MAX, iods: [iod] });
+  if (value === undefined || value.type !== 'array' || value.filled !== records || !value.data.equals(match.data)) {
     throw new EngineError(Der.NONEXIST, 'the akey does not hold the expected records');
   }
 }
