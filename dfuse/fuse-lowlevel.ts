@@ -38,8 +38,11 @@ export const SetAttr = {
   MODE: 1 << 0, UID: 1 << 1, GID: 1 << 2, SIZE: 1 << 3, ATIME: 1 << 4, MTIME: 1 << 5, ATIME_NOW: 1 << 7, MTIME_NOW: 1 << 8,
 } as const;
 
-/** Open reply flags. */
-export const OpenFlag = { DIRECT_IO: 1, KEEP_CACHE: 2 } as const;
+/**
+ * Open reply flags. NO_FLUSH (FOPEN_NOFLUSH, kernel 5.18+; older kernels ignore it): the kernel sends no
+ * FLUSH at each close of that open file.
+ */
+export const OpenFlag = { DIRECT_IO: 1, KEEP_CACHE: 2, NO_FLUSH: 16 } as const;
 
 /** Largest read or write per request (the kernel's FUSE_MAX_PAGES limit, 256 pages). */
 export const FUSE_IO_BYTES_MAX = 1024 * 1024;

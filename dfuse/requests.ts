@@ -10,7 +10,7 @@
  * removed at its last release, so open descriptors keep working.
  */
 import { constants } from 'node:os';
-import { O_ACCMODE, O_EXCL, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
+import { O_ACCMODE, O_EXCL, O_RDONLY, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
 import { negativeErrno } from './errno.js';
 import { type Caller, type DirentPlus, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents, encodeDirentsPlus } from './fuse-lowlevel.js';
 import type { FuseStat } from './fuse-stat.js';
@@ -340,7 +340,10 @@ export class Requests {
       }
       this.#nodes.opened(node);
       this.#fileNodes.set(fh, node);
-      session.open(req, fh, this.#openFlags(node, stat));
+      // A read-only open buffers no writes, so its flush at each close would do nothing (syncFile): the
+      // kernel is told not to send it, one request fewer per open and close.
+      const readOnly = (flags & O_ACCMODE) === O_RDONLY;
+      session.open(req, fh, this.#openFlags(node, stat) | (readOnly ? OpenFlag.NO_FLUSH : 0));
     };
     work().catch(this.#fail(session, req, 'open', path));
   }

@@ -618,6 +618,7 @@ static void file_info_arg(napi_env env, napi_value fh, napi_value flags, struct 
   fi->keep_cache = (bits & 2) != 0;
   fi->nonseekable = (bits & 4) != 0;
   fi->cache_readdir = (bits & 8) != 0;
+  fi->noflush = (bits & 16) != 0;
 }
 
 /* replyCreate(req, nodeid, generation, ino, attrs, attrTimeout, entryTimeout, fh, openFlags) */
@@ -638,7 +639,7 @@ static napi_value reply_attr(napi_env env, napi_callback_info info) {
   return result_of(env, fuse_reply_attr(req, &st, double_arg(env, argv[3])));
 }
 
-/* replyOpen(req, fh, flags): flags 1 direct_io, 2 keep_cache, 4 nonseekable, 8 cache_readdir. */
+/* replyOpen(req, fh, flags): flags 1 direct_io, 2 keep_cache, 4 nonseekable, 8 cache_readdir, 16 noflush. */
 static napi_value reply_open(napi_env env, napi_callback_info info) {
   REPLY_ARGS(3);
   struct fuse_file_info fi;

@@ -162,6 +162,9 @@ t.test('metrics: dfuse and the engines serve Prometheus text over plain HTTP/1.1
   t.equal(answer.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
   const text = await answer.text();
   t.equal(sample(text, 'tsdaos_dfuse_requests_total{op="create"}'), 1, 'one CREATE');
+  // The writer's close flushes; dd's read-only open was answered with FOPEN_NOFLUSH, so its close sends none.
+  t.equal(sample(text, 'tsdaos_dfuse_requests_total{op="flush"}'), 1, 'one FLUSH: the writer\'s close only');
+  t.equal(sample(text, 'tsdaos_dfuse_requests_total{op="release"}'), 2, 'both opens released');
   t.ok((sample(text, 'tsdaos_dfuse_requests_total{op="write"}') ?? 0) >= 1, 'WRITEs counted');
   t.equal(sample(text, 'tsdaos_dfuse_write_bytes_sum'), BYTES, 'bytes written');
   t.equal(sample(text, 'tsdaos_dfuse_read_bytes_sum'), BYTES, 'bytes read');
