@@ -176,17 +176,16 @@ describe('object client on three engines', () => {
   });
 
   it('array: writeExtents of scattered extents -> one collective update per engine, replicas included; byte-exact; overlaps -> INVAL', async () => {
-    const requests = (opcode: string): number => cluster.engines.reduce((sum, engine) => sum + engine.metrics.requestsTotal(opcode), 0);
     for (const oclass of ['SX', 'RP_2GX'] as const) {
       const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }));
       // 40 extents of 7..46 bytes, 150 bytes apart: over 60 chunks of 100 bytes, some crossing a chunk end.
       const extents = Array.from({ length: 40 }, (_, index) => ({ offset: 150 * index + 60, data: Buffer.alloc(7 + index, index + 1) }));
       const model = Buffer.alloc(150 * 40 + 60);
       for (const extent of extents) extent.data.copy(model, extent.offset);
-      const [single, collective] = [requests('obj_update'), requests('obj_coll_update')];
+      const [single, collective] = [cluster.requestsTotal('obj_update'), cluster.requestsTotal('obj_coll_update')];
       await array.writeExtents([...extents].reverse());
-      expect(requests('obj_update')).toBe(single);
-      expect(requests('obj_coll_update') - collective).toBe(ENGINES);
+      expect(cluster.requestsTotal('obj_update')).toBe(single);
+      expect(cluster.requestsTotal('obj_coll_update') - collective).toBe(ENGINES);
       expect((await array.read(0, model.length)).equals(model)).toBe(true);
       expect(await array.getSize()).toBe(150 * 39 + 60 + 46);
       expect(await derOf(array.writeExtents([{ offset: 10, data: Buffer.alloc(5, 9) }, { offset: 14, data: Buffer.alloc(1, 9) }]))).toBe(Der.INVAL);

@@ -59,8 +59,8 @@ export function checkPunchTargetExists(context: VosContext, op: PunchOp): void {
 
 /**
  * DER_NONEXIST unless the dkey's array akey holds `match.data` in `match.extents` at EPOCH_MAX, every record
- * of them written data (DER_INVAL when the akey holds a single value). An akey holding records makes its
- * dkey exist, so no separate existence test is needed (it walked every akey of the dkey). Read-only.
+ * of them written data (DER_INVAL when the akey holds a single value). An akey holding every record makes
+ * its dkey exist, so the dkey's existence needs no test of its own. Read-only.
  */
 export function checkPunchMatch(context: VosContext, dkey: Buffer, match: RecordMatch, ref: ObjectRef): void {
   const iod = { type: 'array' as const, akey: match.akey, recordSize: match.recordSize, extents: match.extents };

@@ -22,6 +22,8 @@ export interface InProcessCluster {
   readonly poolUuid: string;
   /** A new connection to the pool (caller disconnects). */
   connect(): Promise<PoolHandle>;
+  /** Requests of these opcodes the engines have received so far, all engines together. */
+  requestsTotal(...opcodes: string[]): number;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startInProcessCluster(options: InProcessClusterOptions = {
   return {
     engines, system, poolLabel, poolUuid,
     connect: () => connectPool({ system, pool: poolLabel, log: silentLog }),
+    requestsTotal: (...opcodes) => engines.reduce((sum, engine) => opcodes.reduce((count, opcode) => count + engine.metrics.requestsTotal(opcode), sum), 0),
     async stop() {
       await Promise.all(engines.map((engine) => engine.close()));
       rmSync(dir, { recursive: true, force: true });
