@@ -8,17 +8,20 @@
  * stream the server refused unprocessed (REFUSED_STREAM) is sent again, at most H2_REFUSED_RETRIES_MAX times.
  * Small calls (request and answer under RPC_CHANNEL_CALL_BYTES_MAX) go on the channel (wire/channel.ts):
  * the frames of one turn leave in one write, answers come back by call id as they are ready.
+ * Bulk calls (a body or an answer over that) go on the engine's bulk socket (bulk-socket.ts) once the engine
+ * has said in its rpc_channel answer that it serves one, else on a stream of their own.
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
 import http2 from 'node:http2';
 import type { Logger } from '../log.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
-import { ANSWER_PAYLOAD_BYTES_MAX, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
+import { ANSWER_PAYLOAD_BYTES_MAX, BULK_SOCKET_HEADER, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_OK, type RpcDef } from '../wire/rpc-def.js';
 import { writeParts } from '../wire/write-parts.js';
+import { BulkSocket, type BulkPending } from './bulk-socket.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
@@ -56,7 +59,7 @@ function headersFor(path: string): http2.OutgoingHttpHeaders {
 type Settle = (value: unknown) => void;
 
 /** State of one RPC in flight. */
-class H2Call {
+class H2Call implements BulkPending {
   status = 0;
   first: Buffer | undefined = undefined;
   rest: Buffer[] | undefined = undefined;
@@ -66,8 +69,8 @@ class H2Call {
   abortListener: (() => void) | undefined = undefined;
   /** The stream of the current try (a refused stream is replaced, see retryRefused); none on the channel. */
   stream: http2.ClientHttp2Stream | undefined = undefined;
-  /** The channel the call waits on, under `id`. */
-  channel: H2Channel | undefined = undefined;
+  /** The channel or bulk socket the call waits on, under `id`. */
+  waitingOn: H2Channel | BulkSocket | undefined = undefined;
   id = 0;
   refusals = 0;
 
@@ -80,6 +83,19 @@ class H2Call {
     readonly reject: (error: EngineError) => void,
     readonly options: CallOptions | undefined,
   ) {}
+
+  answer(status: number, body: Buffer): void {
+    if (!finish(this)) return;
+    try {
+      this.resolve(settleAnswer(this.def, status, body, this.transport.address));
+    } catch (error) {
+      this.reject(error as EngineError);
+    }
+  }
+
+  fail(error: EngineError): void {
+    if (finish(this)) this.reject(error);
+  }
 }
 
 interface CallStream extends http2.ClientHttp2Stream {
@@ -105,6 +121,10 @@ class H2Channel {
     readonly transport: H2Transport,
     readonly stream: ChannelStream,
   ) {}
+
+  forget(id: number): void {
+    this.calls.delete(id);
+  }
 }
 
 interface OwnedSession extends http2.ClientHttp2Session {
@@ -115,7 +135,7 @@ interface OwnedSession extends http2.ClientHttp2Session {
 function finish(call: H2Call): boolean {
   if (call.settled) return false;
   call.settled = true;
-  call.channel?.calls.delete(call.id);
+  call.waitingOn?.forget(call.id);
   if (call.timer !== undefined) clearTimeout(call.timer);
   if (call.abortListener !== undefined) call.options?.signal?.removeEventListener('abort', call.abortListener);
   call.transport.callDone();
@@ -197,7 +217,9 @@ function flushChannel(channel: H2Channel): void {
 
 function onChannelResponse(this: ChannelStream, headers: http2.IncomingHttpHeaders): void {
   const channel = this[kChannel];
-  if (channel !== undefined) channel.status = Number(headers[':status']);
+  if (channel === undefined) return;
+  channel.status = Number(headers[':status']);
+  if (headers[BULK_SOCKET_HEADER] === '1') channel.transport.bulkSocketServed = true;
 }
 
 function onChannelData(this: ChannelStream, chunk: Buffer): void {
@@ -212,14 +234,8 @@ function onChannelData(this: ChannelStream, chunk: Buffer): void {
   try {
     for (let payload = channel.reader.next(); payload !== undefined; payload = channel.reader.next()) {
       const answer = decodeAnswer(payload);
-      const call = channel.calls.get(answer.id);
       // No call: it timed out or was aborted since; the answer is dropped.
-      if (call === undefined || !finish(call)) continue;
-      try {
-        call.resolve(settleAnswer(call.def, answer.status, answer.body, transport.address));
-      } catch (error) {
-        call.reject(error as EngineError);
-      }
+      channel.calls.get(answer.id)?.answer(answer.status, answer.body);
     }
   } catch (error) {
     transport.failChannel(channel, error as EngineError);
@@ -274,6 +290,9 @@ export class H2Transport implements RpcTransport {
   private readonly log: Logger;
   private session: OwnedSession | undefined = undefined;
   private channel: H2Channel | undefined = undefined;
+  private bulkSocket: BulkSocket | undefined = undefined;
+  /** @internal The engine said (rpc_channel answer header) that it serves bulk sockets. */
+  bulkSocketServed = false;
   private nextCallId = 0;
   private inflight = 0;
   private closed = false;
@@ -286,7 +305,8 @@ export class H2Transport implements RpcTransport {
 
   /**
    * Sends one RPC; rejects with EngineError (the engine's, or UNREACH / TIMEDOUT / CANCELED / PROTO).
-   * Small calls travel as frames on the session's rpc_channel stream; bulk ones on a stream of their own.
+   * Small calls travel as frames on the session's rpc_channel stream; bulk ones on the engine's bulk socket,
+   * or on a stream of their own before the engine has said it serves one.
    */
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
     const body = def.bulk === true ? encodeParts(request) : [encode(request)];
@@ -308,8 +328,20 @@ export class H2Transport implements RpcTransport {
     const timeoutMs = options?.timeoutMs ?? RPC_TIMEOUT_MS;
     call.timer = setTimeout(onDeadline, timeoutMs, call, timeoutMs);
     if (options?.signal !== undefined) this.watchSignal(call, options.signal);
-    if (alone) this.launch(call);
-    else this.sendFrame(call);
+    if (!alone) this.sendFrame(call);
+    else if (this.bulkSocketServed) this.sendBulk(call);
+    else this.launch(call);
+  }
+
+  /** Puts the call on the bulk socket (connecting one if needed). */
+  private sendBulk(call: H2Call): void {
+    const socket = this.bulkSocket ??= new BulkSocket(this.address, (gone) => {
+      if (this.bulkSocket === gone) this.bulkSocket = undefined;
+    });
+    this.nextCallId = (this.nextCallId + 1) >>> 0;
+    call.id = this.nextCallId;
+    call.waitingOn = socket;
+    socket.send(call.id, call.def.opcode, call.body, call);
   }
 
   /** Puts the call on the channel (opening one if needed); the frames of one turn are written together. */
@@ -323,7 +355,7 @@ export class H2Transport implements RpcTransport {
     }
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     call.id = this.nextCallId;
-    call.channel = channel;
+    call.waitingOn = channel;
     channel.calls.set(call.id, call);
     // The tick runs once this turn's promise jobs are done, so a fan-out's frames leave in one write.
     if (channel.out.push(encodeCall(call.id, call.def.opcode, call.body)) === 1) process.nextTick(flushChannel, channel);
@@ -355,7 +387,7 @@ export class H2Transport implements RpcTransport {
     const refused = channel.stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
     for (const call of [...channel.calls.values()]) {
       channel.calls.delete(call.id);
-      call.channel = undefined;
+      call.waitingOn = undefined;
       if (refused && !this.closed && call.refusals < H2_REFUSED_RETRIES_MAX) {
         call.refusals++;
         this.sendFrame(call);
@@ -440,13 +472,18 @@ export class H2Transport implements RpcTransport {
     // session's graceful close can then complete.
     if (this.channel !== undefined && !this.channel.stream.destroyed) this.channel.stream.end();
     this.channel = undefined;
+    // Ended once its calls are answered; it holds the process open while they wait.
+    const bulkClosed = this.bulkSocket?.end();
+    this.bulkSocket = undefined;
     const session = this.session;
     this.session = undefined;
-    if (session === undefined || session.destroyed) return;
-    // An idle session is unref'd; hold the loop open until the close completes, or a caller awaiting
-    // close() (every CLI via disconnect) would see its process exit before the promise settles.
-    session.ref();
-    await new Promise<void>((resolve) => session.close(resolve));
+    if (session !== undefined && !session.destroyed) {
+      // An idle session is unref'd; hold the loop open until the close completes, or a caller awaiting
+      // close() (every CLI via disconnect) would see its process exit before the promise settles.
+      session.ref();
+      await new Promise<void>((resolve) => session.close(resolve));
+    }
+    await bulkClosed;
   }
 }
 

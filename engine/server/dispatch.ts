@@ -9,17 +9,19 @@
  * exactly like a lone one and answered with its own frame as soon as it is done.
  */
 import { constants as h2constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { RPC_BODY_BYTES_MAX } from '../constants.js';
+import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
 import type { Logger } from '../log.js';
 import { decode, encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
 import {
-  CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
+  BULK_CALL_PAYLOAD_BYTES_MAX, BULK_SOCKET_HEADER, CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswerParts, FrameReader, joinParts,
+  RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
 } from '../wire/channel.js';
 import { writeParts } from '../wire/write-parts.js';
-import { CHANNEL_CALLS_MAX } from './constants.js';
+import { CHANNEL_CALLS_MAX, SESSION_CLOSE_MS } from './constants.js';
 import { isPromise, type MaybeAsync, thenMaybe } from './maybe-async.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { Route, Router } from './router.js';
@@ -92,9 +94,58 @@ interface Outcome {
   readonly der?: number;
 }
 
-/** One open rpc_channel stream: its calls' shared signal, and the answer frames not yet written. */
+/**
+ * Where a channel's frames travel: an rpc_channel HTTP/2 stream, or a bulk socket (plain TCP, see
+ * wire/channel.ts). Both read frames in, write answer frames out, and can be paused and reset.
+ */
+interface FrameConnection {
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  /** Writes answer frames given as parts, together. */
+  write(parts: readonly Buffer[]): void;
+  end(): void;
+  pause(): void;
+  resume(): void;
+  isPaused(): boolean;
+  /** Drops the connection after a protocol error. */
+  reset(): void;
+}
+
+/** An rpc_channel stream: small answers, so a turn's frames are joined into one DATA write. */
+function streamConnection(stream: ServerHttp2Stream): FrameConnection {
+  return {
+    get destroyed() { return stream.destroyed; },
+    get writableEnded() { return stream.writableEnded; },
+    write: (parts) => { stream.write(joinParts(parts)); },
+    end: () => { stream.end(); },
+    pause: () => { stream.pause(); },
+    resume: () => { stream.resume(); },
+    isPaused: () => stream.isPaused(),
+    reset: () => { stream.close(h2constants.NGHTTP2_PROTOCOL_ERROR); },
+  };
+}
+
+/** A bulk socket: the parts of a turn's answers leave in one writev, a MiB of data uncopied. */
+function socketConnection(socket: Socket): FrameConnection {
+  return {
+    get destroyed() { return socket.destroyed; },
+    get writableEnded() { return socket.writableEnded; },
+    write: (parts) => {
+      socket.cork();
+      for (const part of parts) socket.write(part);
+      socket.uncork();
+    },
+    end: () => { socket.end(); },
+    pause: () => { socket.pause(); },
+    resume: () => { socket.resume(); },
+    isPaused: () => socket.isPaused(),
+    reset: () => { socket.destroy(); },
+  };
+}
+
+/** One open channel (rpc_channel stream or bulk socket): its calls' shared signal, and the answer parts not yet written. */
 interface Channel {
-  readonly stream: ServerHttp2Stream;
+  readonly connection: FrameConnection;
   readonly controller: AbortController;
   calls: number;
   ended: boolean;
@@ -103,20 +154,20 @@ interface Channel {
   pump: () => void;
 }
 
-/** Writes the answers a channel gathered this turn as one chunk; ends the channel once the client has and nothing is pending. */
+/** Writes the answers a channel gathered this turn together; ends the channel once the client has and nothing is pending. */
 function flushChannel(channel: Channel): void {
-  const { stream, out } = channel;
+  const { connection, out } = channel;
   channel.out = [];
-  if (stream.destroyed || stream.writableEnded) return;
-  if (out.length > 0) stream.write(out.length === 1 ? out[0]! : Buffer.concat(out));
-  if (channel.ended && channel.calls === 0) stream.end();
+  if (connection.destroyed || connection.writableEnded) return;
+  if (out.length > 0) connection.write(out);
+  if (channel.ended && channel.calls === 0) connection.end();
 }
 
 /** Serves RPC streams for one listener; owns the in-flight set and the shutdown flag. */
 export class RpcDispatcher {
   /** Per-stream requests in flight, each with its own signal. */
   private readonly inFlight = new Set<AbortController>();
-  /** Open rpc_channel streams; their calls in flight are counted in channelCalls. */
+  /** Open rpc_channel streams and bulk sockets; their calls in flight are counted in channelCalls. */
   private readonly channels = new Set<Channel>();
   private channelCalls = 0;
   private shuttingDown = false;
@@ -161,11 +212,12 @@ export class RpcDispatcher {
     for (const channel of this.channels) channel.controller.abort(error);
   }
 
-  /** Ends every channel stream from our side (the engine is closing): calls still pending get no answer. */
+  /** Ends every channel from our side (the engine is closing) after the answers already made: calls still pending get none. */
   endChannels(): void {
     for (const channel of this.channels) {
       channel.ended = true;
-      if (!channel.stream.destroyed && !channel.stream.writableEnded) channel.stream.end();
+      flushChannel(channel);
+      if (!channel.connection.destroyed && !channel.connection.writableEnded) channel.connection.end();
     }
   }
 
@@ -230,42 +282,72 @@ export class RpcDispatcher {
    * An rpc_channel stream: answered 200 at once and kept open; each call frame is served as if it had come on
    * a stream of its own (validated, routed, counted under its own opcode) and answered with its own frame as
    * soon as it is done. A malformed frame resets the channel (PROTO for every call still on it, client side).
+   * The answer tells the client that this engine also serves bulk sockets.
    */
   private serveChannel(stream: ServerHttp2Stream): void {
-    const channel: Channel = { stream, controller: new AbortController(), calls: 0, ended: false, out: [], pump: () => undefined };
+    stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE, [BULK_SOCKET_HEADER]: '1' });
+    const channel = this.openChannel(streamConnection(stream), CALL_PAYLOAD_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX);
+    stream.on('data', (chunk: Buffer) => channel.push(chunk));
+    stream.on('end', () => channel.end());
+    stream.on('close', () => channel.close());
+  }
+
+  /**
+   * A bulk socket (its preface already read by the listener): served as an rpc_channel whose calls may carry
+   * bodies up to RPC_BODY_BYTES_MAX. Ended from our side when the client ends it; destroyed if the client
+   * still holds it SESSION_CLOSE_MS after the engine ended it.
+   */
+  serveBulkSocket(socket: Socket, first: Buffer): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const channel = this.openChannel(socketConnection(socket), BULK_CALL_PAYLOAD_BYTES_MAX, RPC_BODY_BYTES_MAX);
+    socket.on('data', (chunk: Buffer) => channel.push(chunk));
+    socket.on('end', () => channel.end());
+    socket.on('close', () => channel.close());
+    socket.on('finish', () => setTimeout(() => socket.destroy(), SESSION_CLOSE_MS).unref());
+    channel.push(first);
+  }
+
+  /** The frame handling shared by rpc_channel streams and bulk sockets; the caller feeds it the connection's events. */
+  private openChannel(connection: FrameConnection, payloadBytesMax: number, bodyBytesMax: number): { push(chunk: Buffer): void; end(): void; close(): void } {
+    const channel: Channel = { connection, controller: new AbortController(), calls: 0, ended: false, out: [], pump: () => undefined };
     this.channels.add(channel);
-    const reader = new FrameReader(CALL_PAYLOAD_BYTES_MAX);
-    stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE });
-    // Serves the frames read so far, up to CHANNEL_CALLS_MAX calls in flight; past it the stream is paused
-    // (flow control holds the client back) until answers make room.
+    const reader = new FrameReader(payloadBytesMax);
+    // Serves the frames read so far, up to CHANNEL_CALLS_MAX calls in flight; past it the connection is
+    // paused (flow control holds the client back) until answers make room.
     channel.pump = (): void => {
-      if (stream.destroyed) return;
+      if (connection.destroyed) return;
       try {
         while (channel.calls < CHANNEL_CALLS_MAX) {
           const payload = reader.next();
           if (payload === undefined) break;
-          void this.serveChannelCall(channel, decodeCall(payload));
+          void this.serveChannelCall(channel, decodeCall(payload, bodyBytesMax));
         }
       } catch (error) {
         this.deps.log.warn({ err: (error as Error).message }, 'rpc_channel: malformed frame, resetting the channel');
-        stream.close(h2constants.NGHTTP2_PROTOCOL_ERROR);
+        connection.reset();
         return;
       }
-      if (channel.calls >= CHANNEL_CALLS_MAX) stream.pause();
-      else if (stream.isPaused()) stream.resume();
+      if (channel.calls >= CHANNEL_CALLS_MAX) connection.pause();
+      else if (connection.isPaused()) connection.resume();
     };
-    stream.on('data', (chunk: Buffer) => {
-      reader.push(chunk);
-      channel.pump();
-    });
-    stream.on('end', () => {
-      channel.ended = true;
-      if (channel.calls === 0) flushChannel(channel);
-    });
-    stream.on('close', () => {
-      this.channels.delete(channel);
-      channel.controller.abort(new EngineError(Der.CANCELED, 'rpc_channel closed by client'));
-    });
+    return {
+      push: (chunk) => {
+        reader.push(chunk);
+        channel.pump();
+      },
+      end: () => {
+        channel.ended = true;
+        if (channel.calls === 0) flushChannel(channel);
+      },
+      close: () => {
+        this.channels.delete(channel);
+        channel.controller.abort(new EngineError(Der.CANCELED, 'rpc_channel closed by client'));
+      },
+    };
   }
 
   private serveChannelCall(channel: Channel, call: { id: number; opcode: string; body: Buffer }): void {
@@ -293,7 +375,9 @@ export class RpcDispatcher {
   /** Queues a channel call's answer frame (written with the others of this turn) and counts the call. */
   private answerChannelCall(channel: Channel, call: { id: number; body: Buffer }, route: Route | undefined, outcome: Outcome, startedMs: number): void {
     // Answers settled in one turn leave in one write: the tick runs once this turn's promise jobs are done.
-    if (channel.out.push(encodeAnswer(call.id, outcome.status, outcome.body)) === 1) process.nextTick(flushChannel, channel);
+    const first = channel.out.length === 0;
+    channel.out.push(...encodeAnswerParts(call.id, outcome.status, outcome.body));
+    if (first) process.nextTick(flushChannel, channel);
     this.deps.metrics.recordRequest({
       opcode: route?.def.opcode ?? OPCODE_UNKNOWN, seconds: (performance.now() - startedMs) / 1000,
       bytesIn: call.body.length, bytesOut: partsBytes(outcome.body), der: outcome.der,

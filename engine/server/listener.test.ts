@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
 import { H2Transport } from '../client/h2-transport.js';
-import { decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
+import { BULK_SOCKET_PREFACE, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc, HTTP_STATUS_ERROR, HTTP_STATUS_PROTO } from '../wire/rpc-def.js';
@@ -19,6 +19,10 @@ const ECHO = defineRpc('test_echo', t.object({ n: t.uint(), tag: t.optional(t.st
 const BUGGY = defineRpc('test_buggy', t.object({}), t.object({}));
 const SLOW = defineRpc('test_slow', t.object({ ms: t.uint(5000) }), t.object({ done: t.bool() }));
 const STALE = defineRpc('test_stale', t.object({}), t.object({}));
+const BIG = defineRpc('test_big', t.object({ data: t.bytes(64 << 20) }), t.object({ data: t.bytes(64 << 20) }), { bulk: true });
+/** test_slow and test_stale as bulk calls (answers that may be large): they go where bulk calls go. */
+const BULK_SLOW = defineRpc('test_slow', SLOW.request, SLOW.response, { answerBytes: () => RPC_CHANNEL_CALL_BYTES_MAX + 1 });
+const BULK_STALE = defineRpc('test_stale', STALE.request, STALE.response, { answerBytes: () => RPC_CHANNEL_CALL_BYTES_MAX + 1 });
 
 describe('listener', () => {
   let listener: Listener;
@@ -38,6 +42,7 @@ describe('listener', () => {
     router.register(STALE, () => {
       throw new EngineError(Der.STALE, 'old map', { mapVersion: 7 });
     });
+    router.register(BIG, (request) => ({ data: request.data }));
     metrics = new EngineMetrics();
     listener = await Listener.start({ listen: parseListenAddress('127.0.0.1:0'), router, metrics, log: pino({ level: 'silent' }) });
     client = new RawClient(listener.address);
@@ -206,6 +211,105 @@ describe('listener', () => {
     } finally {
       await transport.close();
     }
+  });
+
+  /** A raw bulk socket: sends `bytes`, collects answer frames until `count` came or the engine closed it. */
+  async function bulkAnswers(bytes: Buffer, count: number): Promise<{ answers: Map<number, [number, unknown]>; closed: boolean }> {
+    const socket = net.connect(Number(listener.address.split(':')[1]), '127.0.0.1');
+    const reader = new FrameReader(RPC_BODY_BYTES_MAX + 6);
+    const answers = new Map<number, [number, unknown]>();
+    const closed = await new Promise<boolean>((resolve) => {
+      socket.on('data', (chunk: Buffer) => {
+        reader.push(chunk);
+        for (let payload = reader.next(); payload !== undefined; payload = reader.next()) {
+          const answer = decodeAnswer(payload);
+          answers.set(answer.id, [answer.status, decode(answer.body)]);
+        }
+        if (answers.size === count) resolve(false);
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(true));
+      socket.write(bytes);
+    });
+    socket.destroy();
+    return { answers, closed };
+  }
+
+  const connections = (protocol: string): number => Number(new RegExp(`tsdaos_connections_total\\{protocol="${protocol}"\\} (\\d+)`).exec(metrics.render())?.[1] ?? 0);
+
+  it('bulk socket through the client transport: bulk calls go there once the engine said it serves one; data and errors as on streams', async () => {
+    const transport = new H2Transport(listener.address);
+    try {
+      const mib = Buffer.alloc(1 << 20, 5);
+      // Before the engine has said so (no rpc_channel yet), a bulk call takes a stream of its own.
+      expect((await transport.call(BIG, { data: mib })).data.equals(mib)).toBe(true);
+      expect(connections('bulk')).toBe(0);
+      expect(await transport.call(ECHO, { n: 1 })).toEqual({ n: 2 });
+      const twenty = Buffer.alloc(20 << 20);
+      for (let at = 0; at < twenty.length; at += 4096) twenty.writeUInt32LE(at, at);
+      const [big, small, slow, stale] = await Promise.allSettled([
+        transport.call(BIG, { data: twenty }), transport.call(BIG, { data: mib }), transport.call(BULK_SLOW, { ms: 50 }), transport.call(BULK_STALE, {}),
+      ]);
+      expect(big.status === 'fulfilled' && big.value.data.equals(twenty)).toBe(true);
+      expect(small.status === 'fulfilled' && small.value.data.equals(mib)).toBe(true);
+      expect(slow).toEqual({ status: 'fulfilled', value: { done: true } });
+      expect(stale.status === 'rejected' && [(stale.reason as EngineError).der, (stale.reason as EngineError).info.mapVersion]).toEqual([Der.STALE, 7]);
+      // h2: the test's raw client and the transport's session.
+      expect([connections('h2'), connections('bulk')]).toEqual([2, 1]);
+      expect(metrics.requestsTotal('test_big')).toBe(3);
+      // A call that times out leaves the socket usable; its late answer is dropped.
+      await expect(transport.call(BULK_SLOW, { ms: 300 }, { timeoutMs: 100 })).rejects.toMatchObject({ der: Der.TIMEDOUT });
+      expect((await transport.call(BIG, { data: mib })).data.equals(mib)).toBe(true);
+      expect(connections('bulk')).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('bulk socket: drain answers the calls in flight on it and refuses new ones (SHUTDOWN)', async () => {
+    const transport = new H2Transport(listener.address);
+    try {
+      await transport.call(ECHO, { n: 1 });
+      const slow = transport.call(BULK_SLOW, { ms: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(listener.inFlightCount()).toBe(1);
+      const draining = listener.drain(5000);
+      await expect(transport.call(BULK_SLOW, { ms: 1 })).rejects.toMatchObject({ der: Der.SHUTDOWN });
+      expect(await draining).toBe(true);
+      expect(await slow).toEqual({ done: true });
+      expect(connections('bulk')).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('bulk socket: the engine closing fails the calls waiting on it (UNREACH) at once; the next bulk call finds no engine', async () => {
+    const transport = new H2Transport(listener.address);
+    try {
+      await transport.call(ECHO, { n: 1 });
+      const stranded = transport.call(BULK_SLOW, { ms: 3000 }).then(() => 'answered', (error: EngineError) => error.der);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const startedMs = performance.now();
+      await listener.close();
+      expect(await stranded).toBe(Der.UNREACH);
+      expect(performance.now() - startedMs).toBeLessThan(1000);
+      await expect(transport.call(BIG, { data: Buffer.alloc(1 << 20) })).rejects.toMatchObject({ der: Der.UNREACH });
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('bulk socket, raw: bodies over the rpc_channel cap are served; a bad preface or a malformed frame closes only that socket', async () => {
+    const body = encode({ data: Buffer.alloc(2 << 20, 1) });
+    const served = await bulkAnswers(Buffer.concat([BULK_SOCKET_PREFACE, encodeCall(1, 'test_big', [body]), encodeCall(2, 'test_echo', [encode({ n: 4 })])]), 2);
+    expect(served.answers.get(2)).toEqual([200, { n: 5 }]);
+    expect((served.answers.get(1)?.[1] as { data: Buffer }).data.equals(Buffer.alloc(2 << 20, 1))).toBe(true);
+    const badPreface = Buffer.from(BULK_SOCKET_PREFACE);
+    badPreface[3] ^= 1;
+    expect(await bulkAnswers(Buffer.concat([badPreface, encodeCall(1, 'test_echo', [encode({ n: 1 })])]), 1)).toEqual({ answers: new Map(), closed: true });
+    const noOpcode = Buffer.from([5, 0, 0, 0, 1, 0, 0, 0, 0]);
+    expect((await bulkAnswers(Buffer.concat([BULK_SOCKET_PREFACE, noOpcode]), 1)).closed).toBe(true);
+    expect((await client.post('test_echo', { n: 1 })).value).toEqual({ n: 2 });
   });
 
   it('healthz -> 200; other GET paths -> 404', async () => {

@@ -4,7 +4,8 @@
  * `GET /healthz`. The same port also answers those two GETs over HTTP/1.1, which is what Prometheus and
  * curl speak by default (h2c needs prior knowledge): each connection goes to the HTTP/2 server when its
  * first byte is the `P` of the h2c preface (`PRI * HTTP/2.0`); any other is read as one HTTP/1.1 GET,
- * answered, and closed (`connection: close`; a scraper reconnects per scrape).
+ * answered, and closed (`connection: close`; a scraper reconnects per scrape). A connection that starts
+ * with BULK_SOCKET_PREFACE is a client's bulk socket (wire/channel.ts), served by the RpcDispatcher.
  * Owns the server socket and the set of live sessions, and the shutdown sequence of the
  * network side: refuse new requests, wait for in-flight ones (bounded), close sessions, close the server.
  * Invariant: no peer input can crash the process; every session, stream and server error is caught and logged.
@@ -13,6 +14,7 @@ import { createServer, type Http2Server, type Http2Session, type IncomingHttpHea
 import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from 'node:net';
 import type { Logger } from '../log.js';
 import { EXPOSITION_CONTENT_TYPE } from '../telemetry.js';
+import { BULK_SOCKET_PREFACE } from '../wire/channel.js';
 import {
   ENGINE_STREAMS_PER_SESSION_MAX, FRAME_BYTES_MAX, HEADER_LIST_BYTES_MAX, SESSION_CLOSE_MS, SESSION_MEMORY_MIB,
   SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES,
@@ -144,19 +146,48 @@ export class Listener {
     return this.serverClosed;
   }
 
-  /** Hands a new connection to the HTTP/2 server, or serves its HTTP/1.1 GET, by its first byte. */
+  /** Hands a new connection to the HTTP/2 server or the dispatcher (bulk socket), or serves its HTTP/1.1 GET, by its first byte. */
   private route(socket: Socket): void {
     this.undecided.add(socket);
     socket.once('close', () => this.undecided.delete(socket));
     socket.on('error', (error) => this.options.log.debug({ err: error }, 'connection error'));
     socket.once('data', (chunk: Buffer) => {
-      if (chunk[0] !== H2_PREFACE_FIRST_BYTE) return this.serveHttp1(socket, chunk);
+      if (chunk[0] === BULK_SOCKET_PREFACE[0]) return this.readBulkPreface(socket, chunk);
+      if (chunk[0] !== H2_PREFACE_FIRST_BYTE) {
+        this.options.metrics.recordConnection('http1');
+        return this.serveHttp1(socket, chunk);
+      }
+      this.options.metrics.recordConnection('h2');
       this.undecided.delete(socket);
       socket.pause();
       // node:http2 reads what was already taken off the socket before it reads the socket itself.
       socket.unshift(chunk);
       this.server.emit('connection', socket);
     });
+  }
+
+  /** Reads the rest of a bulk socket's preface, then hands the socket to the dispatcher; a wrong preface closes it. */
+  private readBulkPreface(socket: Socket, first: Buffer): void {
+    let head = first;
+    const check = (): void => {
+      const bytes = Math.min(head.length, BULK_SOCKET_PREFACE.length);
+      if (!head.subarray(0, bytes).equals(BULK_SOCKET_PREFACE.subarray(0, bytes))) {
+        this.options.log.debug('connection with a bad bulk socket preface, closing it');
+        socket.destroy();
+        return;
+      }
+      if (head.length < BULK_SOCKET_PREFACE.length) {
+        socket.once('data', (chunk: Buffer) => {
+          head = Buffer.concat([head, chunk]);
+          check();
+        });
+        return;
+      }
+      this.undecided.delete(socket);
+      this.options.metrics.recordConnection('bulk');
+      this.dispatcher.serveBulkSocket(socket, head.subarray(BULK_SOCKET_PREFACE.length));
+    };
+    check();
   }
 
   /** Reads one HTTP/1.1 request head (the rest of the connection is ignored), answers its page, closes. */

@@ -1,7 +1,7 @@
 /**
  * Engine telemetry in the Prometheus text exposition format (version 0.0.4), written by hand: RPC counts,
  * errors by DER code, latency and batch-size histograms with fixed buckets, bytes in/out, per-target VOS
- * usage (pulled from gauge collectors at scrape time) and process uptime.
+ * usage (pulled from gauge collectors at scrape time), connections accepted by protocol and process uptime.
  * Invariant: label cardinality is bounded: opcodes come from the router (anything else is counted as
  * "unknown"), DER codes from the closed Der enum, pools/targets from the engine's local pools.
  */
@@ -15,6 +15,9 @@ export const BATCH_SIZE_BUCKETS: readonly number[] = [
   ...[1, 2, 4, 8, 16, 32, 64, 128].filter((bound) => bound < BATCH_REQUESTS_MAX),
   BATCH_REQUESTS_MAX,
 ];
+
+/** What a connection to the engine's port turned out to speak (by its first bytes). */
+export type ConnectionProtocol = 'h2' | 'bulk' | 'http1';
 
 /** Opcode label used for requests to paths that name no registered RPC. */
 export const OPCODE_UNKNOWN = 'unknown';
@@ -30,6 +33,7 @@ interface OpcodeStats {
 export class EngineMetrics {
   private readonly byOpcode = new Map<string, OpcodeStats>();
   private readonly batchSize = new Histogram(BATCH_SIZE_BUCKETS);
+  private readonly connections = new Map<ConnectionProtocol, number>();
   private readonly collectors: GaugeCollector[] = [];
   private readonly startedAtMs = Date.now();
 
@@ -41,6 +45,11 @@ export class EngineMetrics {
     stats.bytesOut += sample.bytesOut;
     stats.latency.observe(sample.seconds);
     if (sample.der !== undefined) stats.errors.set(sample.der, (stats.errors.get(sample.der) ?? 0) + 1);
+  }
+
+  /** Records one accepted connection, once its protocol is known. */
+  recordConnection(protocol: ConnectionProtocol): void {
+    this.connections.set(protocol, (this.connections.get(protocol) ?? 0) + 1);
   }
 
   /** Records one store transaction that served `size` requests. */
@@ -68,6 +77,10 @@ export class EngineMetrics {
     this.renderRpc(lines);
     pushFamily(lines, 'tsdaos_batch_size', 'histogram', 'Requests merged into one store transaction.');
     renderHistogram(lines, 'tsdaos_batch_size', {}, this.batchSize);
+    pushFamily(lines, 'tsdaos_connections_total', 'counter', 'Connections accepted, by protocol (h2: RPC sessions, bulk: bulk sockets, http1: scrapes).');
+    for (const [protocol, count] of [...this.connections].sort(([left], [right]) => left.localeCompare(right))) {
+      lines.push(`tsdaos_connections_total${formatLabels({ protocol })} ${count}`);
+    }
     renderCollectors(lines, this.collectors);
     renderUptime(lines, this.startedAtMs);
     return `${lines.join('\n')}\n`;

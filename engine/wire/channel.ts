@@ -11,6 +11,14 @@
  *   call payload:   u32 call id | u8 opcode length | opcode (ASCII) | body
  *   answer payload: u32 call id | u16 HTTP status | body
  * A malformed frame is a protocol error of the whole channel: the receiver resets the stream.
+ *
+ * The same frames also travel on a bulk socket: a plain TCP connection to the engine's port that starts
+ * with BULK_SOCKET_PREFACE, for calls whose request or answer carries bulk data (a MiB of array records).
+ * HTTP/2 delivers such a body as 16 KiB DATA frames, each a 'data' event on a stream and a fresh 64 KiB
+ * buffer per socket read: a client spent ~1 ms of CPU per MiB received that way against ~0.2-0.3 ms for the
+ * same MiB read off a plain socket into one reused buffer (bare node, 2026-12-06). Bodies of up to
+ * RPC_BODY_BYTES_MAX go there; an engine that serves bulk sockets says so in its rpc_channel answer
+ * (BULK_SOCKET_HEADER), and a client uses them only then.
  */
 import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
 import { partsBytes } from './codec.js';
@@ -29,6 +37,16 @@ const OPCODE_BYTES_MAX = 64;
 export const CALL_PAYLOAD_BYTES_MAX = CALL_HEADER_BYTES + OPCODE_BYTES_MAX + RPC_CHANNEL_CALL_BYTES_MAX;
 /** Largest answer payload a client accepts. */
 export const ANSWER_PAYLOAD_BYTES_MAX = ANSWER_HEADER_BYTES + RPC_BODY_BYTES_MAX;
+/** Largest call payload an engine accepts on a bulk socket. */
+export const BULK_CALL_PAYLOAD_BYTES_MAX = CALL_HEADER_BYTES + OPCODE_BYTES_MAX + RPC_BODY_BYTES_MAX;
+
+/**
+ * First bytes a client sends on a bulk socket. The engine's port tells its protocols apart by the first byte
+ * (`P` of the h2c preface, a letter of an HTTP/1.1 method); this one is none of them.
+ */
+export const BULK_SOCKET_PREFACE = Buffer.from('\xb5tsdaos-bulk/1\n', 'latin1');
+/** Response header of an rpc_channel whose engine serves bulk sockets on the same port. */
+export const BULK_SOCKET_HEADER = 'x-tsdaos-bulk-socket';
 
 export interface ChannelCall {
   readonly id: number;
@@ -44,33 +62,44 @@ export interface ChannelAnswer {
 
 /** A call frame; `body` is the encoded request, in parts (codec encodeParts) or one Buffer, copied once. */
 export function encodeCall(id: number, opcode: string, body: readonly Buffer[]): Buffer {
+  return joinParts(encodeCallParts(id, opcode, body));
+}
+
+/** A call frame as its header followed by the body's own parts (nothing copied). */
+export function encodeCallParts(id: number, opcode: string, body: readonly Buffer[]): Buffer[] {
   const opcodeBytes = Buffer.byteLength(opcode, 'latin1');
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + CALL_HEADER_BYTES + opcodeBytes + partsBytes(body));
-  frame.writeUInt32LE(frame.length - LENGTH_BYTES, 0);
-  frame.writeUInt32LE(id, 4);
-  frame.writeUInt8(opcodeBytes, 8);
-  frame.write(opcode, 9, 'latin1');
-  copyParts(body, frame, 9 + opcodeBytes);
-  return frame;
+  const header = Buffer.allocUnsafe(LENGTH_BYTES + CALL_HEADER_BYTES + opcodeBytes);
+  header.writeUInt32LE(CALL_HEADER_BYTES + opcodeBytes + partsBytes(body), 0);
+  header.writeUInt32LE(id, 4);
+  header.writeUInt8(opcodeBytes, 8);
+  header.write(opcode, 9, 'latin1');
+  return [header, ...body];
 }
 
 /** An answer frame; `body` as for encodeCall. */
 export function encodeAnswer(id: number, status: number, body: readonly Buffer[]): Buffer {
-  const frame = Buffer.allocUnsafe(LENGTH_BYTES + ANSWER_HEADER_BYTES + partsBytes(body));
-  frame.writeUInt32LE(frame.length - LENGTH_BYTES, 0);
-  frame.writeUInt32LE(id, 4);
-  frame.writeUInt16LE(status, 8);
-  copyParts(body, frame, 10);
-  return frame;
+  return joinParts(encodeAnswerParts(id, status, body));
 }
 
-function copyParts(parts: readonly Buffer[], frame: Buffer, offset: number): void {
-  let at = offset;
-  for (const part of parts) at += part.copy(frame, at);
+/** An answer frame as its header followed by the body's own parts (nothing copied). */
+export function encodeAnswerParts(id: number, status: number, body: readonly Buffer[]): Buffer[] {
+  const header = Buffer.allocUnsafe(LENGTH_BYTES + ANSWER_HEADER_BYTES);
+  header.writeUInt32LE(ANSWER_HEADER_BYTES + partsBytes(body), 0);
+  header.writeUInt32LE(id, 4);
+  header.writeUInt16LE(status, 8);
+  return [header, ...body];
 }
 
-/** PROTO when the payload is not a call frame (too short, empty opcode, body over the cap); an unknown opcode is the router's NOSYS. */
-export function decodeCall(payload: Buffer): ChannelCall {
+/** The parts as one Buffer (one copy; none for a single part). */
+export function joinParts(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts as Buffer[], partsBytes(parts));
+}
+
+/**
+ * PROTO when the payload is not a call frame (too short, empty opcode, body over `bodyBytesMax`: the
+ * rpc_channel's cap by default, RPC_BODY_BYTES_MAX on a bulk socket); an unknown opcode is the router's NOSYS.
+ */
+export function decodeCall(payload: Buffer, bodyBytesMax = RPC_CHANNEL_CALL_BYTES_MAX): ChannelCall {
   if (payload.length < CALL_HEADER_BYTES) throw channelError(`call frame of ${payload.length} bytes`);
   const opcodeBytes = payload.readUInt8(4);
   if (opcodeBytes === 0 || opcodeBytes > OPCODE_BYTES_MAX || payload.length < CALL_HEADER_BYTES + opcodeBytes) {
@@ -78,7 +107,7 @@ export function decodeCall(payload: Buffer): ChannelCall {
   }
   const opcode = payload.toString('latin1', CALL_HEADER_BYTES, CALL_HEADER_BYTES + opcodeBytes);
   const bodyBytes = payload.length - CALL_HEADER_BYTES - opcodeBytes;
-  if (bodyBytes > RPC_CHANNEL_CALL_BYTES_MAX) throw channelError(`call body of ${bodyBytes} bytes over ${RPC_CHANNEL_CALL_BYTES_MAX}`);
+  if (bodyBytes > bodyBytesMax) throw channelError(`call body of ${bodyBytes} bytes over ${bodyBytesMax}`);
   return { id: payload.readUInt32LE(0), opcode, body: payload.subarray(CALL_HEADER_BYTES + opcodeBytes) };
 }
 

@@ -1,0 +1,122 @@
+/**
+ * The client's bulk socket against a hand-made engine stand-in (a plain TCP server): answer frames cut at
+ * any byte are put together, answers are matched by id in any order, a malformed frame or the engine
+ * ending the socket fails every call waiting on it, and a forgotten call's late answer is dropped.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BULK_SOCKET_PREFACE, decodeCall, encodeAnswer, FrameReader, BULK_CALL_PAYLOAD_BYTES_MAX } from '../wire/channel.js';
+import { Der, EngineError } from '../wire/errors.js';
+import { BulkSocket, type BulkPending } from './bulk-socket.js';
+
+type Serve = (socket: net.Socket, call: { id: number; opcode: string; body: Buffer }) => void;
+
+const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
+
+/** A stand-in engine: checks the preface, then hands each call frame to `serve`. */
+async function standIn(serve: Serve): Promise<{ address: string; prefaces: Buffer[] }> {
+  const prefaces: Buffer[] = [];
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    const reader = new FrameReader(BULK_CALL_PAYLOAD_BYTES_MAX);
+    let head = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      if (head.length < BULK_SOCKET_PREFACE.length) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < BULK_SOCKET_PREFACE.length) return;
+        prefaces.push(head.subarray(0, BULK_SOCKET_PREFACE.length));
+        chunk = head.subarray(BULK_SOCKET_PREFACE.length);
+      }
+      reader.push(chunk);
+      for (let payload = reader.next(); payload !== undefined; payload = reader.next()) serve(socket, decodeCall(payload, BULK_CALL_PAYLOAD_BYTES_MAX));
+    });
+    socket.on('error', () => undefined);
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, prefaces };
+}
+
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** A pending call as a promise of [status, body] or the DER it failed with. */
+function pending(): { callbacks: BulkPending; settled: Promise<[number, Buffer] | number> } {
+  let callbacks!: BulkPending;
+  const settled = new Promise<[number, Buffer] | number>((resolve) => {
+    callbacks = { answer: (status, body) => resolve([status, body]), fail: (error: EngineError) => resolve(error.der) };
+  });
+  return { callbacks, settled };
+}
+
+describe('bulk socket', () => {
+  it('answers cut at every byte and sent out of order -> each call gets its own body', async () => {
+    const bodies = new Map([[1, Buffer.alloc(300_000, 1)], [2, Buffer.from('two')], [3, Buffer.alloc(5, 3)]]);
+    const received: number[] = [];
+    const { address, prefaces } = await standIn((socket, call) => {
+      received.push(call.id);
+      if (received.length < 3) return;
+      // All three answers, last call first, written one byte at a time for the small ones.
+      const frames = [3, 2, 1].map((id) => encodeAnswer(id, id === 2 ? 409 : 200, [bodies.get(id)!]));
+      const bytes = Buffer.concat(frames);
+      const small = frames[0]!.length + frames[1]!.length;
+      for (let at = 0; at < small; at++) socket.write(bytes.subarray(at, at + 1));
+      socket.write(bytes.subarray(small));
+    });
+    const socket = new BulkSocket(address, () => undefined);
+    const calls = [1, 2, 3].map((id) => {
+      const call = pending();
+      socket.send(id, 'obj_fetch', [Buffer.from([id])], call.callbacks);
+      return call.settled;
+    });
+    const answers = await Promise.all(calls);
+    expect(answers.map((answer, index) => typeof answer === 'number' ? answer : [answer[0], answer[1].equals(bodies.get(index + 1)!)]))
+      .toEqual([[200, true], [409, true], [200, true]]);
+    expect(prefaces).toEqual([BULK_SOCKET_PREFACE]);
+    await socket.end();
+  });
+
+  it('a malformed answer frame -> every waiting call fails PROTO and the owner drops the socket', async () => {
+    const { address } = await standIn((socket, call) => {
+      if (call.id === 2) socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    });
+    let gone = 0;
+    const socket = new BulkSocket(address, () => gone++);
+    const [one, two] = [pending(), pending()];
+    socket.send(1, 'obj_fetch', [Buffer.alloc(1)], one.callbacks);
+    socket.send(2, 'obj_fetch', [Buffer.alloc(1)], two.callbacks);
+    expect([await one.settled, await two.settled, gone]).toEqual([Der.PROTO, Der.PROTO, 1]);
+    const late = pending();
+    socket.send(3, 'obj_fetch', [Buffer.alloc(1)], late.callbacks);
+    expect(await late.settled).toBe(Der.UNREACH);
+  });
+
+  it('the engine ending the socket, or no engine at all -> UNREACH; a forgotten call\'s answer is dropped', async () => {
+    const { address } = await standIn((socket, call) => {
+      if (call.id === 1) setTimeout(() => socket.write(encodeAnswer(1, 200, [Buffer.from('late')])), 50);
+      if (call.id === 2) setTimeout(() => socket.write(encodeAnswer(2, 200, [Buffer.from('ok')])), 100);
+      if (call.id === 3) socket.end();
+    });
+    const socket = new BulkSocket(address, () => undefined);
+    const [forgotten, answered] = [pending(), pending()];
+    let forgottenHeard = false;
+    socket.send(1, 'obj_fetch', [Buffer.alloc(1)], { answer: () => { forgottenHeard = true; }, fail: () => { forgottenHeard = true; } });
+    socket.forget(1);
+    socket.send(2, 'obj_fetch', [Buffer.alloc(1)], answered.callbacks);
+    expect(await answered.settled).toEqual([200, Buffer.from('ok')]);
+    expect(forgottenHeard).toBe(false);
+    const ended = pending();
+    socket.send(3, 'obj_fetch', [Buffer.alloc(1)], ended.callbacks);
+    expect(await ended.settled).toBe(Der.UNREACH);
+    const nobody = await standIn(() => undefined);
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    const refused = pending();
+    new BulkSocket(nobody.address, () => undefined).send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
+    expect(await refused.settled).toBe(Der.UNREACH);
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * A client's bulk socket to one engine (the protocol is in wire/channel.ts): call frames out, answer frames
+ * back by call id, in any order. It carries the calls whose request or answer holds bulk data; small calls
+ * stay on the HTTP/2 rpc_channel. Answers are read with net's `onread` into one reused buffer and copied
+ * once into a Buffer of the frame's size, whose views the decoded answer's data fields are: no per-read
+ * buffers, no per-chunk events. A call's parts leave in one writev, its data uncopied.
+ * The socket holds the process open only while calls are waiting on it. Any failure (connection refused
+ * or lost, the engine ending it, a malformed answer frame) fails every call on it, and the owner drops it;
+ * the next bulk call connects again.
+ */
+import net from 'node:net';
+import { ANSWER_PAYLOAD_BYTES_MAX, BULK_SOCKET_PREFACE, decodeAnswer, encodeCallParts } from '../wire/channel.js';
+import { Der, EngineError } from '../wire/errors.js';
+import { unreachableError } from './rpc-response.js';
+
+/** A call waiting on a bulk socket. */
+export interface BulkPending {
+  /** The answer arrived: its status and encoded body (the call owns the bytes). */
+  answer(status: number, body: Buffer): void;
+  /** The socket failed before the answer came. */
+  fail(error: EngineError): void;
+}
+
+const OPCODE = 'bulk_socket';
+const LENGTH_BYTES = 4;
+/** Largest read off a bulk socket; one buffer for every bulk socket of the process (copied out at once). */
+const READ_BUFFER_BYTES = 1 << 20;
+let readBuffer: Buffer | undefined;
+
+function parseAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
+}
+
+export class BulkSocket {
+  readonly #address: string;
+  readonly #socket: net.Socket;
+  readonly #calls = new Map<number, BulkPending>();
+  readonly #onGone: (socket: BulkSocket) => void;
+  readonly #closed: Promise<void>;
+  #failed = false;
+  #ending = false;
+  /** The answer frame being read: its length prefix so far, then its payload. */
+  readonly #length = Buffer.alloc(LENGTH_BYTES);
+  #lengthBytes = 0;
+  #payload: Buffer | undefined = undefined;
+  #payloadBytes = 0;
+
+  /** Connects to the engine at `address`; `onGone` runs once when the socket fails or ends. */
+  constructor(address: string, onGone: (socket: BulkSocket) => void) {
+    this.#address = address;
+    this.#onGone = onGone;
+    readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    this.#socket = net.connect({
+      ...parseAddress(address),
+      noDelay: true,
+      onread: { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) },
+    });
+    this.#socket.write(BULK_SOCKET_PREFACE);
+    this.#socket.unref();
+    this.#closed = new Promise((resolve) => this.#socket.once('close', () => resolve()));
+    this.#socket.on('error', (error) => this.#fail(unreachableError(address, OPCODE, (error as Error & { cause?: unknown }).cause ?? error)));
+    this.#socket.on('end', () => this.#fail(unreachableError(address, OPCODE, 'ended by the engine')));
+    this.#socket.on('close', () => this.#fail(unreachableError(address, OPCODE, 'connection closed')));
+  }
+
+  /** Sends call `id`; `pending` hears its answer or the socket's failure. */
+  send(id: number, opcode: string, body: readonly Buffer[], pending: BulkPending): void {
+    if (this.#failed) {
+      pending.fail(unreachableError(this.#address, opcode, 'bulk socket failed'));
+      return;
+    }
+    if (this.#calls.size === 0) this.#socket.ref();
+    this.#calls.set(id, pending);
+    this.#socket.cork();
+    for (const part of encodeCallParts(id, opcode, body)) this.#socket.write(part);
+    this.#socket.uncork();
+  }
+
+  /** Stops waiting for call `id` (it timed out or was aborted): its answer, if it comes, is dropped. */
+  forget(id: number): void {
+    if (!this.#calls.delete(id) || this.#calls.size > 0) return;
+    this.#socket.unref();
+    if (this.#ending) this.#socket.end();
+  }
+
+  /** Ends the socket once no call waits on it; resolves when it is closed. */
+  end(): Promise<void> {
+    this.#ending = true;
+    if (this.#calls.size === 0) this.#socket.end();
+    return this.#closed;
+  }
+
+  /** Copies what was read into the answer frames it belongs to, handing over each frame as it completes; true: keep reading. */
+  #read(bytes: number, buffer: Buffer): boolean {
+    let at = 0;
+    try {
+      while (at < bytes) {
+        if (this.#payload === undefined) {
+          const take = Math.min(LENGTH_BYTES - this.#lengthBytes, bytes - at);
+          buffer.copy(this.#length, this.#lengthBytes, at, at + take);
+          this.#lengthBytes += take;
+          at += take;
+          if (this.#lengthBytes < LENGTH_BYTES) break;
+          const size = this.#length.readUInt32LE(0);
+          if (size > ANSWER_PAYLOAD_BYTES_MAX) throw new EngineError(Der.PROTO, `${OPCODE} to ${this.#address}: frame of ${size} bytes over the cap`);
+          this.#payload = Buffer.allocUnsafe(size);
+          this.#payloadBytes = 0;
+          this.#lengthBytes = 0;
+        }
+        const take = Math.min(this.#payload.length - this.#payloadBytes, bytes - at);
+        buffer.copy(this.#payload, this.#payloadBytes, at, at + take);
+        this.#payloadBytes += take;
+        at += take;
+        if (this.#payloadBytes === this.#payload.length) {
+          const payload = this.#payload;
+          this.#payload = undefined;
+          this.#deliver(payload);
+        }
+      }
+    } catch (error) {
+      this.#fail(error instanceof EngineError ? error : new EngineError(Der.PROTO, `${OPCODE} to ${this.#address}: ${(error as Error).message}`));
+    }
+    return true;
+  }
+
+  #deliver(payload: Buffer): void {
+    const answer = decodeAnswer(payload);
+    const pending = this.#calls.get(answer.id);
+    // No call: it timed out or was aborted since; the answer is dropped.
+    if (pending === undefined) return;
+    this.forget(answer.id);
+    pending.answer(answer.status, answer.body);
+  }
+
+  #fail(error: EngineError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#onGone(this);
+    this.#socket.destroy();
+    const calls = [...this.#calls.values()];
+    this.#calls.clear();
+    for (const pending of calls) pending.fail(error);
+  }
+}
