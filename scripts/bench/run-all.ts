@@ -54,8 +54,8 @@ export function renderSection(results: BenchResult[], identity: RunIdentity): st
     transportNote(results),
     '',
     'RP_3G1 updates cost three RPCs (one per replica, sent in parallel by the client) on the same two cores, hence about a third',
-    'of the S1 rate; replicated reads go to one replica. Array rows are bounded by copying 1 MiB bodies through HTTP/2 frames on',
-    'two shared cores; the dfuse issue (#5) sets the bandwidth targets.',
+    'of the S1 rate; replicated reads go to one replica. Array rows move their 1 MiB bodies on the engines\' bulk sockets (plain',
+    'TCP beside the h2 session, engine/wire/channel.ts) on two shared cores; the dfuse issue (#5) sets the bandwidth targets.',
     SECTION_END,
   ];
   return lines.join('\n');
