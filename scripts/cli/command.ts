@@ -9,6 +9,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** `--help` (or `-h`) anywhere on a command line: runCli prints `usage` (or the program's own) and does nothing else. */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+  constructor(readonly usage?: string) {
+    super('help requested');
+  }
+}
+
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 export interface Parsed {
@@ -23,13 +31,17 @@ export const COMMON_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h', default: false },
 };
 
-export function parse(argv: readonly string[], options: OptionSpec): Parsed {
+/** Parses a command's options; throws HelpRequested (carrying `usage`, when given) if they ask for help. */
+export function parse(argv: readonly string[], options: OptionSpec, usage?: string): Parsed {
+  let parsed: Parsed;
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
-    return { values: values as Parsed['values'], positionals };
+    parsed = { values: values as Parsed['values'], positionals };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (parsed.values['help'] === true) throw new HelpRequested(usage);
+  return parsed;
 }
 
 export function stringOption(parsed: Parsed, name: string): string | undefined {
@@ -99,6 +111,10 @@ export function runCli(program: string, usage: string, main: (argv: string[]) =>
   main(argv).then(
     () => undefined,
     (error: unknown) => {
+      if (error instanceof HelpRequested) {
+        process.stdout.write(error.usage ?? usage);
+        return;
+      }
       process.stderr.write(`${program}: ${describeError(error)}\n`);
       if (error instanceof UsageError) process.stderr.write(`run '${program} --help' for usage\n`);
       process.exitCode = error instanceof UsageError ? 2 : 1;

@@ -74,7 +74,7 @@ function forwardedArgs(argv: readonly string[]): string[] {
 }
 
 export async function dfuseCommand(argv: string[]): Promise<void> {
-  const parsed = parse(argv, OPTIONS);
+  const parsed = parse(argv, OPTIONS, DFUSE_USAGE);
   const mountPoint = requireOption(parsed, 'mount');
   if (parsed.values['multi-user'] === true && parsed.values['single-user'] === true) throw new UsageError('--multi-user and --single-user exclude each other');
   const system = loadSystem(parsed);

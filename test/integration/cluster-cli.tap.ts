@@ -2,7 +2,7 @@
  * End to end through the CLIs, as a user drives the local cluster: tsdaos up/down/status, dmg system/pool
  * queries, daos containers and snapshots, restart persistence, and clear errors for bad input.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -62,6 +62,14 @@ t.test('bad input: one readable line and a non-zero exit', async (t) => {
   t.equal(noPool.stderr.trim().split('\n').length, 1, 'one line');
   const usage = cli('dmg', ['frobnicate', 'now', '--dir', dir]);
   t.equal(usage.status, 2);
+  const elsewhere = join(dir, 'help-only');
+  const upHelp = cli('tsdaos', ['up', '--dir', elsewhere, '--help']);
+  t.equal(upHelp.status, 0, '`tsdaos up --help` prints usage');
+  t.match(upHelp.stdout, /^usage: tsdaos/);
+  t.notOk(existsSync(elsewhere), '`tsdaos up --help` starts nothing');
+  const dfuseHelp = cli('tsdaos', ['dfuse', '-h']);
+  t.equal(dfuseHelp.status, 0);
+  t.match(dfuseHelp.stdout, /^usage: dfuse --mount DIR/, 'a subcommand with its own usage prints that');
   const badClass = cli('daos', ['cont', 'create', '--dir', dir, '--label', 'x', '--oclass', 'RP_9G9']);
   t.equal(badClass.status, 2);
   t.match(badClass.stderr, /unknown object class/);
