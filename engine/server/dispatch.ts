@@ -17,7 +17,7 @@ import { decode, encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
 import {
-  BULK_CALL_PAYLOAD_BYTES_MAX, BULK_SOCKET_HEADER, CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswerParts, FrameReader, joinParts,
+  SOCKET_CALL_PAYLOAD_BYTES_MAX, CALL_SOCKET_HEADER, CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswerParts, FrameReader, joinParts,
   RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
 } from '../wire/channel.js';
 import { writeParts } from '../wire/write-parts.js';
@@ -95,7 +95,7 @@ interface Outcome {
 }
 
 /**
- * Where a channel's frames travel: an rpc_channel HTTP/2 stream, or a bulk socket (plain TCP, see
+ * Where a channel's frames travel: an rpc_channel HTTP/2 stream, or a call socket (plain TCP, see
  * wire/channel.ts). Both read frames in, write answer frames out, and can be paused and reset.
  */
 interface FrameConnection {
@@ -125,7 +125,7 @@ function streamConnection(stream: ServerHttp2Stream): FrameConnection {
   };
 }
 
-/** A bulk socket: the parts of a turn's answers leave in one writev, a MiB of data uncopied. */
+/** A call socket: the parts of a turn's answers leave in one writev, a MiB of data uncopied. */
 function socketConnection(socket: Socket): FrameConnection {
   return {
     get destroyed() { return socket.destroyed; },
@@ -143,7 +143,7 @@ function socketConnection(socket: Socket): FrameConnection {
   };
 }
 
-/** One open channel (rpc_channel stream or bulk socket): its calls' shared signal, and the answer parts not yet written. */
+/** One open channel (rpc_channel stream or call socket): its calls' shared signal, and the answer parts not yet written. */
 interface Channel {
   readonly connection: FrameConnection;
   readonly controller: AbortController;
@@ -167,7 +167,7 @@ function flushChannel(channel: Channel): void {
 export class RpcDispatcher {
   /** Per-stream requests in flight, each with its own signal. */
   private readonly inFlight = new Set<AbortController>();
-  /** Open rpc_channel streams and bulk sockets; their calls in flight are counted in channelCalls. */
+  /** Open rpc_channel streams and call sockets; their calls in flight are counted in channelCalls. */
   private readonly channels = new Set<Channel>();
   private channelCalls = 0;
   private shuttingDown = false;
@@ -282,10 +282,10 @@ export class RpcDispatcher {
    * An rpc_channel stream: answered 200 at once and kept open; each call frame is served as if it had come on
    * a stream of its own (validated, routed, counted under its own opcode) and answered with its own frame as
    * soon as it is done. A malformed frame resets the channel (PROTO for every call still on it, client side).
-   * The answer tells the client that this engine also serves bulk sockets.
+   * The answer tells the client that this engine also serves call sockets.
    */
   private serveChannel(stream: ServerHttp2Stream): void {
-    stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE, [BULK_SOCKET_HEADER]: '1' });
+    stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE, [CALL_SOCKET_HEADER]: '1' });
     const channel = this.openChannel(streamConnection(stream), CALL_PAYLOAD_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX);
     stream.on('data', (chunk: Buffer) => channel.push(chunk));
     stream.on('end', () => channel.end());
@@ -293,17 +293,17 @@ export class RpcDispatcher {
   }
 
   /**
-   * A bulk socket (its preface already read by the listener): served as an rpc_channel whose calls may carry
+   * A call socket (its preface already read by the listener): served as an rpc_channel whose calls may carry
    * bodies up to RPC_BODY_BYTES_MAX. Ended from our side when the client ends it; destroyed if the client
    * still holds it SESSION_CLOSE_MS after the engine ended it.
    */
-  serveBulkSocket(socket: Socket, first: Buffer): void {
+  serveCallSocket(socket: Socket, first: Buffer): void {
     if (this.shuttingDown) {
       socket.destroy();
       return;
     }
     socket.setNoDelay(true);
-    const channel = this.openChannel(socketConnection(socket), BULK_CALL_PAYLOAD_BYTES_MAX, RPC_BODY_BYTES_MAX);
+    const channel = this.openChannel(socketConnection(socket), SOCKET_CALL_PAYLOAD_BYTES_MAX, RPC_BODY_BYTES_MAX);
     socket.on('data', (chunk: Buffer) => channel.push(chunk));
     socket.on('end', () => channel.end());
     socket.on('close', () => channel.close());
@@ -311,7 +311,7 @@ export class RpcDispatcher {
     channel.push(first);
   }
 
-  /** The frame handling shared by rpc_channel streams and bulk sockets; the caller feeds it the connection's events. */
+  /** The frame handling shared by rpc_channel streams and call sockets; the caller feeds it the connection's events. */
   private openChannel(connection: FrameConnection, payloadBytesMax: number, bodyBytesMax: number): { push(chunk: Buffer): void; end(): void; close(): void } {
     const channel: Channel = { connection, controller: new AbortController(), calls: 0, ended: false, out: [], pump: () => undefined };
     this.channels.add(channel);

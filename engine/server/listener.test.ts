@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
 import { H2Transport } from '../client/h2-transport.js';
-import { BULK_SOCKET_PREFACE, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
+import { CALL_SOCKET_PREFACE, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc, HTTP_STATUS_ERROR, HTTP_STATUS_PROTO } from '../wire/rpc-def.js';
@@ -213,7 +213,7 @@ describe('listener', () => {
     }
   });
 
-  /** A raw bulk socket: sends `bytes`, collects answer frames until `count` came or the engine closed it. */
+  /** A raw call socket: sends `bytes`, collects answer frames until `count` came or the engine closed it. */
   async function bulkAnswers(bytes: Buffer, count: number): Promise<{ answers: Map<number, [number, unknown]>; closed: boolean }> {
     const socket = net.connect(Number(listener.address.split(':')[1]), '127.0.0.1');
     const reader = new FrameReader(RPC_BODY_BYTES_MAX + 6);
@@ -237,14 +237,18 @@ describe('listener', () => {
 
   const connections = (protocol: string): number => Number(new RegExp(`tsdaos_connections_total\\{protocol="${protocol}"\\} (\\d+)`).exec(metrics.render())?.[1] ?? 0);
 
-  it('bulk socket through the client transport: bulk calls go there once the engine said it serves one; data and errors as on streams', async () => {
+  it('call sockets through the client transport: every call goes on one once the engine said it serves them, bulk calls on a second; data and errors as on streams', async () => {
     const transport = new H2Transport(listener.address);
     try {
       const mib = Buffer.alloc(1 << 20, 5);
       // Before the engine has said so (no rpc_channel yet), a bulk call takes a stream of its own.
       expect((await transport.call(BIG, { data: mib })).data.equals(mib)).toBe(true);
-      expect(connections('bulk')).toBe(0);
+      expect(connections('socket')).toBe(0);
+      // This one goes on the rpc_channel, whose answer says the engine serves call sockets; the next takes one.
       expect(await transport.call(ECHO, { n: 1 })).toEqual({ n: 2 });
+      expect(connections('socket')).toBe(0);
+      expect(await transport.call(ECHO, { n: 2 })).toEqual({ n: 3 });
+      expect(connections('socket')).toBe(1);
       const twenty = Buffer.alloc(20 << 20);
       for (let at = 0; at < twenty.length; at += 4096) twenty.writeUInt32LE(at, at);
       const [big, small, slow, stale] = await Promise.allSettled([
@@ -255,35 +259,38 @@ describe('listener', () => {
       expect(slow).toEqual({ status: 'fulfilled', value: { done: true } });
       expect(stale.status === 'rejected' && [(stale.reason as EngineError).der, (stale.reason as EngineError).info.mapVersion]).toEqual([Der.STALE, 7]);
       // h2: the test's raw client and the transport's session.
-      expect([connections('h2'), connections('bulk')]).toEqual([2, 1]);
+      expect([connections('h2'), connections('socket')]).toEqual([2, 2]);
       expect(metrics.requestsTotal('test_big')).toBe(3);
       // A call that times out leaves the socket usable; its late answer is dropped.
       await expect(transport.call(BULK_SLOW, { ms: 300 }, { timeoutMs: 100 })).rejects.toMatchObject({ der: Der.TIMEDOUT });
       expect((await transport.call(BIG, { data: mib })).data.equals(mib)).toBe(true);
-      expect(connections('bulk')).toBe(1);
+      expect(connections('socket')).toBe(2);
     } finally {
       await transport.close();
     }
   });
 
-  it('bulk socket: drain answers the calls in flight on it and refuses new ones (SHUTDOWN)', async () => {
+  it('call sockets: drain answers the calls in flight on them and refuses new ones (SHUTDOWN)', async () => {
     const transport = new H2Transport(listener.address);
     try {
       await transport.call(ECHO, { n: 1 });
       const slow = transport.call(BULK_SLOW, { ms: 200 });
+      const slowSmall = transport.call(SLOW, { ms: 200 });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(listener.inFlightCount()).toBe(1);
+      expect(listener.inFlightCount()).toBe(2);
       const draining = listener.drain(5000);
       await expect(transport.call(BULK_SLOW, { ms: 1 })).rejects.toMatchObject({ der: Der.SHUTDOWN });
+      await expect(transport.call(ECHO, { n: 1 })).rejects.toMatchObject({ der: Der.SHUTDOWN });
       expect(await draining).toBe(true);
       expect(await slow).toEqual({ done: true });
-      expect(connections('bulk')).toBe(1);
+      expect(await slowSmall).toEqual({ done: true });
+      expect(connections('socket')).toBe(2);
     } finally {
       await transport.close();
     }
   });
 
-  it('bulk socket: the engine closing fails the calls waiting on it (UNREACH) at once; the next bulk call finds no engine', async () => {
+  it('call socket: the engine closing fails the calls waiting on it (UNREACH) at once; the next bulk call finds no engine', async () => {
     const transport = new H2Transport(listener.address);
     try {
       await transport.call(ECHO, { n: 1 });
@@ -299,16 +306,16 @@ describe('listener', () => {
     }
   });
 
-  it('bulk socket, raw: bodies over the rpc_channel cap are served; a bad preface or a malformed frame closes only that socket', async () => {
+  it('call socket, raw: bodies over the rpc_channel cap are served; a bad preface or a malformed frame closes only that socket', async () => {
     const body = encode({ data: Buffer.alloc(2 << 20, 1) });
-    const served = await bulkAnswers(Buffer.concat([BULK_SOCKET_PREFACE, encodeCall(1, 'test_big', [body]), encodeCall(2, 'test_echo', [encode({ n: 4 })])]), 2);
+    const served = await bulkAnswers(Buffer.concat([CALL_SOCKET_PREFACE, encodeCall(1, 'test_big', [body]), encodeCall(2, 'test_echo', [encode({ n: 4 })])]), 2);
     expect(served.answers.get(2)).toEqual([200, { n: 5 }]);
     expect((served.answers.get(1)?.[1] as { data: Buffer }).data.equals(Buffer.alloc(2 << 20, 1))).toBe(true);
-    const badPreface = Buffer.from(BULK_SOCKET_PREFACE);
+    const badPreface = Buffer.from(CALL_SOCKET_PREFACE);
     badPreface[3] ^= 1;
     expect(await bulkAnswers(Buffer.concat([badPreface, encodeCall(1, 'test_echo', [encode({ n: 1 })])]), 1)).toEqual({ answers: new Map(), closed: true });
     const noOpcode = Buffer.from([5, 0, 0, 0, 1, 0, 0, 0, 0]);
-    expect((await bulkAnswers(Buffer.concat([BULK_SOCKET_PREFACE, noOpcode]), 1)).closed).toBe(true);
+    expect((await bulkAnswers(Buffer.concat([CALL_SOCKET_PREFACE, noOpcode]), 1)).closed).toBe(true);
     expect((await client.post('test_echo', { n: 1 })).value).toEqual({ n: 2 });
   });
 

@@ -5,7 +5,7 @@
  * curl speak by default (h2c needs prior knowledge): each connection goes to the HTTP/2 server when its
  * first byte is the `P` of the h2c preface (`PRI * HTTP/2.0`); any other is read as one HTTP/1.1 GET,
  * answered, and closed (`connection: close`; a scraper reconnects per scrape). A connection that starts
- * with BULK_SOCKET_PREFACE is a client's bulk socket (wire/channel.ts), served by the RpcDispatcher.
+ * with CALL_SOCKET_PREFACE is a client's call socket (wire/channel.ts), served by the RpcDispatcher.
  * Owns the server socket and the set of live sessions, and the shutdown sequence of the
  * network side: refuse new requests, wait for in-flight ones (bounded), close sessions, close the server.
  * Invariant: no peer input can crash the process; every session, stream and server error is caught and logged.
@@ -14,7 +14,7 @@ import { createServer, type Http2Server, type Http2Session, type IncomingHttpHea
 import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from 'node:net';
 import type { Logger } from '../log.js';
 import { EXPOSITION_CONTENT_TYPE } from '../telemetry.js';
-import { BULK_SOCKET_PREFACE } from '../wire/channel.js';
+import { CALL_SOCKET_PREFACE } from '../wire/channel.js';
 import {
   ENGINE_STREAMS_PER_SESSION_MAX, FRAME_BYTES_MAX, HEADER_LIST_BYTES_MAX, SESSION_CLOSE_MS, SESSION_MEMORY_MIB,
   SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES,
@@ -146,13 +146,13 @@ export class Listener {
     return this.serverClosed;
   }
 
-  /** Hands a new connection to the HTTP/2 server or the dispatcher (bulk socket), or serves its HTTP/1.1 GET, by its first byte. */
+  /** Hands a new connection to the HTTP/2 server or the dispatcher (call socket), or serves its HTTP/1.1 GET, by its first byte. */
   private route(socket: Socket): void {
     this.undecided.add(socket);
     socket.once('close', () => this.undecided.delete(socket));
     socket.on('error', (error) => this.options.log.debug({ err: error }, 'connection error'));
     socket.once('data', (chunk: Buffer) => {
-      if (chunk[0] === BULK_SOCKET_PREFACE[0]) return this.readBulkPreface(socket, chunk);
+      if (chunk[0] === CALL_SOCKET_PREFACE[0]) return this.readCallSocketPreface(socket, chunk);
       if (chunk[0] !== H2_PREFACE_FIRST_BYTE) {
         this.options.metrics.recordConnection('http1');
         return this.serveHttp1(socket, chunk);
@@ -166,17 +166,17 @@ export class Listener {
     });
   }
 
-  /** Reads the rest of a bulk socket's preface, then hands the socket to the dispatcher; a wrong preface closes it. */
-  private readBulkPreface(socket: Socket, first: Buffer): void {
+  /** Reads the rest of a call socket's preface, then hands the socket to the dispatcher; a wrong preface closes it. */
+  private readCallSocketPreface(socket: Socket, first: Buffer): void {
     let head = first;
     const check = (): void => {
-      const bytes = Math.min(head.length, BULK_SOCKET_PREFACE.length);
-      if (!head.subarray(0, bytes).equals(BULK_SOCKET_PREFACE.subarray(0, bytes))) {
-        this.options.log.debug('connection with a bad bulk socket preface, closing it');
+      const bytes = Math.min(head.length, CALL_SOCKET_PREFACE.length);
+      if (!head.subarray(0, bytes).equals(CALL_SOCKET_PREFACE.subarray(0, bytes))) {
+        this.options.log.debug('connection with a bad call socket preface, closing it');
         socket.destroy();
         return;
       }
-      if (head.length < BULK_SOCKET_PREFACE.length) {
+      if (head.length < CALL_SOCKET_PREFACE.length) {
         socket.once('data', (chunk: Buffer) => {
           head = Buffer.concat([head, chunk]);
           check();
@@ -184,8 +184,8 @@ export class Listener {
         return;
       }
       this.undecided.delete(socket);
-      this.options.metrics.recordConnection('bulk');
-      this.dispatcher.serveBulkSocket(socket, head.subarray(BULK_SOCKET_PREFACE.length));
+      this.options.metrics.recordConnection('socket');
+      this.dispatcher.serveCallSocket(socket, head.subarray(CALL_SOCKET_PREFACE.length));
     };
     check();
   }

@@ -1,29 +1,29 @@
 /**
- * A client's bulk socket to one engine (the protocol is in wire/channel.ts): call frames out, answer frames
- * back by call id, in any order. It carries the calls whose request or answer holds bulk data; small calls
- * stay on the HTTP/2 rpc_channel. Answers are read with net's `onread` into one reused buffer and copied
- * once into a Buffer of the frame's size, whose views the decoded answer's data fields are: no per-read
- * buffers, no per-chunk events. A call's parts leave in one writev, its data uncopied.
+ * A client's call socket to one engine (the protocol is in wire/channel.ts): call frames out, answer frames
+ * back by call id, in any order. The transport keeps two per engine, one for small calls and one for bulk.
+ * Answers are read with net's `onread` into one reused buffer and copied once into a Buffer of the frame's
+ * size, whose views the decoded answer's data fields are: no per-read buffers, no per-chunk events. The
+ * calls of one turn leave in one writev, their data uncopied.
  * The socket holds the process open only while calls are waiting on it. Any failure (connection refused
  * or lost, the engine ending it, a malformed answer frame) fails every call on it, and the owner drops it;
- * the next bulk call connects again.
+ * the next call connects again.
  */
 import net from 'node:net';
-import { ANSWER_PAYLOAD_BYTES_MAX, BULK_SOCKET_PREFACE, decodeAnswer, encodeCallParts } from '../wire/channel.js';
+import { ANSWER_PAYLOAD_BYTES_MAX, CALL_SOCKET_PREFACE, decodeAnswer, encodeCallParts } from '../wire/channel.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { unreachableError } from './rpc-response.js';
 
-/** A call waiting on a bulk socket. */
-export interface BulkPending {
+/** A call waiting on a call socket. */
+export interface SocketPending {
   /** The answer arrived: its status and encoded body (the call owns the bytes). */
   answer(status: number, body: Buffer): void;
   /** The socket failed before the answer came. */
   fail(error: EngineError): void;
 }
 
-const OPCODE = 'bulk_socket';
+const OPCODE = 'call_socket';
 const LENGTH_BYTES = 4;
-/** Largest read off a bulk socket; one buffer for every bulk socket of the process (copied out at once). */
+/** Largest read off a call socket; one buffer for every call socket of the process (copied out at once). */
 const READ_BUFFER_BYTES = 1 << 20;
 let readBuffer: Buffer | undefined;
 
@@ -32,11 +32,15 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
 }
 
-export class BulkSocket {
+function flushCalls(socket: CallSocket): void {
+  socket.flush();
+}
+
+export class CallSocket {
   readonly #address: string;
   readonly #socket: net.Socket;
-  readonly #calls = new Map<number, BulkPending>();
-  readonly #onGone: (socket: BulkSocket) => void;
+  readonly #calls = new Map<number, SocketPending>();
+  readonly #onGone: (socket: CallSocket) => void;
   readonly #closed: Promise<void>;
   #failed = false;
   #ending = false;
@@ -45,9 +49,11 @@ export class BulkSocket {
   #lengthBytes = 0;
   #payload: Buffer | undefined = undefined;
   #payloadBytes = 0;
+  /** Call frames (in parts) queued this turn. */
+  #out: Buffer[] = [];
 
   /** Connects to the engine at `address`; `onGone` runs once when the socket fails or ends. */
-  constructor(address: string, onGone: (socket: BulkSocket) => void) {
+  constructor(address: string, onGone: (socket: CallSocket) => void) {
     this.#address = address;
     this.#onGone = onGone;
     readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
@@ -56,7 +62,7 @@ export class BulkSocket {
       noDelay: true,
       onread: { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) },
     });
-    this.#socket.write(BULK_SOCKET_PREFACE);
+    this.#socket.write(CALL_SOCKET_PREFACE);
     this.#socket.unref();
     this.#closed = new Promise((resolve) => this.#socket.once('close', () => resolve()));
     this.#socket.on('error', (error) => this.#fail(unreachableError(address, OPCODE, (error as Error & { cause?: unknown }).cause ?? error)));
@@ -65,15 +71,25 @@ export class BulkSocket {
   }
 
   /** Sends call `id`; `pending` hears its answer or the socket's failure. */
-  send(id: number, opcode: string, body: readonly Buffer[], pending: BulkPending): void {
+  send(id: number, opcode: string, body: readonly Buffer[], pending: SocketPending): void {
     if (this.#failed) {
-      pending.fail(unreachableError(this.#address, opcode, 'bulk socket failed'));
+      pending.fail(unreachableError(this.#address, opcode, 'call socket failed'));
       return;
     }
     if (this.#calls.size === 0) this.#socket.ref();
     this.#calls.set(id, pending);
+    // The calls of one turn leave in one writev: the tick runs once this turn's promise jobs are done.
+    if (this.#out.length === 0) process.nextTick(flushCalls, this);
+    for (const part of encodeCallParts(id, opcode, body)) this.#out.push(part);
+  }
+
+  /** @internal Writes the frames queued this turn. */
+  flush(): void {
+    const out = this.#out;
+    this.#out = [];
+    if (this.#failed) return;
     this.#socket.cork();
-    for (const part of encodeCallParts(id, opcode, body)) this.#socket.write(part);
+    for (const part of out) this.#socket.write(part);
     this.#socket.uncork();
   }
 

@@ -1,14 +1,14 @@
 /**
- * The client's bulk socket against a hand-made engine stand-in (a plain TCP server): answer frames cut at
+ * The client's call socket against a hand-made engine stand-in (a plain TCP server): answer frames cut at
  * any byte are put together, answers are matched by id in any order, a malformed frame or the engine
  * ending the socket fails every call waiting on it, and a forgotten call's late answer is dropped.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BULK_SOCKET_PREFACE, decodeCall, encodeAnswer, FrameReader, BULK_CALL_PAYLOAD_BYTES_MAX } from '../wire/channel.js';
+import { CALL_SOCKET_PREFACE, decodeCall, encodeAnswer, FrameReader, SOCKET_CALL_PAYLOAD_BYTES_MAX } from '../wire/channel.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { BulkSocket, type BulkPending } from './bulk-socket.js';
+import { CallSocket, type SocketPending } from './call-socket.js';
 
 type Serve = (socket: net.Socket, call: { id: number; opcode: string; body: Buffer }) => void;
 
@@ -21,17 +21,17 @@ async function standIn(serve: Serve): Promise<{ address: string; prefaces: Buffe
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const reader = new FrameReader(BULK_CALL_PAYLOAD_BYTES_MAX);
+    const reader = new FrameReader(SOCKET_CALL_PAYLOAD_BYTES_MAX);
     let head = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
-      if (head.length < BULK_SOCKET_PREFACE.length) {
+      if (head.length < CALL_SOCKET_PREFACE.length) {
         head = Buffer.concat([head, chunk]);
-        if (head.length < BULK_SOCKET_PREFACE.length) return;
-        prefaces.push(head.subarray(0, BULK_SOCKET_PREFACE.length));
-        chunk = head.subarray(BULK_SOCKET_PREFACE.length);
+        if (head.length < CALL_SOCKET_PREFACE.length) return;
+        prefaces.push(head.subarray(0, CALL_SOCKET_PREFACE.length));
+        chunk = head.subarray(CALL_SOCKET_PREFACE.length);
       }
       reader.push(chunk);
-      for (let payload = reader.next(); payload !== undefined; payload = reader.next()) serve(socket, decodeCall(payload, BULK_CALL_PAYLOAD_BYTES_MAX));
+      for (let payload = reader.next(); payload !== undefined; payload = reader.next()) serve(socket, decodeCall(payload, SOCKET_CALL_PAYLOAD_BYTES_MAX));
     });
     socket.on('error', () => undefined);
   });
@@ -46,15 +46,15 @@ afterEach(async () => {
 });
 
 /** A pending call as a promise of [status, body] or the DER it failed with. */
-function pending(): { callbacks: BulkPending; settled: Promise<[number, Buffer] | number> } {
-  let callbacks!: BulkPending;
+function pending(): { callbacks: SocketPending; settled: Promise<[number, Buffer] | number> } {
+  let callbacks!: SocketPending;
   const settled = new Promise<[number, Buffer] | number>((resolve) => {
     callbacks = { answer: (status, body) => resolve([status, body]), fail: (error: EngineError) => resolve(error.der) };
   });
   return { callbacks, settled };
 }
 
-describe('bulk socket', () => {
+describe('call socket', () => {
   it('answers cut at every byte and sent out of order -> each call gets its own body', async () => {
     const bodies = new Map([[1, Buffer.alloc(300_000, 1)], [2, Buffer.from('two')], [3, Buffer.alloc(5, 3)]]);
     const received: number[] = [];
@@ -68,7 +68,7 @@ describe('bulk socket', () => {
       for (let at = 0; at < small; at++) socket.write(bytes.subarray(at, at + 1));
       socket.write(bytes.subarray(small));
     });
-    const socket = new BulkSocket(address, () => undefined);
+    const socket = new CallSocket(address, () => undefined);
     const calls = [1, 2, 3].map((id) => {
       const call = pending();
       socket.send(id, 'obj_fetch', [Buffer.from([id])], call.callbacks);
@@ -77,7 +77,7 @@ describe('bulk socket', () => {
     const answers = await Promise.all(calls);
     expect(answers.map((answer, index) => typeof answer === 'number' ? answer : [answer[0], answer[1].equals(bodies.get(index + 1)!)]))
       .toEqual([[200, true], [409, true], [200, true]]);
-    expect(prefaces).toEqual([BULK_SOCKET_PREFACE]);
+    expect(prefaces).toEqual([CALL_SOCKET_PREFACE]);
     await socket.end();
   });
 
@@ -86,7 +86,7 @@ describe('bulk socket', () => {
       if (call.id === 2) socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     });
     let gone = 0;
-    const socket = new BulkSocket(address, () => gone++);
+    const socket = new CallSocket(address, () => gone++);
     const [one, two] = [pending(), pending()];
     socket.send(1, 'obj_fetch', [Buffer.alloc(1)], one.callbacks);
     socket.send(2, 'obj_fetch', [Buffer.alloc(1)], two.callbacks);
@@ -102,7 +102,7 @@ describe('bulk socket', () => {
       if (call.id === 2) setTimeout(() => socket.write(encodeAnswer(2, 200, [Buffer.from('ok')])), 100);
       if (call.id === 3) socket.end();
     });
-    const socket = new BulkSocket(address, () => undefined);
+    const socket = new CallSocket(address, () => undefined);
     const [forgotten, answered] = [pending(), pending()];
     let forgottenHeard = false;
     socket.send(1, 'obj_fetch', [Buffer.alloc(1)], { answer: () => { forgottenHeard = true; }, fail: () => { forgottenHeard = true; } });
@@ -116,7 +116,7 @@ describe('bulk socket', () => {
     const nobody = await standIn(() => undefined);
     await new Promise((resolve) => servers.pop()!.close(resolve));
     const refused = pending();
-    new BulkSocket(nobody.address, () => undefined).send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
+    new CallSocket(nobody.address, () => undefined).send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
     expect(await refused.settled).toBe(Der.UNREACH);
   });
 });
