@@ -14,7 +14,7 @@ import { InodeMap } from './inode-map.js';
 import { ReadAhead, WINDOW_BYTES } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
-const LONG = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000 };
+const LONG = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
 
 function pattern(length: number, seed: number): Buffer {
   const data = Buffer.alloc(length);
@@ -90,7 +90,7 @@ describe('dfuse caches', () => {
   });
 
   it('inode map: expired entries are looked up again; the map stays within its bound', async () => {
-    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0 }, 2);
+    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0, negativeMs: 0 }, 2);
     const first = await map.acquire('/a/b/f');
     map.unpin(first);
     const second = await map.acquire('/a/b/f');
@@ -108,14 +108,14 @@ describe('dfuse caches', () => {
     expect(trusted.peek('/a/b/f')).toBe(entry);
     expect(trusted.peek('/')?.path).toBe('/');
     trusted.clear();
-    const expiring = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0 });
+    const expiring = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0, negativeMs: 0 });
     expiring.unpin(await expiring.acquire('/a/b/f'));
     expect(expiring.peek('/a/b/f')).toBeUndefined();
     expiring.clear();
   });
 
   it('inode map: a name looked up again with statAhead comes with its stat, also after the name was replaced', async () => {
-    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 60_000 });
+    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 60_000, negativeMs: 0 });
     const a = await fs.lookup('/a');
     const writeFile = async (length: number): Promise<void> => {
       const file = await fs.open(a, 'g', O_CREAT | O_RDWR, 0o644);

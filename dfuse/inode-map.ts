@@ -10,7 +10,9 @@
  * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
  * The map is bounded (LRU); the root entry is never dropped.
  */
-import { type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
+import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
+import { KNOWN_NAMES_MAX, KnownNames } from './known-names.js';
+import { parentOf } from './path.js';
 
 export interface MapEntry {
   readonly path: string;
@@ -41,6 +43,8 @@ export interface Validity {
   readonly dentryMs: number;
   readonly dentryDirMs: number;
   readonly attrMs: number;
+  /** Negative entries (names known missing). */
+  readonly negativeMs: number;
 }
 
 /** Whether a lookup may ask for the stat of the object `oid` together with the entry read. */
@@ -50,10 +54,6 @@ export type StatAhead = (oid: DfsObject['oid']) => boolean;
 export const MAP_ENTRIES_MAX = 1 << 16;
 const RESOLVE_ATTEMPTS_MAX = 4;
 
-export function parentOf(path: string): { parent: string; name: string } {
-  const slash = path.lastIndexOf('/');
-  return { parent: slash <= 0 ? '/' : path.slice(0, slash), name: path.slice(slash + 1) };
-}
 
 export class InodeMap {
   readonly #dfs: Dfs;
@@ -67,11 +67,13 @@ export class InodeMap {
   readonly #children = new Map<string, Set<string>>();
   readonly #pending = new Map<string, Promise<MapEntry>>();
   readonly #root: MapEntry;
+  readonly #known: KnownNames;
 
   constructor(dfs: Dfs, validity: Validity, entriesMax = MAP_ENTRIES_MAX) {
     this.#dfs = dfs;
     this.#validity = validity;
     this.#entriesMax = entriesMax;
+    this.#known = new KnownNames(validity.negativeMs);
     this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false, changes: 0 };
   }
 
@@ -122,6 +124,7 @@ export class InodeMap {
 
   /** Records a handle this mount just created or looked up (taking ownership of it), with its stat if known. */
   insert(path: string, handle: DfsObject, stat?: DfsStat): MapEntry {
+    this.#known.mayExist(path);
     const now = Date.now();
     const entry: MapEntry = {
       path, handle, nameUntil: now + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : now + this.#validity.attrMs,
@@ -195,21 +198,71 @@ export class InodeMap {
     entry.changes += 1;
   }
 
+  /** Directory `path` was just made through this mount: names not made in it since are known missing for a while (known-names.ts). */
+  knowEmpty(path: string): void {
+    this.#known.empty(path);
+  }
+
+  /**
+   * How long (ms) `path` is known not to exist without asking the engines; 0: not known. A directory whose
+   * knowledge has just run out after answering many lookups is listed again in the background.
+   */
+  missingFor(path: string): number {
+    const missing = this.#known.missingFor(path);
+    if (missing.renew) void this.#relist(parentOf(path).parent);
+    return missing.ms;
+  }
+
+  /** Lists directory `dir` (if its entry is cached) so that its names are known again; a failure only leaves them unknown. */
+  async #relist(dir: string): Promise<void> {
+    const entry = this.peek(dir);
+    if (entry === undefined || entry.handle.kind !== 'dir') return;
+    const ticket = this.#known.listing(dir);
+    if (entry !== this.#root) entry.users += 1;
+    try {
+      const names: string[] = [];
+      let anchor: DirAnchor | undefined;
+      do {
+        const page = await this.#dfs.readdir(entry.handle, anchor);
+        names.push(...page.entries);
+        anchor = page.anchor;
+      } while (!anchor.eof && names.length <= KNOWN_NAMES_MAX);
+      if (anchor.eof) this.#known.listed(ticket, names);
+      else this.#known.abandon(ticket);
+    } catch {
+      this.#known.abandon(ticket);
+    } finally {
+      this.unpin(entry);
+    }
+  }
+
+  /** `path` may name something from now on (a create is about to be sent): it is never answered missing from what is known. */
+  mayExist(path: string): void {
+    this.#known.mayExist(path);
+  }
+
   /** Drops `path`. */
   invalidate(path: string): void {
+    this.#known.mayExist(path);
     this.#drop(path);
   }
 
   /** Drops `path` and everything below it (a directory was removed or renamed). */
   invalidateTree(path: string): void {
+    this.#known.forgetTree(path);
+    this.#invalidateTree(path);
+  }
+
+  #invalidateTree(path: string): void {
     if (path !== '/') this.#drop(path);
     const below = this.#children.get(path);
     if (below === undefined) return;
-    for (const child of [...below]) this.invalidateTree(child);
+    for (const child of [...below]) this.#invalidateTree(child);
   }
 
   /** Releases every handle (unmount). */
   clear(): void {
+    this.#known.clear();
     for (const key of [...this.#entries.keys()]) this.#drop(key);
   }
 

@@ -88,7 +88,10 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
   let metricsServer: MetricsServer | undefined;
   try {
     const policy = cachePolicy(await live.containerAttributes(CACHE_ATTRIBUTES), options.cacheOverrides ?? {}, options.disableCaching === true);
-    const validity: Validity = { attrMs: policy.attrSeconds * 1000, dentryMs: policy.dentrySeconds * 1000, dentryDirMs: policy.dentryDirSeconds * 1000 };
+    const validity: Validity = {
+      attrMs: policy.attrSeconds * 1000, dentryMs: policy.dentrySeconds * 1000, dentryDirMs: policy.dentryDirSeconds * 1000,
+      negativeMs: policy.negativeSeconds * 1000,
+    };
     const mountSnapshot = (snapshot: DfsSnapshot): Promise<Dfs> =>
       mountDfs({ system: options.system, pool: options.pool, cont: options.cont, snapshot: snapshot.name, log });
     snapshots = new SnapshotDir(live, mountSnapshot, validity);

@@ -33,7 +33,7 @@ import { syncFile } from './ops/sync.js';
 import { ftruncate, truncate } from './ops/truncate.js';
 import { write } from './ops/write.js';
 import { getxattr, knownMissingXattr, listxattr, removexattr, setxattr } from './ops/xattr.js';
-import type { DfuseState, Owner } from './state.js';
+import { type DfuseState, isLivePath, type Owner } from './state.js';
 
 const { EIO, ENOENT, ERANGE, ENOSYS, EINVAL, ESTALE, ENODATA } = constants.errno;
 /** renameat2 flags. */
@@ -185,6 +185,9 @@ export class Requests {
   #lookup(session: LowLevelSession, req: Req, parent: number, name: string): void {
     const path = this.#nodes.childPath(parent, name);
     if (path === undefined) return session.error(req, ESTALE);
+    // Known missing (a name never made in a directory this mount just made): no engine needs asking.
+    const missingMs = isLivePath(path) ? this.#state.live.map.missingFor(path) : 0;
+    if (missingMs > 0) return session.negative(req, Math.min(this.#timeouts.negative, missingMs / 1000));
     getattr(this.#state, path).then((stat) => {
       const node = this.#nodes.remember(parent, name);
       session.entry(req, node.id, stat, this.#timeouts.attr, this.#entryTimeout(stat));

@@ -34,7 +34,7 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     cluster = await startInProcessCluster({ prefix: 'dfuse-coherence' });
     pool = await cluster.connect();
     fs = await freshFs(pool);
-    const validity = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000 };
+    const validity = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
     state = {
       live: new View(fs, validity, ''), snapshots: new SnapshotDir(fs, () => Promise.reject(new Error('no snapshots here')), validity),
       files: new FileTable(), data: new DataCache(), dataCaching: true, multiUser: false, self: { uid: 0, gid: 0 }, log: pino({ level: 'silent' }),

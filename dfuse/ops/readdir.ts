@@ -6,7 +6,7 @@
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
-import { parentOf } from '../inode-map.js';
+import { parentOf } from '../path.js';
 import { SNAPSHOT_DIR_NAME } from '../snapshot-dir.js';
 import { type DfuseState, route } from '../state.js';
 import { entryStat, getattr } from './getattr.js';

@@ -4,7 +4,7 @@
  * them leave the cache; the parents' stats are asked for again.
  */
 import { FsError, type RenameOptions } from '../../dfs/index.js';
-import { parentOf } from '../inode-map.js';
+import { parentOf } from '../path.js';
 import { type DfuseState, viewOf } from '../state.js';
 import { assertNotInSnapshotDir } from './resolve.js';
 

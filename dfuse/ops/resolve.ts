@@ -4,7 +4,7 @@
  */
 import { FsError } from '../../dfs/index.js';
 import type { MapEntry } from '../inode-map.js';
-import { parentOf } from '../inode-map.js';
+import { parentOf } from '../path.js';
 import { SNAPSHOT_DIR_PATH } from '../snapshot-dir.js';
 import { type DfuseState, viewOf } from '../state.js';
 import type { View } from '../view.js';
@@ -20,7 +20,10 @@ export async function onEntry<T>(state: DfuseState, path: string, syscall: strin
   return view.map.with(inner, (entry) => fn(view, entry, inner));
 }
 
-/** Runs `fn` on the pinned parent directory of `path` and the name `path` ends with. */
+/**
+ * Runs `fn` (which makes or removes the name `path` ends with) on the pinned parent directory of `path`.
+ * From now on the name may exist: it is never answered missing from what dfuse knows of the directory.
+ */
 export async function onParent<T>(
   state: DfuseState, path: string, syscall: string, fn: (view: View, parent: MapEntry, name: string, innerPath: string) => Promise<T>,
 ): Promise<T> {
@@ -28,5 +31,6 @@ export async function onParent<T>(
   const { view, path: inner } = await viewOf(state, path, syscall);
   if (inner === '/') throw new FsError(syscall === 'mkdir' ? 'EEXIST' : 'EBUSY', { syscall, path, detail: 'the root of a view' });
   const { parent, name } = parentOf(inner);
+  view.map.mayExist(inner);
   return view.map.with(parent, (entry) => fn(view, entry, name, inner));
 }

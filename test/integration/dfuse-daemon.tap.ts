@@ -119,6 +119,32 @@ t.test('two mounts of one container: zero cache times see changes at once, the d
   t.equal(readFileSync(cluster.at('d/grows'), 'utf8'), 'short, now longer', 'default mount: the new content');
 });
 
+t.test('a directory made through a mount: its own names are seen at once, other mounts\' within the negative-entry time', async (t) => {
+  const target = cluster.newMountPoint('known');
+  const eager = await cluster.startForeground(target, ['--attr-time', '0', '--dentry-time', '0', '--ndentry-time', '0']);
+  t.teardown(() => eager.stop());
+  const made = Date.now();
+  mkdirSync(cluster.at('fresh'));
+  writeFileSync(join(target, 'fresh', 'by-other'), 'other');
+  writeFileSync(cluster.at('fresh/mine'), 'mine');
+  mkdirSync(cluster.at('fresh/sub'));
+  writeFileSync(cluster.at('fresh/sub/deeper'), 'deeper');
+  t.equal(readFileSync(cluster.at('fresh/mine'), 'utf8'), 'mine', 'a file made here');
+  t.equal(readFileSync(cluster.at('fresh/sub/deeper'), 'utf8'), 'deeper', 'in a directory made here, made here');
+  shOk(`mv ${cluster.at('fresh/mine')} ${cluster.at('fresh/renamed')} && mv ${cluster.at('fresh/sub')} ${cluster.at('fresh/moved')}`);
+  t.equal(readFileSync(cluster.at('fresh/renamed'), 'utf8'), 'mine', 'renamed here: the new name');
+  t.equal(codeOf(() => statSync(cluster.at('fresh/mine'))), 'ENOENT', 'renamed here: the old name');
+  t.equal(readFileSync(cluster.at('fresh/moved/deeper'), 'utf8'), 'deeper', 'a directory renamed here: what is below it');
+  mkdirSync(cluster.at('fresh/sub'));
+  t.equal(codeOf(() => statSync(cluster.at('fresh/sub/deeper'))), 'ENOENT', 'made again at the old name: empty');
+  // The other mount's file is not asked for while the name is known missing (the mkdir's negative time).
+  const seen = codeOf(() => statSync(cluster.at('fresh/by-other')));
+  if (Date.now() - made < 800) t.equal(seen, 'ENOENT', 'made elsewhere: not seen within the negative time');
+  await sleep(DEFAULT_CACHE_WAIT_MS + 1000);
+  t.equal(readFileSync(cluster.at('fresh/by-other'), 'utf8'), 'other', 'made elsewhere: seen after the negative time (and the kernel\'s)');
+  t.same(readdirSync(cluster.at('fresh')).sort(), ['by-other', 'moved', 'renamed', 'sub'], 'the listing');
+});
+
 interface PoolQuery {
   readonly targets: ReadonlyArray<{ readonly capacityBytes: number; readonly usedBytes: number }>;
 }
