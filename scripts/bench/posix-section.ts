@@ -158,6 +158,7 @@ export function renderPosixSection(results: readonly BenchResult[], identity: Ru
     '## POSIX through the kernel: dfuse against tmpfs and a passthrough FUSE daemon (issue #5)',
     '',
     `Command: \`${command}\` — run ${identity.date}, git ${identity.gitSha}, Node ${identity.node}, ${identity.cores} cores.`,
+    ...(command.includes('--rounds') ? ['With `--rounds N` every target ran N times, the targets in turn, each time mounted fresh; each row is its best round.'] : []),
     'Targets, each mounted fresh under /tmp and unmounted after: **tmpfs** (the kernel alone); **passthrough**',
     '(`scripts/bench/passthrough-fuse.ts`: a Node daemon on fuse-native mirroring every op onto a tmpfs with node:fs, no logic',
     'of its own, i.e. what a Node FUSE daemon costs by itself); **dfuse** over a local cluster of 3 engine processes on',

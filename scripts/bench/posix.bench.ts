@@ -5,7 +5,10 @@
  * (sequential 1 MiB, random 4 KiB, small files) on each target with the kernel attribute cache on, and
  * on the FUSE targets the stat pass again through a second mount with it off (attr_timeout=0), since
  * cached stats measure the kernel.
- *   node dist/scripts/bench/posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse]
+ *   node dist/scripts/bench/posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse] [--rounds N]
+ * With --rounds N every target is benchmarked N times, the targets in turn and mounted fresh each time, and
+ * each row reports its best round: on a shared, noisy machine a single run moved tmpfs and the passthrough
+ * by 5-50 % between runs (and dfuse differently), so one round says little about their ratio.
  * A full run rewrites its BENCHMARKS.md section; --small (tiny sizes, the smoke test) writes nothing.
  * Needs root (mount, drop_caches) and /dev/fuse; every mount lives under a fresh /tmp dir and is undone.
  */
@@ -69,19 +72,35 @@ function benchTarget(name: TargetName, sizes: Sizes, workDir: string): Promise<B
   ]);
 }
 
+/** Of results of the same case and parameters (several rounds), the best rate; first-seen order. */
+export function bestRounds(results: readonly BenchResult[]): BenchResult[] {
+  const best = new Map<string, BenchResult>();
+  for (const result of results) {
+    const key = `${result.bench}\0${result.case}\0${JSON.stringify(result.params)}`;
+    const seen = best.get(key);
+    if (seen === undefined || result.opsPerSecond > seen.opsPerSecond) best.set(key, result);
+  }
+  return [...best.values()];
+}
+
 /**
- * Runs the POSIX benchmark on `targets` (default: all three) and returns one result per case, target and
- * attribute-cache setting. Rejects on the first failure, after unmounting everything it mounted.
+ * Runs the POSIX benchmark on `targets` (default: all three), `rounds` times (default 1), and returns one
+ * result per case, target and attribute-cache setting: its best round. Rejects on the first failure, after
+ * unmounting everything it mounted.
  */
-export async function benchPosix(options: { small: boolean; targets?: readonly TargetName[] }): Promise<BenchResult[]> {
+export async function benchPosix(options: { small: boolean; targets?: readonly TargetName[]; rounds?: number }): Promise<BenchResult[]> {
   const sizes = options.small ? SMALL : LARGE;
   const workDir = mkdtempSync(join(tmpdir(), 'tsdaos-bench-posix-'));
   // Ctrl-C must unwind through the unmounts below rather than kill us with mounts in place.
   const removeSignalHandlers = interruptOnSignals();
   const results: BenchResult[] = [];
   try {
-    for (const name of options.targets ?? TARGET_NAMES) results.push(...await benchTarget(name, sizes, workDir));
-    return results;
+    const rounds = options.rounds ?? 1;
+    for (let round = 1; round <= rounds; round += 1) {
+      if (rounds > 1) progress(`round ${round} of ${rounds}`);
+      for (const name of options.targets ?? TARGET_NAMES) results.push(...await benchTarget(name, sizes, workDir));
+    }
+    return bestRounds(results);
   } finally {
     removeSignalHandlers();
     // Each target removed its own dirs; anything still mounted here means an unmount failed, and a
@@ -103,20 +122,30 @@ function parseTargets(text: string | undefined): TargetName[] {
   return TARGET_NAMES.filter((name) => names.includes(name));
 }
 
+const ROUNDS_MAX = 10;
+
+function parseRounds(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const rounds = Number(text);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > ROUNDS_MAX) throw new UsageError(`--rounds must be an integer from 1 to ${ROUNDS_MAX}, got ${JSON.stringify(text)}`);
+  return rounds;
+}
+
 async function main(): Promise<void> {
-  let values: { small?: boolean; targets?: string };
+  let values: { small?: boolean; targets?: string; rounds?: string };
   try {
-    ({ values } = parseArgs({ options: { small: { type: 'boolean', default: false }, targets: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({ options: { small: { type: 'boolean', default: false }, targets: { type: 'string' }, rounds: { type: 'string' } }, strict: true }));
   } catch (error: unknown) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const small = values.small === true;
   const targets = parseTargets(values.targets);
+  const rounds = parseRounds(values.rounds);
   const identity = runIdentity();
-  const results = await benchPosix({ small, targets });
+  const results = await benchPosix({ small, targets, rounds });
   for (const result of results) emit(result, identity);
   if (!small) {
-    const command = `npm run build && node dist/scripts/bench/posix.bench.js${values.targets === undefined ? '' : ` --targets ${targets.join(',')}`}`;
+    const command = `npm run build && node dist/scripts/bench/posix.bench.js${values.targets === undefined ? '' : ` --targets ${targets.join(',')}`}${rounds === 1 ? '' : ` --rounds ${rounds}`}`;
     writeSection(renderPosixSection(results, identity, command), POSIX_SECTION);
     progress('BENCHMARKS.md updated');
   }
@@ -126,7 +155,7 @@ async function main(): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   await main().catch((error: unknown) => {
     process.stderr.write(`posix.bench: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (error instanceof UsageError) process.stderr.write('usage: posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse]\n');
+    if (error instanceof UsageError) process.stderr.write('usage: posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse] [--rounds N]\n');
     process.exitCode = error instanceof UsageError ? 2 : 1;
   });
 }

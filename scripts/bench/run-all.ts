@@ -54,8 +54,9 @@ export function renderSection(results: BenchResult[], identity: RunIdentity): st
     transportNote(results),
     '',
     'RP_3G1 updates cost three RPCs (one per replica, sent in parallel by the client) on the same two cores, hence about a third',
-    'of the S1 rate; replicated reads go to one replica. Array rows move their 1 MiB bodies on the engines\' bulk sockets (plain',
-    'TCP beside the h2 session, engine/wire/channel.ts) on two shared cores; the dfuse issue (#5) sets the bandwidth targets.',
+    'of the S1 rate; replicated reads go to one replica. Once an engine has said so on the h2 session, every call goes as a frame',
+    'on its call sockets (plain TCP beside the h2 session, engine/wire/channel.ts), 1 MiB array bodies on a socket of their own;',
+    'the echo server is bare node:http2 and stays on the rpc_channel. The dfuse issue (#5) sets the bandwidth targets.',
     SECTION_END,
   ];
   return lines.join('\n');
@@ -71,9 +72,10 @@ function transportNote(results: BenchResult[]): string {
   const updateUndici = rate('kv-update-S1', 'undici');
   if (echoH2 === undefined || echoUndici === undefined || updateH2 === undefined || updateUndici === undefined) return '';
   return [
-    `Transport: the object client sends every RPC over node:http2's own client session (engine/client/h2-transport.ts): the bare`,
-    `echo ran at ${echoH2.toLocaleString('en-US')}/s over it against ${echoUndici.toLocaleString('en-US')}/s over undici (h2c with \`useH2c\`), and S1 updates at`,
-    `${updateH2.toLocaleString('en-US')}/s against ${updateUndici.toLocaleString('en-US')}/s. undici stays selectable (\`createTransportPool('undici')\`) so the comparison can be rerun, but no`,
+    `Transport: the object client's transport (engine/client/h2-transport.ts) opens node:http2's own client session to each engine,`,
+    `then moves to the engine's call sockets: the bare echo ran at ${echoH2.toLocaleString('en-US')}/s over its rpc_channel against ${echoUndici.toLocaleString('en-US')}/s over undici (h2c`,
+    `with \`useH2c\`, a stream per call), and S1 updates at ${updateH2.toLocaleString('en-US')}/s (call sockets) against ${updateUndici.toLocaleString('en-US')}/s. undici stays selectable`,
+    `(\`createTransportPool('undici')\`) so the comparison can be rerun, but no`,
     'product path uses it: control-plane calls are few, and stale-map refresh, leader redirect and retries are composable wrappers',
     'in engine/client/retry.ts that work over either transport, so undici\'s interceptors would add nothing there.',
   ].join('\n');

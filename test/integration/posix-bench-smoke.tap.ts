@@ -24,8 +24,8 @@ function benchMounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes('tsdaos-bench-posix-'));
 }
 
-t.test('posix bench: --small on tmpfs and passthrough -> every case for both targets, no mount left', async (t) => {
-  const run = spawnSync(process.execPath, [join(DIST, 'scripts', 'bench', 'posix.bench.js'), '--small', '--targets', 'tmpfs,passthrough'], {
+t.test('posix bench: --small on tmpfs and passthrough, two rounds -> every case for both targets once (its best round), no mount left', async (t) => {
+  const run = spawnSync(process.execPath, [join(DIST, 'scripts', 'bench', 'posix.bench.js'), '--small', '--targets', 'tmpfs,passthrough', '--rounds', '2'], {
     encoding: 'utf8',
     timeout: 180_000,
   });
@@ -38,5 +38,14 @@ t.test('posix bench: --small on tmpfs and passthrough -> every case for both tar
   for (const name of ['mdtest-file-stat', 'mdtest-dir-stat']) t.ok(measured.has(`passthrough/off/${name}`), `passthrough ${name} measured with the attribute cache off`);
   t.notOk(results.some((result) => result.params['target'] === 'dfuse'), 'dfuse not run');
   t.ok(results.every((result) => result.bench === 'posix' && result.opsPerSecond > 0), 'every rate is positive');
+  t.equal(results.length, measured.size, 'one row per case, target and cache setting');
+  t.match(run.stderr, /round 2 of 2/, 'progress names the rounds');
   t.same(benchMounts(), [], 'no bench mount left behind');
+});
+
+t.test('posix bench: a bad --rounds -> exit 2 and one line saying why, nothing mounted', async (t) => {
+  const run = spawnSync(process.execPath, [join(DIST, 'scripts', 'bench', 'posix.bench.js'), '--small', '--rounds', '0'], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(run.status, 2);
+  t.match(run.stderr, /--rounds must be an integer from 1 to 10, got "0"/);
+  t.same(benchMounts(), []);
 });
