@@ -185,7 +185,7 @@ export class Requests {
   #lookup(session: LowLevelSession, req: Req, parent: number, name: string): void {
     const path = this.#nodes.childPath(parent, name);
     if (path === undefined) return session.error(req, ESTALE);
-    // Known missing (a name never made in a directory this mount just made): no engine needs asking.
+    // Known missing (in a directory whose every name this mount knows for now: known-names.ts): no engine needs asking.
     const missingMs = isLivePath(path) ? this.#state.live.map.missingFor(path) : 0;
     if (missingMs > 0) return session.negative(req, Math.min(this.#timeouts.negative, missingMs / 1000));
     getattr(this.#state, path).then((stat) => {
