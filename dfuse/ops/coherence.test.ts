@@ -3,7 +3,8 @@
  * overlaps changes made through the same mount: the kernel keeps its own size across writes and drops
  * the attributes of a reply that a write overtook, so the daemon must never cache such a reply and hand
  * it out later (the end of an appended file would vanish for the attribute time). Also: a create that
- * finds the name taken (another client made it after the kernel's lookup) reports the file as it is.
+ * finds the name taken (another client made it after the kernel's lookup) reports the file as it is; in a
+ * directory made here, names are known missing until made or listed here.
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,9 @@ import { SnapshotDir } from '../snapshot-dir.js';
 import type { DfuseState } from '../state.js';
 import { View } from '../view.js';
 import { getattr } from './getattr.js';
+import { mkdir } from './mkdir.js';
 import { create } from './open.js';
+import { readdir } from './readdir.js';
 import { release } from './release.js';
 import { syncFile } from './sync.js';
 import { write } from './write.js';
@@ -77,5 +80,20 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     const fh = await create(state, { uid: 0, gid: 0 }, '/taken', 0o600);
     expect((await getattr(state, '/taken')).size).toBe(5000);
     await release(state, fh);
+  });
+
+  it('a directory made here: other names known missing; made here or listed here, never', async () => {
+    await mkdir(state, { uid: 0, gid: 0 }, '/known', 0o755);
+    expect(state.live.map.missingFor('/known/mine')).toBeGreaterThan(0);
+    expect(state.live.map.missingFor('/known/theirs')).toBeGreaterThan(0);
+    await release(state, await create(state, { uid: 0, gid: 0 }, '/known/mine', 0o644));
+    expect(state.live.map.missingFor('/known/mine'), 'made here').toBe(0);
+    const dir = await fs.lookupRel(fs.root, 'known');
+    fs.release(await fs.open(dir, 'theirs', O_CREAT | O_RDWR, 0o644));
+    fs.release(dir);
+    expect(state.live.map.missingFor('/known/theirs'), 'made elsewhere: not known yet').toBeGreaterThan(0);
+    expect((await readdir(state, '/known')).names).toContain('theirs');
+    expect(state.live.map.missingFor('/known/theirs'), 'listed here').toBe(0);
+    expect(state.live.map.missingFor('/known/nobody')).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,8 @@
  * readdir: the whole directory at once (libfuse2's high-level API buffers it per open directory and
  * serves the kernel's offsets from that buffer, so offsets survive concurrent changes), with each
  * entry's type and inode number (readdirplus pages). The mount root also lists `.snapshot`;
- * `.snapshot` lists the snapshots by name.
+ * `.snapshot` lists the snapshots by name. Every name listed may exist from then on (known-names.ts), so a
+ * lookup of it right after the listing is never answered missing from older knowledge.
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -37,6 +38,8 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
         if (path === '/' && item.name === SNAPSHOT_DIR_NAME) continue;
         names.push(item.name);
         stats.push(toFuseStat(view, item.stat));
+        // A name just listed is never answered missing from what dfuse knew of the directory before.
+        view.map.mayExist(target.path === '/' ? `/${item.name}` : `${target.path}/${item.name}`);
       }
       anchor = page.anchor;
     } while (!anchor.eof);

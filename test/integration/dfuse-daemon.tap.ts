@@ -140,6 +140,10 @@ t.test('a directory made through a mount: its own names are seen at once, other 
   // The other mount's file is not asked for while the name is known missing (the mkdir's negative time).
   const seen = codeOf(() => statSync(cluster.at('fresh/by-other')));
   if (Date.now() - made < 800) t.equal(seen, 'ENOENT', 'made elsewhere: not seen within the negative time');
+  mkdirSync(cluster.at('fresh2'));
+  writeFileSync(join(target, 'fresh2', 'listed'), 'listed');
+  t.ok(readdirSync(cluster.at('fresh2')).includes('listed'), 'made elsewhere: a listing shows it');
+  t.equal(readFileSync(cluster.at('fresh2/listed'), 'utf8'), 'listed', 'made elsewhere and listed: a lookup finds it at once');
   await sleep(DEFAULT_CACHE_WAIT_MS + 1000);
   t.equal(readFileSync(cluster.at('fresh/by-other'), 'utf8'), 'other', 'made elsewhere: seen after the negative time (and the kernel\'s)');
   t.same(readdirSync(cluster.at('fresh')).sort(), ['by-other', 'moved', 'renamed', 'sub'], 'the listing');
