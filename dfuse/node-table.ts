@@ -6,6 +6,7 @@
  * rmdir, rename over it): it is detached and only its open files keep serving.
  * Node ids are never reused within a mount. st_ino comes from DFS, not from here.
  */
+import { childOf } from './path.js';
 
 export const ROOT_NODE = 1;
 
@@ -59,7 +60,7 @@ export class NodeTable {
   childPath(parent: number, name: string): string | undefined {
     const dir = this.pathOf(parent);
     if (dir === undefined) return undefined;
-    return dir === '/' ? `/${name}` : `${dir}/${name}`;
+    return childOf(dir, name);
   }
 
   /** Counts one more kernel lookup of `name` in `parent`: its node, created on first sight. */

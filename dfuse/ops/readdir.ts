@@ -7,7 +7,7 @@
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
-import { parentOf } from '../path.js';
+import { childOf, parentOf } from '../path.js';
 import { SNAPSHOT_DIR_NAME } from '../snapshot-dir.js';
 import { type DfuseState, route } from '../state.js';
 import { entryStat, getattr } from './getattr.js';
@@ -39,7 +39,7 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
         names.push(item.name);
         stats.push(toFuseStat(view, item.stat));
         // A name just listed is never answered missing from what dfuse knew of the directory before.
-        view.map.mayExist(target.path === '/' ? `/${item.name}` : `${target.path}/${item.name}`);
+        view.map.mayExist(childOf(target.path, item.name));
       }
       anchor = page.anchor;
     } while (!anchor.eof);

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type BenchResult, emit, progress, runIdentity } from './bench-env.js';
 import { writeSection } from './benchmarks-md.js';
+import { UsageError, intOption } from '../cli/command.js';
 import { checkInterrupted, interruptOnSignals } from './posix-command.js';
 import { type FioSizes, runFio } from './posix-fio.js';
 import { type MdtestPass, type MdtestSizes, runMdtestPass } from './posix-mdtest.js';
@@ -111,8 +112,6 @@ export async function benchPosix(options: { small: boolean; targets?: readonly T
   }
 }
 
-class UsageError extends Error {}
-
 function parseTargets(text: string | undefined): TargetName[] {
   if (text === undefined) return [...TARGET_NAMES];
   const names = text.split(',').map((name) => name.trim()).filter((name) => name !== '');
@@ -124,13 +123,6 @@ function parseTargets(text: string | undefined): TargetName[] {
 
 const ROUNDS_MAX = 10;
 
-function parseRounds(text: string | undefined): number {
-  if (text === undefined) return 1;
-  const rounds = Number(text);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > ROUNDS_MAX) throw new UsageError(`--rounds must be an integer from 1 to ${ROUNDS_MAX}, got ${JSON.stringify(text)}`);
-  return rounds;
-}
-
 async function main(): Promise<void> {
   let values: { small?: boolean; targets?: string; rounds?: string };
   try {
@@ -140,7 +132,7 @@ async function main(): Promise<void> {
   }
   const small = values.small === true;
   const targets = parseTargets(values.targets);
-  const rounds = parseRounds(values.rounds);
+  const rounds = intOption({ values, positionals: [] }, 'rounds', 1, { min: 1, max: ROUNDS_MAX });
   const identity = runIdentity();
   const results = await benchPosix({ small, targets, rounds });
   for (const result of results) emit(result, identity);
