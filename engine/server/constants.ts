@@ -33,8 +33,17 @@ export const SESSION_CLOSE_MS = 2_000;
 export const AGGREGATION_INTERVAL_MS = 5_000;
 /** Background aggregation: versions younger than this (by HLC time) are left alone. */
 export const AGGREGATION_WINDOW_MS = 10_000;
-/** Background aggregation: versions examined per target per pass, so one pass never stalls I/O long. */
+/** Background aggregation: versions examined per target per pass. */
 export const AGGREGATION_VERSIONS_PER_PASS_MAX = 4096;
+/**
+ * Background aggregation: versions examined per VOS call (one write transaction) before the event loop is
+ * yielded to requests. A version costs ~0.1 ms to aggregate, so a slice holds requests back ~10-15 ms.
+ */
+export const AGGREGATION_SLICE_VERSIONS = 128;
+/** Lazy reclaim: a pool that stayed busy this long is aggregated anyway (versions pile up under load). */
+export const AGGREGATION_LAZY_DEFER_MAX_MS = 60_000;
+/** Lazy reclaim: a target holding this share of its capacity is aggregated even while busy. */
+export const AGGREGATION_SPACE_PRESSURE_PERCENT = 80;
 
 /** Snapshot epochs retained per container (mirrors the ENGINE_CONT_SNAPSHOTS schema bound). */
 export const RETAINED_EPOCHS_PER_CONT_MAX = 4096;

@@ -39,7 +39,7 @@ export function registerEngineAdminHandlers(registry: HandlerRegistry, deps: Eng
   });
 
   registry.register(ENGINE_POOL_CREATE, (request) => {
-    services.createLocalPool(request.pool, request.capacityBytesPerTarget, poolMapFromBody(request.map));
+    services.createLocalPool(request.pool, request.capacityBytesPerTarget, poolMapFromBody(request.map), request.reclaim);
     return { targets: services.vosTargets(request.pool)?.length ?? 0 };
   });
 

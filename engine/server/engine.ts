@@ -22,6 +22,7 @@ import { readSystemFile, resolveSystemFilePath, type SystemFile } from '../syste
 import type { VosTarget } from '../vos/index.js';
 import { Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
+import type { ReclaimPolicy } from '../wire/rpc/pool.js';
 import { Aggregator } from './aggregation.js';
 import { Batcher } from './batcher.js';
 import { SHUTDOWN_DRAIN_MS } from './constants.js';
@@ -165,7 +166,7 @@ class EngineServer implements Engine {
       help: 'Requests received and not yet answered.',
       collect: () => [{ labels: {}, value: this.inFlightCount() }],
     });
-    for (const collector of this.txMetrics.collectors()) this.metrics.addCollector(collector);
+    for (const collector of [...this.txMetrics.collectors(), ...this.aggregator.collectors()]) this.metrics.addCollector(collector);
     registerObjectHandlers(this.router, {
       pools: this.pools, batcher: this.batcher, hlc: this.hlc, log: this.log, tx: this.tx, txMetrics: this.txMetrics,
     });
@@ -206,8 +207,8 @@ class EngineServer implements Engine {
     return this.pools.list();
   }
 
-  createLocalPool(pool: string, capacityBytesPerTarget: number, map: PoolMap): void {
-    this.pools.create(pool, { targets: this.targetCount, capacityBytesPerTarget, map });
+  createLocalPool(pool: string, capacityBytesPerTarget: number, map: PoolMap, reclaim?: ReclaimPolicy): void {
+    this.pools.create(pool, { targets: this.targetCount, capacityBytesPerTarget, map, ...(reclaim === undefined ? {} : { reclaim }) });
   }
 
   destroyLocalPool(pool: string): void {

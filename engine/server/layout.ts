@@ -2,10 +2,12 @@
  * The durable format of the engine's own files (not VOS data): engine.json at the engine dir root, and
  * pool.json, map.json, retained.json in each pool directory. Each *Layout type is the JSON at rest and
  * has a guard used on every read; these types are never used as in-memory state. Changing a field means
- * bumping ENGINE_LAYOUT_VERSION. map.json holds a pool map in exactly its wire shape (engine/wire).
+ * bumping ENGINE_LAYOUT_VERSION (adding an optional one that older files lack does not). map.json holds
+ * a pool map in exactly its wire shape (engine/wire).
  */
 import type { PoolMap } from '../pool-map/pool-map.js';
 import { poolMap as poolMapSchema } from '../wire/rpc/common.js';
+import { RECLAIM_POLICIES, type ReclaimPolicy } from '../wire/rpc/pool.js';
 
 export const ENGINE_LAYOUT_VERSION = 1;
 
@@ -21,6 +23,8 @@ export interface PoolRecordLayout {
   readonly targets: number;
   /** 0 means no quota. */
   readonly capacityBytesPerTarget: number;
+  /** The pool's reclaim property; absent in pools created before it existed ('lazy'). */
+  readonly reclaim?: ReclaimPolicy;
 }
 
 /** retained.json: container uuid -> snapshot epochs. */
@@ -40,7 +44,8 @@ export function isEngineRecordLayout(value: unknown): value is EngineRecordLayou
 
 export function isPoolRecordLayout(value: unknown): value is PoolRecordLayout {
   return isRecord(value) && typeof value['uuid'] === 'string' && isCount(value['targets']) && value['targets'] > 0 &&
-    isCount(value['capacityBytesPerTarget']);
+    isCount(value['capacityBytesPerTarget']) &&
+    (value['reclaim'] === undefined || RECLAIM_POLICIES.includes(value['reclaim'] as ReclaimPolicy));
 }
 
 export function isRetainedLayout(value: unknown): value is RetainedLayout {

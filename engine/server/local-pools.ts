@@ -1,6 +1,7 @@
 /**
  * The pools this engine holds targets for, and their storage under `<dir>/pools/<pool uuid>/`:
- *   pool.json      target count and per-target capacity, written last by a create (its presence = created)
+ *   pool.json      target count, per-target capacity and the reclaim property, written last by a create
+ *                  (its presence = created)
  *   map.json       the newest pool map this engine knows
  *   retained.json  snapshot epochs per container that aggregation must keep readable
  *   tgt-<i>/       one VosTarget per target
@@ -15,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { PoolMap } from '../pool-map/pool-map.js';
 import { VosTarget } from '../vos/index.js';
 import { Der, EngineError } from '../wire/errors.js';
+import type { ReclaimPolicy } from '../wire/rpc/pool.js';
 import { fsyncDirectory, readJsonIfExists, writeJsonAtomic } from './durable-file.js';
 import { isPoolMapLayout, isPoolRecordLayout, isRetainedLayout, type PoolRecordLayout } from './layout.js';
 
@@ -27,6 +29,10 @@ export interface LocalPool {
   readonly dir: string;
   readonly targets: readonly VosTarget[];
   readonly capacityBytesPerTarget: number;
+  /** When background aggregation may run (aggregation.ts). */
+  readonly reclaim: ReclaimPolicy;
+  /** Object RPCs addressed to the pool since the engine started (aggregation's measure of idleness). */
+  ioCount: number;
   map: PoolMap;
   /** Container uuid -> snapshot epochs (sorted, unique). */
   readonly retained: Map<string, readonly number[]>;
@@ -95,7 +101,7 @@ export class LocalPools {
    * Creates the pool's targets, or, if it exists, keeps it (same targets, same capacity) and records the
    * map if newer. Idempotent, so the pool service may resend it.
    */
-  create(uuid: string, options: { targets: number; capacityBytesPerTarget: number; map: PoolMap }): LocalPool {
+  create(uuid: string, options: { targets: number; capacityBytesPerTarget: number; map: PoolMap; reclaim?: ReclaimPolicy }): LocalPool {
     if (!UUID_PATTERN.test(uuid)) throw new EngineError(Der.INVAL, `pool id ${JSON.stringify(uuid)} is not a uuid`);
     const existing = this.pools.get(uuid);
     if (existing !== undefined) {
@@ -107,12 +113,15 @@ export class LocalPools {
     const found = readJsonIfExists(join(dir, 'pool.json'));
     const record: PoolRecordLayout = isPoolRecordLayout(found)
       ? found
-      : { uuid, targets: options.targets, capacityBytesPerTarget: options.capacityBytesPerTarget };
+      : { uuid, targets: options.targets, capacityBytesPerTarget: options.capacityBytesPerTarget, reclaim: options.reclaim ?? 'lazy' };
     const targets = openTargets(dir, record, this.log);
     writeJsonAtomic(join(dir, 'map.json'), options.map);
     writeJsonAtomic(join(dir, 'pool.json'), record);
     fsyncDirectory(this.root);
-    const pool: LocalPool = { uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, map: options.map, retained: new Map() };
+    const pool: LocalPool = {
+      uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, reclaim: record.reclaim ?? 'lazy', ioCount: 0,
+      map: options.map, retained: new Map(),
+    };
     this.pools.set(uuid, pool);
     this.log.info({ pool: uuid, targets: targets.length, mapVersion: options.map.version }, 'pool created');
     return pool;
@@ -191,7 +200,9 @@ export class LocalPools {
     if (!isRetainedLayout(retainedFile)) throw new Error(`pool ${uuid}: malformed retained.json`);
     const targets = openTargets(dir, record, this.log);
     const retained = new Map<string, readonly number[]>(Object.entries(retainedFile));
-    this.pools.set(uuid, { uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, map, retained });
+    this.pools.set(uuid, {
+      uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, reclaim: record.reclaim ?? 'lazy', ioCount: 0, map, retained,
+    });
     this.log.info({ pool: uuid, targets: targets.length, mapVersion: map.version }, 'pool opened');
   }
 }

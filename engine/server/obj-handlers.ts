@@ -62,6 +62,7 @@ export function resolveObject(
   if (pool === undefined) throw new EngineError(Der.NONEXIST, `pool ${request.pool} has no targets here`);
   const vos = pool.targets[targetIndex];
   if (vos === undefined) throw new EngineError(Der.INVAL, `target ${targetIndex} >= ${pool.targets.length} local targets`);
+  pool.ioCount += 1;
   const ours = pool.map.version;
   if (request.mapVersion < ours) {
     throw new EngineError(Der.STALE, `client map ${request.mapVersion} older than ${ours}`, { mapVersion: ours });

@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { PoolMap, Rank } from '../pool-map/pool-map.js';
 import type { SystemFile } from '../system/system-file.js';
 import type { Hlc } from '../wire/epoch.js';
+import type { ReclaimPolicy } from '../wire/rpc/pool.js';
 import type { VosTarget } from '../vos/index.js';
 
 export interface TargetUsage {
@@ -31,7 +32,8 @@ export interface EngineServices {
   /** Pools this engine has targets for. */
   localPools(): string[];
   /** Creates (idempotently) this engine's targets for a pool and records the map. */
-  createLocalPool(pool: string, capacityBytesPerTarget: number, map: PoolMap): void;
+  /** `reclaim` absent: 'lazy'. */
+  createLocalPool(pool: string, capacityBytesPerTarget: number, map: PoolMap, reclaim?: ReclaimPolicy): void;
   destroyLocalPool(pool: string): void;
   /** The newest pool map this engine knows for a pool (persisted across restarts). */
   poolMap(pool: string): PoolMap | undefined;

@@ -5,7 +5,7 @@
  */
 import { H2TransportPool } from '../../engine/client/h2-transport.js';
 import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
-import { POOL_CREATE, POOL_LIST } from '../../engine/wire/rpc/pool.js';
+import { POOL_CREATE, POOL_LIST, RECLAIM_POLICIES, type ReclaimPolicy } from '../../engine/wire/rpc/pool.js';
 import { RANKS_MAX } from '../../engine/constants.js';
 import {
   UsageError, formatBytes, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
@@ -16,6 +16,7 @@ const USAGE = `usage: dmg <command> [options]
 
   system query                         engines: rank, address, pid, state
   pool create LABEL [--size SIZE per target] [--ranks 0,1,2] [--svc N] [--rd-fac N]
+              [--reclaim lazy|time|disabled]   when aggregation runs (default lazy: while the pool is idle)
   pool list
   pool query [POOL]                    engines, targets, space, map version, redundancy, rebuild
   pool exclude [POOL] --rank N         mark an engine's targets DOWN
@@ -63,8 +64,12 @@ async function systemQuery(argv: string[]): Promise<void> {
 }
 
 async function poolCreate(argv: string[]): Promise<void> {
-  const parsed = parse(argv, { size: { type: 'string' }, ranks: { type: 'string' }, svc: { type: 'string' }, 'rd-fac': { type: 'string' } });
+  const parsed = parse(argv, {
+    size: { type: 'string' }, ranks: { type: 'string' }, svc: { type: 'string' }, 'rd-fac': { type: 'string' }, reclaim: { type: 'string' },
+  });
   const label = parsed.positionals[0] ?? requireOption(parsed, 'label');
+  const reclaim = stringOption(parsed, 'reclaim');
+  if (reclaim !== undefined && !isReclaimPolicy(reclaim)) throw new UsageError(`--reclaim: expected one of ${RECLAIM_POLICIES.join(', ')}, got ${JSON.stringify(reclaim)}`);
   const system = loadSystem(parsed);
   const ranksText = stringOption(parsed, 'ranks');
   const ranks = ranksText?.split(',').map((text) => {
@@ -80,7 +85,10 @@ async function poolCreate(argv: string[]): Promise<void> {
       ranks,
       capacityBytesPerTarget: size === undefined ? 0 : parseSize(size, '--size'),
       svcReplicas: stringOption(parsed, 'svc') === undefined ? undefined : intOption(parsed, 'svc', 3, { min: 1, max: 5 }),
-      props: stringOption(parsed, 'rd-fac') === undefined ? undefined : { rdFac: intOption(parsed, 'rd-fac', 0, { min: 0, max: 4 }), spaceRbPercent: 5, selfHeal: 'exclude' },
+      props: {
+        rdFac: stringOption(parsed, 'rd-fac') === undefined ? undefined : intOption(parsed, 'rd-fac', 0, { min: 0, max: 4 }),
+        reclaim,
+      },
     });
     output(parsed, result, () => `pool created: ${result.label} ${result.uuid} (service ranks ${result.svcRanks.join(',')}, ${result.map.ranks.length} engines)`);
   } finally {
@@ -111,7 +119,7 @@ async function poolQuery(argv: string[]): Promise<void> {
       `Pool ${query.label} (${query.uuid}), map version ${query.map.version}, service leader rank ${query.leader} (replicas ${query.svcRanks.join(',')})`,
       `Engines: ${query.map.ranks.length}, targets: ${query.map.ranks.reduce((sum, rank) => sum + rank.targets.length, 0)} (${query.targets.length} answered)`,
       `Space: ${formatBytes(used)} used${capacity > 0 ? ` of ${formatBytes(capacity)}` : ' (no quota)'}`,
-      `Data redundancy: ${query.redundancy}`,
+      `Data redundancy: ${query.redundancy} (rd_fac ${query.props.rdFac}); reclaim ${query.props.reclaim ?? 'lazy'}`,
       `Rebuild: ${query.rebuild.state}, ${query.rebuild.objects} objects, ${query.rebuild.records} records`,
       ...query.map.ranks.map((rank) => `  rank ${rank.rank} ${rank.address} domain ${rank.faultDomain}: ${rank.targets.map((target) => target.state).join(' ')}`),
     ];
@@ -135,6 +143,10 @@ async function poolDestroy(argv: string[]): Promise<void> {
   const name = poolName(parsed, system, parsed.positionals[0]);
   await withPool(system, name, (pool) => pool.destroy({ force: parsed.values['force'] === true }));
   output(parsed, { destroyed: name }, () => `pool ${name} destroyed`);
+}
+
+function isReclaimPolicy(text: string): text is ReclaimPolicy {
+  return (RECLAIM_POLICIES as readonly string[]).includes(text);
 }
 
 runCli('dmg', USAGE, main);

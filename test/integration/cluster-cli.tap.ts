@@ -40,6 +40,12 @@ t.test('dmg: system query and pool query describe the cluster', async (t) => {
   const human = cli('dmg', ['pool', 'query', '--dir', dir]);
   t.equal(human.status, 0);
   t.match(human.stdout, /Data redundancy: normal/);
+  t.match(human.stdout, /reclaim lazy/, 'pools aggregate lazily unless asked otherwise');
+  cliJson('dmg', ['pool', 'create', 'timed', '--dir', dir, '--reclaim', 'time']);
+  const timedQuery = cliJson<{ props: { reclaim: string; rdFac: number } }>('dmg', ['pool', 'query', 'timed', '--dir', dir]);
+  t.equal(timedQuery.props.reclaim, 'time');
+  t.equal(timedQuery.props.rdFac, 2, 'the properties not given keep their defaults');
+  cliJson('dmg', ['pool', 'destroy', 'timed', '--dir', dir]);
 });
 
 t.test('daos: containers, snapshots and attributes', async (t) => {
@@ -62,6 +68,9 @@ t.test('bad input: one readable line and a non-zero exit', async (t) => {
   t.equal(noPool.stderr.trim().split('\n').length, 1, 'one line');
   const usage = cli('dmg', ['frobnicate', 'now', '--dir', dir]);
   t.equal(usage.status, 2);
+  const badReclaim = cli('dmg', ['pool', 'create', 'p2', '--dir', dir, '--reclaim', 'soon']);
+  t.equal(badReclaim.status, 2);
+  t.match(badReclaim.stderr, /^dmg: --reclaim: expected one of lazy, time, disabled, got "soon"\n/);
   const elsewhere = join(dir, 'help-only');
   const upHelp = cli('tsdaos', ['up', '--dir', elsewhere, '--help']);
   t.equal(upHelp.status, 0, '`tsdaos up --help` prints usage');

@@ -14,7 +14,7 @@ import type { SystemEngine, SystemFile } from '../../system/system-file.js';
 import { Der, EngineError } from '../../wire/errors.js';
 import type { RpcRequest, RpcResponse } from '../../wire/rpc-def.js';
 import { ENGINE_POOL_CREATE } from '../../wire/rpc/engine.js';
-import { POOL_CREATE, POOL_LIST, type PoolProps } from '../../wire/rpc/pool.js';
+import { POOL_CREATE, POOL_LIST, type PoolProps, type PoolPropsRequest } from '../../wire/rpc/pool.js';
 import { SVC_HINT, SVC_PUSH, type SvcStateBody } from '../../wire/rpc/svc.js';
 import type { HandlerRegistry } from '../registry.js';
 import {
@@ -37,19 +37,20 @@ function chooseEngines(system: SystemFile, ranks: readonly number[] | undefined)
 }
 
 /**
- * Pool properties: as given (rdFac at most fault domains - 1), or the defaults: rdFac 3 lowered to what
- * the fault domains and the replicated classes allow, 5 % rebuild reserve, self-heal by exclusion.
+ * Pool properties: each one asked for (rdFac at most fault domains - 1), the others their defaults: rdFac 3
+ * lowered to what the fault domains and the replicated classes allow, 5 % rebuild reserve, self-heal by
+ * exclusion, lazy reclaim (DAOS's defaults).
  */
-export function resolvePoolProps(requested: PoolProps | undefined, faultDomainCount: number): PoolProps {
+export function resolvePoolProps(requested: PoolPropsRequest | undefined, faultDomainCount: number): PoolProps {
   const rdFacMax = Math.max(0, faultDomainCount - 1);
-  if (requested !== undefined) {
-    if (requested.rdFac > rdFacMax) throw new EngineError(Der.INVAL, `rdFac ${requested.rdFac} needs more than the pool's ${faultDomainCount} fault domains`);
-    return { ...requested };
+  if (requested?.rdFac !== undefined && requested.rdFac > rdFacMax) {
+    throw new EngineError(Der.INVAL, `rdFac ${requested.rdFac} needs more than the pool's ${faultDomainCount} fault domains`);
   }
   return {
-    rdFac: Math.min(POOL_RD_FAC_DEFAULT, rdFacMax, POOL_RD_FAC_CLASS_MAX),
-    spaceRbPercent: POOL_SPACE_RB_PERCENT_DEFAULT,
-    selfHeal: 'exclude',
+    rdFac: requested?.rdFac ?? Math.min(POOL_RD_FAC_DEFAULT, rdFacMax, POOL_RD_FAC_CLASS_MAX),
+    spaceRbPercent: requested?.spaceRbPercent ?? POOL_SPACE_RB_PERCENT_DEFAULT,
+    selfHeal: requested?.selfHeal ?? 'exclude',
+    reclaim: requested?.reclaim ?? 'lazy',
   };
 }
 
@@ -73,7 +74,7 @@ async function createPool(svc: PoolService, request: RpcRequest<typeof POOL_CREA
   const svcRanks = ranks.slice(0, replicaCount);
   const mapBody = toMapBody(map);
   const { capacityBytesPerTarget } = request;
-  await callAll(svc.caller, ranks, ENGINE_POOL_CREATE, () => ({ pool: uuid, capacityBytesPerTarget, map: mapBody }), RPC_TIMEOUT_MS);
+  await callAll(svc.caller, ranks, ENGINE_POOL_CREATE, () => ({ pool: uuid, capacityBytesPerTarget, map: mapBody, reclaim: props.reclaim }), RPC_TIMEOUT_MS);
 
   const nowMs = Date.now();
   const state: SvcStateBody = {

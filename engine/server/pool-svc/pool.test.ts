@@ -28,7 +28,7 @@ describe('pool service: pools', () => {
     expect(listed.pools).toEqual([{ uuid: created.uuid, label: 'p1', svcRanks: [0, 1, 2] }]);
     const connected = await cluster.svcCall(POOL_CONNECT, { pool: 'p1' });
     expect(connected.uuid).toBe(created.uuid);
-    expect(connected.props).toEqual({ rdFac: 2, spaceRbPercent: 5, selfHeal: 'exclude' });
+    expect(connected.props).toEqual({ rdFac: 2, spaceRbPercent: 5, selfHeal: 'exclude', reclaim: 'lazy' });
   });
 
   it('pool create: duplicate label -> EXIST; unknown rank -> INVAL', async () => {

@@ -6,6 +6,7 @@ import { TARGETS_PER_ENGINE_MAX } from '../../constants.js';
 import { defineRpc } from '../rpc-def.js';
 import { t } from '../schema.js';
 import { poolMap, rank, uuid } from './common.js';
+import { reclaimPolicy } from './pool.js';
 
 export const ENGINE_PING = defineRpc(
   'engine_ping',
@@ -16,7 +17,7 @@ export const ENGINE_PING = defineRpc(
 /** Create this engine's targets (one VOS each) for a pool. Idempotent. */
 export const ENGINE_POOL_CREATE = defineRpc(
   'engine_pool_create',
-  t.object({ pool: uuid, capacityBytesPerTarget: t.uint(), map: poolMap }),
+  t.object({ pool: uuid, capacityBytesPerTarget: t.uint(), map: poolMap, reclaim: t.optional(reclaimPolicy) }),
   t.object({ targets: t.uint(TARGETS_PER_ENGINE_MAX) }),
 );
 

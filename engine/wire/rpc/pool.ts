@@ -8,6 +8,15 @@ import { defineRpc } from '../rpc-def.js';
 import { type Infer, t } from '../schema.js';
 import { label, poolMap, poolOrContName, rank, uuid } from './common.js';
 
+/**
+ * When background aggregation runs on the pool's targets (DAOS pool prop `reclaim`): 'lazy' while the pool
+ * sees no I/O, or when a target runs short of space or has waited too long; 'time' at every interval;
+ * 'disabled' never (versions and space accumulate until an operator runs it).
+ */
+export const RECLAIM_POLICIES = ['lazy', 'time', 'disabled'] as const;
+export const reclaimPolicy = t.literal(...RECLAIM_POLICIES);
+export type ReclaimPolicy = Infer<typeof reclaimPolicy>;
+
 export const poolProps = t.object({
   /** Engine losses objects must survive (DAOS rd_fac); containers default to it. */
   rdFac: t.uint(4),
@@ -15,8 +24,19 @@ export const poolProps = t.object({
   spaceRbPercent: t.uint(100),
   /** What happens when an engine stops answering: 'exclude' marks it DOWN, 'none' waits for an operator. */
   selfHeal: t.literal('exclude', 'none'),
+  /** Absent in pools created before the property existed: those are 'lazy'. */
+  reclaim: t.optional(reclaimPolicy),
 });
 export type PoolProps = Infer<typeof poolProps>;
+
+/** Pool properties a create asks for; each one left out takes its default. */
+const poolPropsRequest = t.object({
+  rdFac: t.optional(t.uint(4)),
+  spaceRbPercent: t.optional(t.uint(100)),
+  selfHeal: t.optional(t.literal('exclude', 'none')),
+  reclaim: t.optional(reclaimPolicy),
+});
+export type PoolPropsRequest = Infer<typeof poolPropsRequest>;
 
 const poolSummary = t.object({ uuid, label, svcRanks: t.array(rank, SVC_REPLICAS_MAX) });
 
@@ -30,7 +50,7 @@ export const POOL_CREATE = defineRpc(
     /** Capacity of each target in bytes (0 = no quota). */
     capacityBytesPerTarget: t.uint(),
     svcReplicas: t.optional(t.uint(SVC_REPLICAS_MAX)),
-    props: t.optional(poolProps),
+    props: t.optional(poolPropsRequest),
   }),
   t.object({ uuid, label, svcRanks: t.array(rank, SVC_REPLICAS_MAX), map: poolMap }),
 );
