@@ -11,7 +11,7 @@
  * The map is bounded (LRU); the root entry is never dropped.
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
-import { KNOWN_NAMES_MAX, KnownNames } from './known-names.js';
+import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
 import { parentOf } from './path.js';
 
 export interface MapEntry {
@@ -234,6 +234,17 @@ export class InodeMap {
     } finally {
       this.unpin(entry);
     }
+  }
+
+  /** A whole listing of directory `dir` starts (readdir): pass what this returns to `listed` once it is read, or failed. */
+  listing(dir: string): ListingTicket {
+    return this.#known.listing(dir);
+  }
+
+  /** The listing read `names`, every name of the directory (undefined: it failed, nothing is learned). */
+  listed(ticket: ListingTicket, names: readonly string[] | undefined): void {
+    if (names === undefined) this.#known.abandon(ticket);
+    else this.#known.listed(ticket, names);
   }
 
   /** `path` may name something from now on (a create is about to be sent): it is never answered missing from what is known. */

@@ -98,4 +98,28 @@ describe('known names', () => {
     expect(known.missingFor('/d/x').ms).toBe(0);
     expect(known.missingFor('/d/y').ms).toBeGreaterThan(0);
   });
+
+  it('listings at once: each keeps the hints made while it ran; an older one ending last does not replace a newer one', async () => {
+    const known = new KnownNames(60_000);
+    const first = known.listing('/d');
+    known.mayExist('/d/early');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = known.listing('/d');
+    known.mayExist('/d/late');
+    known.listed(second, ['x']);
+    expect(known.missingFor('/d/late').ms).toBe(0);
+    expect(known.missingFor('/d/x').ms).toBe(0);
+    expect(known.missingFor('/d/early').ms, 'hinted before the second began: only the first knows it, and it does not count').toBeGreaterThan(0);
+    known.listed(first, ['x', 'early']);
+    expect(known.missingFor('/d/early').ms, 'the newer listing stays: it began after the hint and did not find the name').toBeGreaterThan(0);
+    expect(known.missingFor('/d/y').ms).toBeGreaterThan(0);
+    const third = known.listing('/e');
+    const fourth = known.listing('/e');
+    known.mayExist('/e/made');
+    known.listed(fourth, []);
+    known.listed(third, []);
+    expect(known.missingFor('/e/made').ms, 'every listing in flight got the hint').toBe(0);
+    known.listed(third, []);
+    expect(known.missingFor('/e/made').ms, 'a ticket ends once').toBe(0);
+  });
 });

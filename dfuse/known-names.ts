@@ -1,15 +1,17 @@
 /**
  * Directories whose every name this mount knows, for a while: lookups of other names are answered "no
  * such entry" without an RPC. Known: a directory this mount has just made (it holds nothing but what this
- * mount adds to it), and a known directory whose time ran out while it kept answering lookups, once listed
- * again (the owner lists it: InodeMap). The knowledge lasts the negative-entry time from when it was
- * gained (the mkdir, or the start of the listing), which is what a lookup RPC answered ENOENT at that
- * moment would have let the kernel keep (DAOS `dfuse-ndentry-time`); other clients' changes within it are
- * seen once it runs out, as with any negative entry.
+ * mount adds to it), a directory this mount has just listed whole (a READDIR: `ls`, `find`, a build tool's
+ * scan), and a known directory whose time ran out while it kept answering lookups, once listed again (the
+ * owner lists it: InodeMap). The knowledge lasts the negative-entry time from when it was gained (the
+ * mkdir, or the start of the listing), which is what a lookup RPC answered ENOENT at that moment would
+ * have let the kernel keep (DAOS `dfuse-ndentry-time`); other clients' changes within it are seen once it
+ * runs out, as with any negative entry.
  *
  * Why: creating a name costs the kernel a LOOKUP first (which finds nothing), then the CREATE or MKDIR;
  * in a directory being filled here (mdtest's create phases, an untar) the LOOKUP needs no engine, and a
- * listing per negative-entry time replaces one lookup RPC per name.
+ * listing per negative-entry time replaces one lookup RPC per name. Programs that list a directory and
+ * then probe names in it (module loaders, compilers, `make`) get their misses answered the same way.
  *
  * Safety rests on one rule: the only way to drop a name from a known set is to not know the directory
  * any more. Any hint that a name may exist (this mount made it, looked it up, renamed or removed it:
@@ -36,7 +38,10 @@ interface Known {
 }
 
 /** A listing of a directory in flight: the names hinted meanwhile, or null once it must be discarded. */
-interface Listing {
+export interface ListingTicket {
+  readonly dir: string;
+  /** When it started (ms, Date.now()): its knowledge counts from then. */
+  readonly startedMs: number;
   hinted: Set<string> | null;
 }
 
@@ -51,7 +56,8 @@ const UNKNOWN: Missing = { ms: 0, renew: false };
 export class KnownNames {
   readonly #validityMs: number;
   readonly #dirs = new Map<string, Known>();
-  readonly #listings = new Map<string, Listing>();
+  /** Listings in flight by directory (several may run at once: each collects its own hints). */
+  readonly #listings = new Map<string, Set<ListingTicket>>();
 
   /** `validityMs`: how long knowledge lasts (the negative-entry time; 0 turns all of this off). */
   constructor(validityMs: number) {
@@ -88,7 +94,7 @@ export class KnownNames {
   mayExist(path: string): void {
     if (this.#dirs.size === 0 && this.#listings.size === 0) return;
     const { parent, name } = parentOf(path);
-    this.#listings.get(parent)?.hinted?.add(name);
+    for (const ticket of this.#listings.get(parent) ?? []) ticket.hinted?.add(name);
     const known = this.#dirs.get(parent);
     if (known === undefined) return;
     if (known.names.size >= KNOWN_NAMES_MAX) this.#dirs.delete(parent);
@@ -101,32 +107,46 @@ export class KnownNames {
     const below = path === '/' ? '/' : `${path}/`;
     const inside = (dir: string): boolean => dir === path || dir.startsWith(below);
     for (const dir of [...this.#dirs.keys()]) if (inside(dir)) this.#dirs.delete(dir);
-    for (const [dir, listing] of this.#listings) if (inside(dir)) listing.hinted = null;
+    for (const [dir, tickets] of this.#listings) if (inside(dir)) for (const ticket of tickets) ticket.hinted = null;
   }
 
   /** A listing of `dir` starts now (call `listed` or `abandon` with what this returns once it is done). */
-  listing(dir: string): { readonly dir: string; readonly startedMs: number } {
-    this.#listings.set(dir, { hinted: new Set() });
-    return { dir, startedMs: Date.now() };
+  listing(dir: string): ListingTicket {
+    const ticket: ListingTicket = { dir, startedMs: Date.now(), hinted: this.#validityMs > 0 ? new Set() : null };
+    let tickets = this.#listings.get(dir);
+    if (tickets === undefined) this.#listings.set(dir, (tickets = new Set()));
+    tickets.add(ticket);
+    return ticket;
   }
 
-  /** The listing read `names`: with the names hinted meanwhile, they are all of the directory's. */
-  listed(ticket: { readonly dir: string; readonly startedMs: number }, names: readonly string[]): void {
-    const listing = this.#listings.get(ticket.dir);
-    this.#listings.delete(ticket.dir);
-    if (listing === undefined || listing.hinted === null || names.length + listing.hinted.size > KNOWN_NAMES_MAX) return;
+  /**
+   * The listing read `names`, the whole directory: with the names hinted meanwhile, they are all of its names
+   * (unless knowledge gained later is already held: that one stays).
+   */
+  listed(ticket: ListingTicket, names: readonly string[]): void {
+    if (!this.#end(ticket) || ticket.hinted === null || names.length + ticket.hinted.size > KNOWN_NAMES_MAX) return;
+    const held = this.#dirs.get(ticket.dir);
+    if (held !== undefined && held.until >= ticket.startedMs + this.#validityMs) return;
     const known = new Set(names);
-    for (const name of listing.hinted) known.add(name);
+    for (const name of ticket.hinted) known.add(name);
     this.#know(ticket.dir, ticket.startedMs, known);
   }
 
-  abandon(ticket: { readonly dir: string }): void {
-    this.#listings.delete(ticket.dir);
+  abandon(ticket: ListingTicket): void {
+    this.#end(ticket);
   }
 
   clear(): void {
     this.#dirs.clear();
-    for (const listing of this.#listings.values()) listing.hinted = null;
+    for (const tickets of this.#listings.values()) for (const ticket of tickets) ticket.hinted = null;
+  }
+
+  /** Removes a ticket from the listings in flight; false if it was not there (ended already). */
+  #end(ticket: ListingTicket): boolean {
+    const tickets = this.#listings.get(ticket.dir);
+    if (tickets?.delete(ticket) !== true) return false;
+    if (tickets.size === 0) this.#listings.delete(ticket.dir);
+    return true;
   }
 
   #know(dir: string, sinceMs: number, names: Set<string>): void {

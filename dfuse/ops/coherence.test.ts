@@ -4,7 +4,7 @@
  * the attributes of a reply that a write overtook, so the daemon must never cache such a reply and hand
  * it out later (the end of an appended file would vanish for the attribute time). Also: a create that
  * finds the name taken (another client made it after the kernel's lookup) reports the file as it is; in a
- * directory made here, names are known missing until made or listed here.
+ * directory made or listed whole here, names are known missing until made or listed here.
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,5 +95,21 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect((await readdir(state, '/known')).names).toContain('theirs');
     expect(state.live.map.missingFor('/known/theirs'), 'listed here').toBe(0);
     expect(state.live.map.missingFor('/known/nobody')).toBeGreaterThan(0);
+  });
+
+  it('a directory listed whole here: names it did not list are known missing, those made here since are not', async () => {
+    const dir = await fs.mkdir(fs.root, 'listed');
+    fs.release(await fs.open(dir, 'before', O_CREAT | O_RDWR, 0o644));
+    expect(state.live.map.missingFor('/listed/other'), 'never listed: ask the engines').toBe(0);
+    expect((await readdir(state, '/listed')).names).toEqual(['.', '..', 'before']);
+    expect(state.live.map.missingFor('/listed/before')).toBe(0);
+    expect(state.live.map.missingFor('/listed/other')).toBeGreaterThan(0);
+    await release(state, await create(state, { uid: 0, gid: 0 }, '/listed/other', 0o644));
+    expect(state.live.map.missingFor('/listed/other'), 'made here after the listing').toBe(0);
+    fs.release(await fs.open(dir, 'elsewhere', O_CREAT | O_RDWR, 0o644));
+    fs.release(dir);
+    expect(state.live.map.missingFor('/listed/elsewhere'), 'made elsewhere after the listing: within the negative time').toBeGreaterThan(0);
+    expect((await readdir(state, '/listed')).names).toContain('elsewhere');
+    expect(state.live.map.missingFor('/listed/elsewhere'), 'listed again').toBe(0);
   });
 });

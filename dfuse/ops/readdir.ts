@@ -3,7 +3,8 @@
  * serves the kernel's offsets from that buffer, so offsets survive concurrent changes), with each
  * entry's type and inode number (readdirplus pages). The mount root also lists `.snapshot`;
  * `.snapshot` lists the snapshots by name. Every name listed may exist from then on (known-names.ts), so a
- * lookup of it right after the listing is never answered missing from older knowledge.
+ * lookup of it right after the listing is never answered missing from older knowledge; and as the listing
+ * is the whole directory, names it did not read are known missing for the negative-entry time from its start.
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -30,19 +31,28 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
       names.push(SNAPSHOT_DIR_NAME);
       stats.push(await getattr(state, `/${SNAPSHOT_DIR_NAME}`));
     }
-    let anchor: DirAnchor | undefined;
-    do {
-      const page = await view.dfs.readdirplus(entry.handle, anchor);
-      for (const item of page.entries) {
-        // A live entry named like the virtual directory stays hidden behind it at the root.
-        if (path === '/' && item.name === SNAPSHOT_DIR_NAME) continue;
-        names.push(item.name);
-        stats.push(toFuseStat(view, item.stat));
-        // A name just listed is never answered missing from what dfuse knew of the directory before.
-        view.map.mayExist(childOf(target.path, item.name));
-      }
-      anchor = page.anchor;
-    } while (!anchor.eof);
+    const ticket = view.map.listing(target.path);
+    const read: string[] = [];
+    try {
+      let anchor: DirAnchor | undefined;
+      do {
+        const page = await view.dfs.readdirplus(entry.handle, anchor);
+        for (const item of page.entries) {
+          read.push(item.name);
+          // A name just listed is never answered missing from what dfuse knew of the directory before.
+          view.map.mayExist(childOf(target.path, item.name));
+          // A live entry named like the virtual directory stays hidden behind it at the root.
+          if (path === '/' && item.name === SNAPSHOT_DIR_NAME) continue;
+          names.push(item.name);
+          stats.push(toFuseStat(view, item.stat));
+        }
+        anchor = page.anchor;
+      } while (!anchor.eof);
+    } catch (error) {
+      view.map.listed(ticket, undefined);
+      throw error;
+    }
+    view.map.listed(ticket, read);
     return { names, stats };
   });
 }
