@@ -9,7 +9,7 @@ import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { mapBounded } from '../engine/client/index.js';
-import { type Dfs, type DfsObject, type DirAnchor, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
+import { type Dfs, type DfsObject, type DfsStat, type DirAnchor, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
 
 const LARGE_ENTRIES = 100_000;
@@ -74,6 +74,35 @@ describe('dfs readdir', () => {
     expect(byName['d']!.kind).toBe('dir');
     expect([byName['l']!.kind, byName['l']!.size]).toEqual(['symlink', 1]);
     expect(page.anchor.eof).toBe(true);
+    fs.release(dir);
+  });
+
+  it('readdirplus in pages: every entry once, with its kind, size and symlink length', async () => {
+    const tree: Record<string, string | null | { symlink: string }> = {};
+    for (let index = 0; index < 20; index += 1) {
+      tree[`/plus-pages/f${index}`] = 'x'.repeat(index);
+      tree[`/plus-pages/l${index}`] = { symlink: `f${index}`.padEnd(index + 2, '/') };
+    }
+    tree['/plus-pages/d/'] = null;
+    await buildTree(fs, tree);
+    const dir = await fs.lookup('/plus-pages');
+    const stats = new Map<string, DfsStat>();
+    let anchor: DirAnchor | undefined;
+    do {
+      const page = await fs.readdirplus(dir, anchor, 6);
+      expect(page.entries.length).toBeLessThanOrEqual(6);
+      for (const entry of page.entries) {
+        expect(stats.has(entry.name), `${entry.name} once`).toBe(false);
+        stats.set(entry.name, entry.stat);
+      }
+      anchor = page.anchor;
+    } while (!anchor.eof);
+    expect(stats.size).toBe(41);
+    for (let index = 0; index < 20; index += 1) {
+      expect([stats.get(`f${index}`)!.kind, stats.get(`f${index}`)!.size]).toEqual(['file', index]);
+      expect([stats.get(`l${index}`)!.kind, stats.get(`l${index}`)!.size]).toEqual(['symlink', Math.max(index + 2, `f${index}`.length)]);
+    }
+    expect(stats.get('d')!.kind).toBe('dir');
     fs.release(dir);
   });
 

@@ -3,17 +3,19 @@
  * directory object, resumed from a serialisable anchor, group by group (lexical order within a group).
  * An entry present for the whole listing is returned exactly once; '.' and '..' are not stored and not
  * returned. anchorSplit gives one anchor per redundancy group, each pinned to it, so N workers list a
- * large directory in parallel and together see every entry once. readdirplus adds each entry's
- * attributes (bounded fan-out); entries removed between the listing and their fetch are left out.
+ * large directory in parallel and together see every entry once. readdirplus lists the entries with their
+ * inode records in the same RPCs (the engine fetches them under each name it lists, at the listing's
+ * epoch), then adds what a stat needs beyond the record (a written file's size: bounded fan-out).
  */
 import { type ListAnchor, startAnchor } from '../engine/client/index.js';
 import { R_OK, requireAccess } from './access.js';
 import { type DfsStat, statNode } from './attr.js';
 import { mapBounded } from '../engine/client/index.js';
 import { READDIR_ENTRIES_MAX, READDIRPLUS_IN_FLIGHT_MAX } from './constants.js';
-import { childRef, findEntry } from './entry.js';
+import { childRef } from './entry.js';
 import { fsFail } from './errors.js';
-import type { DfsObject } from './handle.js';
+import type { DfsObject, PathNode } from './handle.js';
+import { decodeEntry, entryFetchIods } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 /** Where a directory listing stands: plain JSON, may be handed to another process; `eof` when done. */
@@ -49,14 +51,22 @@ export async function readdir(mount: DfsMount, dir: DfsObject, anchor: DirAnchor
   return { entries: page.keys.map((key) => key.toString('utf8')), anchor: page.anchor };
 }
 
-/** Like readdir, with each entry's attributes; fewer than listed when entries vanish meanwhile. */
+/** Like readdir, with each entry's attributes. */
 export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryPlus>> {
-  const page = await readdir(mount, dir, anchor, count);
-  const found = await mapBounded(page.entries, READDIRPLUS_IN_FLIGHT_MAX, async (name) => {
-    const node = await findEntry(mount, childRef(dir.oid, name), name);
-    return node === undefined ? undefined : { name, stat: await statNode(mount, node) };
+  checkListable(mount, dir, count);
+  if (anchor?.eof === true) return { entries: [], anchor };
+  const object = mount.cont.object(dir.oid);
+  const iods = entryFetchIods();
+  const page = await object.listDkeyValues(anchor === undefined ? { iods, limit: count } : { iods, anchor, limit: count });
+  const nodes: PathNode[] = [];
+  page.keys.forEach((key, index) => {
+    const name = key.toString('utf8');
+    const { inode, symlinkTarget } = decodeEntry(page.values[index]!);
+    // A listed name always has its record (both come from one read); a malformed one is skipped, not fatal.
+    if (inode !== undefined) nodes.push({ name, ref: childRef(dir.oid, name), inode, symlinkTarget });
   });
-  return { entries: found.filter((entry): entry is DirEntryPlus => entry !== undefined), anchor: page.anchor };
+  const entries = await mapBounded(nodes, READDIRPLUS_IN_FLIGHT_MAX, async (node) => ({ name: node.name, stat: await statNode(mount, node) }));
+  return { entries, anchor: page.anchor };
 }
 
 /** One anchor per redundancy group of the directory object, each pinned to its group. */

@@ -11,6 +11,7 @@ import type { ObjClassName } from '../placement/object-class.js';
 import { ObjType } from '../placement/oid.js';
 import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
 import { Der, EngineError } from '../wire/errors.js';
+import type { ListAnchor } from './anchor.js';
 import type { ContHandle } from './container.js';
 import { type PoolHandle, connectPool } from './pool.js';
 
@@ -127,6 +128,39 @@ describe('object client on three engines', () => {
     }));
     expect(perGroup.filter((keys) => keys.length > 0).length).toBeGreaterThan(1);
     expect(sorted(perGroup.flat())).toEqual(names);
+  });
+
+  it('listDkeyValues: every page carries the fetched values of its keys, across groups', async () => {
+    const object = cont.object(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'SX' }));
+    const names = Array.from({ length: 60 }, (_, index) => `k${String(index).padStart(2, '0')}`);
+    await Promise.all(names.map((name, index) => object.update({
+      dkey: Buffer.from(name),
+      iods: index % 3 === 0
+        ? [{ type: 'single', akey: Buffer.from('s'), value: Buffer.from(`single ${name}`) }]
+        : [{ type: 'array', akey: Buffer.from('a'), recordSize: 1, extents: [{ index: 0, count: 4 }], data: Buffer.from(name.padEnd(4, '.')) }],
+    })));
+    const iods = [
+      { type: 'single' as const, akey: Buffer.from('s') },
+      { type: 'array' as const, akey: Buffer.from('a'), recordSize: 1, extents: [{ index: 0, count: 4 }] },
+    ];
+    const seen = new Map<string, string>();
+    let anchor: ListAnchor | undefined;
+    do {
+      const page = await object.listDkeyValues(anchor === undefined ? { iods, limit: 7 } : { iods, anchor, limit: 7 });
+      expect(page.values.length).toBe(page.keys.length);
+      page.keys.forEach((key, index) => {
+        const [single, array] = page.values[index]!;
+        const text = single?.type === 'single' && single.value !== null ? single.value.toString() : array?.type === 'array' ? array.data.toString() : '?';
+        seen.set(key.toString(), text);
+      });
+      anchor = page.anchor;
+    } while (!anchor.eof);
+    expect([...seen.keys()].sort()).toEqual(names);
+    expect(seen.get('k00')).toBe('single k00');
+    expect(seen.get('k01')).toBe('k01.');
+    const plain = await object.listDkeys({ limit: 1000 });
+    expect(plain.keys.length).toBe(60);
+    expect('values' in plain, 'a plain listing carries no values').toBe(false);
   });
 
   it('listAkeys and queryMax on a raw object', async () => {

@@ -1,6 +1,6 @@
 /**
  * Enumeration and max-key queries of one object: dkeys are listed group by group (each group read from one
- * healthy replica), resuming from a ListAnchor (anchor.ts); akeys of a dkey come from the dkey's group
+ * healthy replica), resuming from a ListAnchor (anchor.ts), optionally with values fetched under each; akeys of a dkey come from the dkey's group
  * only; queryMax asks every group at once (one collective RPC per engine) and keeps the greatest dkey in
  * byte order. Each RPC runs inside the container's recovery wrappers (and waits out transactions'
  * intents, retryingConflicts); a listing that spans groups retries per RPC, not as a whole; a query
@@ -10,8 +10,8 @@ import { LIST_KEYS_PER_RPC_MAX } from '../constants.js';
 import { dkeyGroup, groupShards } from '../placement/placement.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { OBJ_COLL_QUERY_MAX, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
-import type { RpcRequest } from '../wire/rpc-def.js';
+import { type FetchIodBody, type FetchValueBody, OBJ_COLL_QUERY_MAX, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
+import type { RpcRequest, RpcResponse } from '../wire/rpc-def.js';
 import { type ListAnchor, advanceAnchor, anchorCursor, checkAnchor, groupAnchor, startAnchor } from './anchor.js';
 import type { ObjectCore, ShardAddress } from './object-core.js';
 import { fixedEpochConflicts, retrying, retryingConflicts } from './retry.js';
@@ -21,6 +21,11 @@ export interface KeyList {
   readonly keys: Buffer[];
   /** Where to resume; `anchor.eof` once everything was listed. */
   readonly anchor: ListAnchor;
+}
+
+/** A dkey listing that fetched `iods` under each key: `values[i]` answers `keys[i]` as a fetch would. */
+export interface KeyValueList extends KeyList {
+  readonly values: FetchValueBody[][];
 }
 
 export interface MaxKey {
@@ -45,10 +50,14 @@ function checkLimit(limit: number): void {
  */
 async function listKeys(
   core: ObjectCore,
-  options: { def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer; txid?: Buffer | undefined },
-): Promise<KeyList> {
+  options: {
+    def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer; txid?: Buffer | undefined; iods?: FetchIodBody[] | undefined;
+  },
+): Promise<KeyList & { values: FetchValueBody[][] }> {
   checkLimit(options.limit);
   const keys: Buffer[] = [];
+  const values: FetchValueBody[][] = [];
+  const withIods = options.iods === undefined ? {} : { iods: options.iods };
   let anchor = options.anchor;
   const callsMax = core.groupCount + options.limit;
   const tag = options.txid === undefined ? {} : { tx: options.txid };
@@ -62,26 +71,42 @@ async function listKeys(
       if (options.def === OBJ_LIST_AKEYS) {
         return core.readGroup(OBJ_LIST_AKEYS, layout, shards, { dkey: options.dkey!, epoch: options.epoch, anchor: cursor, limit, ...tag });
       }
-      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit, ...tag });
+      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit, ...tag, ...withIods });
     }));
     for (const key of result.keys) keys.push(key);
+    if (options.iods !== undefined) {
+      const answered = (result as RpcResponse<typeof OBJ_LIST_DKEYS>).values;
+      if (answered?.length !== result.keys.length) throw new EngineError(Der.PROTO, 'a dkey listing with iods answered without one value list per key');
+      for (const list of answered) values.push(list);
+    }
     anchor = advanceAnchor(anchor, result.anchor, core.groupCount);
   }
-  return { keys, anchor };
+  return { keys, anchor, values };
 }
 
-export function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
+export async function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
   const anchor = options.anchor === undefined ? startAnchor() : checkAnchor(options.anchor, core.groupCount);
   const epoch = options.epoch ?? core.context.readEpoch;
-  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch, txid: options.txid });
+  const { keys, anchor: next } = await listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch, txid: options.txid });
+  return { keys, anchor: next };
 }
 
-export function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
+/** listDkeys that also fetches `iods` under every key listed, in the same RPCs (one read per group page). */
+export function listDkeyValues(
+  core: ObjectCore, options: { iods: FetchIodBody[]; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer },
+): Promise<KeyValueList> {
+  const anchor = options.anchor === undefined ? startAnchor() : checkAnchor(options.anchor, core.groupCount);
+  const epoch = options.epoch ?? core.context.readEpoch;
+  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch, txid: options.txid, iods: options.iods });
+}
+
+export async function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
   const group = dkeyGroup(options.dkey, core.groupCount);
   const anchor = options.anchor === undefined ? groupAnchor(group) : checkAnchor(options.anchor, core.groupCount);
   if (anchor.group !== group || !anchor.pinned) throw new EngineError(Der.INVAL, 'akey anchor belongs to another dkey');
   const epoch = options.epoch ?? core.context.readEpoch;
-  return listKeys(core, { def: OBJ_LIST_AKEYS, anchor, limit: options.limit, epoch, dkey: options.dkey, txid: options.txid });
+  const { keys, anchor: next } = await listKeys(core, { def: OBJ_LIST_AKEYS, anchor, limit: options.limit, epoch, dkey: options.dkey, txid: options.txid });
+  return { keys, anchor: next };
 }
 
 /** Asks every group for its greatest dkey holding `akey`; the greatest of those wins. */

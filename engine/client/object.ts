@@ -20,7 +20,7 @@ import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
 import { ObjectCore, type ShardAddress } from './object-core.js';
-import { type KeyList, type MaxKey, listAkeys, listDkeys, queryMax } from './object-list.js';
+import { type KeyList, type KeyValueList, type MaxKey, listAkeys, listDkeyValues, listDkeys, queryMax } from './object-list.js';
 import { type GroupWrite, type WriteState, newWriteState, writeGroup } from './replication.js';
 import { writeShards } from './shard-choice.js';
 import { settleInOrder } from './bounded-parallel.js';
@@ -28,7 +28,7 @@ import { fixedEpochConflicts, retrying, retryingConflicts, writeConflicts } from
 import { type ShardLocation, dkeyGroup, groupShards } from '../placement/placement.js';
 import { SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX } from '../constants.js';
 
-export type { KeyList, MaxKey } from './object-list.js';
+export type { KeyList, KeyValueList, MaxKey } from './object-list.js';
 export type { ListAnchor } from './anchor.js';
 
 type Body<D> = Omit<RpcRequest<D>, keyof ShardAddress>;
@@ -172,6 +172,14 @@ export class ObjectHandle {
   /** Up to `limit` dkeys from `anchor` (default: the start), group after group; see anchor.ts. `txid`: as in fetch. */
   listDkeys(options: { anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
     return listDkeys(this.#core, options);
+  }
+
+  /**
+   * listDkeys that also fetches `iods` under every dkey listed, in the same RPCs and at the same epoch:
+   * `values[i]` answers `keys[i]` as `fetch` would (a directory's entries with their inodes).
+   */
+  listDkeyValues(options: { iods: FetchIodBody[]; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyValueList> {
+    return listDkeyValues(this.#core, options);
   }
 
   /** Up to `limit` akeys of `dkey` from `anchor` (default: the start). */

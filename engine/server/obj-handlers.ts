@@ -118,8 +118,14 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   registry.register(OBJ_LIST_DKEYS, (request) => {
     const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
-    const op = { ...ref, epoch: asEpoch(request.epoch), anchor: request.anchor, limit: request.limit };
-    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => vos.listDkeys(op));
+    const epoch = asEpoch(request.epoch);
+    const { iods } = request;
+    // An object-level read: it covers the values fetched with the keys (same state, one synchronous run).
+    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => {
+      const page = vos.listDkeys({ ...ref, epoch, anchor: request.anchor, limit: request.limit });
+      if (iods === undefined) return page;
+      return { ...page, values: page.keys.map((dkey) => vos.fetch({ ...ref, dkey, epoch, iods })) };
+    });
   });
 
   registry.register(OBJ_LIST_AKEYS, (request) => {

@@ -105,10 +105,21 @@ export const OBJ_PUNCH = defineRpc(
   empty,
 );
 
+/**
+ * Lists dkeys; with `iods`, also fetches them under every dkey listed, at the same epoch and in the same
+ * read (DFS readdirplus: each entry's inode with its name, instead of one fetch per entry). `values[i]`
+ * answers `keys[i]` as OBJ_FETCH would.
+ */
 export const OBJ_LIST_DKEYS = defineRpc(
   'obj_list_dkeys',
-  t.object({ ...objectAddress, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX), tx: txTag }),
-  listResult,
+  t.object({
+    ...objectAddress, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX), tx: txTag,
+    iods: t.optional(t.array(fetchIod, IODS_PER_RPC_MAX)),
+  }),
+  t.object({
+    keys: t.array(key, LIST_KEYS_PER_RPC_MAX), anchor: t.nullable(key),
+    values: t.optional(t.array(t.array(fetchValue, IODS_PER_RPC_MAX), LIST_KEYS_PER_RPC_MAX)),
+  }),
 );
 
 export const OBJ_LIST_AKEYS = defineRpc(
