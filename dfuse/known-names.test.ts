@@ -109,7 +109,7 @@ describe('known names', () => {
     known.listed(second, ['x']);
     expect(known.missingFor('/d/late').ms).toBe(0);
     expect(known.missingFor('/d/x').ms).toBe(0);
-    expect(known.missingFor('/d/early').ms, 'hinted before the second began: only the first knows it, and it does not count').toBeGreaterThan(0);
+    expect(known.missingFor('/d/early').ms, 'hinted before the second listing began: that hint belongs to the first one only').toBeGreaterThan(0);
     known.listed(first, ['x', 'early']);
     expect(known.missingFor('/d/early').ms, 'the newer listing stays: it began after the hint and did not find the name').toBeGreaterThan(0);
     expect(known.missingFor('/d/y').ms).toBeGreaterThan(0);

@@ -18,7 +18,7 @@ const USAGE = `usage: dmg <command> [options]
   pool create LABEL [--size SIZE per target] [--ranks 0,1,2] [--svc N] [--rd-fac N]
               [--reclaim lazy|time|disabled]   when aggregation runs (default lazy: while the pool is idle)
   pool list
-  pool query [POOL]                    engines, targets, space, map version, redundancy, rebuild
+  pool query [POOL]                    engines, targets, space, map version, redundancy, reclaim, rebuild
   pool exclude [POOL] --rank N         mark an engine's targets DOWN
   pool reintegrate [POOL] --rank N     bring an excluded engine back (resync, then in service)
   pool destroy [POOL] [--force]
