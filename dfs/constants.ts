@@ -21,6 +21,8 @@ export const CHUNK_SIZE_BYTES_DEFAULT = 1024 * 1024;
 export const READDIR_ENTRIES_MAX = LIST_KEYS_PER_RPC_MAX;
 /** Concurrent entry fetches + size queries of one readdirplus. */
 export const READDIRPLUS_IN_FLIGHT_MAX = 32;
+/** Akeys readdirplus asks for with each entry (inode, symlink, xattrs); an entry with more has its xattr names unknown. */
+export const READDIRPLUS_ENTRY_AKEYS_MAX = 16;
 /** Concurrent per-group probes of one directory object (the emptiness check of rmdir and rename). */
 export const GROUP_PROBES_IN_FLIGHT_MAX = 64;
 /** Concurrent child removals of one recursive remove (per directory level). */

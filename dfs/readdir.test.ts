@@ -106,6 +106,24 @@ describe('dfs readdir', () => {
     fs.release(dir);
   });
 
+  it('readdirplus: each entry comes with its xattr names, unless it has too many to list', async () => {
+    await buildTree(fs, { '/plus-x/bare': '', '/plus-x/tagged': '', '/plus-x/crowded': '' });
+    const tagged = await fs.lookup('/plus-x/tagged');
+    await fs.setxattr(tagged, 'user.colour', Buffer.from('blue'));
+    await fs.setxattr(tagged, 'security.selinux', Buffer.from('label'));
+    fs.release(tagged);
+    const crowded = await fs.lookup('/plus-x/crowded');
+    for (let index = 0; index < 20; index += 1) await fs.setxattr(crowded, `user.n${index}`, Buffer.from('v'));
+    fs.release(crowded);
+    const dir = await fs.lookup('/plus-x');
+    const page = await fs.readdirplus(dir);
+    const byName = Object.fromEntries(page.entries.map((entry) => [entry.name, entry.xattrs]));
+    expect(byName['bare']).toEqual([]);
+    expect([...byName['tagged']!].sort()).toEqual(['security.selinux', 'user.colour']);
+    expect(byName['crowded'], 'more akeys than a listing returns: unknown').toBeUndefined();
+    fs.release(dir);
+  });
+
   it('readdir: on a file -> ENOTDIR; count 0 -> EINVAL; a foreign anchor -> EINVAL', async () => {
     await buildTree(fs, { '/errs/f': '' });
     const dir = await fs.lookup('/errs');

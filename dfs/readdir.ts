@@ -4,18 +4,18 @@
  * An entry present for the whole listing is returned exactly once; '.' and '..' are not stored and not
  * returned. anchorSplit gives one anchor per redundancy group, each pinned to it, so N workers list a
  * large directory in parallel and together see every entry once. readdirplus lists the entries with their
- * inode records in the same RPCs (the engine fetches them under each name it lists, at the listing's
- * epoch), then adds what a stat needs beyond the record (a written file's size: bounded fan-out).
+ * inode records and xattr names in the same RPCs (the engine reads them under each name it lists, at the
+ * listing's epoch), then adds what a stat needs beyond the record (a written file's size: bounded fan-out).
  */
 import { type ListAnchor, startAnchor } from '../engine/client/index.js';
 import { R_OK, requireAccess } from './access.js';
 import { type DfsStat, statNode } from './attr.js';
 import { mapBounded } from '../engine/client/index.js';
-import { READDIR_ENTRIES_MAX, READDIRPLUS_IN_FLIGHT_MAX } from './constants.js';
+import { READDIR_ENTRIES_MAX, READDIRPLUS_ENTRY_AKEYS_MAX, READDIRPLUS_IN_FLIGHT_MAX } from './constants.js';
 import { childRef } from './entry.js';
 import { fsFail } from './errors.js';
 import type { DfsObject, PathNode } from './handle.js';
-import { decodeEntry, entryFetchIods } from './layout.js';
+import { decodeEntry, entryFetchIods, xattrNameOfKey } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 /** Where a directory listing stands: plain JSON, may be handed to another process; `eof` when done. */
@@ -30,6 +30,8 @@ export interface DirPage<E> {
 export interface DirEntryPlus {
   readonly name: string;
   readonly stat: DfsStat;
+  /** The entry's extended attribute names, as listed with it; undefined when it has too many to list here. */
+  readonly xattrs: readonly string[] | undefined;
 }
 
 /** The anchor that lists a whole directory from its start. */
@@ -57,15 +59,19 @@ export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAn
   if (anchor?.eof === true) return { entries: [], anchor };
   const object = mount.cont.object(dir.oid);
   const iods = entryFetchIods();
-  const page = await object.listDkeyValues(anchor === undefined ? { iods, limit: count } : { iods, anchor, limit: count });
-  const nodes: PathNode[] = [];
+  const akeysMax = READDIRPLUS_ENTRY_AKEYS_MAX;
+  const page = await object.listDkeyValues(anchor === undefined ? { iods, akeysMax, limit: count } : { iods, akeysMax, anchor, limit: count });
+  const listed: Array<{ node: PathNode; xattrs: string[] | undefined }> = [];
   page.keys.forEach((key, index) => {
     const name = key.toString('utf8');
     const { inode, symlinkTarget } = decodeEntry(page.values[index]!);
     // A listed name always has its record (both come from one read); a malformed one is skipped, not fatal.
-    if (inode !== undefined) nodes.push({ name, ref: childRef(dir.oid, name), inode, symlinkTarget });
+    if (inode === undefined) return;
+    const akeys = page.akeys[index];
+    const xattrs = akeys === null || akeys === undefined ? undefined : akeys.flatMap((akey) => xattrNameOfKey(akey) ?? []);
+    listed.push({ node: { name, ref: childRef(dir.oid, name), inode, symlinkTarget }, xattrs });
   });
-  const entries = await mapBounded(nodes, READDIRPLUS_IN_FLIGHT_MAX, async (node) => ({ name: node.name, stat: await statNode(mount, node) }));
+  const entries = await mapBounded(listed, READDIRPLUS_IN_FLIGHT_MAX, async ({ node, xattrs }) => ({ name: node.name, stat: await statNode(mount, node), xattrs }));
   return { entries, anchor: page.anchor };
 }
 

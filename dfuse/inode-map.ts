@@ -12,6 +12,7 @@
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
+import { ListedXattrs } from './listed-xattrs.js';
 import { parentOf } from './path.js';
 
 export interface MapEntry {
@@ -68,12 +69,14 @@ export class InodeMap {
   readonly #pending = new Map<string, Promise<MapEntry>>();
   readonly #root: MapEntry;
   readonly #known: KnownNames;
+  readonly #listedXattrs: ListedXattrs;
 
   constructor(dfs: Dfs, validity: Validity, entriesMax = MAP_ENTRIES_MAX) {
     this.#dfs = dfs;
     this.#validity = validity;
     this.#entriesMax = entriesMax;
     this.#known = new KnownNames(validity.negativeMs);
+    this.#listedXattrs = new ListedXattrs(validity.attrMs);
     this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false, changes: 0 };
   }
 
@@ -241,10 +244,27 @@ export class InodeMap {
     return this.#known.listing(dir);
   }
 
-  /** The listing read `names`, every name of the directory (undefined: it failed, nothing is learned). */
-  listed(ticket: ListingTicket, names: readonly string[] | undefined): void {
-    if (names === undefined) this.#known.abandon(ticket);
-    else this.#known.listed(ticket, names);
+  /**
+   * The listing read `names`, every name of the directory (undefined: it failed, nothing is learned), and
+   * for those in `xattrs`, their extended attribute names.
+   */
+  listed(ticket: ListingTicket, names: readonly string[] | undefined, xattrs?: ReadonlyMap<string, readonly string[]>): void {
+    if (names === undefined) {
+      this.#known.abandon(ticket);
+      return;
+    }
+    this.#known.listed(ticket, names);
+    if (xattrs !== undefined) this.#listedXattrs.note(ticket.dir, ticket.startedMs, xattrs);
+  }
+
+  /** The xattr names a listing showed `path` with, while the attribute time runs (listed-xattrs.ts). */
+  listedXattrs(path: string): ReadonlySet<string> | undefined {
+    return this.#listedXattrs.namesOf(path);
+  }
+
+  /** `path`'s xattrs are changing through this mount: what a listing showed of them no longer counts. */
+  forgetListedXattrs(path: string): void {
+    this.#listedXattrs.forget(path);
   }
 
   /** `path` may name something from now on (a create is about to be sent): it is never answered missing from what is known. */
@@ -255,12 +275,14 @@ export class InodeMap {
   /** Drops `path`. */
   invalidate(path: string): void {
     this.#known.mayExist(path);
+    this.#listedXattrs.forgetTree(path);
     this.#drop(path);
   }
 
   /** Drops `path` and everything below it (a directory was removed or renamed). */
   invalidateTree(path: string): void {
     this.#known.forgetTree(path);
+    this.#listedXattrs.forgetTree(path);
     this.#invalidateTree(path);
   }
 
@@ -274,6 +296,7 @@ export class InodeMap {
   /** Releases every handle (unmount). */
   clear(): void {
     this.#known.clear();
+    this.#listedXattrs.clear();
     for (const key of [...this.#entries.keys()]) this.#drop(key);
   }
 

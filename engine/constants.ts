@@ -16,6 +16,8 @@ export const IODS_PER_RPC_MAX = 256;
 export const EXTENTS_PER_IOD_MAX = 16_384;
 /** Keys returned by one list call. */
 export const LIST_KEYS_PER_RPC_MAX = 4096;
+/** Akeys a dkey listing may return per dkey listed (OBJ_LIST_DKEYS akeysMax). */
+export const LISTED_DKEY_AKEYS_MAX = 64;
 /** Values at or above this size go to the target's data blob, smaller ones inline with metadata. */
 export const INLINE_VALUE_BYTES_MAX = 4096;
 export const TARGETS_PER_ENGINE_MAX = 64;

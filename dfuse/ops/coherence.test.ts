@@ -24,6 +24,7 @@ import { readdir } from './readdir.js';
 import { release } from './release.js';
 import { syncFile } from './sync.js';
 import { write } from './write.js';
+import { getxattr, knownMissingXattr, setxattr } from './xattr.js';
 
 const LINE = Buffer.from(`${'x'.repeat(48)}\n`);
 
@@ -111,5 +112,24 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect(state.live.map.missingFor('/listed/elsewhere'), 'made elsewhere after the listing: within the negative time').toBeGreaterThan(0);
     expect((await readdir(state, '/listed')).names).toContain('elsewhere');
     expect(state.live.map.missingFor('/listed/elsewhere'), 'listed again').toBe(0);
+  });
+
+  it('xattr probes of listed entries: answered from the listing; a change here is seen at once', async () => {
+    const dir = await fs.mkdir(fs.root, 'probed');
+    for (const name of ['bare', 'labelled']) fs.release(await fs.open(dir, name, O_CREAT | O_RDWR, 0o644));
+    const labelled = await fs.lookupRel(dir, 'labelled');
+    await fs.setxattr(labelled, 'security.selinux', Buffer.from('label'));
+    fs.release(labelled);
+    fs.release(dir);
+    expect(knownMissingXattr(state, '/probed/bare', 'security.selinux'), 'not listed yet').toBe(false);
+    await readdir(state, '/probed');
+    expect(knownMissingXattr(state, '/probed/bare', 'security.selinux')).toBe(true);
+    expect(knownMissingXattr(state, '/probed/bare', 'system.posix_acl_access')).toBe(true);
+    expect(knownMissingXattr(state, '/probed/bare', 'user.other'), 'only names anyone may read are answered so').toBe(false);
+    expect(knownMissingXattr(state, '/probed/labelled', 'security.selinux')).toBe(false);
+    expect((await getxattr(state, '/probed/labelled', 'security.selinux')).toString()).toBe('label');
+    await setxattr(state, '/probed/bare', 'security.selinux', Buffer.from('new'), 0);
+    expect(knownMissingXattr(state, '/probed/bare', 'security.selinux'), 'set here').toBe(false);
+    expect((await getxattr(state, '/probed/bare', 'security.selinux')).toString()).toBe('new');
   });
 });

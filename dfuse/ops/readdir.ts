@@ -5,6 +5,7 @@
  * `.snapshot` lists the snapshots by name. Every name listed may exist from then on (known-names.ts), so a
  * lookup of it right after the listing is never answered missing from older knowledge; and as the listing
  * is the whole directory, names it did not read are known missing for the negative-entry time from its start.
+ * The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC (listed-xattrs.ts).
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -33,12 +34,14 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
     }
     const ticket = view.map.listing(target.path);
     const read: string[] = [];
+    const xattrs = new Map<string, readonly string[]>();
     try {
       let anchor: DirAnchor | undefined;
       do {
         const page = await view.dfs.readdirplus(entry.handle, anchor);
         for (const item of page.entries) {
           read.push(item.name);
+          if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
           // A name just listed is never answered missing from what dfuse knew of the directory before.
           view.map.mayExist(childOf(target.path, item.name));
           // A live entry named like the virtual directory stays hidden behind it at the root.
@@ -52,7 +55,7 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
       view.map.listed(ticket, undefined);
       throw error;
     }
-    view.map.listed(ticket, read);
+    view.map.listed(ticket, read, xattrs);
     return { names, stats };
   });
 }

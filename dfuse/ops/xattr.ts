@@ -1,30 +1,52 @@
 /**
  * Extended attributes on the entry. The kernel asks for security.capability before every write to a
- * file (to drop privileges); those probes are answered from a per-entry memory of missing security.*
- * names while the entry is cached, and an entry this mount created has none until one is set here;
- * setxattr/removexattr through this mount keep both exact. A probe the live view's cache can answer is
- * answered at once (knownMissingXattr: no promise, no error object), as it comes once per write.
+ * file (to drop privileges), `ls -l` for security.selinux and system.posix_acl_access of every file; those
+ * probes are answered from a per-entry memory of missing names while the entry is cached, from the names a
+ * directory listing showed the entry with (listed-xattrs.ts), and an entry this mount created has none
+ * until one is set here; setxattr/removexattr through this mount keep all of it exact. A probe the live
+ * view's caches can answer is answered at once (knownMissingXattr: no promise, no error object), as it
+ * comes once per write. Only these namespaces are answered so: reading them needs no permission on the
+ * file, so no access check is skipped.
  */
 import { FsError } from '../../dfs/index.js';
 import type { MapEntry } from '../inode-map.js';
 import { type DfuseState, isLivePath, route } from '../state.js';
+import type { View } from '../view.js';
 import { onEntry } from './resolve.js';
 
-const PROBED_PREFIX = 'security.';
+const PROBED_PREFIXES = ['security.', 'system.posix_acl_'];
+
+function isProbed(name: string): boolean {
+  return PROBED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
 
 export function setxattr(state: DfuseState, path: string, name: string, value: Buffer, flags: number): Promise<void> {
-  return onEntry(state, path, 'setxattr', async (view, entry) => {
+  return onEntry(state, path, 'setxattr', async (view, entry, inner) => {
     entry.missingXattrs?.delete(name);
     entry.noXattrs = false;
-    await view.dfs.setxattr(entry.handle, name, value, flags);
+    await changingXattrs(view, inner, () => view.dfs.setxattr(entry.handle, name, value, flags));
   });
+}
+
+/**
+ * Runs a change of `path`'s xattrs: what listings showed of them is forgotten before it is sent and again
+ * once it is done, so a listing that read the entry before the change and ends after it adds nothing back.
+ */
+async function changingXattrs(view: View, path: string, change: () => Promise<void>): Promise<void> {
+  view.map.forgetListedXattrs(path);
+  try {
+    await change();
+  } finally {
+    view.map.forgetListedXattrs(path);
+  }
 }
 
 /** True when attribute `name` of `path` is known missing from the live view's cache (getxattr would be ENODATA). */
 export function knownMissingXattr(state: DfuseState, path: string, name: string): boolean {
   if (!isLivePath(path)) return false;
   const entry = state.live.map.peek(path);
-  return entry !== undefined && isMissingOn(entry, name);
+  if (entry !== undefined && isMissingOn(entry, name)) return true;
+  return isProbed(name) && state.live.map.listedXattrs(path)?.has(name) === false;
 }
 
 /** True when the entry's memory says attribute `name` is missing. */
@@ -40,7 +62,7 @@ export async function getxattr(state: DfuseState, path: string, name: string): P
     try {
       return await view.dfs.getxattr(entry.handle, name);
     } catch (error) {
-      if (error instanceof FsError && error.code === 'ENODATA' && name.startsWith(PROBED_PREFIX)) (entry.missingXattrs ??= new Set()).add(name);
+      if (error instanceof FsError && error.code === 'ENODATA' && isProbed(name)) (entry.missingXattrs ??= new Set()).add(name);
       throw error;
     }
   });
@@ -52,7 +74,7 @@ export async function listxattr(state: DfuseState, path: string): Promise<string
 }
 
 export function removexattr(state: DfuseState, path: string, name: string): Promise<void> {
-  return onEntry(state, path, 'removexattr', async (view, entry) => {
-    await view.dfs.removexattr(entry.handle, name);
+  return onEntry(state, path, 'removexattr', async (view, entry, inner) => {
+    await changingXattrs(view, inner, () => view.dfs.removexattr(entry.handle, name));
   });
 }

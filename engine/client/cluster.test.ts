@@ -161,6 +161,12 @@ describe('object client on three engines', () => {
     const plain = await object.listDkeys({ limit: 1000 });
     expect(plain.keys.length).toBe(60);
     expect('values' in plain, 'a plain listing carries no values').toBe(false);
+    await object.update({ dkey: Buffer.from('k01'), iods: [{ type: 'single', akey: Buffer.from('s'), value: Buffer.from('both') }] });
+    const withAkeys = await object.listDkeyValues({ iods, akeysMax: 1, limit: 1000 });
+    const akeysOf = new Map(withAkeys.keys.map((key, index) => [key.toString(), withAkeys.akeys[index]]));
+    expect(akeysOf.get('k00')?.map((akey) => akey.toString())).toEqual(['s']);
+    expect(akeysOf.get('k01'), 'two akeys, one asked for at most: more than that').toBeNull();
+    await expect(object.listDkeyValues({ iods, akeysMax: 10_000, limit: 10 })).rejects.toThrow(/akeysMax/);
   });
 
   it('listAkeys and queryMax on a raw object', async () => {

@@ -6,7 +6,7 @@
  * intents, retryingConflicts); a listing that spans groups retries per RPC, not as a whole; a query
  * retries as a whole. `txid` tags the reads of a transaction.
  */
-import { LIST_KEYS_PER_RPC_MAX } from '../constants.js';
+import { LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX } from '../constants.js';
 import { dkeyGroup, groupShards } from '../placement/placement.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -23,9 +23,13 @@ export interface KeyList {
   readonly anchor: ListAnchor;
 }
 
-/** A dkey listing that fetched `iods` under each key: `values[i]` answers `keys[i]` as a fetch would. */
+/**
+ * A dkey listing that fetched `iods` under each key: `values[i]` answers `keys[i]` as a fetch would; with
+ * `akeysMax`, `akeys[i]` are the akeys of `keys[i]`, or null when it has more than akeysMax.
+ */
 export interface KeyValueList extends KeyList {
   readonly values: FetchValueBody[][];
+  readonly akeys: Array<Buffer[] | null>;
 }
 
 export interface MaxKey {
@@ -51,13 +55,19 @@ function checkLimit(limit: number): void {
 async function listKeys(
   core: ObjectCore,
   options: {
-    def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer; txid?: Buffer | undefined; iods?: FetchIodBody[] | undefined;
+    def: ListDef; anchor: ListAnchor; limit: number; epoch: Epoch; dkey?: Buffer; txid?: Buffer | undefined;
+    iods?: FetchIodBody[] | undefined; akeysMax?: number | undefined;
   },
-): Promise<KeyList & { values: FetchValueBody[][] }> {
+): Promise<KeyValueList> {
   checkLimit(options.limit);
+  const { akeysMax } = options;
+  if (akeysMax !== undefined && (!Number.isInteger(akeysMax) || akeysMax < 0 || akeysMax > LISTED_DKEY_AKEYS_MAX)) {
+    throw new EngineError(Der.INVAL, `akeysMax must be 0..${LISTED_DKEY_AKEYS_MAX}, got ${akeysMax}`);
+  }
   const keys: Buffer[] = [];
   const values: FetchValueBody[][] = [];
-  const withIods = options.iods === undefined ? {} : { iods: options.iods };
+  const akeys: Array<Buffer[] | null> = [];
+  const extra = { ...(options.iods === undefined ? {} : { iods: options.iods }), ...(akeysMax === undefined ? {} : { akeysMax }) };
   let anchor = options.anchor;
   const callsMax = core.groupCount + options.limit;
   const tag = options.txid === undefined ? {} : { tx: options.txid };
@@ -71,17 +81,21 @@ async function listKeys(
       if (options.def === OBJ_LIST_AKEYS) {
         return core.readGroup(OBJ_LIST_AKEYS, layout, shards, { dkey: options.dkey!, epoch: options.epoch, anchor: cursor, limit, ...tag });
       }
-      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit, ...tag, ...withIods });
+      return core.readGroup(OBJ_LIST_DKEYS, layout, shards, { epoch: options.epoch, anchor: cursor, limit, ...tag, ...extra });
     }));
     for (const key of result.keys) keys.push(key);
+    const answer = result as RpcResponse<typeof OBJ_LIST_DKEYS>;
     if (options.iods !== undefined) {
-      const answered = (result as RpcResponse<typeof OBJ_LIST_DKEYS>).values;
-      if (answered?.length !== result.keys.length) throw new EngineError(Der.PROTO, 'a dkey listing with iods answered without one value list per key');
-      for (const list of answered) values.push(list);
+      if (answer.values?.length !== result.keys.length) throw new EngineError(Der.PROTO, 'a dkey listing with iods answered without one value list per key');
+      for (const list of answer.values) values.push(list);
+    }
+    if (akeysMax !== undefined) {
+      if (answer.akeys?.length !== result.keys.length) throw new EngineError(Der.PROTO, 'a dkey listing with akeysMax answered without one akey list per key');
+      for (const list of answer.akeys) akeys.push(list.length > akeysMax ? null : list);
     }
     anchor = advanceAnchor(anchor, result.anchor, core.groupCount);
   }
-  return { keys, anchor, values };
+  return { keys, anchor, values, akeys };
 }
 
 export async function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {
@@ -91,13 +105,16 @@ export async function listDkeys(core: ObjectCore, options: { anchor?: ListAnchor
   return { keys, anchor: next };
 }
 
-/** listDkeys that also fetches `iods` under every key listed, in the same RPCs (one read per group page). */
+/**
+ * listDkeys that also fetches `iods` under every key listed and, with `akeysMax`, lists each key's akeys
+ * (up to that many), in the same RPCs (one read per group page).
+ */
 export function listDkeyValues(
-  core: ObjectCore, options: { iods: FetchIodBody[]; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer },
+  core: ObjectCore, options: { iods: FetchIodBody[]; akeysMax?: number; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer },
 ): Promise<KeyValueList> {
   const anchor = options.anchor === undefined ? startAnchor() : checkAnchor(options.anchor, core.groupCount);
   const epoch = options.epoch ?? core.context.readEpoch;
-  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch, txid: options.txid, iods: options.iods });
+  return listKeys(core, { def: OBJ_LIST_DKEYS, anchor, limit: options.limit, epoch, txid: options.txid, iods: options.iods, akeysMax: options.akeysMax });
 }
 
 export async function listAkeys(core: ObjectCore, options: { dkey: Buffer; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyList> {

@@ -175,10 +175,11 @@ export class ObjectHandle {
   }
 
   /**
-   * listDkeys that also fetches `iods` under every dkey listed, in the same RPCs and at the same epoch:
-   * `values[i]` answers `keys[i]` as `fetch` would (a directory's entries with their inodes).
+   * listDkeys that also fetches `iods` under every dkey listed (and, with `akeysMax`, lists each one's akeys),
+   * in the same RPCs and at the same epoch: `values[i]` answers `keys[i]` as `fetch` would, `akeys[i]` are
+   * its akeys or null past akeysMax (a directory's entries with their inodes and xattr names).
    */
-  listDkeyValues(options: { iods: FetchIodBody[]; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyValueList> {
+  listDkeyValues(options: { iods: FetchIodBody[]; akeysMax?: number; anchor?: ListAnchor; limit: number; epoch?: Epoch; txid?: Buffer }): Promise<KeyValueList> {
     return listDkeyValues(this.#core, options);
   }
 

@@ -119,12 +119,15 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
     const epoch = asEpoch(request.epoch);
-    const { iods } = request;
-    // An object-level read: it covers the values fetched with the keys (same state, one synchronous run).
+    const { iods, akeysMax } = request;
+    // An object-level read: it covers what is read under the keys (same state, one synchronous run).
     return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => {
       const page = vos.listDkeys({ ...ref, epoch, anchor: request.anchor, limit: request.limit });
-      if (iods === undefined) return page;
-      return { ...page, values: page.keys.map((dkey) => vos.fetch({ ...ref, dkey, epoch, iods })) };
+      return {
+        ...page,
+        ...(iods === undefined ? {} : { values: page.keys.map((dkey) => vos.fetch({ ...ref, dkey, epoch, iods })) }),
+        ...(akeysMax === undefined ? {} : { akeys: page.keys.map((dkey) => vos.listAkeys({ ...ref, dkey, epoch, anchor: null, limit: akeysMax + 1 }).keys) }),
+      };
     });
   });
 

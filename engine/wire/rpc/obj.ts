@@ -4,7 +4,7 @@
  * and either a single value or array extents of fixed-size records.
  */
 import {
-  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LIST_KEYS_PER_RPC_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
+  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
 } from '../../constants.js';
 import { defineRpc } from '../rpc-def.js';
 import { type Infer, t } from '../schema.js';
@@ -106,19 +106,22 @@ export const OBJ_PUNCH = defineRpc(
 );
 
 /**
- * Lists dkeys; with `iods`, also fetches them under every dkey listed, at the same epoch and in the same
- * read (DFS readdirplus: each entry's inode with its name, instead of one fetch per entry). `values[i]`
- * answers `keys[i]` as OBJ_FETCH would.
+ * Lists dkeys; with `iods`, also fetches them under every dkey listed, and with `akeysMax`, lists the akeys
+ * of every dkey listed (at most akeysMax + 1 each: more than akeysMax means "more than that"), at the same
+ * epoch and in the same read (DFS readdirplus: each entry's inode and xattr names with its name, instead of
+ * RPCs per entry). `values[i]` answers `keys[i]` as OBJ_FETCH would, `akeys[i]` as OBJ_LIST_AKEYS would.
  */
 export const OBJ_LIST_DKEYS = defineRpc(
   'obj_list_dkeys',
   t.object({
     ...objectAddress, epoch, anchor: t.nullable(key), limit: t.uint(LIST_KEYS_PER_RPC_MAX), tx: txTag,
     iods: t.optional(t.array(fetchIod, IODS_PER_RPC_MAX)),
+    akeysMax: t.optional(t.uint(LISTED_DKEY_AKEYS_MAX)),
   }),
   t.object({
     keys: t.array(key, LIST_KEYS_PER_RPC_MAX), anchor: t.nullable(key),
     values: t.optional(t.array(t.array(fetchValue, IODS_PER_RPC_MAX), LIST_KEYS_PER_RPC_MAX)),
+    akeys: t.optional(t.array(t.array(key, LISTED_DKEY_AKEYS_MAX + 1), LIST_KEYS_PER_RPC_MAX)),
   }),
 );
 

@@ -1,0 +1,98 @@
+/**
+ * The extended attribute names of entries as a directory listing (READDIRPLUS) gave them, for the attribute
+ * time: `ls -l` asks for `security.selinux` and `system.posix_acl_access` of every file it lists, and an
+ * entry the listing showed without them is answered ENODATA with no RPC (the entries were not looked up, so
+ * the per-entry memory in inode-map.ts has nothing on them yet). Kept per listed directory; a change made
+ * through this mount to an entry's attributes, or a rename or removal of it or above it, forgets what was
+ * listed for it, and a listing that was running meanwhile does not bring it back (changes are remembered
+ * for the attribute time, which is as long as a listing's knowledge could last). Changes made elsewhere
+ * are seen once the attribute time runs out, as for any attribute. Bounded: the oldest directory goes first.
+ */
+import { childOf, parentOf } from './path.js';
+
+/** Listed directories remembered at once. */
+export const LISTED_DIRS_MAX = 256;
+/** Changes remembered before the old ones are pruned. */
+const CHANGES_PRUNE_AT = 4096;
+
+interface Listed {
+  readonly until: number;
+  /** Entry name -> its xattr names. */
+  readonly entries: Map<string, ReadonlySet<string>>;
+}
+
+export class ListedXattrs {
+  readonly #validityMs: number;
+  readonly #dirs = new Map<string, Listed>();
+  /** Paths changed through this mount (their attributes, or renamed or removed) -> when (ms). */
+  readonly #changedAt = new Map<string, number>();
+
+  /** `validityMs`: the attribute time (0 keeps nothing). */
+  constructor(validityMs: number) {
+    this.#validityMs = validityMs;
+  }
+
+  /** A listing of `dir` that began at `sinceMs` showed these entries with these xattr names. */
+  note(dir: string, sinceMs: number, entries: ReadonlyMap<string, readonly string[]>): void {
+    const until = sinceMs + this.#validityMs;
+    if (this.#validityMs <= 0 || entries.size === 0 || until <= Date.now()) return;
+    for (let at = dir; ; at = parentOf(at).parent) {
+      if (this.#changedSince(at, sinceMs)) return;
+      if (at === '/') break;
+    }
+    const byName = new Map<string, ReadonlySet<string>>();
+    for (const [name, xattrs] of entries) {
+      if (!this.#changedSince(childOf(dir, name), sinceMs)) byName.set(name, new Set(xattrs));
+    }
+    this.#dirs.delete(dir);
+    if (this.#dirs.size >= LISTED_DIRS_MAX) this.#dirs.delete(this.#dirs.keys().next().value!);
+    this.#dirs.set(dir, { until, entries: byName });
+  }
+
+  /** The xattr names `path` was listed with, if that is still valid. */
+  namesOf(path: string): ReadonlySet<string> | undefined {
+    const { parent, name } = parentOf(path);
+    const listed = this.#dirs.get(parent);
+    if (listed === undefined) return undefined;
+    if (Date.now() >= listed.until) {
+      this.#dirs.delete(parent);
+      return undefined;
+    }
+    return listed.entries.get(name);
+  }
+
+  /** Forgets what was listed for `path` (its attributes change here). */
+  forget(path: string): void {
+    if (this.#validityMs <= 0) return;
+    this.#changed(path);
+    const { parent, name } = parentOf(path);
+    this.#dirs.get(parent)?.entries.delete(name);
+  }
+
+  /** Forgets `path` and every listing of it or below it (renamed or removed). */
+  forgetTree(path: string): void {
+    if (this.#validityMs <= 0) return;
+    this.forget(path);
+    const below = path === '/' ? '/' : `${path}/`;
+    for (const dir of [...this.#dirs.keys()]) if (dir === path || dir.startsWith(below)) this.#dirs.delete(dir);
+  }
+
+  clear(): void {
+    this.#dirs.clear();
+    this.#changedAt.clear();
+  }
+
+  #changed(path: string): void {
+    const now = Date.now();
+    if (this.#changedAt.size >= CHANGES_PRUNE_AT) {
+      for (const [changed, at] of this.#changedAt) if (at < now - this.#validityMs) this.#changedAt.delete(changed);
+    }
+    this.#changedAt.delete(path);
+    this.#changedAt.set(path, now);
+  }
+
+  #changedSince(path: string, sinceMs: number): boolean {
+    const at = this.#changedAt.get(path);
+    return at !== undefined && at >= sinceMs;
+  }
+}
