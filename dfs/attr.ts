@@ -9,7 +9,7 @@
  * (size, "now" times: EACCES), truncates or extends through the array, then rewrites only the changed
  * inode fields with an update that requires the entry to exist (ENOENT after a concurrent remove).
  */
-import { ARRAY_AKEY, type Oid, chunkOfDkey, oidEquals } from '../engine/client/index.js';
+import { ARRAY_AKEY, type MaxKey, type Oid, chunkOfDkey, oidEquals } from '../engine/client/index.js';
 import { type Epoch, epochToMs } from '../engine/wire/epoch.js';
 import { W_OK, inGroup, isOwnerOrRoot, mayAccess, requireAccess, requireChown, requireOwner } from './access.js';
 import { getEntry, updateEntry } from './entry.js';
@@ -67,20 +67,45 @@ export interface ObjectState {
 
 const NEVER_WRITTEN: ObjectState = { size: 0, maxEpoch: 0 };
 
+/** The max-key query the state of an inode's object needs, or the state itself when it needs none. */
+function stateQuery(mount: DfsMount, inode: Inode): ObjectState | { readonly akey: Buffer } {
+  const kind = kindOfMode(inode.mode);
+  if (kind === 'symlink') return { size: inode.symlinkBytes, maxEpoch: 0 };
+  if (kind === 'special' || isUnwritten(mount, inode)) return NEVER_WRITTEN;
+  return { akey: kind === 'file' ? ARRAY_AKEY : INODE_AKEY };
+}
+
+function stateFromMax(inode: Inode, chunkSizeBytes: number, max: MaxKey): ObjectState {
+  if (kindOfMode(inode.mode) !== 'file' || max.dkey === null) return { size: 0, maxEpoch: max.maxEpoch };
+  const chunk = chunkOfDkey(max.dkey);
+  if (chunk === undefined) fsFail('EIO', 'file object holds a dkey that is not a chunk');
+  return { size: chunk * chunkSizeBytes + max.end, maxEpoch: max.maxEpoch };
+}
+
 /**
  * Size and newest write epoch of the entry's object: one max-key query; none for symlinks, special files
  * and objects the inode (read just now) says were never written (first-write.ts).
  */
 async function objectState(mount: DfsMount, inode: Inode, chunkSizeBytes: number): Promise<ObjectState> {
-  const kind = kindOfMode(inode.mode);
-  if (kind === 'symlink') return { size: inode.symlinkBytes, maxEpoch: 0 };
-  if (kind === 'special' || isUnwritten(mount, inode)) return NEVER_WRITTEN;
-  const object = mount.cont.object(inode.oid);
-  const max = await object.queryMax({ akey: kind === 'file' ? ARRAY_AKEY : INODE_AKEY });
-  if (kind !== 'file' || max.dkey === null) return { size: 0, maxEpoch: max.maxEpoch };
-  const chunk = chunkOfDkey(max.dkey);
-  if (chunk === undefined) fsFail('EIO', 'file object holds a dkey that is not a chunk');
-  return { size: chunk * chunkSizeBytes + max.end, maxEpoch: max.maxEpoch };
+  const query = stateQuery(mount, inode);
+  if (!('akey' in query)) return query;
+  return stateFromMax(inode, chunkSizeBytes, await mount.cont.object(inode.oid).queryMax({ akey: query.akey }));
+}
+
+/** Attributes of many entries at once (readdirplus): the queries their objects need go in one batch, one RPC per engine. */
+export async function statNodes(mount: DfsMount, nodes: readonly PathNode[]): Promise<DfsStat[]> {
+  const plans = nodes.map((node) => stateQuery(mount, node.inode));
+  const asked: Array<{ index: number; akey: Buffer }> = [];
+  plans.forEach((plan, index) => {
+    if ('akey' in plan) asked.push({ index, akey: plan.akey });
+  });
+  const answers = await mount.cont.queryMaxMany(asked.map(({ index, akey }) => ({ oid: nodes[index]!.inode.oid, akey })));
+  const states = plans.map((plan) => ('akey' in plan ? undefined : plan));
+  asked.forEach(({ index }, position) => {
+    const inode = nodes[index]!.inode;
+    states[index] = stateFromMax(inode, fileChunkSize(mount, inode), answers[position]!);
+  });
+  return nodes.map((node, index) => statOf(mount, node.inode, states[index]!));
 }
 
 /** The chunk size files use when their entry stores none. */

@@ -19,8 +19,6 @@ export const XATTR_VALUE_BYTES_MAX = 64 * 1024;
 export const CHUNK_SIZE_BYTES_DEFAULT = 1024 * 1024;
 /** Entries one readdir call returns at most. */
 export const READDIR_ENTRIES_MAX = LIST_KEYS_PER_RPC_MAX;
-/** Concurrent entry fetches + size queries of one readdirplus. */
-export const READDIRPLUS_IN_FLIGHT_MAX = 32;
 /** Akeys readdirplus asks for with each entry (inode, symlink, xattrs); an entry with more has its xattr names unknown. */
 export const READDIRPLUS_ENTRY_AKEYS_MAX = 16;
 /** Concurrent per-group probes of one directory object (the emptiness check of rmdir and rename). */

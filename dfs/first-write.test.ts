@@ -12,7 +12,7 @@ import { codeOf } from '../test/harness/fs-error.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { type Dfs, O_CREAT, O_RDWR, O_WRONLY, mountDfs } from './index.js';
 
-const OBJECT_QUERIES = ['obj_query_max', 'obj_coll_query_max', 'obj_list_dkeys'];
+const OBJECT_QUERIES = ['obj_query_max', 'obj_coll_query_max', 'obj_multi_query_max', 'obj_list_dkeys'];
 const OBJECT_PUNCHES = ['obj_punch', 'obj_coll_punch'];
 
 describe('dfs unwritten mark', () => {

@@ -87,9 +87,13 @@ describe('dfs readdir', () => {
     await buildTree(fs, tree);
     const dir = await fs.lookup('/plus-pages');
     const stats = new Map<string, DfsStat>();
+    const queries = (): number => cluster.requestsTotal('obj_multi_query_max', 'obj_coll_query_max', 'obj_query_max', 'obj_fetch');
+    const before = queries();
+    let pages = 0;
     let anchor: DirAnchor | undefined;
     do {
       const page = await fs.readdirplus(dir, anchor, 6);
+      pages += 1;
       expect(page.entries.length).toBeLessThanOrEqual(6);
       for (const entry of page.entries) {
         expect(stats.has(entry.name), `${entry.name} once`).toBe(false);
@@ -98,6 +102,7 @@ describe('dfs readdir', () => {
       anchor = page.anchor;
     } while (!anchor.eof);
     expect(stats.size).toBe(41);
+    expect(queries() - before, 'no fetch per entry, one size query per engine per page').toBeLessThanOrEqual(3 * pages);
     for (let index = 0; index < 20; index += 1) {
       expect([stats.get(`f${index}`)!.kind, stats.get(`f${index}`)!.size]).toEqual(['file', index]);
       expect([stats.get(`l${index}`)!.kind, stats.get(`l${index}`)!.size]).toEqual(['symlink', Math.max(index + 2, `f${index}`.length)]);

@@ -5,13 +5,13 @@
  * returned. anchorSplit gives one anchor per redundancy group, each pinned to it, so N workers list a
  * large directory in parallel and together see every entry once. readdirplus lists the entries with their
  * inode records and xattr names in the same RPCs (the engine reads them under each name it lists, at the
- * listing's epoch), then adds what a stat needs beyond the record (a written file's size: bounded fan-out).
+ * listing's epoch), then asks what a stat needs beyond the record (written files' sizes) for the whole
+ * page at once: one RPC per engine.
  */
 import { type ListAnchor, startAnchor } from '../engine/client/index.js';
 import { R_OK, requireAccess } from './access.js';
-import { type DfsStat, statNode } from './attr.js';
-import { mapBounded } from '../engine/client/index.js';
-import { READDIR_ENTRIES_MAX, READDIRPLUS_ENTRY_AKEYS_MAX, READDIRPLUS_IN_FLIGHT_MAX } from './constants.js';
+import { type DfsStat, statNodes } from './attr.js';
+import { READDIR_ENTRIES_MAX, READDIRPLUS_ENTRY_AKEYS_MAX } from './constants.js';
 import { childRef } from './entry.js';
 import { fsFail } from './errors.js';
 import type { DfsObject, PathNode } from './handle.js';
@@ -71,8 +71,8 @@ export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAn
     const xattrs = akeys === null || akeys === undefined ? undefined : akeys.flatMap((akey) => xattrNameOfKey(akey) ?? []);
     listed.push({ node: { name, ref: childRef(dir.oid, name), inode, symlinkTarget }, xattrs });
   });
-  const entries = await mapBounded(listed, READDIRPLUS_IN_FLIGHT_MAX, async ({ node, xattrs }) => ({ name: node.name, stat: await statNode(mount, node), xattrs }));
-  return { entries, anchor: page.anchor };
+  const stats = await statNodes(mount, listed.map(({ node }) => node));
+  return { entries: listed.map(({ node, xattrs }, index) => ({ name: node.name, stat: stats[index]!, xattrs })), anchor: page.anchor };
 }
 
 /** One anchor per redundancy group of the directory object, each pinned to its group. */

@@ -46,6 +46,8 @@ export const STREAMS_PER_SESSION_MAX = 1024;
 export const BATCH_REQUESTS_MAX = 16;
 /** Shards of one object named by one collective RPC (obj_coll_*); a client with more sends several. */
 export const SHARDS_PER_COLLECTIVE_MAX = 1024;
+/** Object queries one OBJ_MULTI_QUERY_MAX carries at most. */
+export const QUERIES_PER_MULTI_MAX = 4096;
 /**
  * Calls whose request body, and whose answer as far as the RPC can tell (RpcDef.answerBytes), fit in this
  * travel as frames on the session's rpc_channel stream (engine/wire/channel.ts); bulk keeps a stream of its own.

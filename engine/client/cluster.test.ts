@@ -12,6 +12,7 @@ import { ObjType } from '../placement/oid.js';
 import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { ListAnchor } from './anchor.js';
+import { ARRAY_AKEY } from './array.js';
 import type { ContHandle } from './container.js';
 import { type PoolHandle, connectPool } from './pool.js';
 
@@ -178,6 +179,20 @@ describe('object client on three engines', () => {
     const rest = await object.listAkeys({ dkey, anchor: listed.anchor, limit: 10 });
     expect(sorted([...listed.keys, ...rest.keys])).toEqual(['a1', 'a2', 'a3']);
     expect(rest.anchor.eof).toBe(true);
+  });
+
+  it('queryMaxMany: every object answered as queryMax would, with one RPC per engine', async () => {
+    const classes: ObjClassName[] = ['S1', 'SX', 'RP_2GX', 'SX', 'S1'];
+    const arrays = await Promise.all(classes.map(async (oclass) => cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }))));
+    await Promise.all(arrays.map((array, index) => (index === 4 ? undefined : array.write(index * 170, Buffer.from('x'.repeat(index + 1))))));
+    const akey = ARRAY_AKEY;
+    const single = await Promise.all(arrays.map((array) => array.object.queryMax({ akey })));
+    const before = cluster.requestsTotal('obj_multi_query_max', 'obj_coll_query_max', 'obj_query_max');
+    const many = await cont.queryMaxMany(arrays.map((array) => ({ oid: array.object.oid, akey })));
+    expect(cluster.requestsTotal('obj_multi_query_max', 'obj_coll_query_max', 'obj_query_max') - before).toBeLessThanOrEqual(ENGINES);
+    expect(many.map((max) => [max.dkey?.toString('hex') ?? null, max.end])).toEqual(single.map((max) => [max.dkey?.toString('hex') ?? null, max.end]));
+    expect(many[4]!.dkey, 'never written').toBeNull();
+    expect(await cont.queryMaxMany([])).toEqual([]);
   });
 
   it.each<ObjClassName>(['S1', 'SX', 'RP_2GX'])('array %s: writes across chunks, holes read as zeros, size', async (oclass) => {

@@ -19,6 +19,8 @@ import { ArrayObject } from './array.js';
 import type { ObjectIoContext } from './io-context.js';
 import { KvObject } from './kv.js';
 import { ObjectHandle } from './object.js';
+import { type MaxKeyQuery, queryMaxMany } from './multi-query.js';
+import type { MaxKey } from './object-list.js';
 import { OidAllocator } from './oid-allocator.js';
 import type { PoolHandle } from './pool.js';
 import { backoffOnBusy, refreshOnStale, reportOnUnreachable } from './retry.js';
@@ -149,6 +151,14 @@ export class ContHandle {
   /** The object API on `oid` (no RPC; objects exist once written). */
   object(oid: Oid): ObjectHandle {
     return new ObjectHandle(this.#context, oid);
+  }
+
+  /**
+   * queryMax of many objects at once, in query order: one RPC per engine holding their shards (a
+   * directory listing's sizes), not one per object and engine.
+   */
+  queryMaxMany(queries: readonly MaxKeyQuery[], options: { epoch?: Epoch } = {}): Promise<MaxKey[]> {
+    return queryMaxMany(this.#context, queries, options);
   }
 
   /** A key-value view of a MULTI_LEXICAL object. */

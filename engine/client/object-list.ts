@@ -131,6 +131,11 @@ export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?
   const epoch = options.epoch ?? core.context.readEpoch;
   const body = options.txid === undefined ? { akey: options.akey, epoch } : { akey: options.akey, epoch, tx: options.txid };
   const answers = await retryingConflicts(fixedEpochConflicts(epoch), () => retrying(core.context.recoveries, () => queryEveryGroup(core, body)));
+  return greatestMaxKey(answers);
+}
+
+/** The answer of an object from its groups' answers: the greatest dkey in byte order, the newest epoch of all. */
+export function greatestMaxKey(answers: readonly MaxKey[]): MaxKey {
   let best: MaxKey = { dkey: null, end: 0, maxEpoch: 0 };
   let maxEpoch = 0;
   for (const answer of answers) {

@@ -1,6 +1,7 @@
 /**
- * Object RPC handlers (engine/wire/rpc/obj.ts): update, fetch, punch, list dkeys/akeys, query max, and the
- * collective update, punch and query max (several shards of one object on this engine, each served as alone). Each
+ * Object RPC handlers (engine/wire/rpc/obj.ts): update, fetch, punch, list dkeys/akeys, query max, the
+ * collective update, punch and query max (several shards of one object on this engine, each served as alone)
+ * and the multi-object query max (shards of many objects, likewise). Each
  * checks the address (pool local -> else NONEXIST; target index in range -> else INVAL; client map not
  * older than ours -> else STALE naming our version), merges the request epoch into the engine's HLC, and
  * hands one unit of work to the batcher, never to VOS directly, so concurrent requests share a commit
@@ -15,7 +16,8 @@ import type { ObjectRef, UpdateIod } from '../vos/operation.js';
 import { asEpoch, type Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import {
-  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE, type RecordMatchBody,
+  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_MULTI_QUERY_MAX, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
+  type RecordMatchBody,
 } from '../wire/rpc/obj.js';
 import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
@@ -165,4 +167,11 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     allInOrder(request.shards.map((at) => () => queryMax(request, at.target, at.shard))),
     (answers) => ({ answers }),
   ));
+  registry.register(OBJ_MULTI_QUERY_MAX, (request) => {
+    const { pool, cont, mapVersion, epoch, tx } = request;
+    return thenMaybe(
+      allInOrder(request.queries.map((query) => () => queryMax({ pool, cont, mapVersion, epoch, tx, oid: query.oid, akey: query.akey }, query.target, query.shard))),
+      (answers) => ({ answers }),
+    );
+  });
 }

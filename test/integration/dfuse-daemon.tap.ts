@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { isMountPoint, mountPointsUnder, startDfuseCluster } from '../harness/dfuse-mount.js';
-import { codeOf, shOk } from '../harness/shell.js';
+import { codeOf, python, shOk } from '../harness/shell.js';
 
 const TARGET_CAPACITY_BYTES = 256 << 20;
 const TARGETS = 3 * 4;
@@ -147,6 +147,37 @@ t.test('a directory made through a mount: its own names are seen at once, other 
   await sleep(DEFAULT_CACHE_WAIT_MS + 1000);
   t.equal(readFileSync(cluster.at('fresh/by-other'), 'utf8'), 'other', 'made elsewhere: seen after the negative time (and the kernel\'s)');
   t.same(readdirSync(cluster.at('fresh')).sort(), ['by-other', 'moved', 'renamed', 'sub'], 'the listing');
+});
+
+/** getxattr through the kernel: the value, or the errno's name. */
+function xattrOf(path: string, name: string): string {
+  return python<string>(
+    'import errno, json, os, sys\ntry: print(json.dumps(os.getxattr(sys.argv[1], sys.argv[2]).decode()))\nexcept OSError as e: print(json.dumps(errno.errorcode[e.errno]))',
+    [path, name],
+  );
+}
+
+function setXattr(path: string, name: string, value: string): void {
+  python<null>('import os, sys\nos.setxattr(sys.argv[1], sys.argv[2], sys.argv[3].encode())\nprint("null")', [path, name, value]);
+}
+
+t.test('a listing (ls -l) answers xattr probes of its entries; changes here are seen at once, elsewhere after the attribute time', async (t) => {
+  const target = cluster.newMountPoint('xattrs');
+  const eager = await cluster.startForeground(target, ['--attr-time', '0', '--dentry-time', '0', '--ndentry-time', '0']);
+  t.teardown(() => eager.stop());
+  const other = (name: string): string => join(target, 'xa', name);
+  mkdirSync(join(target, 'xa'));
+  for (const name of ['plain', 'tagged', 'later']) writeFileSync(other(name), name);
+  setXattr(other('tagged'), 'security.tsdaos', 'one');
+  const listing = shOk(`ls -l ${cluster.at('xa')}`);
+  t.match(listing, /tagged/, 'ls -l lists the entries');
+  t.equal(xattrOf(cluster.at('xa/tagged'), 'security.tsdaos'), 'one', 'a listed entry with the attribute: its value');
+  t.equal(xattrOf(cluster.at('xa/plain'), 'security.tsdaos'), 'ENODATA', 'a listed entry without it: none');
+  setXattr(cluster.at('xa/plain'), 'security.tsdaos', 'two');
+  t.equal(xattrOf(cluster.at('xa/plain'), 'security.tsdaos'), 'two', 'set through this mount: seen at once');
+  setXattr(other('later'), 'security.tsdaos', 'three');
+  await sleep(DEFAULT_CACHE_WAIT_MS);
+  t.equal(xattrOf(cluster.at('xa/later'), 'security.tsdaos'), 'three', 'set elsewhere after the listing: seen after the attribute time');
 });
 
 interface PoolQuery {

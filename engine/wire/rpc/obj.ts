@@ -4,7 +4,7 @@
  * and either a single value or array extents of fixed-size records.
  */
 import {
-  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
+  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, QUERIES_PER_MULTI_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
 } from '../../constants.js';
 import { defineRpc } from '../rpc-def.js';
 import { type Infer, t } from '../schema.js';
@@ -164,6 +164,24 @@ export const OBJ_COLL_QUERY_MAX = defineRpc(
   'obj_coll_query_max',
   t.object({ ...collectiveAddress, akey: key, epoch, tx: txTag }),
   t.object({ answers: t.array(queryMaxAnswer, SHARDS_PER_COLLECTIVE_MAX) }),
+);
+
+/**
+ * OBJ_QUERY_MAX on shards of many objects on one engine (each query names its object, shard and akey);
+ * answers in query order. A directory listing's sizes cost one RPC per engine instead of one per object
+ * and engine.
+ */
+export const OBJ_MULTI_QUERY_MAX = defineRpc(
+  'obj_multi_query_max',
+  t.object({
+    pool: objectAddress.pool,
+    cont: objectAddress.cont,
+    mapVersion: objectAddress.mapVersion,
+    epoch,
+    tx: txTag,
+    queries: t.array(t.object({ oid: objectAddress.oid, target: objectAddress.target, shard: objectAddress.shard, akey: key }), QUERIES_PER_MULTI_MAX),
+  }),
+  t.object({ answers: t.array(queryMaxAnswer, QUERIES_PER_MULTI_MAX) }),
 );
 
 /**
