@@ -5,10 +5,11 @@
  * has a runtime cap, so a slow target shortens the run rather than stalling it. The page cache is dropped
  * before each read job (as root), so reads of just-written data reach the filesystem behind the mount.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResult } from './bench-env.js';
 import { runCommand } from './posix-command.js';
+import { dropCaches } from './drop-caches.js';
 
 export interface FioSizes {
   readonly seqBytes: number;
@@ -76,19 +77,6 @@ function parseFioJob(stdout: string): FioJobJson {
   if (job === undefined) throw new Error('fio printed no job');
   if (job.error !== 0) throw new Error(`fio job failed with error ${job.error}`);
   return job;
-}
-
-/**
- * Writes back dirty pages and drops clean page-cache pages, dentries and inodes (needs root). Returns
- * false when not allowed, so the result can say its reads may have been served from the cache.
- */
-function dropCaches(): boolean {
-  try {
-    writeFileSync('/proc/sys/vm/drop_caches', '3');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function toResult(job: FioJob, json: FioJobJson, params: Record<string, string | number>, sizes: FioSizes): BenchResult {

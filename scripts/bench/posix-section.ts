@@ -8,11 +8,12 @@
  */
 import type { BenchResult, RunIdentity } from './bench-env.js';
 import { type MdtestPass, mdtestArgs } from './posix-mdtest.js';
+import { LISTING_CASE } from './posix-listing.js';
 import { type AttrCache, TARGET_NAMES, type TargetName } from './posix-targets.js';
 
 export const POSIX_SECTION = { start: '<!-- posix:start -->', end: '<!-- posix:end -->' } as const;
 
-type Unit = 'ops/s' | 'MB/s' | 'IOPS' | 'files/s';
+type Unit = 'ops/s' | 'MB/s' | 'IOPS' | 'files/s' | 'entries/s';
 
 interface Row {
   readonly case: string;
@@ -42,6 +43,7 @@ const DATA_ROWS: readonly Row[] = [
   { case: 'fio-rand-write-4k', label: 'random write, 4 KiB', unit: 'IOPS', floor: 0.5, gluster: undefined },
   { case: 'fio-rand-read-4k', label: 'random read, 4 KiB', unit: 'IOPS', floor: 0.5, gluster: 28_000 },
   { case: 'fio-small-files-4k', label: 'small files, 4 KiB each', unit: 'files/s', floor: undefined, gluster: 2_900 },
+  { case: LISTING_CASE, label: '`ls -l` of those small files (caches dropped)', unit: 'entries/s', floor: undefined, gluster: undefined },
 ];
 
 const DASH = '—';
@@ -142,6 +144,7 @@ function fioCommands(): string[] {
     `fio --name=rand-write --rw=randwrite --end_fsync=1 --directory=<mount> --filename=rand.dat --bs=4k --size=64M  ${common}`,
     `fio --name=rand-read  --rw=randread                --directory=<mount> --filename=rand.dat --bs=4k --size=64M  ${common}`,
     `fio --name=small-files --rw=write --directory=<mount>/small --nrfiles=5000 --filesize=4k --size=20000k --bs=4k --openfiles=1 --create_on_open=1 --file_service_type=sequential ${common}`,
+    'echo 3 > /proc/sys/vm/drop_caches; time ls -l <mount>/small > /dev/null',
     '```',
   ];
 }
@@ -207,7 +210,9 @@ export function renderPosixSection(results: readonly BenchResult[], identity: Ru
     'daemon (sequential reads with the kernel\'s readahead; random reads with POSIX_FADV_RANDOM, which fio sets, so without',
     'it). tmpfs keeps its data in the page cache itself, so its reads are memory copies whatever is dropped. Each job stops',
     'at its size or after 20 s, whichever comes first. Small files: each file is created, written once (4 KiB) and closed',
-    'inside the timed run (`create_on_open`), so files/s counts create + write + close.',
+    'inside the timed run (`create_on_open`), so files/s counts create + write + close. The `ls -l` that follows lists',
+    'them with the kernel\'s caches dropped: every entry\'s attributes and `ls`\'s two xattr probes of each reach a FUSE',
+    'daemon (dfuse lists names, inodes and xattr names in one RPC per page and asks the sizes in one per engine).',
     '',
     'The random reads start right after the random writes of the same file: its 1 MiB chunks then hold hundreds of 4 KiB',
     'versions each. The pool is created with `reclaim` lazy (DAOS\'s default), so the engines do not aggregate them while',

@@ -21,6 +21,7 @@ import { writeSection } from './benchmarks-md.js';
 import { UsageError, intOption } from '../cli/command.js';
 import { checkInterrupted, interruptOnSignals } from './posix-command.js';
 import { type FioSizes, runFio } from './posix-fio.js';
+import { runListing } from './posix-listing.js';
 import { type MdtestPass, type MdtestSizes, runMdtestPass } from './posix-mdtest.js';
 import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
 import { mountPoints } from '../../dfuse/mount-table.js';
@@ -70,6 +71,8 @@ function benchTarget(name: TargetName, sizes: Sizes, workDir: string): Promise<B
   return withTarget(name, workDir, async (target) => [
     ...await metadataRows(target, sizes.mdtest),
     ...await runFio(target.dir, sizes.fio, { target: name, attrCache: 'on' }, progress),
+    // After fio: it lists the small files fio made.
+    await runListing(target.dir, { target: name, attrCache: 'on' }, progress),
   ]);
 }
 

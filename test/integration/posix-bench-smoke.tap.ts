@@ -18,7 +18,7 @@ interface ResultLine {
 }
 
 const MDTEST_CASES = ['mdtest-file-create', 'mdtest-file-stat', 'mdtest-file-read', 'mdtest-file-remove', 'mdtest-dir-create', 'mdtest-dir-stat', 'mdtest-dir-remove'];
-const FIO_CASES = ['fio-seq-write', 'fio-seq-read', 'fio-rand-write-4k', 'fio-rand-read-4k', 'fio-small-files-4k'];
+const FIO_CASES = ['fio-seq-write', 'fio-seq-read', 'fio-rand-write-4k', 'fio-rand-read-4k', 'fio-small-files-4k', 'ls-l-small-files'];
 
 function benchMounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes('tsdaos-bench-posix-'));
