@@ -244,17 +244,15 @@ export class InodeMap {
     return this.#known.listing(dir);
   }
 
-  /**
-   * The listing read `names`, every name of the directory (undefined: it failed, nothing is learned), and
-   * for those in `xattrs`, their extended attribute names.
-   */
-  listed(ticket: ListingTicket, names: readonly string[] | undefined, xattrs?: ReadonlyMap<string, readonly string[]>): void {
-    if (names === undefined) {
-      this.#known.abandon(ticket);
-      return;
-    }
-    this.#known.listed(ticket, names);
-    if (xattrs !== undefined) this.#listedXattrs.note(ticket.dir, ticket.startedMs, xattrs);
+  /** The listing read `names`, every name of the directory (undefined: it failed, nothing is learned). */
+  listed(ticket: ListingTicket, names: readonly string[] | undefined): void {
+    if (names === undefined) this.#known.abandon(ticket);
+    else this.#known.listed(ticket, names);
+  }
+
+  /** A page of a listing of `dir`, read from `sinceMs`, showed these entries with these xattr names (listed-xattrs.ts). */
+  listedPage(dir: string, sinceMs: number, xattrs: ReadonlyMap<string, readonly string[]>): void {
+    this.#listedXattrs.note(dir, sinceMs, xattrs);
   }
 
   /** The xattr names a listing showed `path` with, while the attribute time runs (listed-xattrs.ts). */

@@ -46,6 +46,18 @@ describe('xattr names from directory listings', () => {
     expect(listed.namesOf('/top/sub/f'), 'a listing below a renamed directory, begun before the rename').toBeUndefined();
   });
 
+  it('pages of one listing add up, each entry trusted from the start of its own page', async () => {
+    const listed = new ListedXattrs(40);
+    listed.note('/d', Date.now() - 30, new Map([['early', []]]));
+    listed.note('/d', Date.now(), new Map([['late', []]]));
+    expect(listed.namesOf('/d/early')).toBeDefined();
+    await sleep(20);
+    expect(listed.namesOf('/d/early'), 'its page began 50 ms ago').toBeUndefined();
+    expect(listed.namesOf('/d/late'), 'its page began 20 ms ago').toBeDefined();
+    listed.note('/d', Date.now() - 60, new Map([['stale', []]]));
+    expect(listed.namesOf('/d/stale'), 'a page older than the attribute time adds nothing').toBeUndefined();
+  });
+
   it('zero attribute time keeps nothing; past the bound the oldest directory goes', () => {
     const off = new ListedXattrs(0);
     off.note('/d', Date.now(), new Map([['a', []]]));

@@ -5,7 +5,8 @@
  * the per-entry memory in inode-map.ts has nothing on them yet). Kept per listed directory; a change made
  * through this mount to an entry's attributes, or a rename or removal of it or above it, forgets what was
  * listed for it, and a listing that was running meanwhile does not bring it back (changes are remembered
- * for the attribute time, which is as long as a listing's knowledge could last). Changes made elsewhere
+ * for the attribute time, which is as long as a listing's knowledge could last). Each entry is trusted for
+ * the attribute time from the start of the page that listed it. Changes made elsewhere
  * are seen once the attribute time runs out, as for any attribute. Bounded: the oldest directory goes first.
  */
 import { childOf, parentOf } from './path.js';
@@ -15,15 +16,16 @@ export const LISTED_DIRS_MAX = 256;
 /** Changes remembered before the old ones are pruned. */
 const CHANGES_PRUNE_AT = 4096;
 
-interface Listed {
+interface ListedEntry {
+  readonly names: ReadonlySet<string>;
+  /** Until when (ms) it is trusted: the attribute time from the start of the read that listed it. */
   readonly until: number;
-  /** Entry name -> its xattr names. */
-  readonly entries: Map<string, ReadonlySet<string>>;
 }
 
 export class ListedXattrs {
   readonly #validityMs: number;
-  readonly #dirs = new Map<string, Listed>();
+  /** Directory -> entry name -> what was listed. */
+  readonly #dirs = new Map<string, Map<string, ListedEntry>>();
   /** Paths changed through this mount (their attributes, or renamed or removed) -> when (ms). */
   readonly #changedAt = new Map<string, number>();
 
@@ -32,7 +34,10 @@ export class ListedXattrs {
     this.#validityMs = validityMs;
   }
 
-  /** A listing of `dir` that began at `sinceMs` showed these entries with these xattr names. */
+  /**
+   * A read of `dir` (one page of a listing) that began at `sinceMs` showed these entries with these xattr
+   * names; pages of one listing add to each other.
+   */
   note(dir: string, sinceMs: number, entries: ReadonlyMap<string, readonly string[]>): void {
     const until = sinceMs + this.#validityMs;
     if (this.#validityMs <= 0 || entries.size === 0 || until <= Date.now()) return;
@@ -40,25 +45,26 @@ export class ListedXattrs {
       if (this.#changedSince(at, sinceMs)) return;
       if (at === '/') break;
     }
-    const byName = new Map<string, ReadonlySet<string>>();
-    for (const [name, xattrs] of entries) {
-      if (!this.#changedSince(childOf(dir, name), sinceMs)) byName.set(name, new Set(xattrs));
-    }
+    let listed = this.#dirs.get(dir);
     this.#dirs.delete(dir);
-    if (this.#dirs.size >= LISTED_DIRS_MAX) this.#dirs.delete(this.#dirs.keys().next().value!);
-    this.#dirs.set(dir, { until, entries: byName });
+    if (listed === undefined) {
+      if (this.#dirs.size >= LISTED_DIRS_MAX) this.#dirs.delete(this.#dirs.keys().next().value!);
+      listed = new Map();
+    }
+    this.#dirs.set(dir, listed);
+    for (const [name, xattrs] of entries) {
+      if (!this.#changedSince(childOf(dir, name), sinceMs)) listed.set(name, { names: new Set(xattrs), until });
+    }
   }
 
   /** The xattr names `path` was listed with, if that is still valid. */
   namesOf(path: string): ReadonlySet<string> | undefined {
     const { parent, name } = parentOf(path);
-    const listed = this.#dirs.get(parent);
-    if (listed === undefined) return undefined;
-    if (Date.now() >= listed.until) {
-      this.#dirs.delete(parent);
-      return undefined;
-    }
-    return listed.entries.get(name);
+    const entry = this.#dirs.get(parent)?.get(name);
+    if (entry === undefined) return undefined;
+    if (Date.now() < entry.until) return entry.names;
+    this.#dirs.get(parent)!.delete(name);
+    return undefined;
   }
 
   /** Forgets what was listed for `path` (its attributes change here). */
@@ -66,7 +72,7 @@ export class ListedXattrs {
     if (this.#validityMs <= 0) return;
     this.#changed(path);
     const { parent, name } = parentOf(path);
-    this.#dirs.get(parent)?.entries.delete(name);
+    this.#dirs.get(parent)?.delete(name);
   }
 
   /** Forgets `path` and every listing of it or below it (renamed or removed). */

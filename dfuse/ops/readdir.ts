@@ -4,8 +4,9 @@
  * entry's type and inode number (readdirplus pages). The mount root also lists `.snapshot`;
  * `.snapshot` lists the snapshots by name. Every name listed may exist from then on (known-names.ts), so a
  * lookup of it right after the listing is never answered missing from older knowledge; and as the listing
- * is the whole directory, names it did not read are known missing for the negative-entry time from its start.
- * The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC (listed-xattrs.ts).
+ * is the whole directory, names it did not read are known missing for the negative-entry time from its
+ * start. The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC
+ * (listed-xattrs.ts).
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -34,11 +35,12 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
     }
     const ticket = view.map.listing(target.path);
     const read: string[] = [];
-    const xattrs = new Map<string, readonly string[]>();
     try {
       let anchor: DirAnchor | undefined;
       do {
+        const pageStartedMs = Date.now();
         const page = await view.dfs.readdirplus(entry.handle, anchor);
+        const xattrs = new Map<string, readonly string[]>();
         for (const item of page.entries) {
           read.push(item.name);
           if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
@@ -49,13 +51,14 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
           names.push(item.name);
           stats.push(toFuseStat(view, item.stat));
         }
+        view.map.listedPage(target.path, pageStartedMs, xattrs);
         anchor = page.anchor;
       } while (!anchor.eof);
     } catch (error) {
       view.map.listed(ticket, undefined);
       throw error;
     }
-    view.map.listed(ticket, read, xattrs);
+    view.map.listed(ticket, read);
     return { names, stats };
   });
 }

@@ -1,10 +1,11 @@
 /**
  * Enumeration and max-key queries of one object: dkeys are listed group by group (each group read from one
- * healthy replica), resuming from a ListAnchor (anchor.ts), optionally with values fetched under each; akeys of a dkey come from the dkey's group
- * only; queryMax asks every group at once (one collective RPC per engine) and keeps the greatest dkey in
- * byte order. Each RPC runs inside the container's recovery wrappers (and waits out transactions'
- * intents, retryingConflicts); a listing that spans groups retries per RPC, not as a whole; a query
- * retries as a whole. `txid` tags the reads of a transaction.
+ * healthy replica), resuming from a ListAnchor (anchor.ts), optionally with values fetched under each key
+ * and each key's akeys; akeys of a dkey come from the dkey's group only; queryMax asks every group at once
+ * (one collective RPC per engine) and keeps the greatest dkey in byte order. Each RPC runs inside the
+ * container's recovery wrappers (and waits out transactions' intents, retryingConflicts); a listing that
+ * spans groups retries per RPC, not as a whole; a query retries as a whole. `txid` tags the reads of a
+ * transaction.
  */
 import { LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX } from '../constants.js';
 import { dkeyGroup, groupShards } from '../placement/placement.js';
