@@ -22,6 +22,7 @@
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { GaugeCollector } from '../telemetry.js';
+import type { AggregateOptions, AggregateResult } from '../vos/index.js';
 import { asEpoch, EPOCH_LOGICAL_BITS, type Epoch, type Hlc } from '../wire/epoch.js';
 import {
   AGGREGATION_INTERVAL_MS, AGGREGATION_LAZY_DEFER_MAX_MS, AGGREGATION_SLICE_VERSIONS, AGGREGATION_SPACE_PRESSURE_PERCENT,
@@ -99,7 +100,7 @@ export class Aggregator {
 
   /** One pass over every target of every local pool. Exposed for tests and for an operator trigger. */
   runOnce(): AggregationPassSummary {
-    const { pools, log } = this.options;
+    const { pools } = this.options;
     const limit = this.options.versionsPerPassMax ?? AGGREGATION_VERSIONS_PER_PASS_MAX;
     const upTo = this.upTo();
     let targets = 0;
@@ -107,21 +108,28 @@ export class Aggregator {
     let bytesFreed = 0;
     for (const pool of pools.all()) {
       const retained = pools.retainedUnion(pool.uuid).map(asEpoch);
-      pool.targets.forEach((vos, index) => {
-        try {
-          const result = vos.aggregate({ retained, upTo, limit });
-          targets += 1;
-          versionsRemoved += result.versionsRemoved;
-          bytesFreed += result.bytesFreed;
-          if (result.versionsRemoved > 0) {
-            log.debug({ pool: pool.uuid, target: index, ...result }, 'aggregation freed versions');
-          }
-        } catch (error) {
-          log.error({ pool: pool.uuid, target: index, err: error }, 'aggregation failed on a target');
-        }
-      });
+      for (let index = 0; index < pool.targets.length; index++) {
+        const result = this.aggregateTarget(pool, index, { retained, upTo, limit });
+        if (result === undefined) continue;
+        targets += 1;
+        versionsRemoved += result.versionsRemoved;
+        bytesFreed += result.bytesFreed;
+      }
     }
     return { targets, versionsRemoved, bytesFreed };
+  }
+
+  /** One VOS aggregate call on target `index` of `pool`; undefined when it failed (logged, the target skipped). */
+  private aggregateTarget(pool: LocalPool, index: number, options: AggregateOptions, reason?: PassReason): AggregateResult | undefined {
+    const { log } = this.options;
+    try {
+      const result = pool.targets[index]!.aggregate(options);
+      if (result.versionsRemoved > 0) log.debug({ pool: pool.uuid, target: index, reason, ...result }, 'aggregation freed versions');
+      return result;
+    } catch (error) {
+      log.error({ pool: pool.uuid, target: index, err: error }, 'aggregation failed on a target');
+      return undefined;
+    }
   }
 
   private upTo(): Epoch {
@@ -190,28 +198,25 @@ export class Aggregator {
    * so an overdue pool under load is aggregated at every tick until it has caught up.
    */
   private async aggregatePool(pool: LocalPool, reason: PassReason): Promise<void> {
-    const { pools, log } = this.options;
+    const { pools } = this.options;
     const budget = this.options.versionsPerPassMax ?? AGGREGATION_VERSIONS_PER_PASS_MAX;
     const retained = pools.retainedUnion(pool.uuid).map(asEpoch);
     const upTo = this.upTo();
     const ioAtStart = pool.ioCount;
     const current = (): boolean => !this.stopped && pools.get(pool.uuid) === pool;
     let complete = true;
-    for (const [index, vos] of pool.targets.entries()) {
+    for (let index = 0; index < pool.targets.length; index++) {
       let examined = 0;
       for (;;) {
-        try {
-          const result = vos.aggregate({ retained, upTo, limit: Math.min(AGGREGATION_SLICE_VERSIONS, budget - examined) });
-          examined += result.rowsExamined;
-          this.versionsRemoved += result.versionsRemoved;
-          if (result.versionsRemoved > 0) log.debug({ pool: pool.uuid, target: index, reason, ...result }, 'aggregation freed versions');
-          if (result.done) break;
-          if (examined >= budget) {
-            complete = false;
-            break;
-          }
-        } catch (error) {
-          log.error({ pool: pool.uuid, target: index, err: error }, 'aggregation failed on a target');
+        const result = this.aggregateTarget(pool, index, { retained, upTo, limit: Math.min(AGGREGATION_SLICE_VERSIONS, budget - examined) }, reason);
+        if (result === undefined) {
+          complete = false;
+          break;
+        }
+        examined += result.rowsExamined;
+        this.versionsRemoved += result.versionsRemoved;
+        if (result.done) break;
+        if (examined >= budget) {
           complete = false;
           break;
         }
