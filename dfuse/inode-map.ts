@@ -55,7 +55,6 @@ export type StatAhead = (oid: DfsObject['oid']) => boolean;
 export const MAP_ENTRIES_MAX = 1 << 16;
 const RESOLVE_ATTEMPTS_MAX = 4;
 
-
 export class InodeMap {
   readonly #dfs: Dfs;
   readonly #validity: Validity;

@@ -20,7 +20,7 @@
  * to what it read. A directory renamed or removed here loses what was known of it and of everything below
  * it (and a listing of it in flight is discarded). Memory is bounded; past the bounds, knowledge is dropped.
  */
-import { parentOf } from './path.js';
+import { isWithin, parentOf } from './path.js';
 
 /** Directories known at once, at most (the least recently useful goes first). */
 export const KNOWN_DIRS_MAX = 1024;
@@ -104,10 +104,8 @@ export class KnownNames {
   /** `path` was renamed or removed (and maybe replaced): nothing is known of it or below it any more. */
   forgetTree(path: string): void {
     this.mayExist(path);
-    const below = path === '/' ? '/' : `${path}/`;
-    const inside = (dir: string): boolean => dir === path || dir.startsWith(below);
-    for (const dir of [...this.#dirs.keys()]) if (inside(dir)) this.#dirs.delete(dir);
-    for (const [dir, tickets] of this.#listings) if (inside(dir)) for (const ticket of tickets) ticket.hinted = null;
+    for (const dir of [...this.#dirs.keys()]) if (isWithin(dir, path)) this.#dirs.delete(dir);
+    for (const [dir, tickets] of this.#listings) if (isWithin(dir, path)) for (const ticket of tickets) ticket.hinted = null;
   }
 
   /** A listing of `dir` starts now (call `listed` or `abandon` with what this returns once it is done). */

@@ -9,7 +9,7 @@
  * the attribute time from the start of the page that listed it. Changes made elsewhere
  * are seen once the attribute time runs out, as for any attribute. Bounded: the oldest directory goes first.
  */
-import { childOf, parentOf } from './path.js';
+import { childOf, isWithin, parentOf } from './path.js';
 
 /** Listed directories remembered at once. */
 export const LISTED_DIRS_MAX = 256;
@@ -79,8 +79,7 @@ export class ListedXattrs {
   forgetTree(path: string): void {
     if (this.#validityMs <= 0) return;
     this.forget(path);
-    const below = path === '/' ? '/' : `${path}/`;
-    for (const dir of [...this.#dirs.keys()]) if (dir === path || dir.startsWith(below)) this.#dirs.delete(dir);
+    for (const dir of [...this.#dirs.keys()]) if (isWithin(dir, path)) this.#dirs.delete(dir);
   }
 
   clear(): void {

@@ -8,3 +8,8 @@ export function parentOf(path: string): { parent: string; name: string } {
 export function childOf(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
+
+/** True when `path` is `root` or lies below it. */
+export function isWithin(path: string, root: string): boolean {
+  return path === root || path.startsWith(root === '/' ? '/' : `${root}/`);
+}

@@ -8,6 +8,7 @@ import type { Logger } from '../dfs/index.js';
 import type { DataCache } from './data-cache.js';
 import type { FileTable } from './file-table.js';
 import { SNAPSHOT_DIR_PATH, type SnapshotDir } from './snapshot-dir.js';
+import { isWithin } from './path.js';
 import type { View } from './view.js';
 
 export interface Owner {
@@ -39,7 +40,7 @@ export type Route =
 
 /** True when `path` is served by the live view (neither `.snapshot` nor anything under it). */
 export function isLivePath(path: string): boolean {
-  return path !== SNAPSHOT_DIR_PATH && !path.startsWith(`${SNAPSHOT_DIR_PATH}/`);
+  return !isWithin(path, SNAPSHOT_DIR_PATH);
 }
 
 export async function route(state: DfuseState, path: string): Promise<Route> {
