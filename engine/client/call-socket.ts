@@ -9,7 +9,8 @@
  * the next call connects again.
  */
 import net from 'node:net';
-import { ANSWER_PAYLOAD_BYTES_MAX, CALL_SOCKET_PREFACE, decodeAnswer, encodeCallParts } from '../wire/channel.js';
+import { parseHostPort } from '../wire/address.js';
+import { ANSWER_PAYLOAD_BYTES_MAX, CALL_SOCKET_PREFACE, decodeAnswer, encodeCallParts, FRAME_LENGTH_BYTES } from '../wire/channel.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { unreachableError } from './rpc-response.js';
 
@@ -22,15 +23,9 @@ export interface SocketPending {
 }
 
 const OPCODE = 'call_socket';
-const LENGTH_BYTES = 4;
 /** Largest read off a call socket; one buffer for every call socket of the process (copied out at once). */
 const READ_BUFFER_BYTES = 1 << 20;
 let readBuffer: Buffer | undefined;
-
-function parseAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(at + 1)) };
-}
 
 function flushCalls(socket: CallSocket): void {
   socket.flush();
@@ -45,7 +40,7 @@ export class CallSocket {
   #failed = false;
   #ending = false;
   /** The answer frame being read: its length prefix so far, then its payload. */
-  readonly #length = Buffer.alloc(LENGTH_BYTES);
+  readonly #length = Buffer.alloc(FRAME_LENGTH_BYTES);
   #lengthBytes = 0;
   #payload: Buffer | undefined = undefined;
   #payloadBytes = 0;
@@ -58,7 +53,7 @@ export class CallSocket {
     this.#onGone = onGone;
     readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
     this.#socket = net.connect({
-      ...parseAddress(address),
+      ...parseHostPort(address),
       noDelay: true,
       onread: { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) },
     });
@@ -113,11 +108,11 @@ export class CallSocket {
     try {
       while (at < bytes) {
         if (this.#payload === undefined) {
-          const take = Math.min(LENGTH_BYTES - this.#lengthBytes, bytes - at);
+          const take = Math.min(FRAME_LENGTH_BYTES - this.#lengthBytes, bytes - at);
           buffer.copy(this.#length, this.#lengthBytes, at, at + take);
           this.#lengthBytes += take;
           at += take;
-          if (this.#lengthBytes < LENGTH_BYTES) break;
+          if (this.#lengthBytes < FRAME_LENGTH_BYTES) break;
           const size = this.#length.readUInt32LE(0);
           if (size > ANSWER_PAYLOAD_BYTES_MAX) throw new EngineError(Der.PROTO, `${OPCODE} to ${this.#address}: frame of ${size} bytes over the cap`);
           this.#payload = Buffer.allocUnsafe(size);

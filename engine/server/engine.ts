@@ -20,6 +20,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { PoolMap, Rank } from '../pool-map/pool-map.js';
 import { readSystemFile, resolveSystemFilePath, type SystemFile } from '../system/system-file.js';
 import type { VosTarget } from '../vos/index.js';
+import { parseHostPort } from '../wire/address.js';
 import { Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { ReclaimPolicy } from '../wire/rpc/pool.js';
@@ -29,7 +30,7 @@ import { SHUTDOWN_DRAIN_MS } from './constants.js';
 import { readJsonIfExists, writeJsonAtomic } from './durable-file.js';
 import { registerEngineAdminHandlers } from './engine-admin.js';
 import { ENGINE_LAYOUT_VERSION, isEngineRecordLayout } from './layout.js';
-import { Listener, parseListenAddress } from './listener.js';
+import { Listener } from './listener.js';
 import { LocalPools } from './local-pools.js';
 import { EngineMetrics } from './metrics.js';
 import { registerObjectHandlers } from './obj-handlers.js';
@@ -151,7 +152,7 @@ class EngineServer implements Engine {
   }
 
   async start(): Promise<void> {
-    const listen = parseListenAddress(this.options.listen);
+    const listen = parseHostPort(this.options.listen);
     claimDirectory(this.dir, this.rank);
     this.pools.openAll();
     this.metrics.addCollector({

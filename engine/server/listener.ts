@@ -14,6 +14,7 @@ import { createServer, type Http2Server, type Http2Session, type IncomingHttpHea
 import { type AddressInfo, type Server as NetServer, type Socket, createServer as createNetServer } from 'node:net';
 import type { Logger } from '../log.js';
 import { EXPOSITION_CONTENT_TYPE } from '../telemetry.js';
+import { formatHostPort, type HostPort } from '../wire/address.js';
 import { CALL_SOCKET_PREFACE } from '../wire/channel.js';
 import {
   ENGINE_STREAMS_PER_SESSION_MAX, FRAME_BYTES_MAX, HEADER_LIST_BYTES_MAX, SESSION_CLOSE_MS, SESSION_MEMORY_MIB,
@@ -31,25 +32,8 @@ const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 const HTTP1_HEAD_BYTES_MAX = 8192;
 const HTTP1_REASONS: Readonly<Record<number, string>> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** Parses `host:port` or `[v6]:port`; port 0 asks for an ephemeral port. */
-export function parseListenAddress(listen: string): ListenAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
-  const port = match === null ? Number.NaN : Number(match[3]);
-  if (match === null || port > 65_535) throw new Error(`listen address must be host:port, got ${JSON.stringify(listen)}`);
-  return { host: match[1] ?? match[2]!, port };
-}
-
-function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 export interface ListenerOptions {
-  readonly listen: ListenAddress;
+  readonly listen: HostPort;
   readonly router: Router;
   readonly metrics: EngineMetrics;
   readonly log: Logger;
@@ -71,7 +55,7 @@ export class Listener {
     private readonly options: ListenerOptions,
   ) {
     const bound = front.address() as AddressInfo;
-    this.address = formatAddress(options.listen.host, bound.port);
+    this.address = formatHostPort(options.listen.host, bound.port);
   }
 
   static async start(options: ListenerOptions): Promise<Listener> {

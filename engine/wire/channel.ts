@@ -31,7 +31,8 @@ export const RPC_CHANNEL_OPCODE = 'rpc_channel';
 export const RPC_CHANNEL_PATH = `/v1/${RPC_CHANNEL_OPCODE}`;
 export const RPC_CHANNEL_CONTENT_TYPE = 'application/x-tsdaos-frames';
 
-const LENGTH_BYTES = 4;
+/** Bytes of a frame's length prefix. */
+export const FRAME_LENGTH_BYTES = 4;
 const CALL_HEADER_BYTES = 5;
 const ANSWER_HEADER_BYTES = 6;
 const OPCODE_BYTES_MAX = 64;
@@ -71,7 +72,7 @@ export function encodeCall(id: number, opcode: string, body: readonly Buffer[]):
 /** A call frame as its header followed by the body's own parts (nothing copied). */
 export function encodeCallParts(id: number, opcode: string, body: readonly Buffer[]): Buffer[] {
   const opcodeBytes = Buffer.byteLength(opcode, 'latin1');
-  const header = Buffer.allocUnsafe(LENGTH_BYTES + CALL_HEADER_BYTES + opcodeBytes);
+  const header = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + CALL_HEADER_BYTES + opcodeBytes);
   header.writeUInt32LE(CALL_HEADER_BYTES + opcodeBytes + partsBytes(body), 0);
   header.writeUInt32LE(id, 4);
   header.writeUInt8(opcodeBytes, 8);
@@ -86,7 +87,7 @@ export function encodeAnswer(id: number, status: number, body: readonly Buffer[]
 
 /** An answer frame as its header followed by the body's own parts (nothing copied). */
 export function encodeAnswerParts(id: number, status: number, body: readonly Buffer[]): Buffer[] {
-  const header = Buffer.allocUnsafe(LENGTH_BYTES + ANSWER_HEADER_BYTES);
+  const header = Buffer.allocUnsafe(FRAME_LENGTH_BYTES + ANSWER_HEADER_BYTES);
   header.writeUInt32LE(ANSWER_HEADER_BYTES + partsBytes(body), 0);
   header.writeUInt32LE(id, 4);
   header.writeUInt16LE(status, 8);
@@ -142,15 +143,15 @@ export class FrameReader {
 
   /** The next complete payload, or undefined until more bytes arrive. PROTO for a length over the cap. */
   next(): Buffer | undefined {
-    if (this.length < LENGTH_BYTES) return undefined;
-    if (this.chunks[0]!.length < LENGTH_BYTES) this.merge(LENGTH_BYTES);
+    if (this.length < FRAME_LENGTH_BYTES) return undefined;
+    if (this.chunks[0]!.length < FRAME_LENGTH_BYTES) this.merge(FRAME_LENGTH_BYTES);
     const size = this.chunks[0]!.readUInt32LE(0);
     if (size > this.payloadBytesMax) throw channelError(`frame of ${size} bytes over the ${this.payloadBytesMax}-byte cap`);
-    const frameBytes = LENGTH_BYTES + size;
+    const frameBytes = FRAME_LENGTH_BYTES + size;
     if (this.length < frameBytes) return undefined;
     if (this.chunks[0]!.length < frameBytes) this.merge(frameBytes);
     const first = this.chunks[0]!;
-    const payload = first.subarray(LENGTH_BYTES, frameBytes);
+    const payload = first.subarray(FRAME_LENGTH_BYTES, frameBytes);
     if (first.length === frameBytes) this.chunks.shift();
     else this.chunks[0] = first.subarray(frameBytes);
     this.length -= frameBytes;

@@ -7,7 +7,7 @@
 import { startDfuse } from '../../dfuse/mount.js';
 import { CACHE_ATTRIBUTES, CachePolicyError, type CacheOverrides } from '../../dfuse/cache-policy.js';
 import type { MetricsAddress } from '../../dfuse/metrics-server.js';
-import { parseListenAddress } from '../../engine/server/listener.js';
+import { parseHostPort } from '../../engine/wire/address.js';
 import { resolveSystemFilePath } from '../../engine/system/system-file.js';
 import { spawnDfuse } from '../cluster/dfuse-process.js';
 import { DEFAULT_UP_OPTIONS } from '../cluster/local-cluster.js';
@@ -44,7 +44,7 @@ function metricsAddress(parsed: Parsed): MetricsAddress | undefined {
   const value = stringOption(parsed, 'metrics') ?? DEFAULT_METRICS;
   if (value === 'off') return undefined;
   try {
-    return parseListenAddress(value);
+    return parseHostPort(value);
   } catch {
     throw new UsageError(`--metrics must be HOST:PORT or off, got ${JSON.stringify(value)}`);
   }
