@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import type { PoolMap } from '../pool-map/pool-map.js';
 import { VosTarget } from '../vos/index.js';
 import { Der, EngineError } from '../wire/errors.js';
-import type { ReclaimPolicy } from '../wire/rpc/pool.js';
+import { RECLAIM_DEFAULT, type ReclaimPolicy } from '../wire/rpc/pool.js';
 import { fsyncDirectory, readJsonIfExists, writeJsonAtomic } from './durable-file.js';
 import { isPoolMapLayout, isPoolRecordLayout, isRetainedLayout, type PoolRecordLayout } from './layout.js';
 
@@ -56,6 +56,16 @@ function openTargets(poolDir: string, record: PoolRecordLayout, log: Logger): Vo
     throw error;
   }
   return targets;
+}
+
+/** A pool as its pool.json describes it, with its open targets (no I/O counted yet). */
+function localPool(
+  uuid: string, dir: string, record: PoolRecordLayout, targets: VosTarget[], map: PoolMap, retained: Map<string, readonly number[]>,
+): LocalPool {
+  return {
+    uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, reclaim: record.reclaim ?? RECLAIM_DEFAULT, ioCount: 0,
+    map, retained,
+  };
 }
 
 export class LocalPools {
@@ -113,15 +123,12 @@ export class LocalPools {
     const found = readJsonIfExists(join(dir, 'pool.json'));
     const record: PoolRecordLayout = isPoolRecordLayout(found)
       ? found
-      : { uuid, targets: options.targets, capacityBytesPerTarget: options.capacityBytesPerTarget, reclaim: options.reclaim ?? 'lazy' };
+      : { uuid, targets: options.targets, capacityBytesPerTarget: options.capacityBytesPerTarget, reclaim: options.reclaim ?? RECLAIM_DEFAULT };
     const targets = openTargets(dir, record, this.log);
     writeJsonAtomic(join(dir, 'map.json'), options.map);
     writeJsonAtomic(join(dir, 'pool.json'), record);
     fsyncDirectory(this.root);
-    const pool: LocalPool = {
-      uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, reclaim: record.reclaim ?? 'lazy', ioCount: 0,
-      map: options.map, retained: new Map(),
-    };
+    const pool = localPool(uuid, dir, record, targets, options.map, new Map());
     this.pools.set(uuid, pool);
     this.log.info({ pool: uuid, targets: targets.length, mapVersion: options.map.version }, 'pool created');
     return pool;
@@ -200,9 +207,7 @@ export class LocalPools {
     if (!isRetainedLayout(retainedFile)) throw new Error(`pool ${uuid}: malformed retained.json`);
     const targets = openTargets(dir, record, this.log);
     const retained = new Map<string, readonly number[]>(Object.entries(retainedFile));
-    this.pools.set(uuid, {
-      uuid, dir, targets, capacityBytesPerTarget: record.capacityBytesPerTarget, reclaim: record.reclaim ?? 'lazy', ioCount: 0, map, retained,
-    });
+    this.pools.set(uuid, localPool(uuid, dir, record, targets, map, retained));
     this.log.info({ pool: uuid, targets: targets.length, mapVersion: map.version }, 'pool opened');
   }
 }

@@ -5,7 +5,7 @@
  */
 import { H2TransportPool } from '../../engine/client/h2-transport.js';
 import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
-import { POOL_CREATE, POOL_LIST, RECLAIM_POLICIES, type ReclaimPolicy } from '../../engine/wire/rpc/pool.js';
+import { POOL_CREATE, POOL_LIST, RECLAIM_DEFAULT, RECLAIM_POLICIES, type ReclaimPolicy } from '../../engine/wire/rpc/pool.js';
 import { RANKS_MAX } from '../../engine/constants.js';
 import {
   UsageError, formatBytes, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
@@ -119,7 +119,7 @@ async function poolQuery(argv: string[]): Promise<void> {
       `Pool ${query.label} (${query.uuid}), map version ${query.map.version}, service leader rank ${query.leader} (replicas ${query.svcRanks.join(',')})`,
       `Engines: ${query.map.ranks.length}, targets: ${query.map.ranks.reduce((sum, rank) => sum + rank.targets.length, 0)} (${query.targets.length} answered)`,
       `Space: ${formatBytes(used)} used${capacity > 0 ? ` of ${formatBytes(capacity)}` : ' (no quota)'}`,
-      `Data redundancy: ${query.redundancy} (rd_fac ${query.props.rdFac}); reclaim ${query.props.reclaim ?? 'lazy'}`,
+      `Data redundancy: ${query.redundancy} (rd_fac ${query.props.rdFac}); reclaim ${query.props.reclaim ?? RECLAIM_DEFAULT}`,
       `Rebuild: ${query.rebuild.state}, ${query.rebuild.objects} objects, ${query.rebuild.records} records`,
       ...query.map.ranks.map((rank) => `  rank ${rank.rank} ${rank.address} domain ${rank.faultDomain}: ${rank.targets.map((target) => target.state).join(' ')}`),
     ];

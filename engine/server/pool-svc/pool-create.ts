@@ -14,7 +14,7 @@ import type { SystemEngine, SystemFile } from '../../system/system-file.js';
 import { Der, EngineError } from '../../wire/errors.js';
 import type { RpcRequest, RpcResponse } from '../../wire/rpc-def.js';
 import { ENGINE_POOL_CREATE } from '../../wire/rpc/engine.js';
-import { POOL_CREATE, POOL_LIST, type PoolProps, type PoolPropsRequest } from '../../wire/rpc/pool.js';
+import { POOL_CREATE, POOL_LIST, RECLAIM_DEFAULT, type PoolProps, type PoolPropsRequest } from '../../wire/rpc/pool.js';
 import { SVC_HINT, SVC_PUSH, type SvcStateBody } from '../../wire/rpc/svc.js';
 import type { HandlerRegistry } from '../registry.js';
 import {
@@ -50,7 +50,7 @@ export function resolvePoolProps(requested: PoolPropsRequest | undefined, faultD
     rdFac: requested?.rdFac ?? Math.min(POOL_RD_FAC_DEFAULT, rdFacMax, POOL_RD_FAC_CLASS_MAX),
     spaceRbPercent: requested?.spaceRbPercent ?? POOL_SPACE_RB_PERCENT_DEFAULT,
     selfHeal: requested?.selfHeal ?? 'exclude',
-    reclaim: requested?.reclaim ?? 'lazy',
+    reclaim: requested?.reclaim ?? RECLAIM_DEFAULT,
   };
 }
 

@@ -16,24 +16,30 @@ import { label, poolMap, poolOrContName, rank, uuid } from './common.js';
 export const RECLAIM_POLICIES = ['lazy', 'time', 'disabled'] as const;
 export const reclaimPolicy = t.literal(...RECLAIM_POLICIES);
 export type ReclaimPolicy = Infer<typeof reclaimPolicy>;
+/** DAOS's default, and what a pool created before the property existed has. */
+export const RECLAIM_DEFAULT: ReclaimPolicy = 'lazy';
 
-export const poolProps = t.object({
+const poolPropFields = {
   /** Engine losses objects must survive (DAOS rd_fac); containers default to it. */
   rdFac: t.uint(4),
   /** Percent of each target held back for rebuild (DAOS space_rb). */
   spaceRbPercent: t.uint(100),
   /** What happens when an engine stops answering: 'exclude' marks it DOWN, 'none' waits for an operator. */
   selfHeal: t.literal('exclude', 'none'),
-  /** Absent in pools created before the property existed: those are 'lazy'. */
+};
+
+export const poolProps = t.object({
+  ...poolPropFields,
+  /** Absent in pools created before the property existed: those are RECLAIM_DEFAULT. */
   reclaim: t.optional(reclaimPolicy),
 });
 export type PoolProps = Infer<typeof poolProps>;
 
 /** Pool properties a create asks for; each one left out takes its default. */
 const poolPropsRequest = t.object({
-  rdFac: t.optional(t.uint(4)),
-  spaceRbPercent: t.optional(t.uint(100)),
-  selfHeal: t.optional(t.literal('exclude', 'none')),
+  rdFac: t.optional(poolPropFields.rdFac),
+  spaceRbPercent: t.optional(poolPropFields.spaceRbPercent),
+  selfHeal: t.optional(poolPropFields.selfHeal),
   reclaim: t.optional(reclaimPolicy),
 });
 export type PoolPropsRequest = Infer<typeof poolPropsRequest>;
