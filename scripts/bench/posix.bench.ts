@@ -2,8 +2,8 @@
  * Question: what does the dfuse mount deliver through the kernel's POSIX interface, against tmpfs (the
  * kernel alone) and a minimal Node passthrough FUSE daemon over tmpfs (what a Node FUSE daemon costs by
  * itself)? Same run, same machine: the mdtest driver (-a POSIX, 2 processes, 2,000 items each) and fio
- * (sequential 1 MiB, random 4 KiB, small files) on each target with the kernel attribute cache on, and
- * on the FUSE targets the stat pass again through a second mount with it off (attr_timeout=0), since
+ * (sequential 1 MiB, random 4 KiB, small files), then `ls -l` of the small files, on each target with the
+ * kernel attribute cache on, and on the FUSE targets the stat pass again through a second mount with it off (attr_timeout=0), since
  * cached stats measure the kernel.
  *   node dist/scripts/bench/posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse] [--rounds N]
  * With --rounds N every target is benchmarked N times, the targets in turn and mounted fresh each time, and
