@@ -20,6 +20,7 @@
  * to what it read. A directory renamed or removed here loses what was known of it and of everything below
  * it (and a listing of it in flight is discarded). Memory is bounded; past the bounds, knowledge is dropped.
  */
+import { PathMap } from './path-map.js';
 import { isWithin, parentOf } from './path.js';
 
 /** Directories known at once, at most (the least recently useful goes first). */
@@ -55,7 +56,7 @@ const UNKNOWN: Missing = { ms: 0, renew: false };
 
 export class KnownNames {
   readonly #validityMs: number;
-  readonly #dirs = new Map<string, Known>();
+  readonly #dirs = new PathMap<Known>();
   /** Listings in flight by directory (several may run at once: each collects its own hints). */
   readonly #listings = new Map<string, Set<ListingTicket>>();
 
@@ -84,8 +85,7 @@ export class KnownNames {
     }
     if (known.names.has(name)) return UNKNOWN;
     known.answers += 1;
-    // Most recently used last: the bound drops the directories that answer nothing (Map order).
-    this.#dirs.delete(parent);
+    // Most recently used last: the bound drops the directories that answer nothing (insertion order).
     this.#dirs.set(parent, known);
     return { ms: left, renew: false };
   }
@@ -104,7 +104,7 @@ export class KnownNames {
   /** `path` was renamed or removed (and maybe replaced): nothing is known of it or below it any more. */
   forgetTree(path: string): void {
     this.mayExist(path);
-    for (const dir of [...this.#dirs.keys()]) if (isWithin(dir, path)) this.#dirs.delete(dir);
+    this.#dirs.deleteTree(path);
     for (const [dir, tickets] of this.#listings) if (isWithin(dir, path)) for (const ticket of tickets) ticket.hinted = null;
   }
 
@@ -150,7 +150,7 @@ export class KnownNames {
   #know(dir: string, sinceMs: number, names: Set<string>): void {
     if (this.#validityMs <= 0) return;
     this.#dirs.delete(dir);
-    if (this.#dirs.size >= KNOWN_DIRS_MAX) this.#dirs.delete(this.#dirs.keys().next().value!);
+    if (this.#dirs.size >= KNOWN_DIRS_MAX) this.#dirs.delete(this.#dirs.oldest()!);
     this.#dirs.set(dir, { until: sinceMs + this.#validityMs, names, answers: 0 });
   }
 }

@@ -9,11 +9,12 @@
  * the attribute time from the start of the page that listed it. Changes made elsewhere
  * are seen once the attribute time runs out, as for any attribute. Bounded: the oldest directory goes first.
  */
-import { childOf, isWithin, parentOf } from './path.js';
+import { PathMap } from './path-map.js';
+import { childOf, parentOf } from './path.js';
 
 /** Listed directories remembered at once. */
 export const LISTED_DIRS_MAX = 256;
-/** Changes remembered before the old ones are pruned. */
+/** Changes remembered before the old ones are first pruned (then again at twice what a pruning kept). */
 const CHANGES_PRUNE_AT = 4096;
 
 interface ListedEntry {
@@ -25,9 +26,10 @@ interface ListedEntry {
 export class ListedXattrs {
   readonly #validityMs: number;
   /** Directory -> entry name -> what was listed. */
-  readonly #dirs = new Map<string, Map<string, ListedEntry>>();
+  readonly #dirs = new PathMap<Map<string, ListedEntry>>();
   /** Paths changed through this mount (their attributes, or renamed or removed) -> when (ms). */
   readonly #changedAt = new Map<string, number>();
+  #pruneAt = CHANGES_PRUNE_AT;
 
   /** `validityMs`: the attribute time (0 keeps nothing). */
   constructor(validityMs: number) {
@@ -46,9 +48,8 @@ export class ListedXattrs {
       if (at === '/') break;
     }
     let listed = this.#dirs.get(dir);
-    this.#dirs.delete(dir);
     if (listed === undefined) {
-      if (this.#dirs.size >= LISTED_DIRS_MAX) this.#dirs.delete(this.#dirs.keys().next().value!);
+      if (this.#dirs.size >= LISTED_DIRS_MAX) this.#dirs.delete(this.#dirs.oldest()!);
       listed = new Map();
     }
     this.#dirs.set(dir, listed);
@@ -79,7 +80,7 @@ export class ListedXattrs {
   forgetTree(path: string): void {
     if (this.#validityMs <= 0) return;
     this.forget(path);
-    for (const dir of [...this.#dirs.keys()]) if (isWithin(dir, path)) this.#dirs.delete(dir);
+    this.#dirs.deleteTree(path);
   }
 
   clear(): void {
@@ -89,8 +90,9 @@ export class ListedXattrs {
 
   #changed(path: string): void {
     const now = Date.now();
-    if (this.#changedAt.size >= CHANGES_PRUNE_AT) {
+    if (this.#changedAt.size >= this.#pruneAt) {
       for (const [changed, at] of this.#changedAt) if (at < now - this.#validityMs) this.#changedAt.delete(changed);
+      this.#pruneAt = Math.max(CHANGES_PRUNE_AT, 2 * this.#changedAt.size);
     }
     this.#changedAt.delete(path);
     this.#changedAt.set(path, now);
