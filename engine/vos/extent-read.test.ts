@@ -2,6 +2,8 @@
  * Array reads over many extents of mixed lengths (hundreds of small writes, a long extent and a long punch
  * written after them, a reopen), checked against the reference model record by record.
  */
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReferenceModel } from './reference-model.js';
 import { OBJ, ep, getArray, key, openTempTarget, type TempTarget } from './test-harness.js';
@@ -62,5 +64,28 @@ describe('vos array reads over many extents', () => {
     expectReadsMatch(temp.vos, model, next, epoch, 80);
     const reopened = temp.reopen();
     expectReadsMatch(reopened, model, next, epoch, 80);
+  });
+
+  it('a store indexed by (akey, epoch) alone gets the extent index at open; reads are unchanged', () => {
+    const next = random(20261206);
+    const model = new ReferenceModel();
+    let epoch = 0;
+    for (let i = 0; i < 200; i++) write(temp.vos, model, ++epoch, next(RANGE - 64), 1 + next(64), 1 + next(250));
+    temp.vos.close();
+    const file = path.join(temp.dir, 'vos.sqlite');
+    const indexes = (): string[] => {
+      const db = new Database(file);
+      const names = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'versions'").all();
+      db.close();
+      return names.map((row) => row.name);
+    };
+    const old = new Database(file);
+    old.exec('DROP INDEX versions_by_akey_extent; CREATE INDEX versions_by_akey ON versions (akey, epoch)');
+    old.close();
+    expect(indexes()).toEqual(['versions_by_akey']);
+    const reopened = temp.reopen();
+    expectReadsMatch(reopened, model, next, epoch, 60);
+    reopened.close();
+    expect(indexes()).toEqual(['versions_by_akey_extent']);
   });
 });
