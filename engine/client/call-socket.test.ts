@@ -81,6 +81,36 @@ describe('call socket', () => {
     await socket.end();
   });
 
+  it('large answers (past the shared read buffer) between small ones, cut at odd places -> every body intact', async () => {
+    // Sizes around 64 KiB and past the shared read buffer (1 MiB).
+    const sizes = [2 << 20, 7, (1 << 20) + 3, 70_000, 65_535, 1, 65_536 + 9];
+    const bodies = sizes.map((size, index) => Buffer.from(Array.from({ length: size }, (_, at) => (at * 31 + index * 7) & 0xff)));
+    const { address } = await standIn((socket, call) => {
+      if (call.id !== sizes.length) return;
+      const bytes = Buffer.concat(bodies.map((body, index) => encodeAnswer(index + 1, 200, [body])));
+      // Written in uneven pieces with pauses, so reads end inside headers and payloads alike.
+      const cuts = [3, 5, 40_000, 17, 1_000_000, 2_000_003, 99, 123_456];
+      let at = 0;
+      const next = (turn: number): void => {
+        if (at >= bytes.length) return;
+        const end = Math.min(bytes.length, at + cuts[turn % cuts.length]!);
+        socket.write(bytes.subarray(at, end));
+        at = end;
+        setTimeout(() => next(turn + 1), 1);
+      };
+      next(0);
+    });
+    const socket = new CallSocket(address, () => undefined);
+    const calls = sizes.map((_, index) => {
+      const call = pending();
+      socket.send(index + 1, 'obj_fetch', [Buffer.from([index])], call.callbacks);
+      return call.settled;
+    });
+    const answers = await Promise.all(calls);
+    expect(answers.map((answer, index) => typeof answer === 'number' ? answer : answer[1].equals(bodies[index]!))).toEqual(sizes.map(() => true));
+    await socket.end();
+  });
+
   it('a malformed answer frame -> every waiting call fails PROTO and the owner drops the socket', async () => {
     const { address } = await standIn((socket, call) => {
       if (call.id === 2) socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
