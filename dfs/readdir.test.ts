@@ -1,6 +1,6 @@
 /**
  * Directory listing on a 3-engine in-process cluster: anchors resume where a page ended, each entry
- * once; readdirplus gives attributes; anchors survive JSON (another process could continue); anchor
+ * once; readdirplus gives attributes (readdirplusHandles also handles, as lookups would give them); anchors survive JSON (another process could continue); anchor
  * split gives one anchor per group of an SX directory; and a 100,000-entry SX directory lists
  * completely, each entry once, serially and with the split anchors in parallel (figures are logged).
  */
@@ -9,7 +9,8 @@ import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { mapBounded } from '../engine/client/index.js';
-import { type Dfs, type DfsObject, type DfsStat, type DirAnchor, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
+import { type Credentials, type Dfs, type DfsObject, type DfsStat, type DirAnchor, mountDfs, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY, oidEquals } from './index.js';
+import { silentLog } from '../test/harness/in-process-cluster.js';
 import { codeOf } from '../test/harness/fs-error.js';
 
 const LARGE_ENTRIES = 100_000;
@@ -126,6 +127,33 @@ describe('dfs readdir', () => {
     expect(byName['bare']).toEqual([]);
     expect([...byName['tagged']!].sort()).toEqual(['security.selinux', 'user.colour']);
     expect(byName['crowded'], 'more akeys than a listing returns: unknown').toBeUndefined();
+    fs.release(dir);
+  });
+
+  it('readdirplusHandles: each handle is what a lookup gives (object, kind, stat) and works; no search permission -> EACCES', async () => {
+    await buildTree(fs, { '/hplus/f': 'hello', '/hplus/d/x': '', '/hplus/l': { symlink: 'f' } });
+    const dir = await fs.lookup('/hplus');
+    const page = await fs.readdirplusHandles(dir);
+    expect(page.anchor.eof).toBe(true);
+    expect(page.entries.map((entry) => entry.name).sort()).toEqual(['d', 'f', 'l']);
+    for (const entry of page.entries) {
+      const looked = await fs.lookupRel(dir, entry.name, O_NOFOLLOW);
+      expect([oidEquals(entry.handle.oid, looked.oid), entry.handle.kind], entry.name).toEqual([true, looked.kind]);
+      expect(entry.stat, entry.name).toEqual(await fs.ostat(looked));
+      fs.release(looked);
+    }
+    const file = page.entries.find((entry) => entry.name === 'f')!.handle;
+    expect((await fs.read(file, 5, 0)).toString()).toBe('hello');
+    for (const entry of page.entries) fs.release(entry.handle);
+    // Listable (r) but not searchable (no x) by another user: a listing yes, handles no.
+    await fs.chmod('/hplus', 0o744);
+    const other: Credentials = { uid: 1000, gid: 1000, groups: [] };
+    const mount = await mountDfs({ pool, cont: fs.root.mount.cont.uuid, credentials: other, log: silentLog });
+    const seen = await mount.lookup('/hplus');
+    expect((await mount.readdir(seen)).entries.sort()).toEqual(['d', 'f', 'l']);
+    expect(await codeOf(mount.readdirplusHandles(seen))).toBe('EACCES');
+    mount.release(seen);
+    await mount.unmount();
     fs.release(dir);
   });
 

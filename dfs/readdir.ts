@@ -6,17 +6,20 @@
  * large directory in parallel and together see every entry once. readdirplus lists the entries with their
  * inode records and xattr names in the same RPCs (the engine reads them under each name it lists, at the
  * listing's epoch), then asks what a stat needs beyond the record (written files' sizes) for the whole
- * page at once: one RPC per engine.
+ * page at once: one RPC per engine. readdirplusHandles also hands a handle on each listed entry, as a
+ * lookup of it would have (for front ends that cache lookups: dfuse refreshes a large directory that way).
  */
 import { type ListAnchor, startAnchor } from '../engine/client/index.js';
-import { R_OK, requireAccess } from './access.js';
+import { R_OK, requireAccess, X_OK } from './access.js';
 import { type DfsStat, statNodes } from './attr.js';
 import { READDIR_ENTRIES_MAX, READDIRPLUS_ENTRY_AKEYS_MAX } from './constants.js';
 import { childRef } from './entry.js';
 import { fsFail } from './errors.js';
 import type { DfsObject, PathNode } from './handle.js';
+import { O_NOFOLLOW, O_RDONLY } from './inode.js';
 import { decodeEntry, entryFetchIods, xattrNameOfKey } from './layout.js';
 import type { DfsMount } from './mount.js';
+import { handleOf } from './open.js';
 
 /** Where a directory listing stands: plain JSON, may be handed to another process; `eof` when done. */
 export type DirAnchor = ListAnchor;
@@ -53,10 +56,38 @@ export async function readdir(mount: DfsMount, dir: DfsObject, anchor: DirAnchor
   return { entries: page.keys.map((key) => key.toString('utf8')), anchor: page.anchor };
 }
 
+/** A readdirplus entry with a handle on it (the caller releases it). */
+export interface DirEntryHandle extends DirEntryPlus {
+  readonly handle: DfsObject;
+}
+
 /** Like readdir, with each entry's attributes. */
 export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryPlus>> {
   checkListable(mount, dir, count);
-  if (anchor?.eof === true) return { entries: [], anchor };
+  const { listed, stats, anchor: next } = await listPlus(mount, dir, anchor, count);
+  return { entries: listed.map(({ node, xattrs }, index) => ({ name: node.name, stat: stats[index]!, xattrs })), anchor: next };
+}
+
+/**
+ * readdirplus with a handle on each entry: what a lookup of its name (O_NOFOLLOW, read-only) would return,
+ * built from the listing's read instead of an RPC per name. Needs search permission on `dir` as a lookup does.
+ */
+export async function readdirplusHandles(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryHandle>> {
+  checkListable(mount, dir, count);
+  requireAccess(mount.credentials, dir.inode, X_OK, `search ${dir.name}`);
+  const { listed, stats, anchor: next } = await listPlus(mount, dir, anchor, count);
+  const chain = [...dir.ancestors, dir.node];
+  return {
+    entries: listed.map(({ node, xattrs }, index) => ({ name: node.name, stat: stats[index]!, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) })),
+    anchor: next,
+  };
+}
+
+/** One page of entries with their records, xattr names and attributes (the caller checked the directory is listable). */
+async function listPlus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<{
+  listed: Array<{ node: PathNode; xattrs: string[] | undefined }>; stats: DfsStat[]; anchor: DirAnchor;
+}> {
+  if (anchor?.eof === true) return { listed: [], stats: [], anchor };
   const object = mount.cont.object(dir.oid);
   const iods = entryFetchIods();
   const akeysMax = READDIRPLUS_ENTRY_AKEYS_MAX;
@@ -71,8 +102,7 @@ export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAn
     const xattrs = akeys === null || akeys === undefined ? undefined : akeys.flatMap((akey) => xattrNameOfKey(akey) ?? []);
     listed.push({ node: { name, ref: childRef(dir.oid, name), inode, symlinkTarget }, xattrs });
   });
-  const stats = await statNodes(mount, listed.map(({ node }) => node));
-  return { entries: listed.map(({ node, xattrs }, index) => ({ name: node.name, stat: stats[index]!, xattrs })), anchor: page.anchor };
+  return { listed, stats: await statNodes(mount, listed.map(({ node }) => node)), anchor: page.anchor };
 }
 
 /** One anchor per redundancy group of the directory object, each pinned to its group. */

@@ -1,16 +1,16 @@
 /**
  * dfuse's caches against real DFS mounts of a 3-engine in-process cluster: the path cache (lookups
  * shared, entries trusted for their time, subtree invalidation, handles released exactly once even when
- * dropped while in use, bounded), write-back (coalesced, byte-exact, failures reported once at the next
+ * dropped while in use, bounded, large listed directories refreshed whole when their lookups keep missing), write-back (coalesced, byte-exact, failures reported once at the next
  * flush, bounded memory) and read windows (byte-exact across windows and at end of file).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
-import { InodeMap } from './inode-map.js';
+import { InodeMap, REFRESH_AFTER_MISSES, REFRESH_ENTRIES_MIN } from './inode-map.js';
 import { ReadAhead, WINDOW_BYTES } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
@@ -90,7 +90,7 @@ describe('dfuse caches', () => {
   });
 
   it('inode map: expired entries are looked up again; the map stays within its bound', async () => {
-    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0, negativeMs: 0 }, 2);
+    const map = new InodeMap(fs, { dentryMs: 0, dentryDirMs: 0, attrMs: 0, negativeMs: 0 }, { entriesMax: 2 });
     const first = await map.acquire('/a/b/f');
     map.unpin(first);
     const second = await map.acquire('/a/b/f');
@@ -147,6 +147,92 @@ describe('dfuse caches', () => {
     map.clear();
     await fs.remove(a, 'g');
     fs.release(a);
+  });
+
+  describe('inode map: refresh of a large listed directory', () => {
+    const SHORT = { dentryMs: 300, dentryDirMs: 60_000, attrMs: 300, negativeMs: 300 };
+    const COUNT = REFRESH_ENTRIES_MIN + 36;
+    const names = Array.from({ length: COUNT }, (_, index) => `n${index}`);
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+    beforeAll(async () => {
+      const dir = await fs.mkdir(fs.root, 'big');
+      for (const [index, name] of names.entries()) {
+        const file = await fs.open(dir, name, O_CREAT | O_RDWR, 0o644);
+        await fs.write(file, pattern(index, 3), 0);
+        fs.release(file);
+      }
+      fs.release(dir);
+    });
+
+    /** A map whose whole listing of /big ran out; `calls` counts the DFS lookups and refresh pages it makes. */
+    async function listedThenExpired(options: { isOpen?: (oid: Dfs['root']['oid']) => boolean } = {}) {
+      const map = new InodeMap(fs, SHORT, options);
+      const calls = { lookups: 0, refreshes: 0 };
+      const spies = (['lookupRel', 'lookupStat', 'readdirplusHandles'] as const).map((method) => {
+        const original = Object.getPrototypeOf(fs)[method] as (...args: unknown[]) => unknown;
+        return vi.spyOn(fs, method).mockImplementation((...args: unknown[]) => {
+          if (method === 'readdirplusHandles') calls.refreshes += 1;
+          else calls.lookups += 1;
+          return Reflect.apply(original, fs, args) as never;
+        });
+      });
+      const ticket = map.listing('/big');
+      map.listed(ticket, names);
+      await sleep(SHORT.dentryMs + 50);
+      return { map, calls, restore: () => spies.forEach((spy) => spy.mockRestore()) };
+    }
+
+    it('lookups that keep missing soon after a listing: the directory is listed again once, the rest answered from it', async () => {
+      const { map, calls, restore } = await listedThenExpired();
+      try {
+        const entries = [];
+        for (const name of names) entries.push(await map.acquire(`/big/${name}`, () => true));
+        expect(calls.lookups, '/big itself, then the names before the refresh starts').toBe(1 + REFRESH_AFTER_MISSES - 1);
+        expect(calls.refreshes).toBe(1);
+        for (const [index, entry] of entries.entries()) {
+          if (index >= REFRESH_AFTER_MISSES - 1) expect(entry.stat?.size, names[index]).toBe(index);
+          map.unpin(entry);
+        }
+        // The refresh counts as a listing: lookups missing right after it do not start another one at once.
+        await sleep(SHORT.dentryMs + 50);
+        for (const name of names.slice(0, REFRESH_AFTER_MISSES - 1)) map.unpin(await map.acquire(`/big/${name}`));
+        expect(calls.refreshes).toBe(1);
+      } finally {
+        restore();
+        map.clear();
+      }
+    });
+
+    it('a page read while this mount changed something is not used; open files get no stat from it', async () => {
+      const skipped = await listedThenExpired();
+      const original = Object.getPrototypeOf(fs).readdirplusHandles;
+      const during = vi.spyOn(fs, 'readdirplusHandles').mockImplementation(async (...args) => {
+        const page = await Reflect.apply(original, fs, args);
+        skipped.map.noteDirChange('/big');
+        return page;
+      });
+      try {
+        for (const name of names) skipped.map.unpin(await skipped.map.acquire(`/big/${name}`));
+        expect(skipped.calls.lookups, '/big, then every name on its own').toBe(1 + COUNT);
+      } finally {
+        during.mockRestore();
+        skipped.restore();
+        skipped.map.clear();
+      }
+      const open = await fs.lookup('/big/n70');
+      const withOpen = await listedThenExpired({ isOpen: (oid) => oid.hi === open.oid.hi && oid.lo === open.oid.lo });
+      try {
+        for (const name of names) withOpen.map.unpin(await withOpen.map.acquire(`/big/${name}`));
+        expect(withOpen.calls.refreshes).toBe(1);
+        expect(withOpen.map.peek('/big/n70')?.stat, 'open here: its size may be moving').toBeUndefined();
+        expect(withOpen.map.peek('/big/n71')?.stat?.size).toBe(71);
+      } finally {
+        withOpen.restore();
+        withOpen.map.clear();
+        fs.release(open);
+      }
+    });
   });
 
   it('write-back: sequential 128 KiB writes land byte-exact after flush, coalesced into whole extents', async () => {

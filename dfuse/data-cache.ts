@@ -36,6 +36,11 @@ export class DataCache {
     for (const file of this.#files.get(oidKey(oid)) ?? []) file.reader?.drop();
   }
 
+  /** True when this mount has `oid` open. */
+  isOpen(oid: Oid): boolean {
+    return this.#files.has(oidKey(oid));
+  }
+
   /** True when some open file of `oid` has unwritten or in-flight data. */
   isDirty(oid: Oid): boolean {
     for (const file of this.#files.get(oidKey(oid)) ?? []) if (file.writer?.dirty === true) return true;

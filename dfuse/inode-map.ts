@@ -9,11 +9,20 @@
  * Handles are reference counted: an operation pins the entry it works on, and an entry that is
  * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
  * The map is bounded (LRU); the root entry is never dropped.
+ *
+ * A large directory listed whole here (a READDIR: `ls -l`, `find`, `du`) is refreshed whole when lookups
+ * of its names keep missing soon after, one close behind the other: the program walking the listing took longer than the entries'
+ * time (the kernel then looks each name up again: an entry read and a size query each, and two xattr
+ * RPCs for `ls -l`). The refresh lists it again with a handle per entry (DFS readdirplusHandles: one RPC
+ * per page, sizes in one query per engine) and fills in every name whose entry ran out, trusted from its
+ * page's start, with its stat unless the file is open here (its size may be moving); the missing lookups
+ * wait for it. A page read while this mount changed a name or attribute is not used.
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
 import { ListedXattrs } from './listed-xattrs.js';
-import { parentOf } from './path.js';
+import { PathMap } from './path-map.js';
+import { childOf, parentOf } from './path.js';
 
 export interface MapEntry {
   readonly path: string;
@@ -51,9 +60,30 @@ export interface Validity {
 /** Whether a lookup may ask for the stat of the object `oid` together with the entry read. */
 export type StatAhead = (oid: DfsObject['oid']) => boolean;
 
+/** Whether this mount has `oid` open (its size may be changing here). */
+export type IsOpen = (oid: DfsObject['oid']) => boolean;
+
 /** Entries kept at most (each holds one DFS handle). */
 export const MAP_ENTRIES_MAX = 1 << 16;
 const RESOLVE_ATTEMPTS_MAX = 4;
+/** Directories refreshed whole: listed with at least this many entries ... */
+export const REFRESH_ENTRIES_MIN = 64;
+/** ... and at most this many (each refresh holds a handle per entry) ... */
+export const REFRESH_ENTRIES_MAX = 1 << 14;
+/** ... once this many lookups of their names missed, each within REFRESH_MISS_GAP_MS of the one before (a walk) ... */
+export const REFRESH_AFTER_MISSES = 16;
+export const REFRESH_MISS_GAP_MS = 1000;
+/** ... within this long of their last listing. */
+export const REFRESH_WINDOW_MS = 30_000;
+/** Listed directories remembered for refreshes. */
+const LISTED_DIRS_MAX = 64;
+
+interface ListedDir {
+  /** When its last whole listing (or refresh) started (ms). */
+  readonly atMs: number;
+  misses: number;
+  lastMissMs: number;
+}
 
 export class InodeMap {
   readonly #dfs: Dfs;
@@ -69,11 +99,19 @@ export class InodeMap {
   readonly #root: MapEntry;
   readonly #known: KnownNames;
   readonly #listedXattrs: ListedXattrs;
+  readonly #isOpen: IsOpen;
+  /** Large directories listed whole recently (refresh candidates) and the refreshes running. */
+  readonly #listedDirs = new PathMap<ListedDir>();
+  readonly #refreshes = new Map<string, Promise<void>>();
+  /** Changes made through this mount to names or attributes: a refresh page read across one is not used. */
+  #changes = 0;
 
-  constructor(dfs: Dfs, validity: Validity, entriesMax = MAP_ENTRIES_MAX) {
+  /** `isOpen`: files this mount has open get no stat from a refresh (default: none is). */
+  constructor(dfs: Dfs, validity: Validity, options: { entriesMax?: number; isOpen?: IsOpen } = {}) {
     this.#dfs = dfs;
     this.#validity = validity;
-    this.#entriesMax = entriesMax;
+    this.#entriesMax = options.entriesMax ?? MAP_ENTRIES_MAX;
+    this.#isOpen = options.isOpen ?? (() => false);
     this.#known = new KnownNames(validity.negativeMs);
     this.#listedXattrs = new ListedXattrs(validity.attrMs);
     this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false, changes: 0 };
@@ -124,12 +162,14 @@ export class InodeMap {
     }
   }
 
-  /** Records a handle this mount just created or looked up (taking ownership of it), with its stat if known. */
-  insert(path: string, handle: DfsObject, stat?: DfsStat): MapEntry {
+  /**
+   * Records a handle this mount just created or looked up (taking ownership of it), with its stat if known;
+   * both trusted from `sinceMs` (when they were read; default now).
+   */
+  insert(path: string, handle: DfsObject, stat?: DfsStat, sinceMs = Date.now()): MapEntry {
     this.#known.mayExist(path);
-    const now = Date.now();
     const entry: MapEntry = {
-      path, handle, nameUntil: now + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : now + this.#validity.attrMs,
+      path, handle, nameUntil: sinceMs + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : sinceMs + this.#validity.attrMs,
       users: 0, dropped: false, fresh: true, changes: 0,
     };
     this.#drop(path);
@@ -167,6 +207,7 @@ export class InodeMap {
 
   /** Adjusts a cached stat after a write through this mount: size grows to `end`, times move to now. */
   noteWrite(path: string, end: number, oid: DfsObject['oid']): void {
+    this.#changes += 1;
     const entry = this.#entries.get(path);
     if (entry === undefined || !oidEquals(entry.handle.oid, oid)) return;
     entry.changes += 1;
@@ -182,6 +223,7 @@ export class InodeMap {
    * follows every such change, costs no RPC.
    */
   noteDirChange(path: string): void {
+    this.#changes += 1;
     const entry = path === '/' ? this.#root : this.#entries.get(path);
     if (entry?.stat === undefined) return;
     const time = timespecNow();
@@ -193,6 +235,7 @@ export class InodeMap {
    * (the change may have gone through another handle, so the looked-up handle's inode may be behind).
    */
   forgetStat(path: string): void {
+    this.#changes += 1;
     const entry = this.#entries.get(path);
     if (entry === undefined) return;
     entry.statUntil = 0;
@@ -245,8 +288,12 @@ export class InodeMap {
 
   /** The listing read `names`, every name of the directory (undefined: it failed, nothing is learned). */
   listed(ticket: ListingTicket, names: readonly string[] | undefined): void {
-    if (names === undefined) this.#known.abandon(ticket);
-    else this.#known.listed(ticket, names);
+    if (names === undefined) {
+      this.#known.abandon(ticket);
+      return;
+    }
+    this.#known.listed(ticket, names);
+    this.#noteListed(ticket.dir, ticket.startedMs, names.length);
   }
 
   /** A page of a listing of `dir`, read from `sinceMs`, showed these entries with these xattr names (listed-xattrs.ts). */
@@ -261,16 +308,19 @@ export class InodeMap {
 
   /** `path`'s xattrs are changing through this mount: what a listing showed of them no longer counts. */
   forgetListedXattrs(path: string): void {
+    this.#changes += 1;
     this.#listedXattrs.forget(path);
   }
 
   /** `path` may name something from now on (a create is about to be sent): it is never answered missing from what is known. */
   mayExist(path: string): void {
+    this.#changes += 1;
     this.#known.mayExist(path);
   }
 
   /** Drops `path`. */
   invalidate(path: string): void {
+    this.#changes += 1;
     this.#known.mayExist(path);
     this.#listedXattrs.forgetTree(path);
     this.#drop(path);
@@ -278,6 +328,8 @@ export class InodeMap {
 
   /** Drops `path` and everything below it (a directory was removed or renamed). */
   invalidateTree(path: string): void {
+    this.#changes += 1;
+    this.#listedDirs.deleteTree(path);
     this.#known.forgetTree(path);
     this.#listedXattrs.forgetTree(path);
     this.#invalidateTree(path);
@@ -292,9 +344,69 @@ export class InodeMap {
 
   /** Releases every handle (unmount). */
   clear(): void {
+    this.#listedDirs.clear();
     this.#known.clear();
     this.#listedXattrs.clear();
     for (const key of [...this.#entries.keys()]) this.#drop(key);
+  }
+
+  /** A whole listing of `dir` that read `entries` names began at `atMs`: a large one may be refreshed (class comment). */
+  #noteListed(dir: string, atMs: number, entries: number): void {
+    if (entries < REFRESH_ENTRIES_MIN || entries > REFRESH_ENTRIES_MAX) {
+      this.#listedDirs.delete(dir);
+      return;
+    }
+    if (this.#listedDirs.get(dir) === undefined && this.#listedDirs.size >= LISTED_DIRS_MAX) this.#listedDirs.delete(this.#listedDirs.oldest()!);
+    this.#listedDirs.set(dir, { atMs, misses: 0, lastMissMs: 0 });
+  }
+
+  /** A lookup in directory `dir` missed: the refresh to wait for, running or started now, if it is due. */
+  #refreshFor(dir: MapEntry): Promise<void> | undefined {
+    const running = this.#refreshes.get(dir.path);
+    if (running !== undefined) return running;
+    const listed = this.#listedDirs.get(dir.path);
+    const now = Date.now();
+    if (listed === undefined || now - listed.atMs > REFRESH_WINDOW_MS) return undefined;
+    if (now - listed.lastMissMs > REFRESH_MISS_GAP_MS) listed.misses = 0;
+    listed.lastMissMs = now;
+    if (++listed.misses < REFRESH_AFTER_MISSES) return undefined;
+    const refresh = this.#refresh(dir).finally(() => this.#refreshes.delete(dir.path));
+    this.#refreshes.set(dir.path, refresh);
+    return refresh;
+  }
+
+  /** Lists `dir` again with a handle per entry and fills in the names whose entries ran out; never rejects. */
+  async #refresh(dir: MapEntry): Promise<void> {
+    const ticket = this.#known.listing(dir.path);
+    const startedMs = Date.now();
+    if (dir !== this.#root) dir.users += 1;
+    try {
+      const names: string[] = [];
+      let anchor: DirAnchor | undefined;
+      do {
+        const pageStartedMs = Date.now();
+        const changes = this.#changes;
+        const page = await this.#dfs.readdirplusHandles(dir.handle, anchor);
+        const xattrs = new Map<string, readonly string[]>();
+        for (const item of page.entries) {
+          names.push(item.name);
+          if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
+          const path = childOf(dir.path, item.name);
+          const cached = this.#entries.get(path);
+          if (changes !== this.#changes || (cached !== undefined && Date.now() < cached.nameUntil)) this.#dfs.release(item.handle);
+          else this.insert(path, item.handle, this.#isOpen(item.handle.oid) ? undefined : item.stat, pageStartedMs);
+        }
+        this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
+        anchor = page.anchor;
+      } while (!anchor.eof);
+      this.#known.listed(ticket, names);
+      this.#noteListed(dir.path, startedMs, names.length);
+    } catch {
+      // Nothing is learned; the lookups waiting go to the engines one by one.
+      this.#known.abandon(ticket);
+    } finally {
+      this.unpin(dir);
+    }
   }
 
   #nameValidityMs(handle: DfsObject): number {
@@ -364,6 +476,13 @@ export class InodeMap {
     const { parent, name } = parentOf(path);
     const dir = await this.acquire(parent);
     try {
+      const refresh = this.#refreshFor(dir);
+      if (refresh !== undefined) {
+        await refresh;
+        const refreshed = this.#entries.get(path);
+        if (refreshed !== undefined && Date.now() < refreshed.nameUntil) return refreshed;
+        prior = refreshed ?? prior;
+      }
       if (prior === undefined || statAhead === undefined || !statAhead(prior.handle.oid)) {
         return this.insert(path, await this.#dfs.lookupRel(dir.handle, name, O_NOFOLLOW));
       }

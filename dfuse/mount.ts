@@ -95,8 +95,9 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
     const mountSnapshot = (snapshot: DfsSnapshot): Promise<Dfs> =>
       mountDfs({ system: options.system, pool: options.pool, cont: options.cont, snapshot: snapshot.name, log });
     snapshots = new SnapshotDir(live, mountSnapshot, validity);
+    const data = new DataCache();
     const state: DfuseState = {
-      live: new View(live, validity, ''), snapshots, files: new FileTable(), data: new DataCache(),
+      live: new View(live, validity, '', { isOpen: (oid) => data.isOpen(oid) }), snapshots, files: new FileTable(), data,
       dataCaching: options.disableCaching !== true, multiUser, self: { uid, gid }, log,
     };
     const metrics = new DfuseMetrics();

@@ -62,7 +62,7 @@ export class SnapshotDir {
   async #open(name: string): Promise<View> {
     const snapshot = (await this.#live.listSnapshots()).find((candidate) => candidate.name === name);
     if (snapshot === undefined) throw new FsError('ENOENT', { syscall: 'lookup', path: `${SNAPSHOT_DIR_PATH}/${name}`, detail: 'no such snapshot' });
-    return new View(await this.#mount(snapshot), this.#validity, `${SNAPSHOT_DIR_PATH}/${name}`, snapshot.epoch);
+    return new View(await this.#mount(snapshot), this.#validity, `${SNAPSHOT_DIR_PATH}/${name}`, { snapshotEpoch: snapshot.epoch });
   }
 
   #evictOverflow(): void {

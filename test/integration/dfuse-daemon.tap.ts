@@ -1,7 +1,8 @@
 /**
  * The dfuse daemon's life cycle and mount-level behaviour on a real local cluster: SIGTERM unmounts a
  * foreground daemon cleanly, an unmount from outside stops it, a busy mount point is refused, --read-only refuses writes, `.snapshot`
- * serves old content, two mounts of one container see each other's changes within the cache times,
+ * serves old content, two mounts of one container see each other's changes within the cache times, a
+ * large directory walked after its listing ran out is listed again whole instead of looked up name by name,
  * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, and a
  * SIGKILLed daemon leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One
  * cluster (pool of 12 targets × 256 MiB) for the whole suite; the SIGKILL case runs last.
@@ -183,6 +184,38 @@ t.test('a listing (ls -l) answers xattr probes of its entries; changes here are 
 interface PoolQuery {
   readonly targets: ReadonlyArray<{ readonly capacityBytes: number; readonly usedBytes: number }>;
 }
+
+/** Engine RPCs of one opcode served so far, summed over the cluster's engines. */
+async function engineRpcs(opcode: string): Promise<number> {
+  const texts = await Promise.all(cluster.engineAddresses.map(async (address) => (await fetch(`http://${address}/metrics`)).text()));
+  return texts.reduce((sum, text) => sum + (sample(text, `tsdaos_rpc_requests_total{opcode="${opcode}"}`) ?? 0), 0);
+}
+
+t.test('a large directory walked after its listing ran out: listed again whole, not looked up name by name; a name removed elsewhere is gone', async (t) => {
+  const FILES = 300;
+  const dir = cluster.at('walk');
+  mkdirSync(dir);
+  for (let index = 0; index < FILES; index += 1) writeFileSync(join(dir, `f${index}`), Buffer.alloc(index, 1));
+  const target = cluster.newMountPoint('walk-other');
+  const other = await cluster.startForeground(target, ['--attr-time', '0', '--dentry-time', '0', '--ndentry-time', '0']);
+  t.teardown(() => other.stop());
+  const names = readdirSync(dir);
+  t.equal(names.length, FILES, 'the listing');
+  unlinkSync(join(target, 'walk', 'f7'));
+  await sleep(DEFAULT_CACHE_WAIT_MS);
+  const fetchesBefore = await engineRpcs('obj_fetch');
+  const sizes = names.map((name): number | string => {
+    try {
+      return statSync(join(dir, name)).size;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code ?? String(error);
+    }
+  });
+  const fetches = (await engineRpcs('obj_fetch')) - fetchesBefore;
+  t.equal(sizes[names.indexOf('f7')], 'ENOENT', 'removed elsewhere: gone');
+  t.same(names.filter((name) => name !== 'f7').map((name) => sizes[names.indexOf(name)]), names.filter((name) => name !== 'f7').map((name) => Number(name.slice(1))), 'every other size, as written');
+  t.ok(fetches < FILES / 2, `${fetches} entry reads for ${FILES} lookups (one each without the refresh)`);
+});
 
 t.test('statfs: df reports the pool size', async (t) => {
   const pool = cluster.json<PoolQuery>('dmg', ['pool', 'query']);
