@@ -206,9 +206,9 @@ describe('dfuse caches', () => {
 
     it('a page read while this mount changed something is not used; open files get no stat from it', async () => {
       const skipped = await listedThenExpired();
-      const original = Object.getPrototypeOf(fs).readdirplusHandles;
+      const original = Object.getPrototypeOf(fs).readdirplusHandles as Dfs['readdirplusHandles'];
       const during = vi.spyOn(fs, 'readdirplusHandles').mockImplementation(async (...args) => {
-        const page = await Reflect.apply(original, fs, args);
+        const page = await original.apply(fs, args);
         skipped.map.noteDirChange('/big');
         return page;
       });
