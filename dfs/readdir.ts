@@ -77,10 +77,20 @@ export async function readdirplusHandles(mount: DfsMount, dir: DfsObject, anchor
   requireAccess(mount.credentials, dir.inode, X_OK, `search ${dir.name}`);
   const { listed, stats, anchor: next } = await listPlus(mount, dir, anchor, count);
   const chain = [...dir.ancestors, dir.node];
-  return {
-    entries: listed.map(({ node, xattrs }, index) => ({ name: node.name, stat: stats[index]!, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) })),
-    anchor: next,
-  };
+  const entries: DirEntryHandle[] = [];
+  try {
+    for (const [index, { node, xattrs }] of listed.entries()) {
+      entries.push({ name: node.name, stat: stats[index]!, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) });
+    }
+  } catch (error) {
+    // ENFILE part way: none of this page's handles stays counted.
+    for (const entry of entries) {
+      entry.handle.released = true;
+      mount.inodes.release(entry.handle.oid);
+    }
+    throw error;
+  }
+  return { entries, anchor: next };
 }
 
 /** One page of entries with their records, xattr names and attributes (the caller checked the directory is listable). */

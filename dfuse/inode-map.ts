@@ -11,12 +11,13 @@
  * The map is bounded (LRU); the root entry is never dropped.
  *
  * A large directory listed whole here (a READDIR: `ls -l`, `find`, `du`) is refreshed whole when lookups
- * of its names keep missing soon after, one close behind the other: the program walking the listing took longer than the entries'
- * time (the kernel then looks each name up again: an entry read and a size query each, and two xattr
- * RPCs for `ls -l`). The refresh lists it again with a handle per entry (DFS readdirplusHandles: one RPC
- * per page, sizes in one query per engine) and fills in every name whose entry ran out, trusted from its
- * page's start, with its stat unless the file is open here (its size may be moving); the missing lookups
- * wait for it. A page read while this mount changed a name or attribute is not used.
+ * of its names keep missing soon after, one close behind the other: the program walking the listing took
+ * longer than the entries' time (the kernel then looks each name up again: an entry read and a size query
+ * each, and two xattr RPCs for `ls -l`). The refresh lists it again with a handle per entry (DFS
+ * readdirplusHandles: one RPC per page, sizes in one query per engine) and fills in every name whose
+ * entry ran out, trusted from its page's start, with its stat unless the file is open here (its size may
+ * be moving); the missing lookups wait for it. A page read while this mount changed a name or attribute
+ * is not used.
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
@@ -72,6 +73,7 @@ export const REFRESH_ENTRIES_MIN = 64;
 export const REFRESH_ENTRIES_MAX = 1 << 14;
 /** ... once this many lookups of their names missed, each within REFRESH_MISS_GAP_MS of the one before (a walk) ... */
 export const REFRESH_AFTER_MISSES = 16;
+/** A miss later than this after the one before starts the count again. */
 export const REFRESH_MISS_GAP_MS = 1000;
 /** ... within this long of their last listing. */
 export const REFRESH_WINDOW_MS = 30_000;
