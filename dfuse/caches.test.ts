@@ -1,7 +1,7 @@
 /**
  * dfuse's caches against real DFS mounts of a 3-engine in-process cluster: the path cache (lookups
  * shared, entries trusted for their time, subtree invalidation, handles released exactly once even when
- * dropped while in use, bounded, large listed directories refreshed whole when their lookups keep missing), write-back (coalesced, byte-exact, failures reported once at the next
+ * dropped while in use, bounded, directories whose names are walked listed whole (refresh)), write-back (coalesced, byte-exact, failures reported once at the next
  * flush, bounded memory) and read windows (byte-exact across windows and at end of file).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -10,7 +10,7 @@ import { type InProcessCluster, startInProcessCluster } from '../test/harness/in
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
-import { InodeMap, REFRESH_AFTER_MISSES, REFRESH_ENTRIES_MIN } from './inode-map.js';
+import { InodeMap, REFRESH_AFTER_MISSES } from './inode-map.js';
 import { ReadAhead, WINDOW_BYTES } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
@@ -149,9 +149,9 @@ describe('dfuse caches', () => {
     fs.release(a);
   });
 
-  describe('inode map: refresh of a large listed directory', () => {
+  describe('inode map: a directory whose names are walked is listed whole (refresh)', () => {
     const SHORT = { dentryMs: 300, dentryDirMs: 60_000, attrMs: 300, negativeMs: 300 };
-    const COUNT = REFRESH_ENTRIES_MIN + 36;
+    const COUNT = 100;
     const names = Array.from({ length: COUNT }, (_, index) => `n${index}`);
     const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -165,26 +165,37 @@ describe('dfuse caches', () => {
       fs.release(dir);
     });
 
-    /** A map whose whole listing of /big ran out; `calls` counts the DFS lookups and refresh pages it makes. */
-    async function listedThenExpired(options: { isOpen?: (oid: Dfs['root']['oid']) => boolean } = {}) {
-      const map = new InodeMap(fs, SHORT, options);
+    /**
+     * A map (with `/big` listed whole and run out, if `listed`); `calls` counts its DFS lookups and refresh
+     * pages; `duringPage` runs once, as the first refresh page is read.
+     */
+    async function walker(options: { listed?: boolean; isOpen?: (oid: Dfs['root']['oid']) => boolean; duringPage?: (map: InodeMap) => void } = {}) {
+      const map = new InodeMap(fs, SHORT, { isOpen: options.isOpen });
       const calls = { lookups: 0, refreshes: 0 };
+      let duringPage = options.duringPage;
       const spies = (['lookupRel', 'lookupStat', 'readdirplusHandles'] as const).map((method) => {
-        const original = Object.getPrototypeOf(fs)[method] as (...args: unknown[]) => unknown;
-        return vi.spyOn(fs, method).mockImplementation((...args: unknown[]) => {
-          if (method === 'readdirplusHandles') calls.refreshes += 1;
-          else calls.lookups += 1;
-          return Reflect.apply(original, fs, args) as never;
+        const original = Object.getPrototypeOf(fs)[method] as (...args: unknown[]) => Promise<unknown>;
+        return vi.spyOn(fs, method).mockImplementation(async (...args: unknown[]) => {
+          if (method !== 'readdirplusHandles') {
+            calls.lookups += 1;
+            return Reflect.apply(original, fs, args) as never;
+          }
+          calls.refreshes += 1;
+          const page = await Reflect.apply(original, fs, args);
+          duringPage?.(map);
+          duringPage = undefined;
+          return page as never;
         });
       });
-      const ticket = map.listing('/big');
-      map.listed(ticket, names);
-      await sleep(SHORT.dentryMs + 50);
+      if (options.listed === true) {
+        map.listed(map.listing('/big'), names);
+        await sleep(SHORT.dentryMs + 50);
+      }
       return { map, calls, restore: () => spies.forEach((spy) => spy.mockRestore()) };
     }
 
-    it('lookups that keep missing soon after a listing: the directory is listed again once, the rest answered from it', async () => {
-      const { map, calls, restore } = await listedThenExpired();
+    it('a listed directory walked after its entries ran out: listed again once, the rest answered from it', async () => {
+      const { map, calls, restore } = await walker({ listed: true });
       try {
         const entries = [];
         for (const name of names) entries.push(await map.acquire(`/big/${name}`, () => true));
@@ -194,7 +205,7 @@ describe('dfuse caches', () => {
           if (index >= REFRESH_AFTER_MISSES - 1) expect(entry.stat?.size, names[index]).toBe(index);
           map.unpin(entry);
         }
-        // The refresh counts as a listing: lookups missing right after it do not start another one at once.
+        // The count starts again: a few misses right after do not list it again.
         await sleep(SHORT.dentryMs + 50);
         for (const name of names.slice(0, REFRESH_AFTER_MISSES - 1)) map.unpin(await map.acquire(`/big/${name}`));
         expect(calls.refreshes).toBe(1);
@@ -204,24 +215,38 @@ describe('dfuse caches', () => {
       }
     });
 
-    it('a page read while this mount changed something is not used; open files get no stat from it', async () => {
-      const skipped = await listedThenExpired();
-      const original = Object.getPrototypeOf(fs).readdirplusHandles as Dfs['readdirplusHandles'];
-      const during = vi.spyOn(fs, 'readdirplusHandles').mockImplementation(async (...args) => {
-        const page = await original.apply(fs, args);
-        skipped.map.noteDirChange('/big');
-        return page;
-      });
+    it('a directory never listed, walked by name (mdtest\'s stat phase): listed whole after the misses', async () => {
+      const { map, calls, restore } = await walker();
       try {
-        for (const name of names) skipped.map.unpin(await skipped.map.acquire(`/big/${name}`));
-        expect(skipped.calls.lookups, '/big, then every name on its own').toBe(1 + COUNT);
+        for (const name of names) map.unpin(await map.acquire(`/big/${name}`, () => true));
+        expect([calls.lookups, calls.refreshes]).toEqual([1 + REFRESH_AFTER_MISSES - 1, 1]);
+        expect(map.peek('/big/n99')?.stat?.size).toBe(99);
       } finally {
-        during.mockRestore();
-        skipped.restore();
-        skipped.map.clear();
+        restore();
+        map.clear();
+      }
+    });
+
+    it('a name changed here while its page was read is left out; a rename above drops the page; open files get no stat', async () => {
+      const changed = await walker({ duringPage: (map) => map.invalidate('/big/n50') });
+      try {
+        for (const name of names) changed.map.unpin(await changed.map.acquire(`/big/${name}`));
+        expect(changed.calls.lookups, '/big, the misses before the refresh, then n50 on its own').toBe(1 + REFRESH_AFTER_MISSES - 1 + 1);
+      } finally {
+        changed.restore();
+        changed.map.clear();
+      }
+      const moved = await walker({ duringPage: (map) => map.invalidateTree('/big') });
+      try {
+        for (const name of names.slice(0, REFRESH_AFTER_MISSES)) moved.map.unpin(await moved.map.acquire(`/big/${name}`));
+        expect(moved.calls.refreshes).toBe(1);
+        expect(moved.map.peek('/big/n99'), 'nothing of the dropped page').toBeUndefined();
+      } finally {
+        moved.restore();
+        moved.map.clear();
       }
       const open = await fs.lookup('/big/n70');
-      const withOpen = await listedThenExpired({ isOpen: (oid) => oid.hi === open.oid.hi && oid.lo === open.oid.lo });
+      const withOpen = await walker({ isOpen: (oid) => oid.hi === open.oid.hi && oid.lo === open.oid.lo });
       try {
         for (const name of names) withOpen.map.unpin(await withOpen.map.acquire(`/big/${name}`));
         expect(withOpen.calls.refreshes).toBe(1);

@@ -10,17 +10,19 @@
  * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
  * The map is bounded (LRU); the root entry is never dropped.
  *
- * A large directory listed whole here (a READDIR: `ls -l`, `find`, `du`) is refreshed whole when lookups
- * of its names keep missing soon after, one close behind the other: the program walking the listing took
- * longer than the entries' time (the kernel then looks each name up again: an entry read and a size query
- * each, and two xattr RPCs for `ls -l`). The refresh lists it again with a handle per entry (DFS
- * readdirplusHandles: one RPC per page, sizes in one query per engine) and fills in every name whose
- * entry ran out, trusted from its page's start, with its stat unless the file is open here (its size may
- * be moving); the missing lookups wait for it. A page read while this mount changed a name or attribute
- * is not used.
+ * A directory whose names are being walked (lookups of its names keep missing, one close behind the
+ * other: `ls -l` or `find` walking a listing for longer than the entry time, mdtest's stat and remove
+ * phases, a build stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles:
+ * one RPC per page, sizes in one query per engine), as Lustre's statahead does, and every name whose entry
+ * ran out is filled in from it, trusted from its page's start, with its stat unless the file is open here
+ * (its size may be moving); the missing lookups wait for it. The more entries the directory had when last
+ * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories
+ * over REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read
+ * is left out, and a page read while the directory or one above it was renamed or removed is dropped.
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
+import { ChangeTimes } from './change-times.js';
 import { ListedXattrs } from './listed-xattrs.js';
 import { PathMap } from './path-map.js';
 import { childOf, parentOf } from './path.js';
@@ -67,22 +69,22 @@ export type IsOpen = (oid: DfsObject['oid']) => boolean;
 /** Entries kept at most (each holds one DFS handle). */
 export const MAP_ENTRIES_MAX = 1 << 16;
 const RESOLVE_ATTEMPTS_MAX = 4;
-/** Directories refreshed whole: listed with at least this many entries ... */
-export const REFRESH_ENTRIES_MIN = 64;
-/** ... and at most this many (each refresh holds a handle per entry) ... */
-export const REFRESH_ENTRIES_MAX = 1 << 14;
-/** ... once this many lookups of their names missed, each within REFRESH_MISS_GAP_MS of the one before (a walk) ... */
+/** A directory is listed whole (refreshed) after this many lookups of its names missed in a row ... */
 export const REFRESH_AFTER_MISSES = 16;
-/** A miss later than this after the one before starts the count again. */
+/** ... and at least one per this many entries it had when last listed ... */
+export const REFRESH_ENTRIES_PER_MISS = 64;
+/** ... each within this long of the one before (a later one starts the count again) ... */
 export const REFRESH_MISS_GAP_MS = 1000;
-/** ... within this long of their last listing. */
-export const REFRESH_WINDOW_MS = 30_000;
-/** Listed directories remembered for refreshes. */
-const LISTED_DIRS_MAX = 64;
+/** ... unless it has more entries than this (a refresh holds a handle per entry). */
+export const REFRESH_ENTRIES_MAX = 1 << 14;
+/** Directories whose misses are counted at once. */
+const WALKED_DIRS_MAX = 64;
+/** Changes remembered for refreshes at least this long (a page read for longer is dropped). */
+const REFRESH_CHANGES_KEEP_MS = 10_000;
 
-interface ListedDir {
-  /** When its last whole listing (or refresh) started (ms). */
-  readonly atMs: number;
+interface WalkedDir {
+  /** Entries it had when last listed whole here (undefined: not listed yet). */
+  entries: number | undefined;
   misses: number;
   lastMissMs: number;
 }
@@ -102,11 +104,12 @@ export class InodeMap {
   readonly #known: KnownNames;
   readonly #listedXattrs: ListedXattrs;
   readonly #isOpen: IsOpen;
-  /** Large directories listed whole recently (refresh candidates) and the refreshes running. */
-  readonly #listedDirs = new PathMap<ListedDir>();
+  /** Directories whose lookups miss (refresh candidates) and the refreshes running. */
+  readonly #walks = new PathMap<WalkedDir>();
   readonly #refreshes = new Map<string, Promise<void>>();
-  /** Changes made through this mount to names or attributes: a refresh page read across one is not used. */
-  #changes = 0;
+  /** Paths whose names or attributes changed through this mount, and those renamed or removed (with what was below). */
+  readonly #changed = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
+  readonly #moved = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
 
   /** `isOpen`: files this mount has open get no stat from a refresh (default: none is). */
   constructor(dfs: Dfs, validity: Validity, options: { entriesMax?: number; isOpen?: IsOpen } = {}) {
@@ -209,7 +212,7 @@ export class InodeMap {
 
   /** Adjusts a cached stat after a write through this mount: size grows to `end`, times move to now. */
   noteWrite(path: string, end: number, oid: DfsObject['oid']): void {
-    this.#changes += 1;
+    this.#changed.note(path);
     const entry = this.#entries.get(path);
     if (entry === undefined || !oidEquals(entry.handle.oid, oid)) return;
     entry.changes += 1;
@@ -225,7 +228,7 @@ export class InodeMap {
    * follows every such change, costs no RPC.
    */
   noteDirChange(path: string): void {
-    this.#changes += 1;
+    this.#changed.note(path);
     const entry = path === '/' ? this.#root : this.#entries.get(path);
     if (entry?.stat === undefined) return;
     const time = timespecNow();
@@ -237,7 +240,7 @@ export class InodeMap {
    * (the change may have gone through another handle, so the looked-up handle's inode may be behind).
    */
   forgetStat(path: string): void {
-    this.#changes += 1;
+    this.#changed.note(path);
     const entry = this.#entries.get(path);
     if (entry === undefined) return;
     entry.statUntil = 0;
@@ -295,7 +298,7 @@ export class InodeMap {
       return;
     }
     this.#known.listed(ticket, names);
-    this.#noteListed(ticket.dir, ticket.startedMs, names.length);
+    this.#noteListed(ticket.dir, names.length);
   }
 
   /** A page of a listing of `dir`, read from `sinceMs`, showed these entries with these xattr names (listed-xattrs.ts). */
@@ -310,19 +313,19 @@ export class InodeMap {
 
   /** `path`'s xattrs are changing through this mount: what a listing showed of them no longer counts. */
   forgetListedXattrs(path: string): void {
-    this.#changes += 1;
+    this.#changed.note(path);
     this.#listedXattrs.forget(path);
   }
 
   /** `path` may name something from now on (a create is about to be sent): it is never answered missing from what is known. */
   mayExist(path: string): void {
-    this.#changes += 1;
+    this.#changed.note(path);
     this.#known.mayExist(path);
   }
 
   /** Drops `path`. */
   invalidate(path: string): void {
-    this.#changes += 1;
+    this.#changed.note(path);
     this.#known.mayExist(path);
     this.#listedXattrs.forgetTree(path);
     this.#drop(path);
@@ -330,8 +333,9 @@ export class InodeMap {
 
   /** Drops `path` and everything below it (a directory was removed or renamed). */
   invalidateTree(path: string): void {
-    this.#changes += 1;
-    this.#listedDirs.deleteTree(path);
+    this.#changed.note(path);
+    this.#moved.note(path);
+    this.#walks.deleteTree(path);
     this.#known.forgetTree(path);
     this.#listedXattrs.forgetTree(path);
     this.#invalidateTree(path);
@@ -346,65 +350,78 @@ export class InodeMap {
 
   /** Releases every handle (unmount). */
   clear(): void {
-    this.#listedDirs.clear();
+    this.#walks.clear();
+    this.#changed.clear();
+    this.#moved.clear();
     this.#known.clear();
     this.#listedXattrs.clear();
     for (const key of [...this.#entries.keys()]) this.#drop(key);
   }
 
-  /** A whole listing of `dir` that read `entries` names began at `atMs`: a large one may be refreshed (class comment). */
-  #noteListed(dir: string, atMs: number, entries: number): void {
-    if (entries < REFRESH_ENTRIES_MIN || entries > REFRESH_ENTRIES_MAX) {
-      this.#listedDirs.delete(dir);
-      return;
-    }
-    if (this.#listedDirs.get(dir) === undefined && this.#listedDirs.size >= LISTED_DIRS_MAX) this.#listedDirs.delete(this.#listedDirs.oldest()!);
-    this.#listedDirs.set(dir, { atMs, misses: 0, lastMissMs: 0 });
+  /** A whole listing of `dir` read `entries` names: its next refresh takes misses in proportion. */
+  #noteListed(dir: string, entries: number): void {
+    const walk = this.#walks.get(dir);
+    if (walk === undefined) this.#walk(dir, entries);
+    else walk.entries = entries;
   }
 
-  /** A lookup in directory `dir` missed: the refresh to wait for, running or started now, if it is due. */
+  /** Starts counting the misses of `dir` (the least recently started count goes past the bound). */
+  #walk(dir: string, entries: number | undefined): WalkedDir {
+    if (this.#walks.size >= WALKED_DIRS_MAX) this.#walks.delete(this.#walks.oldest()!);
+    const walk: WalkedDir = { entries, misses: 0, lastMissMs: 0 };
+    this.#walks.set(dir, walk);
+    return walk;
+  }
+
+  /** A lookup in directory `dir` missed: the refresh to wait for, running or started now, if it is due (class comment). */
   #refreshFor(dir: MapEntry): Promise<void> | undefined {
     const running = this.#refreshes.get(dir.path);
     if (running !== undefined) return running;
-    const listed = this.#listedDirs.get(dir.path);
+    if (dir.handle.kind !== 'dir') return undefined;
+    const walk = this.#walks.get(dir.path) ?? this.#walk(dir.path, undefined);
+    const entries = walk.entries ?? 0;
+    if (entries > REFRESH_ENTRIES_MAX) return undefined;
     const now = Date.now();
-    if (listed === undefined || now - listed.atMs > REFRESH_WINDOW_MS) return undefined;
-    if (now - listed.lastMissMs > REFRESH_MISS_GAP_MS) listed.misses = 0;
-    listed.lastMissMs = now;
-    if (++listed.misses < REFRESH_AFTER_MISSES) return undefined;
+    if (now - walk.lastMissMs > REFRESH_MISS_GAP_MS) walk.misses = 0;
+    walk.lastMissMs = now;
+    walk.misses += 1;
+    if (walk.misses < Math.max(REFRESH_AFTER_MISSES, Math.ceil(entries / REFRESH_ENTRIES_PER_MISS))) return undefined;
+    walk.misses = 0;
     const refresh = this.#refresh(dir).finally(() => this.#refreshes.delete(dir.path));
     this.#refreshes.set(dir.path, refresh);
     return refresh;
   }
 
-  /** Lists `dir` again with a handle per entry and fills in the names whose entries ran out; never rejects. */
+  /** Lists `dir` whole with a handle per entry and fills in the names whose entries ran out; never rejects. */
   async #refresh(dir: MapEntry): Promise<void> {
     const ticket = this.#known.listing(dir.path);
-    const startedMs = Date.now();
     if (dir !== this.#root) dir.users += 1;
+    const names: string[] = [];
     try {
-      const names: string[] = [];
       let anchor: DirAnchor | undefined;
       do {
         const pageStartedMs = Date.now();
-        const changes = this.#changes;
         const page = await this.#dfs.readdirplusHandles(dir.handle, anchor);
+        // Renamed or removed (it or above it) meanwhile, or read for too long to tell: nothing of the page is used.
+        const dropped = this.#moved.sinceAbove(dir.path, pageStartedMs) || !this.#changed.covers(pageStartedMs);
         const xattrs = new Map<string, readonly string[]>();
         for (const item of page.entries) {
           names.push(item.name);
-          if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
           const path = childOf(dir.path, item.name);
+          const changed = dropped || this.#changed.since(path, pageStartedMs);
+          if (!changed && item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
           const cached = this.#entries.get(path);
-          if (changes !== this.#changes || (cached !== undefined && Date.now() < cached.nameUntil)) this.#dfs.release(item.handle);
+          if (changed || (cached !== undefined && Date.now() < cached.nameUntil)) this.#dfs.release(item.handle);
           else this.insert(path, item.handle, this.#isOpen(item.handle.oid) ? undefined : item.stat, pageStartedMs);
         }
-        this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
+        if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
         anchor = page.anchor;
-      } while (!anchor.eof);
-      this.#known.listed(ticket, names);
-      this.#noteListed(dir.path, startedMs, names.length);
+      } while (!anchor.eof && names.length <= REFRESH_ENTRIES_MAX);
+      if (anchor.eof) this.#known.listed(ticket, names);
+      else this.#known.abandon(ticket);
+      this.#noteListed(dir.path, names.length);
     } catch {
-      // Nothing is learned; the lookups waiting go to the engines one by one.
+      // Nothing more is learned; the lookups waiting go to the engines one by one.
       this.#known.abandon(ticket);
     } finally {
       this.unpin(dir);

@@ -9,13 +9,12 @@
  * the attribute time from the start of the page that listed it. Changes made elsewhere
  * are seen once the attribute time runs out, as for any attribute. Bounded: the oldest directory goes first.
  */
+import { ChangeTimes } from './change-times.js';
 import { PathMap } from './path-map.js';
 import { childOf, parentOf } from './path.js';
 
 /** Listed directories remembered at once. */
 export const LISTED_DIRS_MAX = 256;
-/** Changes remembered before the old ones are first pruned (then again at twice what a pruning kept). */
-const CHANGES_PRUNE_AT = 4096;
 
 interface ListedEntry {
   readonly names: ReadonlySet<string>;
@@ -27,13 +26,13 @@ export class ListedXattrs {
   readonly #validityMs: number;
   /** Directory -> entry name -> what was listed. */
   readonly #dirs = new PathMap<Map<string, ListedEntry>>();
-  /** Paths changed through this mount (their attributes, or renamed or removed) -> when (ms). */
-  readonly #changedAt = new Map<string, number>();
-  #pruneAt = CHANGES_PRUNE_AT;
+  /** Paths changed through this mount (their attributes, or renamed or removed). */
+  readonly #changes: ChangeTimes;
 
   /** `validityMs`: the attribute time (0 keeps nothing). */
   constructor(validityMs: number) {
     this.#validityMs = validityMs;
+    this.#changes = new ChangeTimes(validityMs);
   }
 
   /**
@@ -43,10 +42,7 @@ export class ListedXattrs {
   note(dir: string, sinceMs: number, entries: ReadonlyMap<string, readonly string[]>): void {
     const until = sinceMs + this.#validityMs;
     if (this.#validityMs <= 0 || entries.size === 0 || until <= Date.now()) return;
-    for (let at = dir; ; at = parentOf(at).parent) {
-      if (this.#changedSince(at, sinceMs)) return;
-      if (at === '/') break;
-    }
+    if (this.#changes.sinceAbove(dir, sinceMs)) return;
     let listed = this.#dirs.get(dir);
     if (listed === undefined) {
       if (this.#dirs.size >= LISTED_DIRS_MAX) this.#dirs.delete(this.#dirs.oldest()!);
@@ -54,7 +50,7 @@ export class ListedXattrs {
     }
     this.#dirs.set(dir, listed);
     for (const [name, xattrs] of entries) {
-      if (!this.#changedSince(childOf(dir, name), sinceMs)) listed.set(name, { names: new Set(xattrs), until });
+      if (!this.#changes.since(childOf(dir, name), sinceMs)) listed.set(name, { names: new Set(xattrs), until });
     }
   }
 
@@ -71,7 +67,7 @@ export class ListedXattrs {
   /** Forgets what was listed for `path` (its attributes change here). */
   forget(path: string): void {
     if (this.#validityMs <= 0) return;
-    this.#changed(path);
+    this.#changes.note(path);
     const { parent, name } = parentOf(path);
     this.#dirs.get(parent)?.delete(name);
   }
@@ -85,21 +81,6 @@ export class ListedXattrs {
 
   clear(): void {
     this.#dirs.clear();
-    this.#changedAt.clear();
-  }
-
-  #changed(path: string): void {
-    const now = Date.now();
-    if (this.#changedAt.size >= this.#pruneAt) {
-      for (const [changed, at] of this.#changedAt) if (at < now - this.#validityMs) this.#changedAt.delete(changed);
-      this.#pruneAt = Math.max(CHANGES_PRUNE_AT, 2 * this.#changedAt.size);
-    }
-    this.#changedAt.delete(path);
-    this.#changedAt.set(path, now);
-  }
-
-  #changedSince(path: string, sinceMs: number): boolean {
-    const at = this.#changedAt.get(path);
-    return at !== undefined && at >= sinceMs;
+    this.#changes.clear();
   }
 }
