@@ -227,7 +227,7 @@ describe('dfuse caches', () => {
       }
     });
 
-    it('a name changed here while its page was read is left out; a rename above drops the page; open files get no stat', async () => {
+    it('a name changed here while its page was read, or in use, is left out; a rename above drops the page; open files get no stat', async () => {
       const changed = await walker({ duringPage: (map) => map.invalidate('/big/n50') });
       try {
         for (const name of names) changed.map.unpin(await changed.map.acquire(`/big/${name}`));
@@ -235,6 +235,19 @@ describe('dfuse caches', () => {
       } finally {
         changed.restore();
         changed.map.clear();
+      }
+      // An entry in use (pinned) when the refresh comes is left as it is, even once its time ran out.
+      const pinned = await walker();
+      try {
+        const held = await pinned.map.acquire('/big/n60');
+        await sleep(SHORT.dentryMs + 50);
+        for (const name of names) pinned.map.unpin(await pinned.map.acquire(`/big/${name}`));
+        expect(pinned.calls.refreshes).toBe(1);
+        expect(pinned.calls.lookups, '/big, n60 (held), the misses before the refresh, then n60 again on its own').toBe(1 + 1 + (REFRESH_AFTER_MISSES - 2) + 1);
+        pinned.map.unpin(held);
+      } finally {
+        pinned.restore();
+        pinned.map.clear();
       }
       const moved = await walker({ duringPage: (map) => map.invalidateTree('/big') });
       try {

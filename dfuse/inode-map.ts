@@ -10,15 +10,15 @@
  * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
  * The map is bounded (LRU); the root entry is never dropped.
  *
- * A directory whose names are being walked (lookups of its names keep missing, one close behind the
- * other: `ls -l` or `find` walking a listing for longer than the entry time, mdtest's stat and remove
- * phases, a build stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles:
- * one RPC per page, sizes in one query per engine), as Lustre's statahead does, and every name whose entry
- * ran out is filled in from it, trusted from its page's start, with its stat unless the file is open here
- * (its size may be moving); the missing lookups wait for it. The more entries the directory had when last
- * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories
- * over REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read
- * is left out, and a page read while the directory or one above it was renamed or removed is dropped.
+ * A directory whose names are being walked (lookups of its names keep missing, one close behind the other: `ls
+ * -l` or `find` walking a listing for longer than the entry time, mdtest's stat and remove phases, a build
+ * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
+ * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
+ * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
+ * and unless its entry is in use; the missing lookups wait for it. The more entries the directory had when last
+ * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories over
+ * REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read is left
+ * out, and a page read while the directory or one above it was renamed or removed is dropped.
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
@@ -410,8 +410,9 @@ export class InodeMap {
           const path = childOf(dir.path, item.name);
           const changed = dropped || this.#changed.since(path, pageStartedMs);
           if (!changed && item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
+          // An entry still trusted, or in use (an operation on it may be changing it), stays as it is.
           const cached = this.#entries.get(path);
-          if (changed || (cached !== undefined && Date.now() < cached.nameUntil)) this.#dfs.release(item.handle);
+          if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) this.#dfs.release(item.handle);
           else this.insert(path, item.handle, this.#isOpen(item.handle.oid) ? undefined : item.stat, pageStartedMs);
         }
         if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
