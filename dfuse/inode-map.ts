@@ -10,8 +10,8 @@
  * dropped (invalidated, replaced, evicted) while pinned releases its handle when the last user unpins.
  * The map is bounded (LRU); the root entry is never dropped.
  *
- * A directory whose names are being walked (lookups of its names keep missing, one close behind the other: `ls
- * -l` or `find` walking a listing for longer than the entry time, mdtest's stat and remove phases, a build
+ * A directory whose names are being walked (lookups of its names keep missing, one close behind the other:
+ * `ls -l` or `find` walking a listing for longer than the entry time, mdtest's stat and remove phases, a build
  * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
  * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
  * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
