@@ -3,6 +3,7 @@
  * foreground daemon cleanly, an unmount from outside stops it, a busy mount point is refused, --read-only refuses writes, `.snapshot`
  * serves old content, two mounts of one container see each other's changes within the cache times, a
  * large directory walked after its listing ran out is listed again whole instead of looked up name by name,
+ * names changed here while another thread walks their directory (refreshes running) are seen so at once,
  * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, and a
  * SIGKILLed daemon leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One
  * cluster (pool of 12 targets × 256 MiB) for the whole suite; the SIGKILL case runs last.
@@ -215,6 +216,56 @@ t.test('a large directory walked after its listing ran out: listed again whole, 
   t.equal(sizes[names.indexOf('f7')], 'ENOENT', 'removed elsewhere: gone');
   t.same(names.filter((name) => name !== 'f7').map((name) => sizes[names.indexOf(name)]), names.filter((name) => name !== 'f7').map((name) => Number(name.slice(1))), 'every other size, as written');
   t.ok(fetches < FILES / 2, `${fetches} entry reads for ${FILES} lookups (one each without the refresh)`);
+});
+
+/** Walks a directory by name in a thread while the main thread changes names in it; each change must be seen at once. */
+const WALK_WHILE_CHANGING = `
+import errno, json, os, sys, threading, time
+d, count = sys.argv[1], int(sys.argv[2])
+stop = False
+def walk():
+    while not stop:
+        for i in range(count):
+            for name in ('f%d' % i, 'g%d' % i, 'h%d' % i):
+                try: os.stat(os.path.join(d, name))
+                except FileNotFoundError: pass
+walker = threading.Thread(target=walk)
+walker.start()
+wrong = []
+def exists(name):
+    try:
+        os.stat(os.path.join(d, name))
+        return True
+    except FileNotFoundError:
+        return False
+started = time.time()
+for i in range(count // 3):
+    os.unlink(os.path.join(d, 'f%d' % i))
+    if exists('f%d' % i): wrong.append('f%d removed, still seen' % i)
+    k = count // 3 + i
+    os.rename(os.path.join(d, 'f%d' % k), os.path.join(d, 'g%d' % k))
+    if exists('f%d' % k) or not exists('g%d' % k): wrong.append('f%d renamed to g%d, not seen so' % (k, k))
+    open(os.path.join(d, 'h%d' % i), 'w').close()
+    if not exists('h%d' % i): wrong.append('h%d made, not seen' % i)
+    time.sleep(0.015)
+stop = True
+walker.join()
+print(json.dumps({ 'wrong': wrong, 'seconds': time.time() - started }))
+`;
+
+t.test('names changed here while another thread walks the directory (refreshes running): every change is seen at once', async (t) => {
+  const FILES = 150;
+  const dir = cluster.at('churn');
+  mkdirSync(dir);
+  for (let index = 0; index < FILES; index += 1) writeFileSync(join(dir, `f${index}`), 'x');
+  const listsBefore = await engineRpcs('obj_list_dkeys');
+  const outcome = python<{ wrong: string[]; seconds: number }>(WALK_WHILE_CHANGING, [dir, String(FILES)]);
+  const lists = (await engineRpcs('obj_list_dkeys')) - listsBefore;
+  t.same(outcome.wrong, [], `${FILES / 3} removals, renames and creates in ${outcome.seconds.toFixed(1)} s, each checked right after it`);
+  t.ok(outcome.seconds > 1.2, 'longer than the entry time, so the walked entries ran out and were refreshed');
+  t.ok(lists >= 2, `the walked directory was listed ${lists} times (refreshes)`);
+  const names = readdirSync(dir).sort();
+  t.equal(names.length, FILES - FILES / 3 + FILES / 3, 'removed, renamed and made names add up');
 });
 
 t.test('statfs: df reports the pool size', async (t) => {
