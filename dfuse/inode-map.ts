@@ -72,11 +72,11 @@ const RESOLVE_ATTEMPTS_MAX = 4;
 /** A directory is listed whole (refreshed) after this many lookups of its names missed in a row ... */
 export const REFRESH_AFTER_MISSES = 16;
 /** ... and at least one per this many entries it had when last listed ... */
-export const REFRESH_ENTRIES_PER_MISS = 64;
+const REFRESH_ENTRIES_PER_MISS = 64;
 /** ... each within this long of the one before (a later one starts the count again) ... */
-export const REFRESH_MISS_GAP_MS = 1000;
+const REFRESH_MISS_GAP_MS = 1000;
 /** ... unless it has more entries than this (a refresh holds a handle per entry). */
-export const REFRESH_ENTRIES_MAX = 1 << 14;
+const REFRESH_ENTRIES_MAX = 1 << 14;
 /** Directories whose misses are counted at once. */
 const WALKED_DIRS_MAX = 64;
 /** Changes remembered for refreshes at least this long (a page read for longer is dropped). */
