@@ -10,7 +10,7 @@ import { type InProcessCluster, startInProcessCluster } from '../test/harness/in
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
-import { InodeMap, REFRESH_AFTER_MISSES } from './inode-map.js';
+import { InodeMap, type OpenFiles, REFRESH_AFTER_MISSES } from './inode-map.js';
 import { ReadAhead, WINDOW_BYTES } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
@@ -169,8 +169,8 @@ describe('dfuse caches', () => {
      * A map (with `/big` listed whole and run out, if `listed`); `calls` counts its DFS lookups and refresh
      * pages; `duringPage` runs once, as the first refresh page is read.
      */
-    async function walker(options: { listed?: boolean; isOpen?: (oid: Dfs['root']['oid']) => boolean; duringPage?: (map: InodeMap) => void } = {}) {
-      const map = new InodeMap(fs, SHORT, { isOpen: options.isOpen });
+    async function walker(options: { listed?: boolean; openFiles?: OpenFiles; duringPage?: (map: InodeMap) => void } = {}) {
+      const map = new InodeMap(fs, SHORT, { openFiles: options.openFiles });
       const calls = { lookups: 0, refreshes: 0 };
       let duringPage = options.duringPage;
       const spies = (['lookupRel', 'lookupStat', 'readdirplusHandles'] as const).map((method) => {
@@ -227,7 +227,7 @@ describe('dfuse caches', () => {
       }
     });
 
-    it('a name changed here while its page was read, or in use, is left out; a rename above drops the page; open files get no stat', async () => {
+    it('a name changed here while its page was read, or in use, is left out; a rename above drops the page; open files, and all during a close, get no stat', async () => {
       const changed = await walker({ duringPage: (map) => map.invalidate('/big/n50') });
       try {
         for (const name of names) changed.map.unpin(await changed.map.acquire(`/big/${name}`));
@@ -259,7 +259,7 @@ describe('dfuse caches', () => {
         moved.map.clear();
       }
       const open = await fs.lookup('/big/n70');
-      const withOpen = await walker({ isOpen: (oid) => oid.hi === open.oid.hi && oid.lo === open.oid.lo });
+      const withOpen = await walker({ openFiles: { isOpen: (oid) => oid.hi === open.oid.hi && oid.lo === open.oid.lo, closes: 0 } });
       try {
         for (const name of names) withOpen.map.unpin(await withOpen.map.acquire(`/big/${name}`));
         expect(withOpen.calls.refreshes).toBe(1);
@@ -269,6 +269,18 @@ describe('dfuse caches', () => {
         withOpen.restore();
         withOpen.map.clear();
         fs.release(open);
+      }
+      // A file closed while a page was read may have had its last writes land after its size was read.
+      const openFiles = { isOpen: () => false, closes: 0 };
+      const closing = await walker({ openFiles, duringPage: () => (openFiles.closes += 1) });
+      try {
+        for (const name of names) closing.map.unpin(await closing.map.acquire(`/big/${name}`));
+        expect(closing.calls.refreshes).toBe(1);
+        expect(closing.map.peek('/big/n71'), 'the name is filled in').toBeDefined();
+        expect(closing.map.peek('/big/n71')?.stat, 'but not its stat').toBeUndefined();
+      } finally {
+        closing.restore();
+        closing.map.clear();
       }
     });
   });

@@ -16,6 +16,8 @@ type Oid = DfsObject['oid'];
 export class DataCache {
   readonly budget = new WriteBudget(WRITE_BACK_BUDGET_BYTES);
   readonly #files = new Map<string, Set<OpenFile>>();
+  /** Files unregistered so far (InodeMap's OpenFiles). */
+  #closes = 0;
 
   register(file: OpenFile): void {
     const key = oidKey(file.handle.oid);
@@ -29,6 +31,11 @@ export class DataCache {
     const files = this.#files.get(key);
     files?.delete(file);
     if (files?.size === 0) this.#files.delete(key);
+    this.#closes += 1;
+  }
+
+  get closes(): number {
+    return this.#closes;
   }
 
   /** Drops the read windows of every open file of `oid` (it was just written or truncated). */

@@ -15,7 +15,7 @@
  * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
  * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
  * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
- * and unless its entry is in use; the missing lookups wait for it. The more entries the directory had when last
+ * or a file was closed here while the page was read, and unless its entry is in use; the missing lookups wait for it. The more entries the directory had when last
  * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories over
  * REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read is left
  * out, and a page read while the directory or one above it was renamed or removed is dropped.
@@ -63,8 +63,14 @@ export interface Validity {
 /** Whether a lookup may ask for the stat of the object `oid` together with the entry read. */
 export type StatAhead = (oid: DfsObject['oid']) => boolean;
 
-/** Whether this mount has `oid` open (its size may be changing here). */
-export type IsOpen = (oid: DfsObject['oid']) => boolean;
+/** The files this mount has open (their sizes may be changing here), and how many closes it has seen. */
+export interface OpenFiles {
+  isOpen(oid: DfsObject['oid']): boolean;
+  /** Last closes so far: a file closed while a listing was read may have had its last writes land after its size was read. */
+  readonly closes: number;
+}
+
+const NO_OPEN_FILES: OpenFiles = { isOpen: () => false, closes: 0 };
 
 /** Entries kept at most (each holds one DFS handle). */
 export const MAP_ENTRIES_MAX = 1 << 16;
@@ -103,7 +109,7 @@ export class InodeMap {
   readonly #root: MapEntry;
   readonly #known: KnownNames;
   readonly #listedXattrs: ListedXattrs;
-  readonly #isOpen: IsOpen;
+  readonly #openFiles: OpenFiles;
   /** Directories whose lookups miss (refresh candidates) and the refreshes running. */
   readonly #walks = new PathMap<WalkedDir>();
   readonly #refreshes = new Map<string, Promise<void>>();
@@ -111,12 +117,12 @@ export class InodeMap {
   readonly #changed = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
   readonly #moved = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
 
-  /** `isOpen`: files this mount has open get no stat from a refresh (default: none is). */
-  constructor(dfs: Dfs, validity: Validity, options: { entriesMax?: number; isOpen?: IsOpen } = {}) {
+  /** `openFiles`: files this mount has open get no stat from a refresh (default: none is). */
+  constructor(dfs: Dfs, validity: Validity, options: { entriesMax?: number; openFiles?: OpenFiles } = {}) {
     this.#dfs = dfs;
     this.#validity = validity;
     this.#entriesMax = options.entriesMax ?? MAP_ENTRIES_MAX;
-    this.#isOpen = options.isOpen ?? (() => false);
+    this.#openFiles = options.openFiles ?? NO_OPEN_FILES;
     this.#known = new KnownNames(validity.negativeMs);
     this.#listedXattrs = new ListedXattrs(validity.attrMs);
     this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false, changes: 0 };
@@ -212,7 +218,6 @@ export class InodeMap {
 
   /** Adjusts a cached stat after a write through this mount: size grows to `end`, times move to now. */
   noteWrite(path: string, end: number, oid: DfsObject['oid']): void {
-    this.#changed.note(path);
     const entry = this.#entries.get(path);
     if (entry === undefined || !oidEquals(entry.handle.oid, oid)) return;
     entry.changes += 1;
@@ -401,7 +406,10 @@ export class InodeMap {
       let anchor: DirAnchor | undefined;
       do {
         const pageStartedMs = Date.now();
+        const closes = this.#openFiles.closes;
         const page = await this.#dfs.readdirplusHandles(dir.handle, anchor);
+        // Files written here are open (their sizes may be moving) until a close has flushed them.
+        const stats = this.#openFiles.closes === closes;
         // Renamed or removed (it or above it) meanwhile, or read for too long to tell: nothing of the page is used.
         const dropped = this.#moved.sinceAbove(dir.path, pageStartedMs) || !this.#changed.covers(pageStartedMs);
         const xattrs = new Map<string, readonly string[]>();
@@ -413,7 +421,7 @@ export class InodeMap {
           // An entry still trusted, or in use (an operation on it may be changing it), stays as it is.
           const cached = this.#entries.get(path);
           if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) this.#dfs.release(item.handle);
-          else this.insert(path, item.handle, this.#isOpen(item.handle.oid) ? undefined : item.stat, pageStartedMs);
+          else this.insert(path, item.handle, stats && !this.#openFiles.isOpen(item.handle.oid) ? item.stat : undefined, pageStartedMs);
         }
         if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
         anchor = page.anchor;

@@ -97,7 +97,7 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
     snapshots = new SnapshotDir(live, mountSnapshot, validity);
     const data = new DataCache();
     const state: DfuseState = {
-      live: new View(live, validity, '', { isOpen: (oid) => data.isOpen(oid) }), snapshots, files: new FileTable(), data,
+      live: new View(live, validity, '', { openFiles: data }), snapshots, files: new FileTable(), data,
       dataCaching: options.disableCaching !== true, multiUser, self: { uid, gid }, log,
     };
     const metrics = new DfuseMetrics();

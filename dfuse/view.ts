@@ -5,7 +5,7 @@
  * number): live numbers keep bit 63 clear, snapshot numbers set it and mix in the snapshot epoch.
  */
 import type { Dfs } from '../dfs/index.js';
-import { InodeMap, type IsOpen, type Validity } from './inode-map.js';
+import { InodeMap, type OpenFiles, type Validity } from './inode-map.js';
 
 const LOW_63_BITS = (1n << 63n) - 1n;
 const SNAPSHOT_BIT = 1n << 63n;
@@ -17,11 +17,11 @@ export class View {
   readonly prefix: string;
   readonly #inoMix: bigint | undefined;
 
-  /** `isOpen`: the live view's open files (a snapshot's never change). */
-  constructor(dfs: Dfs, validity: Validity, prefix: string, options: { snapshotEpoch?: number; isOpen?: IsOpen } = {}) {
-    const { snapshotEpoch, isOpen } = options;
+  /** `openFiles`: the live view's open files (a snapshot's never change). */
+  constructor(dfs: Dfs, validity: Validity, prefix: string, options: { snapshotEpoch?: number; openFiles?: OpenFiles } = {}) {
+    const { snapshotEpoch, openFiles } = options;
     this.dfs = dfs;
-    this.map = new InodeMap(dfs, validity, { isOpen });
+    this.map = new InodeMap(dfs, validity, { openFiles });
     this.prefix = prefix;
     this.#inoMix = snapshotEpoch === undefined ? undefined : mix64(BigInt(snapshotEpoch));
   }
