@@ -11,7 +11,7 @@ import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
 import { InodeMap, type OpenFiles, REFRESH_AFTER_MISSES } from './inode-map.js';
-import { ReadAhead, WINDOW_BYTES } from './read-ahead.js';
+import { DENSE_MISSES, ReadAhead, WINDOW_BYTES, WindowBudget } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
 const LONG = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
@@ -375,20 +375,71 @@ describe('dfuse caches', () => {
     const file = await fs.open(fs.root, 'ra', O_CREAT | O_RDWR, 0o644);
     const data = pattern(2 * WINDOW_BYTES + 300_000, 9);
     await fs.write(file, data, 0);
-    const reader = new ReadAhead(fs, file);
+    const reader = new ReadAhead(fs, file, new WindowBudget(16));
     for (const length of [128 * 1024, WINDOW_BYTES]) {
       for (const offset of [0, WINDOW_BYTES - 1000, WINDOW_BYTES, 2 * WINDOW_BYTES + 250_000, data.length - 10, data.length + 5]) {
         const got = await reader.read(length, offset);
         expect(got.equals(data.subarray(offset, offset + length))).toBe(true);
       }
     }
-    // Small reads go straight through; drop() forgets windows so new data is seen.
+    // drop() forgets windows so new data is seen.
     await fs.write(file, Buffer.from('ZZ'), 10);
     reader.drop();
     const again = await reader.read(128 * 1024, 0);
     expect(again.length).toBe(128 * 1024);
     expect(again.subarray(10, 12).toString()).toBe('ZZ');
     expect((await reader.read(4, 10)).equals(Buffer.concat([Buffer.from('ZZ'), data.subarray(12, 14)]))).toBe(true);
+    fs.release(file);
+  });
+
+  it('read windows: small reads go alone until a window has had DENSE_MISSES of them, then come from the whole window', async () => {
+    const file = await fs.open(fs.root, 'ra-dense', O_CREAT | O_RDWR, 0o644);
+    const data = pattern(3 * WINDOW_BYTES, 5);
+    await fs.write(file, data, 0);
+    const fetched: number[] = [];
+    const counting = { read: (handle: typeof file, length: number, offset: number) => (fetched.push(length), fs.read(handle, length, offset)) } as unknown as Dfs;
+    const budget = new WindowBudget(2);
+    const reader = new ReadAhead(counting, file, budget);
+    const small = async (offset: number): Promise<void> => {
+      expect((await reader.read(4096, offset)).equals(data.subarray(offset, offset + 4096))).toBe(true);
+    };
+    for (let read = 0; read < DENSE_MISSES; read += 1) await small(WINDOW_BYTES + read * 8192);
+    expect(fetched).toEqual(Array(DENSE_MISSES).fill(4096));
+    await small(WINDOW_BYTES + 500_000);
+    expect(fetched.slice(DENSE_MISSES)).toEqual([WINDOW_BYTES]);
+    // Later small reads of that window, even one running into the next, are answered from memory as far as it goes.
+    for (const offset of [WINDOW_BYTES, WINDOW_BYTES + 12_345, 2 * WINDOW_BYTES - 4096]) await small(offset);
+    expect(fetched.length).toBe(DENSE_MISSES + 1);
+    await small(2 * WINDOW_BYTES - 100);
+    expect(fetched.length).toBe(DENSE_MISSES + 2);
+    expect(budget.size).toBe(2);
+    // The budget holds two windows: a third evicts the least recently used (window 1; window 2 was just used).
+    for (let read = 0; read <= DENSE_MISSES; read += 1) await small(read * 4096);
+    expect(budget.size).toBe(2);
+    fetched.length = 0;
+    await small(2 * WINDOW_BYTES);
+    await small(WINDOW_BYTES);
+    expect(fetched).toEqual([4096]);
+    // A write through this mount drops the windows (DataCache calls drop): the next reads see it, and the budget is freed.
+    await fs.write(file, Buffer.from('QQ'), 8);
+    reader.drop();
+    expect(budget.size).toBe(0);
+    expect((await reader.read(4, 8)).toString('latin1')).toBe('QQ' + data.subarray(10, 12).toString('latin1'));
+    fs.release(file);
+  });
+
+  it('read windows: a reader going through a file in order keeps the windows ahead of it, not those behind', async () => {
+    const file = await fs.open(fs.root, 'ra-seq', O_CREAT | O_RDWR, 0o644);
+    const data = pattern(8 * WINDOW_BYTES, 2);
+    await fs.write(file, data, 0);
+    const budget = new WindowBudget(64);
+    const reader = new ReadAhead(fs, file, budget, data.length);
+    for (let offset = 0; offset < data.length; offset += 256 * 1024) {
+      expect((await reader.read(256 * 1024, offset)).equals(data.subarray(offset, offset + 256 * 1024))).toBe(true);
+      expect(budget.size).toBeLessThanOrEqual(5);
+    }
+    reader.drop();
+    expect(budget.size).toBe(0);
     fs.release(file);
   });
 
@@ -399,7 +450,7 @@ describe('dfuse caches', () => {
     const readAll = async (sizeHint: number | undefined): Promise<number[]> => {
       const fetched: number[] = [];
       const counting = { read: (handle: typeof file, length: number, offset: number) => (fetched.push(offset / WINDOW_BYTES), fs.read(handle, length, offset)) } as unknown as Dfs;
-      const reader = new ReadAhead(counting, file, sizeHint);
+      const reader = new ReadAhead(counting, file, new WindowBudget(16), sizeHint);
       const parts: Buffer[] = [];
       for (let offset = 0; offset < data.length; offset += WINDOW_BYTES) parts.push(await reader.read(WINDOW_BYTES, offset));
       expect(Buffer.concat(parts).equals(data)).toBe(true);

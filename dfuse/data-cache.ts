@@ -6,6 +6,7 @@
  */
 import { type DfsObject, oidToString as oidKey } from '../dfs/index.js';
 import type { OpenFile } from './file-table.js';
+import { READ_WINDOWS_BUDGET_BYTES, WINDOW_BYTES, WindowBudget } from './read-ahead.js';
 import { WriteBudget } from './write-back.js';
 
 /** Bytes all write-back buffers may hold together. */
@@ -15,6 +16,7 @@ type Oid = DfsObject['oid'];
 
 export class DataCache {
   readonly budget = new WriteBudget(WRITE_BACK_BUDGET_BYTES);
+  readonly windows = new WindowBudget(READ_WINDOWS_BUDGET_BYTES / WINDOW_BYTES);
   readonly #files = new Map<string, Set<OpenFile>>();
   /** Files unregistered so far (InodeMap's OpenFiles). */
   #closes = 0;
@@ -31,6 +33,7 @@ export class DataCache {
     const files = this.#files.get(key);
     files?.delete(file);
     if (files?.size === 0) this.#files.delete(key);
+    file.reader?.drop();
     this.#closes += 1;
   }
 

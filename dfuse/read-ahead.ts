@@ -2,9 +2,15 @@
  * Read coalescing for one open file (DAOS dfuse's chunk reads): large reads are served from whole 1 MiB
  * windows fetched with one DFS read each, and while a file is read in order the next windows are fetched
  * ahead. A read inside one window is answered with a view of it (no copy; windows are never written
- * to, only dropped). Small (random) reads go straight to DFS.
- * Windows are dropped when this mount writes or truncates the file (DataCache does that), so a reader
- * sees this mount's writes; other clients' writes are seen at the next open (close-to-open).
+ * to, only dropped). Small reads go straight to DFS until a window has had DENSE_MISSES of them: the
+ * window is then read whole, and later small reads in it come from memory (a file read at random but
+ * densely, as fio's or a database's 4 KiB reads of a file that fits the budget, costs one fetch per
+ * window instead of one per read; reads scattered over a large file seldom hit one window thrice, so
+ * they stay single reads).
+ * The windows of all open files share one budget (WindowBudget), least recently used dropped first.
+ * Windows are dropped when this mount writes or truncates the file (DataCache does that), and at the
+ * file's close, so a reader sees this mount's writes; other clients' writes are seen at the next open
+ * (close-to-open).
  * Nothing is fetched ahead past the end of the file: as the size known at open says, then as windows
  * tell (a short window is the last; a full one at or past the supposed end means the file grew).
  */
@@ -15,35 +21,83 @@ export const WINDOW_BYTES = 1 << 20;
 export const COALESCE_MIN_BYTES = 64 * 1024;
 /** Windows fetched ahead of a reader going through the file in order. */
 export const WINDOWS_AHEAD = 3;
-/** Windows one file keeps (fetched or being fetched). */
-export const WINDOWS_PER_FILE_MAX = 6;
+/** Small reads of a window sent alone before the next one fetches it whole. */
+export const DENSE_MISSES = 2;
+/** Windows one file counts small reads of (beyond, the counts start over). */
+const COUNTED_WINDOWS_MAX = 4096;
+/** Bytes of windows all open files keep together. */
+export const READ_WINDOWS_BUDGET_BYTES = 128 << 20;
+
+interface Window {
+  readonly data: Promise<Buffer>;
+  /** Removes the window from its file (the budget evicted it). */
+  readonly evict: () => void;
+}
+
+/** The windows of every open file, least recently used first; past `max`, the oldest go. */
+export class WindowBudget {
+  readonly #max: number;
+  readonly #windows = new Set<Window>();
+
+  constructor(maxWindows: number) {
+    this.#max = maxWindows;
+  }
+
+  get size(): number {
+    return this.#windows.size;
+  }
+
+  add(window: Window): void {
+    this.#windows.add(window);
+    for (const oldest of this.#windows) {
+      if (this.#windows.size <= this.#max) break;
+      this.#windows.delete(oldest);
+      oldest.evict();
+    }
+  }
+
+  used(window: Window): void {
+    if (this.#windows.delete(window)) this.#windows.add(window);
+  }
+
+  remove(window: Window): void {
+    this.#windows.delete(window);
+  }
+}
 
 export class ReadAhead {
   readonly #dfs: Dfs;
   readonly #handle: DfsObject;
-  readonly #windows = new Map<number, Promise<Buffer>>();
+  readonly #budget: WindowBudget;
+  readonly #windows = new Map<number, Window>();
+  /** Small reads sent alone, by window, since the windows were last dropped. */
+  readonly #misses = new Map<number, number>();
   #lastWindow = -2;
   /** Index of the file's last window as far as known (read-ahead stops there). */
   #endWindow: number;
 
   /** `sizeHint`: the file's size as known at open, if known. */
-  constructor(dfs: Dfs, handle: DfsObject, sizeHint?: number) {
+  constructor(dfs: Dfs, handle: DfsObject, budget: WindowBudget, sizeHint?: number) {
     this.#dfs = dfs;
     this.#handle = handle;
+    this.#budget = budget;
     this.#endWindow = sizeHint === undefined ? Infinity : lastWindowOf(sizeHint);
   }
 
-  /** Forgets every window (the file changed through this mount, maybe its size too). */
+  /** Forgets every window (the file changed through this mount, maybe its size too, or it closed). */
   drop(): void {
+    for (const window of this.#windows.values()) this.#budget.remove(window);
     this.#windows.clear();
+    this.#misses.clear();
     this.#endWindow = Infinity;
   }
 
   /** Up to `length` bytes at `position` (short at the end of the file). */
   async read(length: number, position: number): Promise<Buffer> {
-    if (length < COALESCE_MIN_BYTES) return this.#dfs.read(this.#handle, length, position);
     const first = Math.floor(position / WINDOW_BYTES);
-    const window = await this.#window(first);
+    const large = length >= COALESCE_MIN_BYTES;
+    if (!large && !this.#windows.has(first) && !this.#dense(first)) return this.#dfs.read(this.#handle, length, position);
+    const window = await this.#window(first, large);
     const inWindow = position - first * WINDOW_BYTES;
     // Within one window, or the window is the file's last: a view.
     if (inWindow + length <= window.length || window.length < WINDOW_BYTES) return window.subarray(Math.min(inWindow, window.length), Math.min(window.length, inWindow + length));
@@ -52,7 +106,7 @@ export class ReadAhead {
     while (copied < length) {
       const at = position + copied;
       const index = Math.floor(at / WINDOW_BYTES);
-      const next = await this.#window(index);
+      const next = await this.#window(index, large);
       const offset = at - index * WINDOW_BYTES;
       if (offset >= next.length) break;
       copied += next.copy(buffer, copied, offset, offset + Math.min(length - copied, next.length - offset));
@@ -62,11 +116,26 @@ export class ReadAhead {
     return buffer.subarray(0, copied);
   }
 
-  #window(index: number): Promise<Buffer> {
-    const sequential = index === this.#lastWindow || index === this.#lastWindow + 1;
-    this.#lastWindow = index;
+  /** Counts a small read of window `index` that no window answers; true once the window is worth fetching. */
+  #dense(index: number): boolean {
+    const misses = this.#misses.get(index) ?? 0;
+    if (misses >= DENSE_MISSES) {
+      this.#misses.delete(index);
+      return true;
+    }
+    if (misses === 0 && this.#misses.size >= COUNTED_WINDOWS_MAX) this.#misses.clear();
+    this.#misses.set(index, misses + 1);
+    return false;
+  }
+
+  /** Window `index`; a large read going through the file in order also fetches the next ones. */
+  #window(index: number, large: boolean): Promise<Buffer> {
+    const sequential = large && (index === this.#lastWindow || index === this.#lastWindow + 1);
+    if (large) this.#lastWindow = index;
     const window = this.#fetch(index);
     if (sequential) {
+      // A reader going through the file in order will not come back: windows behind it go.
+      this.#forget(index - 2);
       for (let ahead = index + 1; ahead <= Math.min(index + WINDOWS_AHEAD, this.#endWindow); ahead += 1) void this.#fetch(ahead).catch(() => undefined);
     }
     return window.then((data) => {
@@ -76,18 +145,26 @@ export class ReadAhead {
     });
   }
 
+  #forget(index: number): void {
+    const window = this.#windows.get(index);
+    if (window === undefined) return;
+    this.#windows.delete(index);
+    this.#budget.remove(window);
+  }
+
   #fetch(index: number): Promise<Buffer> {
-    const cached = this.#windows.get(index);
-    if (cached !== undefined) return cached;
-    const fetching = this.#dfs.read(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
-    // A failed fetch is not kept: the next read asks again.
-    fetching.catch(() => this.#windows.delete(index));
-    this.#windows.set(index, fetching);
-    for (const key of this.#windows.keys()) {
-      if (this.#windows.size <= WINDOWS_PER_FILE_MAX) break;
-      if (key !== index) this.#windows.delete(key);
+    const kept = this.#windows.get(index);
+    if (kept !== undefined) {
+      this.#budget.used(kept);
+      return kept.data;
     }
-    return fetching;
+    const data = this.#dfs.read(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
+    const window: Window = { data, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
+    // A failed fetch is not kept: the next read asks again.
+    data.catch(() => this.#windows.get(index) === window && this.#forget(index));
+    this.#windows.set(index, window);
+    this.#budget.add(window);
+    return data;
   }
 }
 

@@ -30,7 +30,7 @@ function addFile(state: DfuseState, view: View, handle: DfsObject, sizeHint?: nu
   try {
     const writes = (handle.flags & O_ACCMODE) !== O_RDONLY;
     const file = state.files.add(handle, view, state.dataCaching && handle.kind === 'file'
-      ? { reader: new ReadAhead(view.dfs, handle, sizeHint), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
+      ? { reader: new ReadAhead(view.dfs, handle, state.data.windows, sizeHint), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
       : {});
     state.data.register(file);
     return file.fh;

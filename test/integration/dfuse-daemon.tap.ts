@@ -3,11 +3,13 @@
  * foreground daemon cleanly, an unmount from outside stops it, a busy mount point is refused, --read-only refuses writes, `.snapshot`
  * serves old content, two mounts of one container see each other's changes within the cache times, a
  * large directory walked after its listing ran out is listed again whole instead of looked up name by name,
+ * a file read at random in 4 KiB pages is fetched a window at a time,
  * names changed here while another thread walks their directory (refreshes running) are seen so at once,
  * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, and a
  * SIGKILLed daemon leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One
  * cluster (pool of 12 targets × 256 MiB) for the whole suite; the SIGKILL case runs last.
  */
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -266,6 +268,41 @@ t.test('names changed here while another thread walks the directory (refreshes r
   t.ok(lists >= 2, `the walked directory was listed ${lists} times (refreshes)`);
   const names = readdirSync(dir).sort();
   t.equal(names.length, FILES - FILES / 3 + FILES / 3, 'removed, renamed and made names add up');
+});
+
+/** Reads a file's 4 KiB pages in a shuffled order with O_DIRECT (each a READ to the daemon), then writes one page through another descriptor and reads it again. */
+const RANDOM_PAGES = `
+import hashlib, json, mmap, os, random, sys
+path, size = sys.argv[1], int(sys.argv[2])
+fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+page = mmap.mmap(-1, 4096)
+pages = {}
+order = list(range(size // 4096))
+random.Random(7).shuffle(order)
+for index in order:
+    os.preadv(fd, [page], index * 4096)
+    pages[index] = bytes(page)
+digest = hashlib.sha256(b''.join(pages[index] for index in range(len(order)))).hexdigest()
+writer = os.open(path, os.O_WRONLY)
+os.pwrite(writer, b'Z' * 4096, 4096 * 300)
+os.close(writer)
+os.preadv(fd, [page], 4096 * 300)
+os.close(fd)
+print(json.dumps({'digest': digest, 'after': bytes(page).count(b'Z')}))
+`;
+
+t.test('random 4 KiB reads of a file: a 1 MiB window read at random often enough is fetched whole; bytes exact, a write here seen at once', async (t) => {
+  const BYTES = 4 << 20;
+  const data = Buffer.alloc(BYTES);
+  for (let index = 0; index < BYTES; index += 4) data.writeUInt32LE((index * 2654435761) >>> 0, index);
+  const path = cluster.at('random.dat');
+  writeFileSync(path, data);
+  const fetchesBefore = await engineRpcs('obj_fetch');
+  const outcome = python<{ digest: string; after: number }>(RANDOM_PAGES, [path, String(BYTES)]);
+  const fetches = (await engineRpcs('obj_fetch')) - fetchesBefore;
+  t.equal(outcome.digest, createHash('sha256').update(data).digest('hex'), 'every page as written');
+  t.ok(fetches < 64, `${fetches} fetches for ${BYTES / 4096} reads of ${BYTES >> 20} windows (one a read without windows)`);
+  t.equal(outcome.after, 4096, 'a page written through another descriptor of this mount: read back at once');
 });
 
 t.test('statfs: df reports the pool size', async (t) => {
