@@ -123,14 +123,9 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     const epoch = asEpoch(request.epoch);
     const { iods, akeysMax } = request;
     // An object-level read: it covers what is read under the keys (same state, one synchronous run).
-    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => {
-      const page = vos.listDkeys({ ...ref, epoch, anchor: request.anchor, limit: request.limit });
-      return {
-        ...page,
-        ...(iods === undefined ? {} : { values: page.keys.map((dkey) => vos.fetch({ ...ref, dkey, epoch, iods })) }),
-        ...(akeysMax === undefined ? {} : { akeys: page.keys.map((dkey) => vos.listAkeys({ ...ref, dkey, epoch, anchor: null, limit: akeysMax + 1 }).keys) }),
-      };
-    });
+    // akeysMax + 1 akeys each, so the client can tell a dkey with more.
+    const op = { ...ref, epoch, anchor: request.anchor, limit: request.limit, iods, akeysLimit: akeysMax === undefined ? undefined : akeysMax + 1 };
+    return guardedRead(guard, target, { ...ref, epoch: request.epoch, tx: request.tx }, () => vos.listDkeysWithValues(op));
   });
 
   registry.register(OBJ_LIST_AKEYS, (request) => {

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { DataBlob } from './data-blob.js';
 import type { KeyIndex } from './key-index.js';
 import type { PunchLog } from './punch-log.js';
+import type { PageValues } from './page-values.js';
 import type { MetaTable } from './schema.js';
 import type { SeqCounter } from './seq-counter.js';
 import type { SpaceAccount } from './space.js';
@@ -25,4 +26,5 @@ export interface VosContext {
   readonly punches: PunchLog;
   readonly visibility: Visibility;
   readonly visibleDkeys: VisibleDkeys;
+  readonly pageValues: PageValues;
 }

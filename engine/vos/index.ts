@@ -14,6 +14,8 @@ export type {
   FetchValue,
   ListOp,
   ListResult,
+  ListValuesOp,
+  ListValuesResult,
   ObjectRef,
   PunchOp,
   QueryMaxOp,

@@ -101,6 +101,18 @@ export interface ListResult {
   anchor: Buffer | null;
 }
 
+/** A dkey listing that also reads, for each listed dkey, the values of `iods` and its first `akeysLimit` akeys. */
+export interface ListValuesOp extends ListOp {
+  iods?: FetchIod[];
+  akeysLimit?: number;
+}
+
+/** `values[i]` and `akeys[i]` belong to `keys[i]` (each present when asked for). */
+export interface ListValuesResult extends ListResult {
+  values?: FetchValue[][];
+  akeys?: Buffer[][];
+}
+
 export interface QueryMaxOp extends ObjectRef {
   akey: Buffer;
   epoch: Epoch;

@@ -12,7 +12,7 @@
  * Objects never punched (Cover.punchable false) skip the punch conditions. Read-only.
  */
 import type Database from 'better-sqlite3';
-import type { ObjectId } from './schema.js';
+import type { DkeyId, KeyRowLayout, ObjectId } from './schema.js';
 import { PunchLevel } from './schema.js';
 import type { Cover } from './visibility.js';
 
@@ -29,8 +29,25 @@ function punchAfterVersion(level: number, target: string): string {
       AND (p.epoch > v.epoch OR (p.epoch = v.epoch AND p.seq > v.seq))`;
 }
 
+/**
+ * Version `v` (of akey `akeyId` under dkey `dkeyId`, at or below @epoch) survives every punch of a
+ * punchable object: ordered after the object's punch (@objectEpoch, @objectSeq) and after every punch at
+ * or below @epoch of the dkey and of the akey.
+ */
+export function survivesPunches(dkeyId: string, akeyId: string): string {
+  return `(v.epoch > @objectEpoch OR (v.epoch = @objectEpoch AND v.seq > @objectSeq))
+  AND NOT EXISTS (${punchAfterVersion(PunchLevel.dkey, dkeyId)})
+  AND NOT EXISTS (${punchAfterVersion(PunchLevel.akey, akeyId)})`;
+}
+
+/** The statement parameters that stand for an object's cover in survivesPunches. */
+export function coverParams(cover: Cover): { objectEpoch: number; objectSeq: number } {
+  const objectPunch = cover.stamp ?? NO_OBJECT_PUNCH;
+  return { objectEpoch: objectPunch.epoch, objectSeq: objectPunch.seq };
+}
+
 function pageStatement(versionCondition: string): string {
-  return `SELECT d.dkey FROM dkeys d
+  return `SELECT d.id, d.dkey AS key FROM dkeys d
     WHERE d.obj = @obj AND d.dkey > @after
       AND EXISTS (SELECT 1 FROM akeys a JOIN versions v ON v.akey = a.id WHERE ${versionCondition})
     ORDER BY d.dkey LIMIT @count`;
@@ -38,10 +55,7 @@ function pageStatement(versionCondition: string): string {
 
 const UNPUNCHED_PAGE = pageStatement(VERSION_AT_OR_BELOW);
 
-const PUNCHED_PAGE = pageStatement(`${VERSION_AT_OR_BELOW}
-  AND (v.epoch > @objectEpoch OR (v.epoch = @objectEpoch AND v.seq > @objectSeq))
-  AND NOT EXISTS (${punchAfterVersion(PunchLevel.dkey, 'd.id')})
-  AND NOT EXISTS (${punchAfterVersion(PunchLevel.akey, 'a.id')})`);
+const PUNCHED_PAGE = pageStatement(`${VERSION_AT_OR_BELOW} AND ${survivesPunches('d.id', 'a.id')}`);
 
 interface PageParams {
   obj: number;
@@ -51,22 +65,21 @@ interface PageParams {
 }
 
 export class VisibleDkeys {
-  private readonly unpunched: Database.Statement<[PageParams], Buffer>;
-  private readonly punched: Database.Statement<[PageParams & { objectEpoch: number; objectSeq: number }], Buffer>;
+  private readonly unpunched: Database.Statement<[PageParams], KeyRowLayout<DkeyId>>;
+  private readonly punched: Database.Statement<[PageParams & { objectEpoch: number; objectSeq: number }], KeyRowLayout<DkeyId>>;
 
   constructor(db: Database.Database) {
-    this.unpunched = db.prepare<[PageParams], Buffer>(UNPUNCHED_PAGE).pluck();
-    this.punched = db.prepare<[PageParams & { objectEpoch: number; objectSeq: number }], Buffer>(PUNCHED_PAGE).pluck();
+    this.unpunched = db.prepare<[PageParams], KeyRowLayout<DkeyId>>(UNPUNCHED_PAGE);
+    this.punched = db.prepare<[PageParams & { objectEpoch: number; objectSeq: number }], KeyRowLayout<DkeyId>>(PUNCHED_PAGE);
   }
 
   /**
-   * Up to `count` dkeys of the object visible at `epoch`, strictly after `after` (null: from the first),
-   * ascending; `cover` is the object's cover at `epoch` (Visibility.objectCover).
+   * Up to `count` dkeys (id and key) of the object visible at `epoch`, strictly after `after` (null: from
+   * the first), ascending; `cover` is the object's cover at `epoch` (Visibility.objectCover).
    */
-  page(options: { objectId: ObjectId; cover: Cover; after: Buffer | null; epoch: number; count: number }): Buffer[] {
+  page(options: { objectId: ObjectId; cover: Cover; after: Buffer | null; epoch: number; count: number }): Array<KeyRowLayout<DkeyId>> {
     const params: PageParams = { obj: options.objectId, after: options.after ?? EMPTY_KEY, epoch: options.epoch, count: options.count };
     if (!options.cover.punchable) return this.unpunched.all(params);
-    const objectPunch = options.cover.stamp ?? NO_OBJECT_PUNCH;
-    return this.punched.all({ ...params, objectEpoch: objectPunch.epoch, objectSeq: objectPunch.seq });
+    return this.punched.all({ ...params, ...coverParams(options.cover) });
   }
 }

@@ -17,7 +17,7 @@ import { DataBlob } from './data-blob.js';
 import { Dtx } from './dtx/dtx.js';
 import { applyFetch, validateFetch } from './fetch.js';
 import { KeyIndex } from './key-index.js';
-import { listAkeys, listDkeys, validateList } from './list.js';
+import { listAkeys, listDkeys, listDkeysWithValues, validateList, validateListValues } from './list.js';
 import type {
   AggregateOptions,
   AggregateResult,
@@ -26,6 +26,8 @@ import type {
   FetchValue,
   ListOp,
   ListResult,
+  ListValuesOp,
+  ListValuesResult,
   ObjectRef,
   PunchOp,
   QueryMaxOp,
@@ -48,6 +50,7 @@ import { UndoLog } from './undo-log.js';
 import { applyUpdate, validateUpdate } from './update.js';
 import { validateObjectRef, validatePunch } from './validate.js';
 import { VersionStore } from './version-store.js';
+import { PageValues } from './page-values.js';
 import { VisibleDkeys } from './visible-dkeys.js';
 import { Visibility } from './visibility.js';
 
@@ -125,7 +128,8 @@ export class VosTarget {
       const punches = new PunchLog(db, seq);
       const visibility = new Visibility(keys, versions, punches);
       const visibleDkeys = new VisibleDkeys(db);
-      const target = new VosTarget({ db, meta, seq, blob, space, keys, versions, punches, visibility, visibleDkeys }, undo);
+      const pageValues = new PageValues(db);
+      const target = new VosTarget({ db, meta, seq, blob, space, keys, versions, punches, visibility, visibleDkeys, pageValues }, undo);
       logOpen(options.logger, options.dir, target.usage());
       return target;
     } catch (error) {
@@ -160,6 +164,16 @@ export class VosTarget {
     this.checkOpen();
     validateList(op);
     return listDkeys(this.context, op);
+  }
+
+  /**
+   * listDkeys, with the values of op.iods and the first op.akeysLimit akeys of every listed dkey, read in
+   * the same synchronous call (one state). DER_INVAL as fetch for a kind mismatch.
+   */
+  listDkeysWithValues(op: ListValuesOp): ListValuesResult {
+    this.checkOpen();
+    validateListValues(op);
+    return listDkeysWithValues(this.context, op);
   }
 
   /** akeys of op.dkey visible at op.epoch, in byte order, after op.anchor. */
