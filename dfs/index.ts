@@ -21,7 +21,7 @@ import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readI
 import { isSymlinkNode, resolveChild, resolvePath } from './lookup.js';
 import { type DfsMount, type MountOptions, mountDfs as mountState } from './mount.js';
 import { dupHandle, lookupChild, lookupPath, openEntry } from './open.js';
-import { type DirAnchor, type DirEntryHandle, type DirEntryPlus, type DirPage, anchorSplit, dirAnchorStart, readdir, readdirplus, readdirplusHandles } from './readdir.js';
+import { type DirAnchor, type DirEntryHandle, type DirEntryPlus, type DirPage, anchorSplit, dirAnchorStart, listingPassed, readdir, readdirplus, readdirplusHandles } from './readdir.js';
 import { type RenameOptions, rename } from './rename.js';
 import { type DfsSnapshot, createSnapshot, destroySnapshot, listSnapshots } from './snapshot.js';
 import { type DfsStatfs, statfs } from './statfs.js';
@@ -279,6 +279,15 @@ export class Dfs {
    */
   anchorSplit(dir: DfsObject): Promise<DirAnchor[]> {
     return this.#run('anchorSplit', dir.name, () => anchorSplit(this.#mount, this.#own(dir)));
+  }
+
+  /**
+   * True when a listing of directory `dir` now at `anchor` has gone past the place of entry `name`: were
+   * the entry there all along, the listing would have returned it already (names are listed group by
+   * group, each in byte order). EINVAL for a name no entry can have.
+   */
+  listingPassed(dir: DfsObject, anchor: DirAnchor, name: string): boolean {
+    return listingPassed(this.#mount, this.#own(dir), anchor, name);
   }
 
   /** The anchor that starts a listing (the same as passing none). */

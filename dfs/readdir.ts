@@ -17,7 +17,7 @@ import { childRef } from './entry.js';
 import { fsFail } from './errors.js';
 import type { DfsObject, PathNode } from './handle.js';
 import { O_NOFOLLOW, O_RDONLY } from './inode.js';
-import { decodeEntry, entryFetchIods, xattrNameOfKey } from './layout.js';
+import { decodeEntry, entryFetchIods, entryKey, xattrNameOfKey } from './layout.js';
 import type { DfsMount } from './mount.js';
 import { handleOf } from './open.js';
 
@@ -113,6 +113,11 @@ async function listPlus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | und
     listed.push({ node: { name, ref: childRef(dir.oid, name), inode, symlinkTarget }, xattrs });
   });
   return { listed, stats: await statNodes(mount, listed.map(({ node }) => node)), anchor: page.anchor };
+}
+
+/** True when a listing of `dir` now at `anchor` has gone past the place of entry `name` (it would have been listed). */
+export function listingPassed(mount: DfsMount, dir: DfsObject, anchor: DirAnchor, name: string): boolean {
+  return mount.cont.object(dir.oid).anchorPassed(anchor, entryKey(name));
 }
 
 /** One anchor per redundancy group of the directory object, each pinned to its group. */

@@ -227,6 +227,51 @@ describe('dfuse caches', () => {
       }
     });
 
+    it('a lookup waiting for a refresh goes on once the listing has passed its name, not at its end', async () => {
+      const map = new InodeMap(fs, SHORT);
+      const original = Object.getPrototypeOf(fs).readdirplusHandles as Dfs['readdirplusHandles'];
+      let pages = 0;
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      // Pages of 10 entries (byte order: n0, n1, n10..n17, then n18, n19, n2, n20..n26, ...); from the third on, held at the gate.
+      const spy = vi.spyOn(fs, 'readdirplusHandles').mockImplementation(async (dir, anchor) => {
+        pages += 1;
+        const page = await Reflect.apply(original, fs, [dir, anchor, 10]);
+        if (pages >= 3) await gate;
+        return page;
+      });
+      const lookups = vi.spyOn(fs, 'lookupRel');
+      try {
+        for (const name of names.slice(50, 50 + REFRESH_AFTER_MISSES - 1)) map.unpin(await map.acquire(`/big/${name}`));
+        let lastDone = false;
+        const last = map.acquire('/big/n99').then((entry) => ((lastDone = true), entry));
+        last.catch(() => undefined);
+        const before = lookups.mock.calls.length;
+        const firstLookup = map.acquire('/big/n1');
+        const first = await Promise.race([firstLookup, sleep(2000).then(() => undefined)]);
+        if (first === undefined) {
+          open();
+          map.unpin(await firstLookup);
+          map.unpin(await last);
+          expect.fail('n1 waited for the whole listing');
+        }
+        expect(first.handle.name).toBe('n1');
+        expect(lookups.mock.calls.length, 'n1 came from the listing').toBe(before);
+        expect(pages, 'the listing has not gone past its third page').toBeLessThanOrEqual(3);
+        expect(lastDone, 'n99 (a later page) still waits').toBe(false);
+        open();
+        map.unpin(await last);
+        expect(lastDone).toBe(true);
+        expect(lookups.mock.calls.length, 'n99 came from the listing too').toBe(before);
+        map.unpin(first);
+      } finally {
+        open();
+        spy.mockRestore();
+        lookups.mockRestore();
+        map.clear();
+      }
+    });
+
     it('a name changed here while its page was read, or in use, is left out; a rename above drops the page; open files, and all during a close, get no stat', async () => {
       const changed = await walker({ duringPage: (map) => map.invalidate('/big/n50') });
       try {

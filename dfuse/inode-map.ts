@@ -15,7 +15,8 @@
  * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
  * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
  * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
- * or a file was closed here while the page was read, and unless its entry is in use; the missing lookups wait for it. The more entries the directory had when last
+ * or a file was closed here while the page was read, and unless its entry is in use. A lookup that missed waits
+ * only until the listing has gone past its name (listing-progress.ts), not for the whole directory. The more entries the directory had when last
  * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories over
  * REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read is left
  * out, and a page read while the directory or one above it was renamed or removed is dropped.
@@ -24,6 +25,7 @@ import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFO
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
 import { ChangeTimes } from './change-times.js';
 import { ListedXattrs } from './listed-xattrs.js';
+import { ListingProgress } from './listing-progress.js';
 import { PathMap } from './path-map.js';
 import { childOf, parentOf } from './path.js';
 
@@ -112,7 +114,7 @@ export class InodeMap {
   readonly #openFiles: OpenFiles;
   /** Directories whose lookups miss (refresh candidates) and the refreshes running. */
   readonly #walks = new PathMap<WalkedDir>();
-  readonly #refreshes = new Map<string, Promise<void>>();
+  readonly #refreshes = new Map<string, ListingProgress>();
   /** Paths whose names or attributes changed through this mount, and those renamed or removed (with what was below). */
   readonly #changed = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
   readonly #moved = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
@@ -379,7 +381,7 @@ export class InodeMap {
   }
 
   /** A lookup in directory `dir` missed: the refresh to wait for, running or started now, if it is due (class comment). */
-  #refreshFor(dir: MapEntry): Promise<void> | undefined {
+  #refreshFor(dir: MapEntry): ListingProgress | undefined {
     const running = this.#refreshes.get(dir.path);
     if (running !== undefined) return running;
     if (dir.handle.kind !== 'dir') return undefined;
@@ -392,13 +394,20 @@ export class InodeMap {
     walk.misses += 1;
     if (walk.misses < Math.max(REFRESH_AFTER_MISSES, Math.ceil(entries / REFRESH_ENTRIES_PER_MISS))) return undefined;
     walk.misses = 0;
-    const refresh = this.#refresh(dir).finally(() => this.#refreshes.delete(dir.path));
-    this.#refreshes.set(dir.path, refresh);
-    return refresh;
+    const progress = new ListingProgress((anchor, name) => this.#dfs.listingPassed(dir.handle, anchor, name));
+    this.#refreshes.set(dir.path, progress);
+    void this.#refresh(dir, progress).finally(() => {
+      this.#refreshes.delete(dir.path);
+      progress.end();
+    });
+    return progress;
   }
 
-  /** Lists `dir` whole with a handle per entry and fills in the names whose entries ran out; never rejects. */
-  async #refresh(dir: MapEntry): Promise<void> {
+  /**
+   * Lists `dir` whole with a handle per entry and fills in the names whose entries ran out, telling
+   * `progress` after each page (the lookups waiting for a name of it go on); never rejects.
+   */
+  async #refresh(dir: MapEntry, progress: ListingProgress): Promise<void> {
     const ticket = this.#known.listing(dir.path);
     if (dir !== this.#root) dir.users += 1;
     const names: string[] = [];
@@ -425,6 +434,7 @@ export class InodeMap {
         }
         if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
         anchor = page.anchor;
+        progress.advance(anchor);
       } while (!anchor.eof && names.length <= REFRESH_ENTRIES_MAX);
       if (anchor.eof) this.#known.listed(ticket, names);
       else this.#known.abandon(ticket);
@@ -506,7 +516,7 @@ export class InodeMap {
     try {
       const refresh = this.#refreshFor(dir);
       if (refresh !== undefined) {
-        await refresh;
+        await refresh.reached(name);
         const refreshed = this.#entries.get(path);
         if (refreshed !== undefined && Date.now() < refreshed.nameUntil) return refreshed;
         prior = refreshed ?? prior;

@@ -5,6 +5,7 @@
  * or worker. `splitAnchors` gives one anchor per group, each pinned to it: a pinned listing ends with its
  * group, so N workers together list every key exactly once. Pure code; no I/O.
  */
+import { dkeyGroup } from '../placement/placement.js';
 import { Der, EngineError } from '../wire/errors.js';
 
 export interface ListAnchor {
@@ -46,6 +47,18 @@ export function advanceAnchor(anchor: ListAnchor, cursor: Buffer | null, groupCo
   if (cursor !== null) return { ...anchor, cursor: cursor.toString('base64') };
   if (anchor.pinned || anchor.group + 1 >= groupCount) return { ...anchor, cursor: null, eof: true };
   return { group: anchor.group + 1, cursor: null, pinned: false, eof: false };
+}
+
+/**
+ * True when a listing now at `anchor` has gone past the place of `dkey` (present or not): it would have
+ * been listed already. Groups are listed in order and each in byte order, so: eof, an earlier group than
+ * the anchor's, or the anchor's group up to its cursor. A pinned anchor covers its own group only.
+ */
+export function anchorPassed(anchor: ListAnchor, dkey: Buffer, groupCount: number): boolean {
+  const group = dkeyGroup(dkey, groupCount);
+  if (anchor.pinned && group !== anchor.group) return false;
+  if (anchor.eof || group < anchor.group) return true;
+  return group === anchor.group && anchor.cursor !== null && Buffer.compare(dkey, Buffer.from(anchor.cursor, 'base64')) <= 0;
 }
 
 /** Checks an anchor handed in by a caller (maybe deserialised) against the object's group count. */

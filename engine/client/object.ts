@@ -17,7 +17,7 @@ import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { OBJ_COLL_PUNCH, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type RecordMatchBody, type UpdateIodBody } from '../wire/rpc/obj.js';
 import type { RpcRequest } from '../wire/rpc-def.js';
-import { type ListAnchor, splitAnchors } from './anchor.js';
+import { type ListAnchor, anchorPassed, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
 import { ObjectCore, type ShardAddress } from './object-core.js';
 import { type KeyList, type KeyValueList, type MaxKey, listAkeys, listDkeyValues, listDkeys, queryMax } from './object-list.js';
@@ -191,6 +191,11 @@ export class ObjectHandle {
   /** One anchor per redundancy group, each pinned to its group, for listing the object in parallel. */
   splitAnchors(): ListAnchor[] {
     return splitAnchors(this.#core.groupCount);
+  }
+
+  /** True when a listing of this object now at `anchor` has gone past the place of `dkey` (anchor.ts). */
+  anchorPassed(anchor: ListAnchor, dkey: Buffer): boolean {
+    return anchorPassed(anchor, dkey, this.#core.groupCount);
   }
 
   /** The greatest dkey (byte order) holding `akey`, and the end of that akey's highest extent there. */
