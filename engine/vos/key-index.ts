@@ -14,6 +14,7 @@ import type { ObjectRef } from './operation.js';
 import type { UndoLog } from './undo-log.js';
 import {
   AkeyKind,
+  boundLimit,
   type AkeyId,
   type AkeyKindCode,
   type AkeyRowLayout,
@@ -65,11 +66,11 @@ export class KeyIndex {
       setAkeyKind: db.prepare<[number, number, number]>('UPDATE akeys SET kind = ?, rsize = ? WHERE id = ?'),
       akeyById: db.prepare<[number], { dkey: DkeyId; key: Buffer }>('SELECT dkey, akey AS key FROM akeys WHERE id = ?'),
       dkeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout<DkeyId>>(
-        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey > ? ORDER BY dkey LIMIT ?'),
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey > ? ORDER BY dkey ' + boundLimit()),
       dkeysBefore: db.prepare<[number, Buffer, number], KeyRowLayout<DkeyId>>(
-        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey < ? ORDER BY dkey DESC LIMIT ?'),
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey < ? ORDER BY dkey DESC ' + boundLimit()),
       dkeysLast: db.prepare<[number, number], KeyRowLayout<DkeyId>>(
-        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? ORDER BY dkey DESC LIMIT ?'),
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? ORDER BY dkey DESC ' + boundLimit()),
       removeObject: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
       removeDkey: db.prepare<[number]>('DELETE FROM dkeys WHERE id = ?'),
       removeAkey: db.prepare<[number]>('DELETE FROM akeys WHERE id = ?'),
@@ -79,9 +80,9 @@ export class KeyIndex {
         'SELECT id FROM objects WHERE id > ? AND max_epoch > ? ORDER BY id LIMIT 1'),
       objectsOfCont: db.prepare<[string], { id: ObjectId }>('SELECT id FROM objects WHERE cont = ?'),
       akeysOfDkey: db.prepare<[number, Buffer, number], AkeyRowLayout & { key: Buffer }>(
-        'SELECT id, kind, rsize, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
+        'SELECT id, kind, rsize, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey ' + boundLimit()),
       akeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout<AkeyId>>(
-        'SELECT id, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey LIMIT ?'),
+        'SELECT id, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey ' + boundLimit()),
     };
   }
 

@@ -44,6 +44,19 @@ describe('vos queryMax', () => {
     expect(max(1)).toEqual({ dkey: dkeyOf(0).toString('hex'), end: 100 });
   });
 
+  it('queryMax: the data may lie under any dkey below hundreds without it (the scan goes on past each batch)', () => {
+    for (const withData of [0, 3, 20, 85, 340, 599]) {
+      const ref = { ...OBJ, shard: withData + 1 };
+      for (let n = 0; n < 600; n += 1) {
+        temp.vos.update({ ...ref, dkey: dkeyOf(n), epoch: ep(1), iods: [n <= withData
+          ? { akey: key('data'), type: 'array', recordSize: 1, extents: [{ index: n, count: 2 }], data: Buffer.alloc(2, 1) }
+          : { akey: key('other'), type: 'single', value: Buffer.from('x') }] });
+      }
+      const result = temp.vos.queryMax({ ...ref, akey: key('data'), epoch: ep(1) });
+      expect({ dkey: result.dkey?.toString('hex'), end: result.end }, `data up to dkey ${withData}`).toEqual({ dkey: dkeyOf(withData).toString('hex'), end: withData + 2 });
+    }
+  });
+
   it('queryMax: ignores other akeys and single values', () => {
     write(1, 1, 0, 4, Buffer.alloc(4, 1));
     putSingle(temp.vos, { dkey: chunk(9), akey: 'data-other', epoch: 2, value: 'x' });

@@ -14,6 +14,7 @@ import {
   AkeyKind,
   PunchLevel,
   VersionKind,
+  boundLimit,
   type AkeyId,
   type DkeyId,
   type ObjectId,
@@ -56,9 +57,9 @@ export class Resync {
     this.versionsSince = context.db.prepare(
       `SELECT v.seq, v.epoch, v.kind, v.lo, v.hi, v.inl, v.boff, v.blen, a.akey, a.rsize, d.dkey, o.cont, o.oid, o.shard
        FROM versions v JOIN akeys a ON a.id = v.akey JOIN dkeys d ON d.id = a.dkey JOIN objects o ON o.id = d.obj
-       WHERE v.seq > ? AND v.epoch > ? ORDER BY v.seq LIMIT ?`);
+       WHERE v.seq > ? AND v.epoch > ? ORDER BY v.seq ${boundLimit()}`);
     this.punchesSince = context.db.prepare(
-      'SELECT seq, level, target, epoch FROM punches WHERE seq > ? AND epoch > ? ORDER BY seq LIMIT ?');
+      `SELECT seq, level, target, epoch FROM punches WHERE seq > ? AND epoch > ? ORDER BY seq ${boundLimit()}`);
   }
 
   /** Up to `limit` records after `cursor`; cursor null in the result when the export is complete. */

@@ -13,7 +13,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { DkeyId, KeyRowLayout, ObjectId } from './schema.js';
-import { PunchLevel } from './schema.js';
+import { PunchLevel, boundLimit } from './schema.js';
 import type { Cover } from './visibility.js';
 
 /** No object punch: every version is ordered after (-1, 0) since write epochs are >= 0. */
@@ -50,7 +50,7 @@ function pageStatement(versionCondition: string): string {
   return `SELECT d.id, d.dkey AS key FROM dkeys d
     WHERE d.obj = @obj AND d.dkey > @after
       AND EXISTS (SELECT 1 FROM akeys a JOIN versions v ON v.akey = a.id WHERE ${versionCondition})
-    ORDER BY d.dkey LIMIT @count`;
+    ORDER BY d.dkey ${boundLimit('@count')}`;
 }
 
 const UNPUNCHED_PAGE = pageStatement(VERSION_AT_OR_BELOW);
