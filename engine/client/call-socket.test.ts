@@ -3,8 +3,11 @@
  * any byte are put together, answers are matched by id in any order, a malformed frame or the engine
  * ending the socket fails every call waiting on it, and a forgotten call's late answer is dropped.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CALL_SOCKET_PREFACE, decodeCall, encodeAnswer, FrameReader, SOCKET_CALL_PAYLOAD_BYTES_MAX } from '../wire/channel.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -15,8 +18,8 @@ type Serve = (socket: net.Socket, call: { id: number; opcode: string; body: Buff
 const servers: net.Server[] = [];
 const sockets = new Set<net.Socket>();
 
-/** A stand-in engine: checks the preface, then hands each call frame to `serve`. */
-async function standIn(serve: Serve): Promise<{ address: string; prefaces: Buffer[] }> {
+/** A stand-in engine: checks the preface, then hands each call frame to `serve`; on `path` (a UNIX socket) if given. */
+async function standIn(serve: Serve, path?: string): Promise<{ address: string; prefaces: Buffer[] }> {
   const prefaces: Buffer[] = [];
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -36,6 +39,10 @@ async function standIn(serve: Serve): Promise<{ address: string; prefaces: Buffe
     socket.on('error', () => undefined);
   });
   servers.push(server);
+  if (path !== undefined) {
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    return { address: '127.0.0.1:1', prefaces };
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, prefaces };
 }
@@ -68,7 +75,7 @@ describe('call socket', () => {
       for (let at = 0; at < small; at++) socket.write(bytes.subarray(at, at + 1));
       socket.write(bytes.subarray(small));
     });
-    const socket = new CallSocket(address, () => undefined);
+    const socket = new CallSocket(address, undefined, () => undefined);
     const calls = [1, 2, 3].map((id) => {
       const call = pending();
       socket.send(id, 'obj_fetch', [Buffer.from([id])], call.callbacks);
@@ -100,7 +107,7 @@ describe('call socket', () => {
       };
       next(0);
     });
-    const socket = new CallSocket(address, () => undefined);
+    const socket = new CallSocket(address, undefined, () => undefined);
     const calls = sizes.map((_, index) => {
       const call = pending();
       socket.send(index + 1, 'obj_fetch', [Buffer.from([index])], call.callbacks);
@@ -116,7 +123,7 @@ describe('call socket', () => {
       if (call.id === 2) socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
     });
     let gone = 0;
-    const socket = new CallSocket(address, () => gone++);
+    const socket = new CallSocket(address, undefined, () => gone++);
     const [one, two] = [pending(), pending()];
     socket.send(1, 'obj_fetch', [Buffer.alloc(1)], one.callbacks);
     socket.send(2, 'obj_fetch', [Buffer.alloc(1)], two.callbacks);
@@ -132,7 +139,7 @@ describe('call socket', () => {
       if (call.id === 2) setTimeout(() => socket.write(encodeAnswer(2, 200, [Buffer.from('ok')])), 100);
       if (call.id === 3) socket.end();
     });
-    const socket = new CallSocket(address, () => undefined);
+    const socket = new CallSocket(address, undefined, () => undefined);
     const [forgotten, answered] = [pending(), pending()];
     let forgottenHeard = false;
     socket.send(1, 'obj_fetch', [Buffer.alloc(1)], { answer: () => { forgottenHeard = true; }, fail: () => { forgottenHeard = true; } });
@@ -146,7 +153,30 @@ describe('call socket', () => {
     const nobody = await standIn(() => undefined);
     await new Promise((resolve) => servers.pop()!.close(resolve));
     const refused = pending();
-    new CallSocket(nobody.address, () => undefined).send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
+    new CallSocket(nobody.address, undefined, () => undefined).send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
     expect(await refused.settled).toBe(Der.UNREACH);
+  });
+
+  it('through a UNIX socket path: the same frames (the port is not used); a path nobody serves -> UNREACH, never connected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsdaos-call-socket-'));
+    try {
+      const path = join(dir, 'call.sock');
+      const { address, prefaces } = await standIn((socket, call) => socket.write(encodeAnswer(call.id, 200, [Buffer.concat([Buffer.from('echo:'), call.body])])), path);
+      const socket = new CallSocket(address, path, () => undefined);
+      const call = pending();
+      socket.send(7, 'obj_fetch', [Buffer.from('abc')], call.callbacks);
+      expect(await call.settled).toEqual([200, Buffer.from('echo:abc')]);
+      expect(prefaces).toEqual([CALL_SOCKET_PREFACE]);
+      expect(socket.connected).toBe(true);
+      await socket.end();
+      let gone = 0;
+      const stale = new CallSocket(address, join(dir, 'gone.sock'), () => gone++);
+      const refused = pending();
+      stale.send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
+      expect(await refused.settled).toBe(Der.UNREACH);
+      expect([gone, stale.connected]).toEqual([1, false]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,7 +6,7 @@
  * calls of one turn leave in one writev, their data uncopied.
  * The socket holds the process open only while calls are waiting on it. Any failure (connection refused
  * or lost, the engine ending it, a malformed answer frame) fails every call on it, and the owner drops it;
- * the next call connects again.
+ * the next call connects again. On the engine's host the socket goes to its UNIX socket (wire/channel.ts).
  */
 import net from 'node:net';
 import { parseHostPort } from '../wire/address.js';
@@ -32,6 +32,10 @@ function flushCalls(socket: CallSocket): void {
 }
 
 export class CallSocket {
+  /** The engine's UNIX socket this one goes to, if any (else its port). */
+  readonly path: string | undefined;
+  /** Set once the connection is made (a socket that failed before cannot be reached this way). */
+  connected = false;
   readonly #address: string;
   readonly #socket: net.Socket;
   readonly #calls = new Map<number, SocketPending>();
@@ -47,16 +51,18 @@ export class CallSocket {
   /** Call frames (in parts) queued this turn. */
   #out: Buffer[] = [];
 
-  /** Connects to the engine at `address`; `onGone` runs once when the socket fails or ends. */
-  constructor(address: string, onGone: (socket: CallSocket) => void) {
+  /**
+   * Connects to the engine at `address`, through its UNIX socket `path` when given (CALL_SOCKET_PATH_HEADER);
+   * `onGone` runs once when the socket fails or ends.
+   */
+  constructor(address: string, path: string | undefined, onGone: (socket: CallSocket) => void) {
     this.#address = address;
+    this.path = path;
     this.#onGone = onGone;
     readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    this.#socket = net.connect({
-      ...parseHostPort(address),
-      noDelay: true,
-      onread: { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) },
-    });
+    const onread = { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) };
+    this.#socket = net.connect(path === undefined ? { ...parseHostPort(address), noDelay: true, onread } : { path, onread });
+    this.#socket.once('connect', () => (this.connected = true));
     this.#socket.write(CALL_SOCKET_PREFACE);
     this.#socket.unref();
     this.#closed = new Promise((resolve) => this.#socket.once('close', () => resolve()));

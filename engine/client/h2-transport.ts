@@ -17,10 +17,11 @@
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
+import { existsSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { Logger } from '../log.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
-import { ANSWER_PAYLOAD_BYTES_MAX, CALL_SOCKET_HEADER, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
+import { ANSWER_PAYLOAD_BYTES_MAX, CALL_SOCKET_HEADER, CALL_SOCKET_PATH_HEADER, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_OK, type RpcDef } from '../wire/rpc-def.js';
@@ -224,6 +225,9 @@ function onChannelResponse(this: ChannelStream, headers: http2.IncomingHttpHeade
   if (channel === undefined) return;
   channel.status = Number(headers[':status']);
   if (headers[CALL_SOCKET_HEADER] === '1') channel.transport.callSocketServed = true;
+  const path = headers[CALL_SOCKET_PATH_HEADER];
+  // The engine's UNIX socket, when it is on this host (its random name exists nowhere else).
+  if (typeof path === 'string' && existsSync(path)) channel.transport.callSocketPath = path;
 }
 
 function onChannelData(this: ChannelStream, chunk: Buffer): void {
@@ -298,6 +302,8 @@ export class H2Transport implements RpcTransport {
   private readonly sockets: [CallSocket | undefined, CallSocket | undefined] = [undefined, undefined];
   /** @internal The engine said (rpc_channel answer header) that it serves call sockets. */
   callSocketServed = false;
+  /** @internal The engine's UNIX socket for them, found on this host (dropped if it cannot be reached). */
+  callSocketPath: string | undefined = undefined;
   private nextCallId = 0;
   private inflight = 0;
   private closed = false;
@@ -340,8 +346,13 @@ export class H2Transport implements RpcTransport {
 
   /** Puts the call on call socket `which` (0: small calls, 1: bulk), connecting one if needed. */
   private sendOnSocket(call: H2Call, which: 0 | 1): void {
-    const socket = this.sockets[which] ??= new CallSocket(this.address, (gone) => {
+    // Small calls go to the engine's UNIX socket when there is one; bulk ones to the port (TCP's buffers let
+    // a MiB travel in fewer pieces: 1 MiB reads 4 in flight, 680-725 MiB/s on the UNIX socket, 800-870 on TCP).
+    const path = which === 0 ? this.callSocketPath : undefined;
+    const socket = this.sockets[which] ??= new CallSocket(this.address, path, (gone) => {
       if (this.sockets[which] === gone) this.sockets[which] = undefined;
+      // A UNIX socket that could not be reached (the engine restarted under another name): the port from now on.
+      if (gone.path !== undefined && !gone.connected && this.callSocketPath === gone.path) this.callSocketPath = undefined;
     });
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     call.id = this.nextCallId;

@@ -17,7 +17,7 @@ import { decode, encode, encodeParts, partsBytes } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { HTTP_STATUS_ERROR, HTTP_STATUS_OK, HTTP_STATUS_PROTO, type ErrorBody } from '../wire/rpc-def.js';
 import {
-  SOCKET_CALL_PAYLOAD_BYTES_MAX, CALL_SOCKET_HEADER, CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswerParts, FrameReader, joinParts,
+  SOCKET_CALL_PAYLOAD_BYTES_MAX, CALL_SOCKET_HEADER, CALL_SOCKET_PATH_HEADER, CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswerParts, FrameReader, joinParts,
   RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
 } from '../wire/channel.js';
 import { writeParts } from '../wire/write-parts.js';
@@ -173,7 +173,8 @@ export class RpcDispatcher {
   private shuttingDown = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly deps: { router: Router; metrics: EngineMetrics; log: Logger }) {}
+  /** `callSocketPath`: the UNIX socket that also serves call sockets, told to every rpc_channel client. */
+  constructor(private readonly deps: { router: Router; metrics: EngineMetrics; log: Logger; callSocketPath?: string | undefined }) {}
 
   /** Requests received and not yet answered. */
   inFlightCount(): number {
@@ -282,10 +283,13 @@ export class RpcDispatcher {
    * An rpc_channel stream: answered 200 at once and kept open; each call frame is served as if it had come on
    * a stream of its own (validated, routed, counted under its own opcode) and answered with its own frame as
    * soon as it is done. A malformed frame resets the channel (PROTO for every call still on it, client side).
-   * The answer tells the client that this engine also serves call sockets.
+   * The answer tells the client that this engine also serves call sockets, and where on its host, if it does.
    */
   private serveChannel(stream: ServerHttp2Stream): void {
-    stream.respond({ ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE, [CALL_SOCKET_HEADER]: '1' });
+    const path = this.deps.callSocketPath;
+    stream.respond({
+      ':status': HTTP_STATUS_OK, 'content-type': RPC_CHANNEL_CONTENT_TYPE, [CALL_SOCKET_HEADER]: '1', ...(path === undefined ? {} : { [CALL_SOCKET_PATH_HEADER]: path }),
+    });
     const channel = this.openChannel(streamConnection(stream), CALL_PAYLOAD_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX);
     stream.on('data', (chunk: Buffer) => channel.push(chunk));
     stream.on('end', () => channel.end());

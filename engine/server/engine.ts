@@ -31,6 +31,7 @@ import { readJsonIfExists, writeJsonAtomic } from './durable-file.js';
 import { registerEngineAdminHandlers } from './engine-admin.js';
 import { ENGINE_LAYOUT_VERSION, isEngineRecordLayout } from './layout.js';
 import { Listener } from './listener.js';
+import { localSocketPath } from './local-socket.js';
 import { LocalPools } from './local-pools.js';
 import { EngineMetrics } from './metrics.js';
 import { registerObjectHandlers } from './obj-handlers.js';
@@ -176,7 +177,7 @@ class EngineServer implements Engine {
     const poolService = registerPoolService(this, this.router);
     this.onShutdown(() => poolService.close());
     try {
-      this.listener = await Listener.start({ listen, router: this.router, metrics: this.metrics, log: this.log });
+      this.listener = await Listener.start({ listen, localPath: localSocketPath(this.dir), router: this.router, metrics: this.metrics, log: this.log });
     } catch (error) {
       // Port taken or bad host: undo what started so the caller's process is left as it was.
       await poolService.close();

@@ -1,4 +1,7 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,9 +32,10 @@ describe('listener', () => {
   let listener: Listener;
   let client: RawClient;
   let metrics: EngineMetrics;
+  let router: Router;
 
   beforeEach(async () => {
-    const router = new Router();
+    router = new Router();
     router.register(ECHO, (request) => ({ n: request.n + 1 }));
     router.register(BUGGY, () => {
       throw new TypeError('handler bug');
@@ -268,6 +272,37 @@ describe('listener', () => {
       expect(connections('socket')).toBe(2);
     } finally {
       await transport.close();
+    }
+  });
+
+  it('call sockets on the engine\'s UNIX socket: a client on its host sends small calls there, bulk ones to the port; a socket it cannot reach -> the port from then on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsdaos-listener-'));
+    const localPath = join(dir, 'call-0123456789abcdef.sock');
+    const local = await Listener.start({ listen: parseHostPort('127.0.0.1:0'), localPath, router, metrics, log: pino({ level: 'silent' }) });
+    const transport = new H2Transport(local.address);
+    const stale = new H2Transport(local.address);
+    try {
+      expect(local.localPath).toBe(localPath);
+      expect(existsSync(localPath)).toBe(true);
+      const mib = Buffer.alloc(1 << 20, 9);
+      expect(await transport.call(ECHO, { n: 1 })).toEqual({ n: 2 });
+      expect(transport.callSocketPath).toBe(localPath);
+      expect(await transport.call(ECHO, { n: 2 })).toEqual({ n: 3 });
+      expect((await transport.call(BIG, { data: mib })).data.equals(mib)).toBe(true);
+      expect([connections('local'), connections('socket')]).toEqual([1, 1]);
+      // As if the engine had restarted under another name: the calls on the socket that cannot connect fail
+      // (UNREACH, as on a lost socket), and the next ones go to the port.
+      expect(await stale.call(ECHO, { n: 1 })).toEqual({ n: 2 });
+      stale.callSocketPath = join(dir, 'call-fedcba9876543210.sock');
+      await expect(stale.call(ECHO, { n: 2 })).rejects.toMatchObject({ der: Der.UNREACH });
+      expect(stale.callSocketPath).toBeUndefined();
+      expect(await stale.call(ECHO, { n: 3 })).toEqual({ n: 4 });
+      expect([connections('local'), connections('socket')]).toEqual([1, 2]);
+    } finally {
+      await Promise.all([transport.close(), stale.close()]);
+      await local.close();
+      expect(existsSync(localPath), 'the socket file goes with the listener').toBe(false);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

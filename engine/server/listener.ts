@@ -28,12 +28,25 @@ const RPC_PATH_PREFIX = '/v1/';
 /** First byte of the h2c client preface `PRI * HTTP/2.0`; HTTP/1.1 requests served here start with `GET`. */
 const H2_PREFACE_FIRST_BYTE = 0x50;
 const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/** Starts `server` listening (`start` calls listen with its callback); rejects on a listen error. */
+function listen(server: NetServer, start: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    start(() => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 /** An HTTP/1.1 request head larger than this is refused (431) without reading more. */
 const HTTP1_HEAD_BYTES_MAX = 8192;
 const HTTP1_REASONS: Readonly<Record<number, string>> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
 export interface ListenerOptions {
   readonly listen: HostPort;
+  /** A UNIX socket path to serve call sockets on as well (local-socket.ts); none if absent or if it cannot be bound. */
+  readonly localPath?: string;
   readonly router: Router;
   readonly metrics: EngineMetrics;
   readonly log: Logger;
@@ -42,6 +55,8 @@ export interface ListenerOptions {
 export class Listener {
   /** The bound `host:port` (the real port when 0 was asked). */
   readonly address: string;
+  /** The UNIX socket also served, if bound. */
+  readonly localPath: string | undefined;
   private readonly sessions = new Set<Http2Session>();
   /** Connections whose first byte has not come yet (neither server owns them). */
   private readonly undecided = new Set<Socket>();
@@ -50,12 +65,15 @@ export class Listener {
   private constructor(
     /** The listening socket; it hands each connection to `server` or answers its HTTP/1.1 GET. */
     private readonly front: NetServer,
+    /** The UNIX socket listening beside it (same protocols), if any. */
+    private readonly local: NetServer | undefined,
     private readonly server: Http2Server,
     private readonly dispatcher: RpcDispatcher,
     private readonly options: ListenerOptions,
   ) {
     const bound = front.address() as AddressInfo;
     this.address = formatHostPort(options.listen.host, bound.port);
+    this.localPath = local === undefined ? undefined : options.localPath;
   }
 
   static async start(options: ListenerOptions): Promise<Listener> {
@@ -72,15 +90,21 @@ export class Listener {
       maxHeaderListPairs: 64,
     });
     let listener: Listener | undefined;
-    const front = createNetServer((socket) => listener?.route(socket));
-    await new Promise<void>((resolve, reject) => {
-      front.once('error', reject);
-      front.listen(options.listen.port, options.listen.host, () => {
-        front.off('error', reject);
-        resolve();
-      });
-    });
-    listener = new Listener(front, server, new RpcDispatcher(options), options);
+    const front = createNetServer((socket) => listener?.route(socket, 'socket'));
+    await listen(front, (done) => front.listen(options.listen.port, options.listen.host, done));
+    let local: NetServer | undefined;
+    if (options.localPath !== undefined) {
+      const path = options.localPath;
+      local = createNetServer((socket) => listener?.route(socket, 'local'));
+      try {
+        await listen(local, (done) => local!.listen(path, done));
+      } catch (error) {
+        options.log.warn({ path, err: (error as Error).message }, 'cannot serve call sockets on a UNIX socket; the port serves alone');
+        local = undefined;
+      }
+    }
+    const dispatcher = new RpcDispatcher({ ...options, callSocketPath: local === undefined ? undefined : options.localPath });
+    listener = new Listener(front, local, server, dispatcher, options);
     listener.attach();
     return listener;
   }
@@ -123,20 +147,24 @@ export class Listener {
    * their owner; connections that have not finished their first bytes or HTTP/1.1 head are closed here).
    */
   private stopListening(): Promise<void> {
-    this.serverClosed ??= new Promise<void>((resolve) => {
-      this.front.close(() => resolve());
-      for (const socket of this.undecided) socket.destroy();
-    });
+    // libuv removes the UNIX socket's file when it closes.
+    this.serverClosed ??= Promise.all([this.front, ...(this.local === undefined ? [] : [this.local])].map((server) => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+    }))).then(() => undefined);
+    for (const socket of this.undecided) socket.destroy();
     return this.serverClosed;
   }
 
-  /** Hands a new connection to the HTTP/2 server or the dispatcher (call socket), or serves its HTTP/1.1 GET, by its first byte. */
-  private route(socket: Socket): void {
+  /**
+   * Hands a new connection to the HTTP/2 server or the dispatcher (call socket), or serves its HTTP/1.1 GET, by
+   * its first byte. `callSockets`: how its call socket, if it is one, is counted (on the port or the UNIX socket).
+   */
+  private route(socket: Socket, callSockets: 'socket' | 'local'): void {
     this.undecided.add(socket);
     socket.once('close', () => this.undecided.delete(socket));
     socket.on('error', (error) => this.options.log.debug({ err: error }, 'connection error'));
     socket.once('data', (chunk: Buffer) => {
-      if (chunk[0] === CALL_SOCKET_PREFACE[0]) return this.readCallSocketPreface(socket, chunk);
+      if (chunk[0] === CALL_SOCKET_PREFACE[0]) return this.readCallSocketPreface(socket, chunk, callSockets);
       if (chunk[0] !== H2_PREFACE_FIRST_BYTE) {
         this.options.metrics.recordConnection('http1');
         return this.serveHttp1(socket, chunk);
@@ -151,7 +179,7 @@ export class Listener {
   }
 
   /** Reads the rest of a call socket's preface, then hands the socket to the dispatcher; a wrong preface closes it. */
-  private readCallSocketPreface(socket: Socket, first: Buffer): void {
+  private readCallSocketPreface(socket: Socket, first: Buffer, protocol: 'socket' | 'local'): void {
     let head = first;
     const check = (): void => {
       const bytes = Math.min(head.length, CALL_SOCKET_PREFACE.length);
@@ -168,7 +196,7 @@ export class Listener {
         return;
       }
       this.undecided.delete(socket);
-      this.options.metrics.recordConnection('socket');
+      this.options.metrics.recordConnection(protocol);
       this.dispatcher.serveCallSocket(socket, head.subarray(CALL_SOCKET_PREFACE.length));
     };
     check();

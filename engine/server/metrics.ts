@@ -17,7 +17,7 @@ export const BATCH_SIZE_BUCKETS: readonly number[] = [
 ];
 
 /** What a connection to the engine's port turned out to speak (by its first bytes). */
-export type ConnectionProtocol = 'h2' | 'socket' | 'http1';
+export type ConnectionProtocol = 'h2' | 'socket' | 'local' | 'http1';
 
 /** Opcode label used for requests to paths that name no registered RPC. */
 export const OPCODE_UNKNOWN = 'unknown';
@@ -77,7 +77,7 @@ export class EngineMetrics {
     this.renderRpc(lines);
     pushFamily(lines, 'tsdaos_batch_size', 'histogram', 'Requests merged into one store transaction.');
     renderHistogram(lines, 'tsdaos_batch_size', {}, this.batchSize);
-    pushFamily(lines, 'tsdaos_connections_total', 'counter', 'Connections accepted, by protocol (h2: RPC sessions, socket: call sockets, http1: scrapes).');
+    pushFamily(lines, 'tsdaos_connections_total', 'counter', 'Connections accepted, by protocol (h2: RPC sessions, socket: call sockets on the port, local: call sockets on the UNIX socket, http1: scrapes).');
     for (const [protocol, count] of [...this.connections].sort(([left], [right]) => left.localeCompare(right))) {
       lines.push(`tsdaos_connections_total${formatLabels({ protocol })} ${count}`);
     }
