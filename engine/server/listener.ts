@@ -5,7 +5,8 @@
  * curl speak by default (h2c needs prior knowledge): each connection goes to the HTTP/2 server when its
  * first byte is the `P` of the h2c preface (`PRI * HTTP/2.0`); any other is read as one HTTP/1.1 GET,
  * answered, and closed (`connection: close`; a scraper reconnects per scrape). A connection that starts
- * with CALL_SOCKET_PREFACE is a client's call socket (wire/channel.ts), served by the RpcDispatcher.
+ * with CALL_SOCKET_PREFACE is a client's call socket (wire/channel.ts), served by the RpcDispatcher. The
+ * same protocols are also served on the engine's UNIX socket (local-socket.ts), for clients on its host.
  * Owns the server socket and the set of live sessions, and the shutdown sequence of the
  * network side: refuse new requests, wait for in-flight ones (bounded), close sessions, close the server.
  * Invariant: no peer input can crash the process; every session, stream and server error is caught and logged.
@@ -28,6 +29,10 @@ const RPC_PATH_PREFIX = '/v1/';
 /** First byte of the h2c client preface `PRI * HTTP/2.0`; HTTP/1.1 requests served here start with `GET`. */
 const H2_PREFACE_FIRST_BYTE = 0x50;
 const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/** An HTTP/1.1 request head larger than this is refused (431) without reading more. */
+const HTTP1_HEAD_BYTES_MAX = 8192;
+const HTTP1_REASONS: Readonly<Record<number, string>> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
+
 /** Starts `server` listening (`start` calls listen with its callback); rejects on a listen error. */
 function listen(server: NetServer, start: (done: () => void) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -38,10 +43,6 @@ function listen(server: NetServer, start: (done: () => void) => void): Promise<v
     });
   });
 }
-
-/** An HTTP/1.1 request head larger than this is refused (431) without reading more. */
-const HTTP1_HEAD_BYTES_MAX = 8192;
-const HTTP1_REASONS: Readonly<Record<number, string>> = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 503: 'Service Unavailable' };
 
 export interface ListenerOptions {
   readonly listen: HostPort;
