@@ -222,7 +222,9 @@ export function renderPosixSection(results: readonly BenchResult[], identity: Ru
     'versions each. The pool is created with `reclaim` lazy (DAOS\'s default), so the engines do not aggregate them while',
     'the reads run (aggregating them costs about 1.8 s of engine CPU for this file, which cost the reads a quarter of their',
     'rate when it ran alongside). This shared VM moves by up to ±30 % between runs (the passthrough rows show it), hence the',
-    'best of several rounds; compare ratios within one run.',
+    'best of several rounds; compare ratios within one run. One cause: the VM backs its memory lazily, so writing pages the',
+    'guest has not used lately is slow (1 MiB writeSync to a /dev/shm file: ~380 MiB/s into such pages, ~2,400 MiB/s into',
+    'pages just freed, alternating with each run), and every target here keeps its data on a tmpfs.',
     POSIX_SECTION.end,
   ].join('\n');
 }
