@@ -17,7 +17,7 @@
  * Failure mapping is shared with the other transports (rpc-response.ts). Used by clients and, for
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import http2 from 'node:http2';
 import type { Logger } from '../log.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
@@ -220,14 +220,24 @@ function flushChannel(channel: H2Channel): void {
   channel.stream.write(out.length === 1 ? out[0]! : Buffer.concat(out));
 }
 
+function mayConnect(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function onChannelResponse(this: ChannelStream, headers: http2.IncomingHttpHeaders): void {
   const channel = this[kChannel];
   if (channel === undefined) return;
   channel.status = Number(headers[':status']);
   if (headers[CALL_SOCKET_HEADER] === '1') channel.transport.callSocketServed = true;
   const path = headers[CALL_SOCKET_PATH_HEADER];
-  // The engine's UNIX socket, when it is on this host (its random name exists nowhere else).
-  if (typeof path === 'string' && existsSync(path)) channel.transport.callSocketPath = path;
+  // The engine's UNIX socket, when it is on this host (its random name exists nowhere else) and this process
+  // may connect to it (connecting needs write permission on the socket file).
+  if (typeof path === 'string' && mayConnect(path)) channel.transport.callSocketPath = path;
 }
 
 function onChannelData(this: ChannelStream, chunk: Buffer): void {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -284,6 +284,7 @@ describe('listener', () => {
     try {
       expect(local.localPath).toBe(localPath);
       expect(existsSync(localPath)).toBe(true);
+      expect(statSync(localPath).mode & 0o066, 'anyone on the host may connect, as to the port').toBe(0o066);
       const mib = Buffer.alloc(1 << 20, 9);
       expect(await transport.call(ECHO, { n: 1 })).toEqual({ n: 2 });
       expect(transport.callSocketPath).toBe(localPath);

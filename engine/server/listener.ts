@@ -98,7 +98,8 @@ export class Listener {
       const path = options.localPath;
       local = createNetServer((socket) => listener?.route(socket, 'local'));
       try {
-        await listen(local, (done) => local!.listen(path, done));
+        // Anyone on the host may connect, as anyone may to the port.
+        await listen(local, (done) => local!.listen({ path, readableAll: true, writableAll: true }, done));
       } catch (error) {
         options.log.warn({ path, err: (error as Error).message }, 'cannot serve call sockets on a UNIX socket; the port serves alone');
         local = undefined;
