@@ -4,13 +4,15 @@
  * split gives one anchor per group of an SX directory; and a 100,000-entry SX directory lists
  * completely, each entry once, serially and with the split anchors in parallel (figures are logged).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { mapBounded } from '../engine/client/index.js';
 import { type Credentials, type Dfs, type DfsObject, type DfsStat, type DirAnchor, mountDfs, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY, oidEquals } from './index.js';
 import { silentLog } from '../test/harness/in-process-cluster.js';
+import { FsError } from './errors.js';
+import { InodeTable } from './inode-table.js';
 import { codeOf } from '../test/harness/fs-error.js';
 
 const LARGE_ENTRIES = 100_000;
@@ -154,6 +156,30 @@ describe('dfs readdir', () => {
     expect(await codeOf(mount.readdirplusHandles(seen))).toBe('EACCES');
     mount.release(seen);
     await mount.unmount();
+    fs.release(dir);
+  });
+
+  it('readdirplusHandles: the mount out of handles part way through a page (ENFILE) -> none of the page\'s handles stays open', async () => {
+    await buildTree(fs, { '/enfile/a': '', '/enfile/b': '', '/enfile/c': '', '/enfile/d': '' });
+    const dir = await fs.lookup('/enfile');
+    const before = fs.openHandles;
+    const original = InodeTable.prototype.acquire;
+    let granted = 0;
+    const spy = vi.spyOn(InodeTable.prototype, 'acquire').mockImplementation(function (this: InodeTable, oid) {
+      if (granted++ === 2) throw new FsError('ENFILE', { detail: 'test: handles run out' });
+      original.call(this, oid);
+    });
+    try {
+      expect(await codeOf(fs.readdirplusHandles(dir))).toBe('ENFILE');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(granted, 'two handles made before the third failed').toBe(3);
+    expect(fs.openHandles, 'the two made were released').toBe(before);
+    const page = await fs.readdirplusHandles(dir);
+    expect(page.entries.length).toBe(4);
+    for (const entry of page.entries) fs.release(entry.handle);
+    expect(fs.openHandles).toBe(before);
     fs.release(dir);
   });
 
