@@ -24,6 +24,14 @@ import {
   type ObjectRowLayout,
 } from './schema.js';
 
+/**
+ * A key row from a raw-mode statement: better-sqlite3 builds row objects property by property, slower than
+ * the statement itself on the hot reads (see version-store.ts); an object literal here costs little.
+ */
+function keyRow<I extends DkeyId | AkeyId>(row: [I, Buffer]): KeyRowLayout<I> {
+  return { id: row[0], key: row[1] };
+}
+
 function objectCacheKey(ref: ObjectRef): string {
   return `${ref.cont}\u0000${ref.oid.toString('latin1')}\u0000${ref.shard}`;
 }
@@ -58,19 +66,19 @@ export class KeyIndex {
       upsertDkey: db.prepare<[number, Buffer], { id: DkeyId }>(
         'INSERT INTO dkeys (obj, dkey) VALUES (?, ?) ON CONFLICT (obj, dkey) DO UPDATE SET obj = excluded.obj RETURNING id'),
       dkeyById: db.prepare<[number], { obj: ObjectId; key: Buffer }>('SELECT obj, dkey AS key FROM dkeys WHERE id = ?'),
-      findAkey: db.prepare<[number, Buffer], AkeyRowLayout>(
-        'SELECT id, kind, rsize FROM akeys WHERE dkey = ? AND akey = ?'),
+      findAkey: db.prepare<[number, Buffer], [AkeyId, AkeyKindCode, number]>(
+        'SELECT id, kind, rsize FROM akeys WHERE dkey = ? AND akey = ?').raw(),
       upsertAkey: db.prepare<[number, Buffer, number, number], AkeyRowLayout>(
         `INSERT INTO akeys (dkey, akey, kind, rsize) VALUES (?, ?, ?, ?)
          ON CONFLICT (dkey, akey) DO UPDATE SET kind = akeys.kind RETURNING id, kind, rsize`),
       setAkeyKind: db.prepare<[number, number, number]>('UPDATE akeys SET kind = ?, rsize = ? WHERE id = ?'),
       akeyById: db.prepare<[number], { dkey: DkeyId; key: Buffer }>('SELECT dkey, akey AS key FROM akeys WHERE id = ?'),
-      dkeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout<DkeyId>>(
-        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey > ? ORDER BY dkey ' + boundLimit()),
-      dkeysBefore: db.prepare<[number, Buffer, number], KeyRowLayout<DkeyId>>(
-        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey < ? ORDER BY dkey DESC ' + boundLimit()),
-      dkeysLast: db.prepare<[number, number], KeyRowLayout<DkeyId>>(
-        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? ORDER BY dkey DESC ' + boundLimit()),
+      dkeysAfter: db.prepare<[number, Buffer, number], [DkeyId, Buffer]>(
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey > ? ORDER BY dkey ' + boundLimit()).raw(),
+      dkeysBefore: db.prepare<[number, Buffer, number], [DkeyId, Buffer]>(
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? AND dkey < ? ORDER BY dkey DESC ' + boundLimit()).raw(),
+      dkeysLast: db.prepare<[number, number], [DkeyId, Buffer]>(
+        'SELECT id, dkey AS key FROM dkeys WHERE obj = ? ORDER BY dkey DESC ' + boundLimit()).raw(),
       removeObject: db.prepare<[number]>('DELETE FROM objects WHERE id = ?'),
       removeDkey: db.prepare<[number]>('DELETE FROM dkeys WHERE id = ?'),
       removeAkey: db.prepare<[number]>('DELETE FROM akeys WHERE id = ?'),
@@ -81,8 +89,8 @@ export class KeyIndex {
       objectsOfCont: db.prepare<[string], { id: ObjectId }>('SELECT id FROM objects WHERE cont = ?'),
       akeysOfDkey: db.prepare<[number, Buffer, number], AkeyRowLayout & { key: Buffer }>(
         'SELECT id, kind, rsize, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey ' + boundLimit()),
-      akeysAfter: db.prepare<[number, Buffer, number], KeyRowLayout<AkeyId>>(
-        'SELECT id, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey ' + boundLimit()),
+      akeysAfter: db.prepare<[number, Buffer, number], [AkeyId, Buffer]>(
+        'SELECT id, akey AS key FROM akeys WHERE dkey = ? AND akey > ? ORDER BY akey ' + boundLimit()).raw(),
     };
   }
 
@@ -177,7 +185,8 @@ export class KeyIndex {
   }
 
   findAkey(dkeyId: DkeyId, akey: Buffer): AkeyRowLayout | undefined {
-    return this.statements.findAkey.get(dkeyId, akey);
+    const row = this.statements.findAkey.get(dkeyId, akey);
+    return row === undefined ? undefined : { id: row[0], kind: row[1], rsize: row[2] };
   }
 
   /**
@@ -201,18 +210,18 @@ export class KeyIndex {
 
   /** Up to `count` dkeys strictly after `after` (null: from the first), ascending. */
   dkeysAfter(objectId: ObjectId, after: Buffer | null, count: number): Array<KeyRowLayout<DkeyId>> {
-    return this.statements.dkeysAfter.all(objectId, after ?? Buffer.alloc(0), count);
+    return this.statements.dkeysAfter.all(objectId, after ?? Buffer.alloc(0), count).map(keyRow);
   }
 
   /** Up to `count` dkeys strictly before `before` (null: from the last), descending. */
   dkeysBefore(objectId: ObjectId, before: Buffer | null, count: number): Array<KeyRowLayout<DkeyId>> {
-    if (before === null) return this.statements.dkeysLast.all(objectId, count);
-    return this.statements.dkeysBefore.all(objectId, before, count);
+    if (before === null) return this.statements.dkeysLast.all(objectId, count).map(keyRow);
+    return this.statements.dkeysBefore.all(objectId, before, count).map(keyRow);
   }
 
   /** Up to `count` akeys strictly after `after` (null: from the first), ascending. */
   akeysAfter(dkeyId: DkeyId, after: Buffer | null, count: number): Array<KeyRowLayout<AkeyId>> {
-    return this.statements.akeysAfter.all(dkeyId, after ?? Buffer.alloc(0), count);
+    return this.statements.akeysAfter.all(dkeyId, after ?? Buffer.alloc(0), count).map(keyRow);
   }
 
   /** Akey rows (with kind and record size) after `after`, ascending. */
