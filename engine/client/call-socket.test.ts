@@ -157,7 +157,7 @@ describe('call socket', () => {
     expect(await refused.settled).toBe(Der.UNREACH);
   });
 
-  it('through a UNIX socket path: the same frames (the port is not used); a path nobody serves -> UNREACH, never connected', async () => {
+  it('through a UNIX socket path: the same frames (the port is not used); a path nobody serves -> the port, with the calls already sent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsdaos-call-socket-'));
     try {
       const path = join(dir, 'call.sock');
@@ -169,12 +169,15 @@ describe('call socket', () => {
       expect(prefaces).toEqual([CALL_SOCKET_PREFACE]);
       expect(socket.connected).toBe(true);
       await socket.end();
-      let gone = 0;
-      const stale = new CallSocket(address, join(dir, 'gone.sock'), () => gone++);
-      const refused = pending();
-      stale.send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
-      expect(await refused.settled).toBe(Der.UNREACH);
-      expect([gone, stale.connected]).toEqual([1, false]);
+      const port = await standIn((socket, call) => socket.write(encodeAnswer(call.id, 200, [Buffer.concat([Buffer.from('port:'), call.body])])));
+      let toPort = 0;
+      const stale = new CallSocket(port.address, join(dir, 'gone.sock'), () => undefined, () => toPort++);
+      const calls = [pending(), pending()];
+      stale.send(1, 'obj_fetch', [Buffer.from('one')], calls[0]!.callbacks);
+      stale.send(2, 'obj_fetch', [Buffer.from('two')], calls[1]!.callbacks);
+      expect(await Promise.all(calls.map((call) => call.settled))).toEqual([[200, Buffer.from('port:one')], [200, Buffer.from('port:two')]]);
+      expect([toPort, stale.path, stale.connected, port.prefaces.length]).toEqual([1, undefined, true, 1]);
+      await stale.end();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,7 +6,8 @@
  * calls of one turn leave in one writev, their data uncopied.
  * The socket holds the process open only while calls are waiting on it. Any failure (connection refused
  * or lost, the engine ending it, a malformed answer frame) fails every call on it, and the owner drops it;
- * the next call connects again. On the engine's host the socket goes to its UNIX socket (wire/channel.ts).
+ * the next call connects again. On the engine's host the socket goes to its UNIX socket (wire/channel.ts),
+ * or to the port if that cannot be reached.
  */
 import net from 'node:net';
 import { parseHostPort } from '../wire/address.js';
@@ -32,15 +33,17 @@ function flushCalls(socket: CallSocket): void {
 }
 
 export class CallSocket {
-  /** The engine's UNIX socket this one goes to, if any (else its port). */
-  readonly path: string | undefined;
-  /** Set once the connection is made (a socket that failed before cannot be reached this way). */
+  /** The engine's UNIX socket this one goes to; undefined when it goes to the port (from the start, or since the UNIX socket could not be reached). */
+  path: string | undefined;
+  /** Set once the connection is made. */
   connected = false;
   readonly #address: string;
-  readonly #socket: net.Socket;
+  #socket: net.Socket;
   readonly #calls = new Map<number, SocketPending>();
   readonly #onGone: (socket: CallSocket) => void;
+  readonly #onPort: ((socket: CallSocket) => void) | undefined;
   readonly #closed: Promise<void>;
+  #resolveClosed: () => void = () => undefined;
   #failed = false;
   #ending = false;
   /** The answer frame being read: its length prefix so far, then its payload. */
@@ -50,25 +53,54 @@ export class CallSocket {
   #payloadBytes = 0;
   /** Call frames (in parts) queued this turn. */
   #out: Buffer[] = [];
+  /** Call frames written to the UNIX socket before it connected, to write again to the port should it not. */
+  #unconfirmed: Buffer[] | undefined;
 
   /**
    * Connects to the engine at `address`, through its UNIX socket `path` when given (CALL_SOCKET_PATH_HEADER);
-   * `onGone` runs once when the socket fails or ends.
+   * should that not connect (the engine restarted under another name), to the port instead, with the calls
+   * already sent, and `onPort` is told. `onGone` runs once when the socket fails or ends.
    */
-  constructor(address: string, path: string | undefined, onGone: (socket: CallSocket) => void) {
+  constructor(address: string, path: string | undefined, onGone: (socket: CallSocket) => void, onPort?: (socket: CallSocket) => void) {
     this.#address = address;
     this.path = path;
     this.#onGone = onGone;
+    this.#onPort = onPort;
     readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    const onread = { buffer: readBuffer, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) };
-    this.#socket = net.connect(path === undefined ? { ...parseHostPort(address), noDelay: true, onread } : { path, onread });
-    this.#socket.once('connect', () => (this.connected = true));
-    this.#socket.write(CALL_SOCKET_PREFACE);
-    this.#socket.unref();
-    this.#closed = new Promise((resolve) => this.#socket.once('close', () => resolve()));
-    this.#socket.on('error', (error) => this.#fail(unreachableError(address, OPCODE, (error as Error & { cause?: unknown }).cause ?? error)));
-    this.#socket.on('end', () => this.#fail(unreachableError(address, OPCODE, 'ended by the engine')));
-    this.#socket.on('close', () => this.#fail(unreachableError(address, OPCODE, 'connection closed')));
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#unconfirmed = path === undefined ? undefined : [];
+    this.#socket = this.#open(path);
+  }
+
+  #open(path: string | undefined): net.Socket {
+    const onread = { buffer: readBuffer!, callback: (bytes: number, buffer: Uint8Array) => this.#read(bytes, buffer as Buffer) };
+    const socket = net.connect(path === undefined ? { ...parseHostPort(this.#address), noDelay: true, onread } : { path, onread });
+    socket.once('connect', () => {
+      if (socket !== this.#socket) return;
+      this.connected = true;
+      this.#unconfirmed = undefined;
+    });
+    socket.write(CALL_SOCKET_PREFACE);
+    if (this.#calls.size === 0) socket.unref();
+    socket.once('close', () => socket === this.#socket && this.#resolveClosed());
+    const address = this.#address;
+    socket.on('error', (error) => this.#lost(socket, unreachableError(address, OPCODE, (error as Error & { cause?: unknown }).cause ?? error)));
+    socket.on('end', () => this.#lost(socket, unreachableError(address, OPCODE, 'ended by the engine')));
+    socket.on('close', () => this.#lost(socket, unreachableError(address, OPCODE, 'connection closed')));
+    return socket;
+  }
+
+  /** `socket` failed or ended: a UNIX socket that never connected gives way to the port; anything else fails the calls. */
+  #lost(socket: net.Socket, error: EngineError): void {
+    if (socket !== this.#socket) return;
+    const unconfirmed = this.#unconfirmed;
+    if (unconfirmed === undefined || this.#failed) return this.#fail(error);
+    this.#unconfirmed = undefined;
+    this.path = undefined;
+    socket.destroy();
+    this.#socket = this.#open(undefined);
+    for (const part of unconfirmed) this.#socket.write(part);
+    this.#onPort?.(this);
   }
 
   /** Sends call `id`; `pending` hears its answer or the socket's failure. */
@@ -92,6 +124,7 @@ export class CallSocket {
     this.#socket.cork();
     for (const part of out) this.#socket.write(part);
     this.#socket.uncork();
+    this.#unconfirmed?.push(...out);
   }
 
   /** Stops waiting for call `id` (it timed out or was aborted): its answer, if it comes, is dropped. */

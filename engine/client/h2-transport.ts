@@ -361,8 +361,9 @@ export class H2Transport implements RpcTransport {
     const path = which === 0 ? this.callSocketPath : undefined;
     const socket = this.sockets[which] ??= new CallSocket(this.address, path, (gone) => {
       if (this.sockets[which] === gone) this.sockets[which] = undefined;
-      // A UNIX socket that could not be reached (the engine restarted under another name): the port from now on.
-      if (gone.path !== undefined && !gone.connected && this.callSocketPath === gone.path) this.callSocketPath = undefined;
+    }, () => {
+      // The UNIX socket could not be reached (the engine restarted under another name): the port from now on.
+      if (this.callSocketPath === path) this.callSocketPath = undefined;
     });
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     call.id = this.nextCallId;
