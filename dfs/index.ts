@@ -188,11 +188,10 @@ export class Dfs {
   release(handle: DfsObject): void {
     if (handle === this.root) return;
     try {
-      this.#own(handle).released = true;
+      this.#mount.disown(this.#own(handle));
     } catch (error) {
       throw toFsError(error, 'release', handle.name, this.#mount.log);
     }
-    this.#mount.inodes.release(handle.oid);
   }
 
   /**
@@ -380,8 +379,7 @@ export class Dfs {
       try {
         return await setattr(this.#mount, handle, attrs);
       } finally {
-        this.#mount.inodes.release(handle.oid);
-        handle.released = true;
+        this.#mount.disown(handle);
       }
     });
   }

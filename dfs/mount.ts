@@ -102,6 +102,12 @@ export class DfsMount {
     return handle;
   }
 
+  /** Undoes adopt: marks `handle` released and takes it out of the inode table's count. */
+  disown(handle: DfsObject): void {
+    handle.released = true;
+    this.inodes.release(handle.oid);
+  }
+
   /** EROFS unless the mount may change the namespace. */
   assertWritable(): void {
     if (this.readOnly) fsFail('EROFS', this.snapshot === undefined ? 'read-only mount' : `snapshot ${this.snapshot.name} is read-only`);

@@ -53,7 +53,7 @@ async function openExisting(mount: DfsMount, node: PathNode, ancestors: readonly
       // Emptying a file that was empty changes no data, yet its mtime and ctime move, as with Linux's open(O_TRUNC).
       if (before === 0) await setattr(mount, handle, { mtime: 'now' });
     } catch (error) {
-      mount.inodes.release(handle.oid);
+      mount.disown(handle);
       throw error;
     }
   }

@@ -84,10 +84,7 @@ export async function readdirplusHandles(mount: DfsMount, dir: DfsObject, anchor
     }
   } catch (error) {
     // ENFILE part way: none of this page's handles stays counted.
-    for (const entry of entries) {
-      entry.handle.released = true;
-      mount.inodes.release(entry.handle.oid);
-    }
+    for (const entry of entries) mount.disown(entry.handle);
     throw error;
   }
   return { entries, anchor: next };
