@@ -19,7 +19,7 @@ import type { VosContext } from './context.js';
 import { checkIodKind, emptyValue, readArray } from './fetch.js';
 import type { FetchIod, FetchValue } from './operation.js';
 import { AkeyKind, type AkeyKindCode, type DkeyId, type VersionRowLayout } from './schema.js';
-import { coverParams, survivesPunches } from './visible-dkeys.js';
+import { type PunchForms, allForCover, punchForms } from './visible-dkeys.js';
 import type { Cover } from './visibility.js';
 
 /** A row of the page's dkeys joined with one akey and (maybe) one of its versions; `i` is the dkey's index in the page. */
@@ -34,19 +34,6 @@ interface AkeyVersionRow extends Omit<VersionRowLayout, 'seq'> {
 const PAGE_AKEY = 'FROM json_each(@ids) j JOIN akeys a ON a.dkey = j.value';
 const VERSION_COLUMNS = 'j.key AS i, a.kind AS akind, a.rsize, v.seq, v.epoch, v.kind, v.lo, v.hi, v.inl, v.boff, v.blen';
 
-/** The statement in its two forms: for objects never punched, and with the punch conditions. */
-interface Forms<P, R> {
-  readonly unpunched: Database.Statement<[P], R>;
-  readonly punched: Database.Statement<[P & { objectEpoch: number; objectSeq: number }], R>;
-}
-
-function forms<P, R>(db: Database.Database, sql: (punchCondition: string) => string): Forms<P, R> {
-  return {
-    unpunched: db.prepare<[P], R>(sql('')),
-    punched: db.prepare<[P & { objectEpoch: number; objectSeq: number }], R>(sql(`AND ${survivesPunches('j.value', 'a.id')}`)),
-  };
-}
-
 interface PageParams {
   /** The page's dkey ids, a JSON array. */
   ids: string;
@@ -54,18 +41,18 @@ interface PageParams {
 }
 
 export class PageValues {
-  private readonly akeys: Forms<PageParams & { limit: number }, { i: number; key: Buffer }>;
-  private readonly extents: Forms<PageParams & { akey: Buffer; lo: number; hi: number }, AkeyVersionRow>;
-  private readonly singles: Forms<PageParams & { akey: Buffer }, AkeyVersionRow>;
+  private readonly akeys: PunchForms<PageParams & { limit: number }, { i: number; key: Buffer }>;
+  private readonly extents: PunchForms<PageParams & { akey: Buffer; lo: number; hi: number }, AkeyVersionRow>;
+  private readonly singles: PunchForms<PageParams & { akey: Buffer }, AkeyVersionRow>;
 
   constructor(db: Database.Database) {
-    this.akeys = forms(db, (punched) => `SELECT i, key FROM (
+    this.akeys = punchForms(db, 'j.value', (punched) => `SELECT i, key FROM (
         SELECT j.key AS i, a.akey AS key, row_number() OVER (PARTITION BY j.key ORDER BY a.akey) AS n ${PAGE_AKEY}
         WHERE EXISTS (SELECT 1 FROM versions v WHERE v.akey = a.id AND v.epoch <= @epoch ${punched}))
       WHERE n <= @limit ORDER BY i, key`);
-    this.extents = forms(db, (punched) => `SELECT ${VERSION_COLUMNS} ${PAGE_AKEY} AND a.akey = @akey
+    this.extents = punchForms(db, 'j.value', (punched) => `SELECT ${VERSION_COLUMNS} ${PAGE_AKEY} AND a.akey = @akey
       LEFT JOIN versions v ON v.akey = a.id AND v.epoch <= @epoch AND v.lo < @hi AND v.hi > @lo ${punched}`);
-    this.singles = forms(db, (punched) => `SELECT ${VERSION_COLUMNS} ${PAGE_AKEY} AND a.akey = @akey
+    this.singles = punchForms(db, 'j.value', (punched) => `SELECT ${VERSION_COLUMNS} ${PAGE_AKEY} AND a.akey = @akey
       LEFT JOIN versions v ON v.seq = (SELECT seq FROM versions WHERE akey = a.id AND epoch <= @epoch ORDER BY epoch DESC, seq DESC LIMIT 1)
         ${punched}`);
   }
@@ -73,7 +60,7 @@ export class PageValues {
   /** For each dkey of the page, its first `limit` akeys visible at `epoch`, in byte order. */
   akeysOf(dkeyIds: readonly DkeyId[], cover: Cover, epoch: number, limit: number): Buffer[][] {
     const lists = dkeyIds.map((): Buffer[] => []);
-    for (const row of run(this.akeys, cover, { ids: JSON.stringify(dkeyIds), epoch, limit })) lists[row.i]!.push(row.key);
+    for (const row of allForCover(this.akeys, cover, { ids: JSON.stringify(dkeyIds), epoch, limit })) lists[row.i]!.push(row.key);
     return lists;
   }
 
@@ -83,11 +70,11 @@ export class PageValues {
     const values = dkeyIds.map((): FetchValue[] => []);
     for (const iod of iods) {
       if (iod.type === 'single') {
-        const rows = byDkey(dkeyIds.length, run(this.singles, cover, { ids, epoch, akey: iod.akey }));
+        const rows = byDkey(dkeyIds.length, allForCover(this.singles, cover, { ids, epoch, akey: iod.akey }));
         for (let i = 0; i < dkeyIds.length; i += 1) values[i]!.push(singleValue(context, rows[i]?.[0], iod));
         continue;
       }
-      const perExtent = iod.extents.map((extent) => byDkey(dkeyIds.length, run(this.extents, cover, { ids, epoch, akey: iod.akey, lo: extent.index, hi: extent.index + extent.count })));
+      const perExtent = iod.extents.map((extent) => byDkey(dkeyIds.length, allForCover(this.extents, cover, { ids, epoch, akey: iod.akey, lo: extent.index, hi: extent.index + extent.count })));
       for (let i = 0; i < dkeyIds.length; i += 1) {
         const akey = perExtent[0]![i]?.[0];
         if (akey === undefined || akey.akind === AkeyKind.unset) {
@@ -100,10 +87,6 @@ export class PageValues {
     }
     return values;
   }
-}
-
-function run<P, R>(statement: Forms<P, R>, cover: Cover, params: P): R[] {
-  return cover.punchable ? statement.punched.all({ ...params, ...coverParams(cover) }) : statement.unpunched.all(params);
 }
 
 /** Rows grouped by the dkey's index in the page (undefined: the dkey has no such akey). */

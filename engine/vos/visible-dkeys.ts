@@ -9,7 +9,8 @@
  *
  * This equals visibility.ts's "the akey's newest version at or below E survives its cover": the newest
  * version is such a v when it survives, and any such v is at most the newest, which then survives too.
- * Objects never punched (Cover.punchable false) skip the punch conditions. Read-only.
+ * Objects never punched (Cover.punchable false) skip the punch conditions: each statement is prepared in
+ * both forms (punchForms, also used by page-values.ts) and run in the one the object's cover calls for. Read-only.
  */
 import type Database from 'better-sqlite3';
 import type { DkeyId, KeyRowLayout, ObjectId } from './schema.js';
@@ -34,28 +35,41 @@ function punchAfterVersion(level: number, target: string): string {
  * punchable object: ordered after the object's punch (@objectEpoch, @objectSeq) and after every punch at
  * or below @epoch of the dkey and of the akey.
  */
-export function survivesPunches(dkeyId: string, akeyId: string): string {
+function survivesPunches(dkeyId: string, akeyId: string): string {
   return `(v.epoch > @objectEpoch OR (v.epoch = @objectEpoch AND v.seq > @objectSeq))
   AND NOT EXISTS (${punchAfterVersion(PunchLevel.dkey, dkeyId)})
   AND NOT EXISTS (${punchAfterVersion(PunchLevel.akey, akeyId)})`;
 }
 
 /** The statement parameters that stand for an object's cover in survivesPunches. */
-export function coverParams(cover: Cover): { objectEpoch: number; objectSeq: number } {
+interface CoverParams {
+  objectEpoch: number;
+  objectSeq: number;
+}
+
+/** A read statement in its two forms: for objects never punched, and with the punch conditions. */
+export interface PunchForms<P, R> {
+  readonly unpunched: Database.Statement<[P], R>;
+  readonly punched: Database.Statement<[P & CoverParams], R>;
+}
+
+/**
+ * Prepares `sql` in both forms. `sql` gets the condition to add where versions `v` of akeys `a` are read
+ * (empty, or `AND` the punch conditions); `dkeyId` is the SQL expression of the dkey's id there.
+ */
+export function punchForms<P, R>(db: Database.Database, dkeyId: string, sql: (punchCondition: string) => string): PunchForms<P, R> {
+  return {
+    unpunched: db.prepare<[P], R>(sql('')),
+    punched: db.prepare<[P & CoverParams], R>(sql(`AND ${survivesPunches(dkeyId, 'a.id')}`)),
+  };
+}
+
+/** Runs the form `cover` calls for (Visibility.objectCover of the object read). */
+export function allForCover<P, R>(forms: PunchForms<P, R>, cover: Cover, params: P): R[] {
+  if (!cover.punchable) return forms.unpunched.all(params);
   const objectPunch = cover.stamp ?? NO_OBJECT_PUNCH;
-  return { objectEpoch: objectPunch.epoch, objectSeq: objectPunch.seq };
+  return forms.punched.all({ ...params, objectEpoch: objectPunch.epoch, objectSeq: objectPunch.seq });
 }
-
-function pageStatement(versionCondition: string): string {
-  return `SELECT d.id, d.dkey AS key FROM dkeys d
-    WHERE d.obj = @obj AND d.dkey > @after
-      AND EXISTS (SELECT 1 FROM akeys a JOIN versions v ON v.akey = a.id WHERE ${versionCondition})
-    ORDER BY d.dkey ${boundLimit('@count')}`;
-}
-
-const UNPUNCHED_PAGE = pageStatement(VERSION_AT_OR_BELOW);
-
-const PUNCHED_PAGE = pageStatement(`${VERSION_AT_OR_BELOW} AND ${survivesPunches('d.id', 'a.id')}`);
 
 interface PageParams {
   obj: number;
@@ -65,12 +79,13 @@ interface PageParams {
 }
 
 export class VisibleDkeys {
-  private readonly unpunched: Database.Statement<[PageParams], KeyRowLayout<DkeyId>>;
-  private readonly punched: Database.Statement<[PageParams & { objectEpoch: number; objectSeq: number }], KeyRowLayout<DkeyId>>;
+  private readonly pages: PunchForms<PageParams, KeyRowLayout<DkeyId>>;
 
   constructor(db: Database.Database) {
-    this.unpunched = db.prepare<[PageParams], KeyRowLayout<DkeyId>>(UNPUNCHED_PAGE);
-    this.punched = db.prepare<[PageParams & { objectEpoch: number; objectSeq: number }], KeyRowLayout<DkeyId>>(PUNCHED_PAGE);
+    this.pages = punchForms(db, 'd.id', (punched) => `SELECT d.id, d.dkey AS key FROM dkeys d
+      WHERE d.obj = @obj AND d.dkey > @after
+        AND EXISTS (SELECT 1 FROM akeys a JOIN versions v ON v.akey = a.id WHERE ${VERSION_AT_OR_BELOW} ${punched})
+      ORDER BY d.dkey ${boundLimit('@count')}`);
   }
 
   /**
@@ -79,7 +94,6 @@ export class VisibleDkeys {
    */
   page(options: { objectId: ObjectId; cover: Cover; after: Buffer | null; epoch: number; count: number }): Array<KeyRowLayout<DkeyId>> {
     const params: PageParams = { obj: options.objectId, after: options.after ?? EMPTY_KEY, epoch: options.epoch, count: options.count };
-    if (!options.cover.punchable) return this.unpunched.all(params);
-    return this.punched.all({ ...params, ...coverParams(options.cover) });
+    return allForCover(this.pages, options.cover, params);
   }
 }
