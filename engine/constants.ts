@@ -53,6 +53,14 @@ export const QUERIES_PER_MULTI_MAX = 4096;
  * travel as frames on the session's rpc_channel stream (engine/wire/channel.ts); bulk keeps a stream of its own.
  */
 export const RPC_CHANNEL_CALL_BYTES_MAX = 16 * 1024;
+/**
+ * Local reads (placed fetch answers, engine/vos/data-blob.ts): blob space freed within this long of a placed
+ * answer is not reused for this long, and a client must have read the places within half of it from
+ * sending its request (else it asks again for the bytes).
+ */
+export const LOCAL_READ_LEASE_MS = 4_000;
+/** A blob file path in a placed answer (Linux PATH_MAX). */
+export const BLOB_PATH_CHARS_MAX = 4096;
 
 assert.ok(INLINE_VALUE_BYTES_MAX < VALUE_BYTES_MAX);
 assert.ok(RPC_BODY_BYTES_MAX > VALUE_BYTES_MAX + KEY_BYTES_MAX * 2);

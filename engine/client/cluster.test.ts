@@ -14,6 +14,7 @@ import { Der, EngineError } from '../wire/errors.js';
 import type { ListAnchor } from './anchor.js';
 import { ARRAY_AKEY } from './array.js';
 import type { ContHandle } from './container.js';
+import { LOCAL_READS_ENV } from './local-blobs.js';
 import { type PoolHandle, connectPool } from './pool.js';
 
 const silent = pino({ level: 'silent' });
@@ -228,6 +229,49 @@ describe('object client on three engines', () => {
     await array.write(10, Buffer.from('x'));
     await array.punch();
     expect(await array.getSize()).toBe(0);
+  });
+
+  it('array: large reads from engines on this host are read in place (placed answers), byte-exact; with local reads off, as bytes', async () => {
+    await pool.createContainer({ label: 'mib-chunks', props: { chunkSizeBytes: 1 << 20 } });
+    const big = await pool.openContainer('mib-chunks');
+    const placedBytes = (): number => cluster.engines.reduce((sum, engine) => sum + engine.metrics.placedBytes(), 0);
+    const data = Buffer.alloc(3 * (1 << 20) + 1000);
+    for (let index = 0; index < data.length; index++) data[index] = (index * 13 + (index >> 10)) & 0xff;
+    for (const oclass of ['SX', 'RP_2GX'] as const) {
+      const array = big.array(await big.allocOid({ type: ObjType.ARRAY_BYTE, oclass }));
+      await array.write(0, data);
+      // A small call to every engine first: a transport knows an engine's UNIX socket from its first rpc_channel.
+      expect(await array.getSize()).toBe(data.length);
+      let before = placedBytes();
+      expect((await array.read(0, data.length)).equals(data)).toBe(true);
+      // Three whole chunks by place; the 1,000-byte tail is below the placed-read size (and inline).
+      expect(placedBytes() - before).toBe(3 * (1 << 20));
+      // Rewritten bytes are read, not the old places.
+      const patch = Buffer.alloc(200_000, 0xee);
+      await array.write(500_000, patch);
+      patch.copy(data, 500_000);
+      before = placedBytes();
+      expect((await array.read(0, 1 << 20)).equals(data.subarray(0, 1 << 20))).toBe(true);
+      // Both versions lie in the blob: the chunk is answered as three places (old, patch, old).
+      expect(placedBytes() - before).toBe(1 << 20);
+    }
+    const saved = process.env[LOCAL_READS_ENV];
+    process.env[LOCAL_READS_ENV] = '0';
+    const plain = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent }).finally(() => {
+      if (saved === undefined) delete process.env[LOCAL_READS_ENV];
+      else process.env[LOCAL_READS_ENV] = saved;
+    });
+    try {
+      expect(plain.localBlobs).toBeUndefined();
+      const cont2 = await plain.openContainer('mib-chunks');
+      const array = cont2.array(await cont2.allocOid({ type: ObjType.ARRAY_BYTE, oclass: 'SX' }));
+      await array.write(0, data);
+      const before = placedBytes();
+      expect((await array.read(0, data.length)).equals(data)).toBe(true);
+      expect(placedBytes()).toBe(before);
+    } finally {
+      await plain.disconnect();
+    }
   });
 
   it('array: writeExtents of scattered extents -> one collective update per engine, replicas included; byte-exact; overlaps -> INVAL', async () => {

@@ -318,6 +318,10 @@ export class H2Transport implements RpcTransport {
   private inflight = 0;
   private closed = false;
 
+  get hostLocal(): boolean {
+    return this.callSocketServed && this.callSocketPath !== undefined;
+  }
+
   constructor(address: string, options: H2TransportOptions = {}) {
     this.address = address;
     this.origin = `http://${address}`;

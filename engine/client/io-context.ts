@@ -8,6 +8,7 @@ import type { Oid } from '../placement/oid.js';
 import type { ObjectLayout } from '../placement/placement.js';
 import type { Rank } from '../pool-map/pool-map.js';
 import type { Epoch, Hlc } from '../wire/epoch.js';
+import type { LocalBlobFiles } from './local-blobs.js';
 import type { MapSource, Recovery } from './retry.js';
 import type { RpcTransport } from './transport.js';
 
@@ -20,6 +21,8 @@ export interface PoolIo extends MapSource {
   layout(oid: Oid): ObjectLayout;
   /** The transport to the engine of `rank` in the current map. */
   transportFor(rank: Rank): RpcTransport;
+  /** The blob files of engines on this host, for placed fetch answers; absent: local reads are off. */
+  readonly localBlobs?: LocalBlobFiles;
 }
 
 export interface ObjectIoContext {

@@ -113,19 +113,22 @@ export class ObjectCore {
   /**
    * `body` sent to one healthy shard of the group (addressed per shard), failing over to the next healthy
    * shard when one is unreachable or times out. Throws the last such error when all fail, any other
-   * error at once, DATA_LOSS when the group has no healthy shard.
+   * error at once, DATA_LOSS when the group has no healthy shard. `localBody`, if given, goes instead of
+   * `body` to a shard whose engine runs on this host (RpcTransport.hostLocal).
    */
   async readGroup<Req extends ShardAddress, Res>(
     def: RpcDef<Req, Res>,
     layout: ObjectLayout,
     shards: readonly ShardLocation[],
     body: Omit<Req, keyof ShardAddress>,
+    localBody?: Omit<Req, keyof ShardAddress>,
   ): Promise<Res> {
     const order = readShards(shards, readRotation++ & 0x3fff_ffff);
     let lastError: unknown;
     for (const shard of order) {
+      const chosen = localBody !== undefined && this.context.pool.transportFor(shard.rank).hostLocal === true ? localBody : body;
       try {
-        return await this.send(def, shard, this.request<Req>(layout, shard, body));
+        return await this.send(def, shard, this.request<Req>(layout, shard, chosen));
       } catch (error) {
         if (!isUnreachable(error)) throw error;
         lastError = error;

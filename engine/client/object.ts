@@ -12,13 +12,15 @@
  * DATA_LOSS (no healthy replica), UNREACH/TIMEDOUT/STALE once retries are exhausted, INPROGRESS or
  * TX_RESTART once the conflict wait is over, INVAL, PROTO.
  */
+import { performance } from 'node:perf_hooks';
 import type { Oid } from '../placement/oid.js';
 import type { Epoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
-import { OBJ_COLL_PUNCH, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type RecordMatchBody, type UpdateIodBody } from '../wire/rpc/obj.js';
+import { OBJ_COLL_PUNCH, OBJ_COLL_UPDATE, OBJ_FETCH, fetchArrayBytes, OBJ_PUNCH, OBJ_UPDATE, type FetchIodBody, type FetchValueBody, type RecordMatchBody, type UpdateIodBody } from '../wire/rpc/obj.js';
 import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, anchorPassed, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
+import { LOCAL_READ_BYTES_MIN } from './local-blobs.js';
 import { ObjectCore, type ShardAddress } from './object-core.js';
 import { type KeyList, type KeyValueList, type MaxKey, listAkeys, listDkeyValues, listDkeys, queryMax } from './object-list.js';
 import { type GroupWrite, type WriteState, newWriteState, writeGroup } from './replication.js';
@@ -136,16 +138,26 @@ export class ObjectHandle {
     });
   }
 
-  /** Reads the iods under `dkey` from one healthy replica; values come back in iod order. */
+  /**
+   * Reads the iods under `dkey` from one healthy replica; values come back in iod order. A large read from
+   * an engine on this host asks for a placed answer and reads the bytes in place (local-blobs.ts), asking
+   * again for the bytes if that cannot be done.
+   */
   async fetch(options: FetchOptions): Promise<FetchValueBody[]> {
     const body: Body<typeof OBJ_FETCH> = { dkey: options.dkey, epoch: options.epoch ?? this.#context.readEpoch, iods: options.iods };
     if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
     if (options.txid !== undefined) body.tx = options.txid;
-    const result = await retryingConflicts(fixedEpochConflicts(body.epoch as Epoch), () => retrying(this.#context.recoveries, () => {
-      const { layout, shards } = this.#core.dkeyShards(options.dkey);
-      return this.#core.readGroup(OBJ_FETCH, layout, shards, body);
-    }));
-    return result.values;
+    const blobs = this.#context.pool.localBlobs;
+    const placed = blobs?.wanted === true && fetchArrayBytes(body.iods) >= LOCAL_READ_BYTES_MIN ? { ...body, placed: true } : undefined;
+    const fetchOnce = (localBody: typeof placed): Promise<{ values: FetchValueBody[] }> =>
+      retryingConflicts(fixedEpochConflicts(body.epoch as Epoch), () => retrying(this.#context.recoveries, () => {
+        const { layout, shards } = this.#core.dkeyShards(options.dkey);
+        return this.#core.readGroup(OBJ_FETCH, layout, shards, body, localBody);
+      }));
+    const sentAtMs = performance.now();
+    const { values } = await fetchOnce(placed);
+    if (blobs === undefined || !values.some((value) => value.type === 'array' && value.blob !== undefined)) return values;
+    return (await blobs.resolve(values, sentAtMs)) ?? (await fetchOnce(undefined)).values;
   }
 
   /** Punches the object, a dkey, or akeys of a dkey, at one epoch; resolves with that epoch (see update). */

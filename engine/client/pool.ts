@@ -24,6 +24,7 @@ import { LAYOUT_CACHE_ENTRIES_MAX } from './constants.js';
 import { type ContainerCreateOptions, type OpenContainerOptions, ContHandle, createContainer, destroyContainer, listContainers, openContainer } from './container.js';
 import { H2TransportPool } from './h2-transport.js';
 import type { PoolIo } from './io-context.js';
+import { LocalBlobFiles } from './local-blobs.js';
 import { poolMapFromBody } from './map-body.js';
 import { PoolServiceClient } from './pool-service.js';
 import type { RpcTransport, TransportPool } from './transport.js';
@@ -72,6 +73,7 @@ export class PoolHandle implements PoolIo {
   readonly log: Logger;
   readonly hlc: Hlc = clientHlc;
   readonly transports: TransportPool;
+  readonly localBlobs: LocalBlobFiles | undefined = LocalBlobFiles.enabled() ? new LocalBlobFiles() : undefined;
   svcRanks: readonly number[];
   #map: PoolMap;
   readonly #svc: PoolServiceClient;
@@ -192,6 +194,7 @@ export class PoolHandle implements PoolIo {
     this.#disconnected = true;
     this.#layouts.clear();
     this.#rankTransports.clear();
+    this.localBlobs?.close();
     if (this.#owned) await this.transports.close();
   }
 

@@ -18,6 +18,8 @@ export interface CallOptions {
 
 export interface RpcTransport {
   readonly address: string;
+  /** True when calls reach the engine by its UNIX socket, so it runs on this host (local reads, local-blobs.ts). */
+  readonly hostLocal?: boolean;
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res>;
   close(): Promise<void>;
 }

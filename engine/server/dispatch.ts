@@ -24,6 +24,7 @@ import { writeParts } from '../wire/write-parts.js';
 import { CHANNEL_CALLS_MAX, SESSION_CLOSE_MS } from './constants.js';
 import { isPromise, type MaybeAsync, thenMaybe } from './maybe-async.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
+import type { RequestContext } from './registry.js';
 import type { Route, Router } from './router.js';
 
 const CONTENT_TYPE = 'application/msgpack';
@@ -146,6 +147,8 @@ function socketConnection(socket: Socket): FrameConnection {
 /** One open channel (rpc_channel stream or call socket): its calls' shared signal, and the answer parts not yet written. */
 interface Channel {
   readonly connection: FrameConnection;
+  /** A call socket on the engine's UNIX socket (RequestContext.local). */
+  readonly local: boolean;
   readonly controller: AbortController;
   calls: number;
   ended: boolean;
@@ -267,11 +270,11 @@ export class RpcDispatcher {
   }
 
   /** One call through its route: its answer, or the error answer it earned; at once when the handler answered at once. Never rejects. */
-  private run(route: Route | undefined, path: string, body: Buffer, signal: AbortSignal): MaybeAsync<Outcome> {
+  private run(route: Route | undefined, path: string, body: Buffer, signal: AbortSignal, local = false): MaybeAsync<Outcome> {
     const opcode = route?.def.opcode ?? OPCODE_UNKNOWN;
     try {
       if (route === undefined) throw new EngineError(Der.NOSYS, `no RPC at ${path}`);
-      const answer = this.invoke(route, body, signal);
+      const answer = this.invoke(route, body, { log: this.deps.log, signal, local });
       if (!isPromise(answer)) return { status: HTTP_STATUS_OK, body: answer };
       return answer.then((parts) => ({ status: HTTP_STATUS_OK, body: parts }), (error: unknown) => this.failure(error, opcode));
     } catch (error) {
@@ -301,13 +304,13 @@ export class RpcDispatcher {
    * bodies up to RPC_BODY_BYTES_MAX. Ended from our side when the client ends it; destroyed if the client
    * still holds it SESSION_CLOSE_MS after the engine ended it.
    */
-  serveCallSocket(socket: Socket, first: Buffer): void {
+  serveCallSocket(socket: Socket, first: Buffer, local: boolean): void {
     if (this.shuttingDown) {
       socket.destroy();
       return;
     }
     socket.setNoDelay(true);
-    const channel = this.openChannel(socketConnection(socket), SOCKET_CALL_PAYLOAD_BYTES_MAX, RPC_BODY_BYTES_MAX);
+    const channel = this.openChannel(socketConnection(socket), SOCKET_CALL_PAYLOAD_BYTES_MAX, RPC_BODY_BYTES_MAX, local);
     socket.on('data', (chunk: Buffer) => channel.push(chunk));
     socket.on('end', () => channel.end());
     socket.on('close', () => channel.close());
@@ -316,8 +319,10 @@ export class RpcDispatcher {
   }
 
   /** The frame handling shared by rpc_channel streams and call sockets; the caller feeds it the connection's events. */
-  private openChannel(connection: FrameConnection, payloadBytesMax: number, bodyBytesMax: number): { push(chunk: Buffer): void; end(): void; close(): void } {
-    const channel: Channel = { connection, controller: new AbortController(), calls: 0, ended: false, out: [], pump: () => undefined };
+  private openChannel(
+    connection: FrameConnection, payloadBytesMax: number, bodyBytesMax: number, local = false,
+  ): { push(chunk: Buffer): void; end(): void; close(): void } {
+    const channel: Channel = { connection, local, controller: new AbortController(), calls: 0, ended: false, out: [], pump: () => undefined };
     this.channels.add(channel);
     const reader = new FrameReader(payloadBytesMax);
     // Serves the frames read so far, up to CHANNEL_CALLS_MAX calls in flight; past it the connection is
@@ -360,7 +365,7 @@ export class RpcDispatcher {
     const route = this.deps.router.lookup(path);
     const outcome = this.shuttingDown
       ? this.failure(new EngineError(Der.SHUTDOWN, 'engine shutting down'), route?.def.opcode ?? OPCODE_UNKNOWN)
-      : this.run(route, path, call.body, channel.controller.signal);
+      : this.run(route, path, call.body, channel.controller.signal, channel.local);
     if (!isPromise(outcome)) {
       this.answerChannelCall(channel, call, route, outcome, startedMs);
       return;
@@ -389,7 +394,7 @@ export class RpcDispatcher {
   }
 
   /** Decodes, validates and serves one request; its encoded answer, at once when the handler answered at once. */
-  private invoke(route: Route, body: Buffer, signal: AbortSignal): MaybeAsync<readonly Buffer[]> {
+  private invoke(route: Route, body: Buffer, context: RequestContext): MaybeAsync<readonly Buffer[]> {
     let value: unknown;
     try {
       value = decode(body);
@@ -397,7 +402,7 @@ export class RpcDispatcher {
       throw new EngineError(Der.PROTO, `undecodable msgpack body: ${(error as Error).message}`);
     }
     const request = route.def.request.check(value, '');
-    return thenMaybe(route.handler(request, { log: this.deps.log, signal }), (response) => route.def.bulk === true ? encodeParts(response) : [encode(response)]);
+    return thenMaybe(route.handler(request, context), (response) => route.def.bulk === true ? encodeParts(response) : [encode(response)]);
   }
 
   /** Maps a failure to status + ErrorBody; anything but an EngineError is a bug and is logged as one. */

@@ -170,7 +170,7 @@ class EngineServer implements Engine {
     });
     for (const collector of [...this.txMetrics.collectors(), ...this.aggregator.collectors()]) this.metrics.addCollector(collector);
     registerObjectHandlers(this.router, {
-      pools: this.pools, batcher: this.batcher, hlc: this.hlc, log: this.log, tx: this.tx, txMetrics: this.txMetrics,
+      pools: this.pools, batcher: this.batcher, hlc: this.hlc, log: this.log, tx: this.tx, txMetrics: this.txMetrics, metrics: this.metrics,
     });
     registerTxHandlers(this.router, this.tx);
     registerEngineAdminHandlers(this.router, { services: this, startedAtMs: this.startedAtMs });

@@ -199,7 +199,7 @@ export class Listener {
       }
       this.undecided.delete(socket);
       this.options.metrics.recordConnection(protocol);
-      this.dispatcher.serveCallSocket(socket, head.subarray(CALL_SOCKET_PREFACE.length));
+      this.dispatcher.serveCallSocket(socket, head.subarray(CALL_SOCKET_PREFACE.length), protocol === 'local');
     };
     check();
   }

@@ -12,6 +12,7 @@
  */
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCAL_READ_LEASE_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PoolMap } from '../pool-map/pool-map.js';
 import { VosTarget } from '../vos/index.js';
@@ -49,7 +50,7 @@ function openTargets(poolDir: string, record: PoolRecordLayout, log: Logger): Vo
       const dir = targetDir(poolDir, index);
       mkdirSync(dir, { recursive: true });
       const capacityBytes = record.capacityBytesPerTarget > 0 ? record.capacityBytesPerTarget : undefined;
-      targets.push(VosTarget.open({ dir, capacityBytes, logger: log.child({ target: index }) }));
+      targets.push(VosTarget.open({ dir, capacityBytes, logger: log.child({ target: index }), localReadLeaseMs: LOCAL_READ_LEASE_MS }));
     }
   } catch (error) {
     for (const target of targets) target.close();

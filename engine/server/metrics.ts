@@ -1,7 +1,8 @@
 /**
  * Engine telemetry in the Prometheus text exposition format (version 0.0.4), written by hand: RPC counts,
  * errors by DER code, latency and batch-size histograms with fixed buckets, bytes in/out, per-target VOS
- * usage (pulled from gauge collectors at scrape time), connections accepted by protocol and process uptime.
+ * usage (pulled from gauge collectors at scrape time), connections accepted by protocol, bytes answered by
+ * place (local reads) and process uptime.
  * Invariant: label cardinality is bounded: opcodes come from the router (anything else is counted as
  * "unknown"), DER codes from the closed Der enum, pools/targets from the engine's local pools.
  */
@@ -36,6 +37,7 @@ export class EngineMetrics {
   private readonly connections = new Map<ConnectionProtocol, number>();
   private readonly collectors: GaugeCollector[] = [];
   private readonly startedAtMs = Date.now();
+  private placed = { answers: 0, bytes: 0 };
 
   /** Records one finished RPC. `der` is the error code answered, if any. */
   recordRequest(sample: { opcode: string; seconds: number; bytesIn: number; bytesOut: number; der?: number }): void {
@@ -50,6 +52,17 @@ export class EngineMetrics {
   /** Records one accepted connection, once its protocol is known. */
   recordConnection(protocol: ConnectionProtocol): void {
     this.connections.set(protocol, (this.connections.get(protocol) ?? 0) + 1);
+  }
+
+  /** Records one fetch answer that named `bytes` by their place in a blob file (a local read). */
+  recordPlaced(bytes: number): void {
+    this.placed.answers += 1;
+    this.placed.bytes += bytes;
+  }
+
+  /** Bytes answered by place so far. */
+  placedBytes(): number {
+    return this.placed.bytes;
   }
 
   /** Records one store transaction that served `size` requests. */
@@ -81,6 +94,10 @@ export class EngineMetrics {
     for (const [protocol, count] of [...this.connections].sort(([left], [right]) => left.localeCompare(right))) {
       lines.push(`tsdaos_connections_total${formatLabels({ protocol })} ${count}`);
     }
+    pushFamily(lines, 'tsdaos_placed_answers_total', 'counter', 'Fetch answers that named blob bytes by place, for a client on this host to read (local reads).');
+    lines.push(`tsdaos_placed_answers_total ${this.placed.answers}`);
+    pushFamily(lines, 'tsdaos_placed_bytes_total', 'counter', 'Bytes answered by place (local reads).');
+    lines.push(`tsdaos_placed_bytes_total ${this.placed.bytes}`);
     renderCollectors(lines, this.collectors);
     renderUptime(lines, this.startedAtMs);
     return `${lines.join('\n')}\n`;

@@ -12,7 +12,7 @@
  */
 import type { Logger } from '../log.js';
 import type { VosTarget } from '../vos/index.js';
-import type { ObjectRef, UpdateIod } from '../vos/operation.js';
+import type { FetchValue, ObjectRef, UpdateIod } from '../vos/operation.js';
 import { asEpoch, type Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import {
@@ -23,6 +23,7 @@ import type { RpcResponse } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { Batcher } from './batcher.js';
 import type { LocalPools } from './local-pools.js';
+import type { EngineMetrics } from './metrics.js';
 import { allInOrder, type MaybeAsync, thenMaybe } from './maybe-async.js';
 import type { HandlerRegistry } from './registry.js';
 import { guardedRead, guardedWrite } from './tx/object-guard.js';
@@ -36,6 +37,7 @@ export interface ObjectHandlerDeps {
   readonly log: Logger;
   readonly tx: TxService;
   readonly txMetrics: TxMetrics;
+  readonly metrics: EngineMetrics;
 }
 
 type QueryMaxAnswer = RpcResponse<typeof OBJ_QUERY_MAX>;
@@ -77,6 +79,15 @@ export function resolveObject(
   return { pool: request.pool, vos, ref: { cont: request.cont, oid: request.oid, shard } };
 }
 
+function countPlaced(metrics: EngineMetrics, values: readonly FetchValue[]): void {
+  for (const value of values) {
+    if (value.type !== 'array' || value.blob === undefined) continue;
+    let bytes = 0;
+    for (let index = 2; index < value.blob.places.length; index += 3) bytes += value.blob.places[index]!;
+    metrics.recordPlaced(bytes);
+  }
+}
+
 export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
   const guard = { batcher: deps.batcher, tx: deps.tx, metrics: deps.txMetrics };
 
@@ -93,12 +104,19 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   };
   registry.register(OBJ_UPDATE, (request) => update(request, request));
 
-  registry.register(OBJ_FETCH, (request) => {
+  registry.register(OBJ_FETCH, (request, context) => {
     const target = resolveObject(deps, request, request.target, request.shard);
     const { vos, ref } = target;
-    const op = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond };
+    const op = {
+      cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: asEpoch(request.epoch), iods: request.iods, dkeyCond: request.dkeyCond,
+      // Blob bytes by place only for a client on this host (it came on the UNIX socket) that asked for it.
+      placed: request.placed === true && context.local,
+    };
     const read = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: request.dkey, epoch: request.epoch, tx: request.tx };
-    return thenMaybe(guardedRead(guard, target, read, () => vos.fetch(op)), (values) => ({ values }));
+    return thenMaybe(guardedRead(guard, target, read, () => vos.fetch(op)), (values) => {
+      if (op.placed) countPlaced(deps.metrics, values);
+      return { values };
+    });
   });
 
   /** One shard's punch (the shard named apart from the request, so a collective one copies nothing). */

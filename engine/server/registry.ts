@@ -10,6 +10,8 @@ export interface RequestContext {
   readonly log: Logger;
   /** Aborted when the client resets the stream or the engine shuts down. */
   readonly signal: AbortSignal;
+  /** The request came on the engine's UNIX socket: the client runs on this host (it may read blob files in place). */
+  readonly local: boolean;
 }
 
 export type Handler<Req, Res> = (request: Req, context: RequestContext) => Res | Promise<Res>;

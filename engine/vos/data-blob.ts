@@ -4,9 +4,18 @@
  * Durability: write() reaches the OS with fs.writeSync before the sqlite commit that references it, so a
  * committed row never points at bytes the process had not yet handed to the kernel. Space freed in a
  * transaction is reused only after that transaction commits (see ExtentAllocator).
+ *
+ * Local reads: with a lease (`localReadLeaseMs` > 0), a fetch may answer with where a value's bytes lie in
+ * this file (placeFor) instead of the bytes, for a reader on this host that preads them itself (as HDFS's
+ * short-circuit reads). Such a reader must be done within half the lease of sending its request, and space
+ * freed within a lease of a placed answer rests for a lease before it is reused, so the bytes it reads are
+ * the ones it was pointed at. A restarted engine does not know what its predecessor placed: every free
+ * range rests for a lease after open.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import nodePath from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { ExtentAllocator, alignBlobLength, type BlobRange, type FreeListStore } from './extent-allocator.js';
 
 export interface DataBlobStats {
@@ -18,20 +27,35 @@ export interface DataBlobStats {
   freeBytes: number;
 }
 
+/** The blob file as a reader on the engine's host opens it: absolute path, and the inode it must have. */
+export interface BlobFile {
+  path: string;
+  ino: number;
+}
+
 export class DataBlob {
   private readonly allocator: ExtentAllocator;
   private fd: number | null;
+  /** When the last placed answer was given (by `now`); frees rest while it is under a lease old. */
+  private placedAtMs = Number.NEGATIVE_INFINITY;
 
-  private constructor(fd: number, store: FreeListStore) {
+  private constructor(
+    fd: number, store: FreeListStore, private readonly file: BlobFile, private readonly leaseMs: number, private readonly now: () => number,
+  ) {
     this.fd = fd;
     this.allocator = new ExtentAllocator(store);
+    if (leaseMs > 0) this.allocator.restAll(now() + leaseMs);
   }
 
-  /** Opens or creates the blob file; the free list and end are loaded from `store`. */
-  static open(path: string, store: FreeListStore): DataBlob {
+  /**
+   * Opens or creates the blob file; the free list and end are loaded from `store`. `localReadLeaseMs` > 0
+   * allows placed answers (see the file comment); `now` is the clock of the lease (default performance.now).
+   */
+  static open(path: string, store: FreeListStore, options: { localReadLeaseMs?: number | undefined; now?: () => number } = {}): DataBlob {
     const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     try {
-      return new DataBlob(fd, store);
+      const file = { path: nodePath.resolve(path), ino: fs.fstatSync(fd).ino };
+      return new DataBlob(fd, store, file, options.localReadLeaseMs ?? 0, options.now ?? (() => performance.now()));
     } catch (error) {
       fs.closeSync(fd);
       throw error;
@@ -40,7 +64,20 @@ export class DataBlob {
 
   /** Reserves space for `lengthBytes` bytes; the returned range length is aligned. */
   allocate(lengthBytes: number): BlobRange {
+    if (this.leaseMs > 0) this.allocator.wake(this.now());
     return this.allocator.allocate(lengthBytes);
+  }
+
+  /** True when answers may name places in this file (a lease is set). */
+  get placesAllowed(): boolean {
+    return this.leaseMs > 0;
+  }
+
+  /** For an answer that names places in this file instead of their bytes: the file, with the lease started now. */
+  placeFor(): BlobFile {
+    assert.ok(this.leaseMs > 0, 'placed answers need a local read lease');
+    this.placedAtMs = this.now();
+    return this.file;
   }
 
   /** Writes `data` at `offset` (inside a range from allocate()). Returns once the kernel has the bytes. */
@@ -94,7 +131,9 @@ export class DataBlob {
   }
 
   commit(): void {
-    this.allocator.commit();
+    if (this.leaseMs === 0) return this.allocator.commit();
+    const now = this.now();
+    this.allocator.commit(now - this.placedAtMs < this.leaseMs ? now + this.leaseMs : undefined);
   }
 
   /** Bytes allocated to values (no system call; for the hot capacity check). */

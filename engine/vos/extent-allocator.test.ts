@@ -1,41 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ExtentAllocator, type BlobRange, type FreeListStore } from './extent-allocator.js';
-
-/** An in-memory FreeListStore that records the durable state the allocator writes. */
-class MemoryStore implements FreeListStore {
-  free: BlobRange[] = [];
-  end = 0;
-  loadFree(): BlobRange[] {
-    return this.free.map((range) => ({ ...range }));
-  }
-  loadEnd(): number {
-    return this.end;
-  }
-  saveEnd(end: number): void {
-    this.end = end;
-  }
-  insertFree(range: BlobRange): void {
-    this.free.push({ ...range });
-    this.free.sort((a, b) => a.offset - b.offset);
-    const merged: BlobRange[] = [];
-    for (const next of this.free) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last.offset + last.length === next.offset) last.length += next.length;
-      else merged.push({ ...next });
-    }
-    this.free = merged;
-  }
-  removeFree(range: BlobRange): void {
-    const index = this.free.findIndex((r) => r.offset <= range.offset && range.offset + range.length <= r.offset + r.length);
-    expect(index).toBeGreaterThanOrEqual(0);
-    const row = this.free[index]!;
-    const pieces = [
-      { offset: row.offset, length: range.offset - row.offset },
-      { offset: range.offset + range.length, length: row.offset + row.length - range.offset - range.length },
-    ].filter((piece) => piece.length > 0);
-    this.free.splice(index, 1, ...pieces);
-  }
-}
+import { ExtentAllocator } from './extent-allocator.js';
+import { MemoryFreeListStore as MemoryStore } from './test-harness.js';
 
 describe('extent-allocator', () => {
   it('allocate: rounds up to 4 KiB and grows the end', () => {
@@ -84,6 +49,37 @@ describe('extent-allocator', () => {
     expect(allocator.allocate(20480)).toEqual({ offset: 4096, length: 20480 });
     expect(allocator.end).toBe(24576);
     expect(store.free).toEqual([]);
+  });
+
+  it('commit with a rest time: the frees are free but not allocatable until wake at that time', () => {
+    const allocator = new ExtentAllocator(new MemoryStore());
+    const a = allocator.allocate(8192);
+    allocator.allocate(4096);
+    allocator.commit();
+    allocator.free(a);
+    allocator.commit(1000);
+    expect(allocator.freeBytes).toBe(8192);
+    expect(allocator.allocate(8192).offset).toBe(12288);
+    allocator.wake(999);
+    expect(allocator.allocate(4096).offset).toBe(20480);
+    allocator.wake(1000);
+    expect(allocator.allocate(8192).offset).toBe(0);
+    expect(allocator.freeBytes).toBe(0);
+  });
+
+  it('restAll: every committed free range rests until the given time', () => {
+    const store = new MemoryStore();
+    const first = new ExtentAllocator(store);
+    const a = first.allocate(4096);
+    first.allocate(4096);
+    first.free(a);
+    first.commit();
+    const reloaded = new ExtentAllocator(store);
+    reloaded.restAll(50);
+    expect(reloaded.freeBytes).toBe(4096);
+    expect(reloaded.allocate(4096).offset).toBe(8192);
+    reloaded.wake(50);
+    expect(reloaded.allocate(4096).offset).toBe(0);
   });
 
   it('reload: a new allocator over the stored state continues where the old one committed', () => {

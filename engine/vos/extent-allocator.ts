@@ -4,6 +4,9 @@
  * transaction commits (a crash before commit would leave committed rows pointing at overwritten bytes);
  * every change is journaled so a rolled-back savepoint or transaction can be undone exactly; every change
  * is mirrored into a FreeListStore in the same sqlite transaction, so the durable free list is consistent.
+ * A committed free may also *rest* until a given time before it is handed out (local reads: a reader on the
+ * engine's host may still be reading the old bytes in place, see DataBlob); resting ranges are free in
+ * the store and in freeBytes, only not allocatable yet.
  */
 import assert from 'node:assert/strict';
 import { BLOB_ALIGN_BYTES } from './constants.js';
@@ -38,10 +41,13 @@ export class ExtentAllocator {
   /** Committed free ranges, sorted by offset, coalesced. */
   private readonly available: BlobRange[];
   private readonly pending: BlobRange[] = [];
+  /** Committed frees not allocatable before `until` (in the caller's clock), oldest first. */
+  private readonly resting: Array<{ ranges: BlobRange[]; until: number }> = [];
   private readonly journal: JournalEntry[] = [];
   private endBytes: number;
   private availableBytes: number;
   private pendingBytes = 0;
+  private restingBytes = 0;
 
   constructor(private readonly store: FreeListStore) {
     this.available = store.loadFree().sort((a, b) => a.offset - b.offset);
@@ -103,12 +109,40 @@ export class ExtentAllocator {
     }
   }
 
-  /** The enclosing transaction committed: pending frees become allocatable. */
-  commit(): void {
-    for (const range of this.pending) this.insertAvailable(range);
+  /**
+   * The enclosing transaction committed: pending frees become allocatable, or, with `restUntil`, once
+   * wake() is called at or after that time (times must not decrease from one call to the next).
+   */
+  commit(restUntil?: number): void {
+    if (restUntil !== undefined && this.pending.length > 0) {
+      this.resting.push({ ranges: [...this.pending], until: restUntil });
+      this.restingBytes += this.pendingBytes;
+    } else {
+      for (const range of this.pending) this.insertAvailable(range);
+    }
     this.pending.length = 0;
     this.pendingBytes = 0;
     this.journal.length = 0;
+  }
+
+  /** Every committed free range rests until `until` (as if freed by commit(until)). Outside a transaction. */
+  restAll(until: number): void {
+    assert.ok(this.journal.length === 0, 'restAll inside a transaction');
+    if (this.available.length === 0) return;
+    this.resting.push({ ranges: this.available.splice(0), until });
+    this.restingBytes += this.availableBytes;
+    this.availableBytes = 0;
+  }
+
+  /** Resting ranges whose time has come (`now` at or past their `until`) become allocatable. */
+  wake(now: number): void {
+    while (this.resting.length > 0 && this.resting[0]!.until <= now) {
+      const { ranges } = this.resting.shift()!;
+      for (const range of ranges) {
+        this.restingBytes -= range.length;
+        this.insertAvailable(range);
+      }
+    }
   }
 
   /** File end in bytes (every allocation lies below it). */
@@ -116,9 +150,9 @@ export class ExtentAllocator {
     return this.endBytes;
   }
 
-  /** Free bytes below the end, including frees not yet committed. */
+  /** Free bytes below the end, including frees not yet committed and resting ones. */
   get freeBytes(): number {
-    return this.availableBytes + this.pendingBytes;
+    return this.availableBytes + this.pendingBytes + this.restingBytes;
   }
 
   /** Number of committed free ranges (fragmentation gauge). */

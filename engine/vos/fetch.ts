@@ -5,6 +5,7 @@
  */
 import { Der, EngineError } from '../wire/errors.js';
 import type { VosContext } from './context.js';
+import type { BlobFile, DataBlob } from './data-blob.js';
 import { paintExtents } from './extent-paint.js';
 import type { Extent, FetchIod, FetchOp, FetchValue } from './operation.js';
 import { AkeyKind, type AkeyRowLayout, type DkeyId, type VersionRowLayout } from './schema.js';
@@ -34,7 +35,7 @@ export function applyFetch(context: VosContext, op: FetchOp): FetchValue[] {
     throw new EngineError(Der.NONEXIST, 'dkey does not exist');
   }
   const dkeyCover = visibility.dkeyCover(objectCover, dkeyId, op.epoch);
-  return op.iods.map((iod) => fetchIod(context, dkeyId, dkeyCover, op.epoch, iod));
+  return op.iods.map((iod) => fetchIod(context, dkeyId, dkeyCover, op.epoch, iod, op.placed === true));
 }
 
 export function emptyValue(iod: FetchIod): FetchValue {
@@ -43,7 +44,7 @@ export function emptyValue(iod: FetchIod): FetchValue {
   return { type: 'array', data: Buffer.alloc(records * iod.recordSize), filled: 0 };
 }
 
-function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: number, iod: FetchIod): FetchValue {
+function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: number, iod: FetchIod, placed: boolean): FetchValue {
   const row = context.keys.findAkey(dkeyId, iod.akey);
   if (row === undefined || row.kind === AkeyKind.unset) return emptyValue(iod);
   checkIodKind(row, iod);
@@ -53,7 +54,7 @@ function fetchIod(context: VosContext, dkeyId: DkeyId, dkeyCover: Cover, epoch: 
     if (newest === undefined || !survives(newest, cover)) return { type: 'single', value: null };
     return { type: 'single', value: context.versions.payload(newest) };
   }
-  return readArray(context, row.rsize, iod.extents, (lo, hi) => context.versions.overlapping(row.id, epoch, lo, hi).filter((v) => survives(v, cover)));
+  return readArray(context, row.rsize, iod.extents, (lo, hi) => context.versions.overlapping(row.id, epoch, lo, hi).filter((v) => survives(v, cover)), placed);
 }
 
 /** Checks that akey `row` can answer `iod` (DER_INVAL: the other kind, or an array of another record size). */
@@ -70,42 +71,87 @@ export function checkIodKind(row: Pick<AkeyRowLayout, 'kind' | 'rsize'>, iod: Fe
  * Reads the requested extents of an array akey into one buffer, holes and punched records as zeros;
  * `filled` counts the records that came from written data. `candidates(lo, hi)` gives the extents (data
  * or punch) that overlap records [lo, hi) and survive the akey's cover, in any order. Only the records no
- * data covers are zeroed (a whole-buffer zero fill wrote every byte of a 1 MiB read twice).
+ * data covers are zeroed (a whole-buffer zero fill wrote every byte of a 1 MiB read twice). `placed`: bytes
+ * held in the data blob are answered by place when local reads are on (BlobPlaces).
  */
 export function readArray(
   context: VosContext,
   recordSize: number,
   extents: Extent[],
   candidates: (lo: number, hi: number, extentIndex: number) => VersionRowLayout[],
+  placed = false,
 ): FetchValue & { type: 'array' } {
   const records = extents.reduce((sum, extent) => sum + extent.count, 0);
-  const target = Buffer.allocUnsafe(records * recordSize);
-  const zero = (from: number, to: number): void => {
-    if (to > from) target.fill(0, from, to);
-  };
-  let base = 0;
+  const out = placed && context.blob.placesAllowed ? new PlacedArray(context.blob) : new FilledArray(context, records * recordSize);
   let filled = 0;
   for (const [extentIndex, extent] of extents.entries()) {
     const lo = extent.index;
     const hi = extent.index + extent.count;
-    // Segments are sorted and disjoint: zero the gap before each data segment, then the tail.
-    let zeroFrom = base;
+    // Segments are sorted and disjoint: zeros for the gap before each data segment, then the tail.
+    let next = lo;
     for (const segment of paintExtents(candidates(lo, hi, extentIndex), { lo, hi })) {
       const source = segment.source;
       if (!isDataVersion(source)) continue;
-      zero(zeroFrom, base + (segment.lo - lo) * recordSize);
-      zeroFrom = base + (segment.hi - lo) * recordSize;
+      out.zeros((segment.lo - next) * recordSize);
+      out.payload(source, (segment.lo - source.lo) * recordSize, (segment.hi - segment.lo) * recordSize);
+      next = segment.hi;
       filled += segment.hi - segment.lo;
-      context.versions.readPayload(
-        source,
-        (segment.lo - source.lo) * recordSize,
-        (segment.hi - segment.lo) * recordSize,
-        target,
-        base + (segment.lo - lo) * recordSize,
-      );
     }
-    zero(zeroFrom, base + extent.count * recordSize);
-    base += extent.count * recordSize;
+    out.zeros((hi - next) * recordSize);
   }
-  return { type: 'array', data: target, filled };
+  if (out instanceof FilledArray) return { type: 'array', data: out.target, filled };
+  const data = out.data();
+  return out.file === undefined ? { type: 'array', data, filled } : { type: 'array', data, filled, blob: { ...out.file, places: out.places } };
+}
+
+/** An array answer written in order into one buffer of its size. */
+class FilledArray {
+  readonly target: Buffer;
+  private at = 0;
+
+  constructor(private readonly context: VosContext, bytes: number) {
+    this.target = Buffer.allocUnsafe(bytes);
+  }
+
+  zeros(bytes: number): void {
+    if (bytes <= 0) return;
+    this.target.fill(0, this.at, this.at + bytes);
+    this.at += bytes;
+  }
+
+  payload(source: VersionRowLayout, offsetBytes: number, bytes: number): void {
+    this.context.versions.readPayload(source, offsetBytes, bytes, this.target, this.at);
+    this.at += bytes;
+  }
+}
+
+/** An array answer written in order as places of blob bytes plus the other bytes (BlobPlaces). */
+class PlacedArray {
+  readonly places: number[] = [];
+  /** The blob file, once a place was named (which starts the lease). */
+  file: BlobFile | undefined = undefined;
+  private readonly parts: Buffer[] = [];
+  private at = 0;
+
+  constructor(private readonly blob: DataBlob) {}
+
+  zeros(bytes: number): void {
+    if (bytes <= 0) return;
+    this.parts.push(Buffer.alloc(bytes));
+    this.at += bytes;
+  }
+
+  payload(source: VersionRowLayout, offsetBytes: number, bytes: number): void {
+    if (source.boff !== null) {
+      this.file ??= this.blob.placeFor();
+      this.places.push(this.at, source.boff + offsetBytes, bytes);
+    } else {
+      this.parts.push(source.inl?.subarray(offsetBytes, offsetBytes + bytes) ?? Buffer.alloc(bytes));
+    }
+    this.at += bytes;
+  }
+
+  data(): Buffer {
+    return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+  }
 }

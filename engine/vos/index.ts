@@ -11,6 +11,7 @@ export type {
   Extent,
   FetchIod,
   FetchOp,
+  BlobPlaces,
   FetchValue,
   ListOp,
   ListResult,

@@ -33,7 +33,18 @@ export type FetchIod =
  */
 export type FetchValue =
   | { type: 'single'; value: Buffer | null }
-  | { type: 'array'; data: Buffer; filled: number };
+  | { type: 'array'; data: Buffer; filled: number; blob?: BlobPlaces };
+
+/**
+ * A placed array answer (FetchOp.placed): the bytes at `places` are in the data blob file, the rest of the
+ * answer is `data` (the bytes between the places, in order). `places` holds triples: offset in the
+ * answer, offset in the file, length, in answer order.
+ */
+export interface BlobPlaces {
+  path: string;
+  ino: number;
+  places: number[];
+}
 
 /** Names one object shard on this target. `oid` is 16 bytes. */
 export interface ObjectRef {
@@ -60,6 +71,8 @@ export interface FetchOp extends ObjectRef {
   epoch: Epoch;
   iods: FetchIod[];
   dkeyCond?: 'exists';
+  /** Array bytes held in the data blob may be answered by place (BlobPlaces) when local reads are on. */
+  placed?: boolean;
 }
 
 /**
@@ -164,4 +177,6 @@ export interface VosOpenOptions {
   /** Updates that would take dataBytes above this fail with DER_NOSPACE. Omitted: unlimited. */
   capacityBytes?: number;
   logger?: VosLogger;
+  /** Allows placed fetch answers, read in place by clients on this host within half this lease (DataBlob). */
+  localReadLeaseMs?: number;
 }

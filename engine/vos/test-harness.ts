@@ -2,11 +2,13 @@
  * Helpers for VOS tests: temporary targets that clean up after themselves, and one-line single-value and
  * array writes/reads on a default object. Test-only; product code never imports this file.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Der, isEngineError } from '../wire/errors.js';
 import { asEpoch, type Epoch } from '../wire/epoch.js';
+import type { BlobRange, FreeListStore } from './extent-allocator.js';
 import type { ListOp, ListResult, ObjectRef, VosOpenOptions } from './operation.js';
 import { VosTarget } from './vos-target.js';
 
@@ -142,4 +144,40 @@ export function derOf(fn: () => unknown): Der | undefined {
     throw error;
   }
   return undefined;
+}
+
+/** An in-memory FreeListStore that records the durable state the allocator writes. */
+export class MemoryFreeListStore implements FreeListStore {
+  free: BlobRange[] = [];
+  end = 0;
+  loadFree(): BlobRange[] {
+    return this.free.map((range) => ({ ...range }));
+  }
+  loadEnd(): number {
+    return this.end;
+  }
+  saveEnd(end: number): void {
+    this.end = end;
+  }
+  insertFree(range: BlobRange): void {
+    this.free.push({ ...range });
+    this.free.sort((a, b) => a.offset - b.offset);
+    const merged: BlobRange[] = [];
+    for (const next of this.free) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.offset + last.length === next.offset) last.length += next.length;
+      else merged.push({ ...next });
+    }
+    this.free = merged;
+  }
+  removeFree(range: BlobRange): void {
+    const index = this.free.findIndex((r) => r.offset <= range.offset && range.offset + range.length <= r.offset + r.length);
+    assert.ok(index >= 0, 'removeFree of a range that is not free');
+    const row = this.free[index]!;
+    const pieces = [
+      { offset: row.offset, length: range.offset - row.offset },
+      { offset: range.offset + range.length, length: row.offset + row.length - range.offset - range.length },
+    ].filter((piece) => piece.length > 0);
+    this.free.splice(index, 1, ...pieces);
+  }
 }

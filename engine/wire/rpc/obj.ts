@@ -4,7 +4,7 @@
  * and either a single value or array extents of fixed-size records.
  */
 import {
-  EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, QUERIES_PER_MULTI_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
+  BLOB_PATH_CHARS_MAX, EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, QUERIES_PER_MULTI_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
 } from '../../constants.js';
 import { defineRpc } from '../rpc-def.js';
 import { type Infer, t } from '../schema.js';
@@ -34,13 +34,22 @@ export const fetchIod = t.variant('type', {
 });
 export type FetchIodBody = Infer<typeof fetchIod>;
 
+/**
+ * A placed answer's blob bytes (asked for with `placed`, given only on the engine's UNIX socket): the
+ * answer's bytes at `places` (triples: offset in the answer, offset in the file, length) are read from the
+ * target's data blob file, the inode `ino` at `path`, within LOCAL_READ_LEASE_MS / 2 of sending the
+ * request; `data` holds the answer's other bytes, in order. Each place holds a byte at least: at most
+ * 3 * VALUE_BYTES_MAX numbers.
+ */
+const blobPlaces = t.object({ path: t.str(BLOB_PATH_CHARS_MAX, 1), ino: t.uint(), places: t.array(t.uint(), 3 * VALUE_BYTES_MAX) });
+
 export const fetchValue = t.variant('type', {
   single: t.object({ type: t.literal('single'), value: t.nullable(t.bytes(VALUE_BYTES_MAX)) }),
   /**
    * `filled`: records of the requested extents that hold written data; equal to the records asked for
    * when the range has no hole (a reader then knows the array reaches past it). Absent: unknown.
    */
-  array: t.object({ type: t.literal('array'), data: t.bytes(VALUE_BYTES_MAX), filled: t.optional(t.uint()) }),
+  array: t.object({ type: t.literal('array'), data: t.bytes(VALUE_BYTES_MAX), filled: t.optional(t.uint()), blob: t.optional(blobPlaces) }),
 });
 export type FetchValueBody = Infer<typeof fetchValue>;
 
@@ -70,6 +79,11 @@ export const OBJ_UPDATE = defineRpc(
   { bulk: true },
 );
 
+/** Bytes of array records a fetch of `iods` asks for. */
+export function fetchArrayBytes(iods: readonly FetchIodBody[]): number {
+  return iods.reduce((sum, iod) => (iod.type === 'array' ? sum + iod.extents.reduce((records, extent) => records + extent.count, 0) * iod.recordSize : sum), 0);
+}
+
 export const OBJ_FETCH = defineRpc(
   'obj_fetch',
   t.object({
@@ -79,12 +93,13 @@ export const OBJ_FETCH = defineRpc(
     iods: t.array(fetchIod, IODS_PER_RPC_MAX),
     dkeyCond: t.optional(t.literal('exists')),
     tx: txTag,
+    /** Array bytes may be answered by place (blobPlaces), for a client on the engine's host. */
+    placed: t.optional(t.bool()),
   }),
   t.object({ values: t.array(fetchValue, IODS_PER_RPC_MAX) }),
   {
-    // Array records asked for come back as bulk data; single values are bounded by what was stored.
-    answerBytes: (request) => request.iods.reduce((sum, iod) =>
-      (iod.type === 'array' ? sum + iod.extents.reduce((records, extent) => records + extent.count, 0) * iod.recordSize : sum), 0),
+    // Array records asked for come back as bulk data (unless placed); single values are bounded by what was stored.
+    answerBytes: (request) => (request.placed === true ? 0 : fetchArrayBytes(request.iods)),
     bulk: true,
   },
 );
