@@ -7,7 +7,7 @@
  * Errnos every call may add to its own list: EBADF (released handle, unmounted), EIO/EHOSTUNREACH/
  * ETIMEDOUT (engines unreachable), ENOSPC (pool full), EACCES (permissions of the mount's credentials).
  */
-import { type ContHandle, oidEquals } from '../engine/client/index.js';
+import { type ContHandle, type PlacedBytes, oidEquals } from '../engine/client/index.js';
 import { createLogger } from '../engine/log.js';
 import { F_OK, W_OK, requireAccess } from './access.js';
 import { type DfsStat, type SetAttrs, objectStateOf, refreshHandle, setattr, statCreated, statHandle, statNode, statOf } from './attr.js';
@@ -17,7 +17,7 @@ import { fsFail, toFsError } from './errors.js';
 import { isUnwritten } from './first-write.js';
 import type { DfsObject } from './handle.js';
 import { O_NOFOLLOW, type Timespec } from './inode.js';
-import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readSegments, writeAt, writeSegments } from './io.js';
+import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readPlaced, readSegments, writeAt, writeSegments } from './io.js';
 import { isSymlinkNode, resolveChild, resolvePath } from './lookup.js';
 import { type DfsMount, type MountOptions, mountDfs as mountState } from './mount.js';
 import { dupHandle, lookupChild, lookupPath, openEntry } from './open.js';
@@ -40,6 +40,7 @@ export { XATTR_CREATE, XATTR_REPLACE } from './xattr.js';
 export { READDIR_ENTRIES_MAX, NAME_BYTES_MAX, SYMLINK_FOLLOW_MAX } from './constants.js';
 export type { Ino } from './inode-table.js';
 export type { DfsObject } from './handle.js';
+export { PlacedBytes, type BytesPart, type FilePart } from '../engine/client/index.js';
 export type { Credentials, MountOptions } from './mount.js';
 export type { MkfsOptions, DfsMode } from './superblock.js';
 export type { CreateOptions } from './create.js';
@@ -203,6 +204,15 @@ export class Dfs {
   read(file: DfsObject, target: Uint8Array | number, offset: number): Promise<number | Buffer> {
     return this.#run<number | Buffer>('read', file.name, () =>
       typeof target === 'number' ? readAt(this.#own(file), offset, target) : readInto(this.#own(file), target, offset));
+  }
+
+  /**
+   * As read(file, length, offset), but the bytes may stay where the engines on this host keep them
+   * (PlacedBytes: read them by their readBy, or read again), so a caller that can send file parts on as
+   * they are copies nothing (dfuse splices them into its answer).
+   */
+  readPlaced(file: DfsObject, length: number, offset: number): Promise<PlacedBytes> {
+    return this.#run('read', file.name, () => readPlaced(this.#own(file), offset, length));
   }
 
   /** Reads several ranges (each result may be short at end of file). */

@@ -9,7 +9,7 @@
  * file type (EISDIR) and read-only mounts (EROFS). The first change to a file's object clears its
  * unwritten mark (first-write.ts): data writes alongside it, truncates and hole punches after it.
  */
-import { ARRAY_AKEY, chunkDkey, mapBounded } from '../engine/client/index.js';
+import { ARRAY_AKEY, PlacedBytes, chunkDkey, mapBounded } from '../engine/client/index.js';
 import { FILE_BYTES_MAX, IO_SEGMENTS_IN_FLIGHT_MAX } from './constants.js';
 import { fsFail } from './errors.js';
 import { ensureWritten, writeClearing } from './first-write.js';
@@ -65,11 +65,22 @@ export async function readAt(handle: DfsObject, offset: number, length: number):
   if (length === 0) return Buffer.alloc(0);
   const array = handle.array();
   const { data, complete } = await array.readCovered(offset, length);
-  if (complete) return data;
-  // A hole in the range: it may be the end of the file (short read) or a hole inside it (zeros).
-  const size = await array.getSize();
-  const available = Math.max(0, Math.min(length, size - offset));
-  return available === length ? data : data.subarray(0, available);
+  return complete ? data : data.subarray(0, await availableBytes(handle, offset, length));
+}
+
+/** readAt, with the bytes left where the engines keep them when they can be (ArrayObject.readPlaced). */
+export async function readPlaced(handle: DfsObject, offset: number, length: number): Promise<PlacedBytes> {
+  checkReadable(handle);
+  checkRange(offset, length);
+  if (length === 0) return PlacedBytes.of(Buffer.alloc(0));
+  const { bytes, complete } = await handle.array().readPlaced(offset, length);
+  return complete ? bytes : bytes.subarray(0, await availableBytes(handle, offset, length));
+}
+
+/** A range met a hole: it may be the end of the file (a short read) or a hole inside it (zeros). */
+async function availableBytes(handle: DfsObject, offset: number, length: number): Promise<number> {
+  const size = await handle.array().getSize();
+  return Math.max(0, Math.min(length, size - offset));
 }
 
 /** Reads into `target` from `offset`; resolves with the bytes read (short at end of file). */

@@ -16,6 +16,13 @@ import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
 const LONG = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
 
+/** A read through `reader`, its bytes in memory. */
+async function readBytes(reader: ReadAhead, length: number, offset: number): Promise<Buffer> {
+  const bytes = await (await reader.read(length, offset)).toBuffer();
+  if (bytes === undefined) throw new Error('placed bytes ran out of time');
+  return bytes;
+}
+
 function pattern(length: number, seed: number): Buffer {
   const data = Buffer.alloc(length);
   for (let index = 0; index < length; index += 1) data[index] = (index * 7 + seed) & 0xff;
@@ -423,17 +430,17 @@ describe('dfuse caches', () => {
     const reader = new ReadAhead(fs, file, new WindowBudget(16));
     for (const length of [128 * 1024, WINDOW_BYTES]) {
       for (const offset of [0, WINDOW_BYTES - 1000, WINDOW_BYTES, 2 * WINDOW_BYTES + 250_000, data.length - 10, data.length + 5]) {
-        const got = await reader.read(length, offset);
+        const got = await readBytes(reader, length, offset);
         expect(got.equals(data.subarray(offset, offset + length))).toBe(true);
       }
     }
     // drop() forgets windows so new data is seen.
     await fs.write(file, Buffer.from('ZZ'), 10);
     reader.drop();
-    const again = await reader.read(128 * 1024, 0);
+    const again = await readBytes(reader, 128 * 1024, 0);
     expect(again.length).toBe(128 * 1024);
     expect(again.subarray(10, 12).toString()).toBe('ZZ');
-    expect((await reader.read(4, 10)).equals(Buffer.concat([Buffer.from('ZZ'), data.subarray(12, 14)]))).toBe(true);
+    expect((await readBytes(reader, 4, 10)).equals(Buffer.concat([Buffer.from('ZZ'), data.subarray(12, 14)]))).toBe(true);
     fs.release(file);
   });
 
@@ -442,16 +449,21 @@ describe('dfuse caches', () => {
     const data = pattern(3 * WINDOW_BYTES, 5);
     await fs.write(file, data, 0);
     const fetched: number[] = [];
-    const counting = { read: (handle: typeof file, length: number, offset: number) => (fetched.push(length), fs.read(handle, length, offset)) } as unknown as Dfs;
+    const counting = {
+      read: (handle: typeof file, length: number, offset: number) => (fetched.push(length), fs.read(handle, length, offset)),
+      readPlaced: (handle: typeof file, length: number, offset: number) => (fetched.push(length), fs.readPlaced(handle, length, offset)),
+    } as unknown as Dfs;
     const budget = new WindowBudget(2);
     const reader = new ReadAhead(counting, file, budget);
     const small = async (offset: number): Promise<void> => {
-      expect((await reader.read(4096, offset)).equals(data.subarray(offset, offset + 4096))).toBe(true);
+      expect((await readBytes(reader, 4096, offset)).equals(data.subarray(offset, offset + 4096))).toBe(true);
     };
     for (let read = 0; read < DENSE_MISSES; read += 1) await small(WINDOW_BYTES + read * 8192);
     expect(fetched).toEqual(Array(DENSE_MISSES).fill(4096));
     await small(WINDOW_BYTES + 500_000);
     expect(fetched.slice(DENSE_MISSES)).toEqual([WINDOW_BYTES]);
+    // The window fetched for small reads holds its bytes in memory (small reads come back to it for long).
+    expect((await reader.read(4096, WINDOW_BYTES)).inMemory).toBe(true);
     // Later small reads of that window, even one running into the next, are answered from memory as far as it goes.
     for (const offset of [WINDOW_BYTES, WINDOW_BYTES + 12_345, 2 * WINDOW_BYTES - 4096]) await small(offset);
     expect(fetched.length).toBe(DENSE_MISSES + 1);
@@ -469,7 +481,7 @@ describe('dfuse caches', () => {
     await fs.write(file, Buffer.from('QQ'), 8);
     reader.drop();
     expect(budget.size).toBe(0);
-    expect((await reader.read(4, 8)).toString('latin1')).toBe('QQ' + data.subarray(10, 12).toString('latin1'));
+    expect((await readBytes(reader, 4, 8)).toString('latin1')).toBe('QQ' + data.subarray(10, 12).toString('latin1'));
     fs.release(file);
   });
 
@@ -480,9 +492,11 @@ describe('dfuse caches', () => {
     const budget = new WindowBudget(64);
     const reader = new ReadAhead(fs, file, budget, data.length);
     for (let offset = 0; offset < data.length; offset += 256 * 1024) {
-      expect((await reader.read(256 * 1024, offset)).equals(data.subarray(offset, offset + 256 * 1024))).toBe(true);
+      expect((await readBytes(reader, 256 * 1024, offset)).equals(data.subarray(offset, offset + 256 * 1024))).toBe(true);
       expect(budget.size).toBeLessThanOrEqual(5);
     }
+    // The engines run in this process, so on this host: large reads leave the bytes in their files.
+    expect((await reader.read(256 * 1024, 0)).inMemory).toBe(false);
     reader.drop();
     expect(budget.size).toBe(0);
     fs.release(file);
@@ -494,10 +508,13 @@ describe('dfuse caches', () => {
     await fs.write(file, data, 0);
     const readAll = async (sizeHint: number | undefined): Promise<number[]> => {
       const fetched: number[] = [];
-      const counting = { read: (handle: typeof file, length: number, offset: number) => (fetched.push(offset / WINDOW_BYTES), fs.read(handle, length, offset)) } as unknown as Dfs;
+      const counting = {
+        read: (handle: typeof file, length: number, offset: number) => (fetched.push(offset / WINDOW_BYTES), fs.read(handle, length, offset)),
+        readPlaced: (handle: typeof file, length: number, offset: number) => (fetched.push(offset / WINDOW_BYTES), fs.readPlaced(handle, length, offset)),
+      } as unknown as Dfs;
       const reader = new ReadAhead(counting, file, new WindowBudget(16), sizeHint);
       const parts: Buffer[] = [];
-      for (let offset = 0; offset < data.length; offset += WINDOW_BYTES) parts.push(await reader.read(WINDOW_BYTES, offset));
+      for (let offset = 0; offset < data.length; offset += WINDOW_BYTES) parts.push(await readBytes(reader, WINDOW_BYTES, offset));
       expect(Buffer.concat(parts).equals(data)).toBe(true);
       return [...new Set(fetched)].sort((a, b) => a - b);
     };

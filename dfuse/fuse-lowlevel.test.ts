@@ -5,8 +5,9 @@ import { encodeDirents, encodeDirentsPlus, lowLevelOptionList } from './fuse-low
 describe('dfuse low-level session', () => {
   it('mount options are explicit; timeouts are not mount options on the low-level API', () => {
     expect(lowLevelOptionList({ fsname: 'tsdaos:p/c', subtype: 'tsdaos', allowOther: true, readOnly: false }))
-      .toEqual(['fsname=tsdaos:p/c', 'subtype=tsdaos', 'default_permissions', 'allow_other']);
-    expect(lowLevelOptionList({ fsname: 'f', subtype: 's', allowOther: false, readOnly: true })).toEqual(['fsname=f', 'subtype=s', 'default_permissions', 'ro']);
+      .toEqual(['fsname=tsdaos:p/c', 'subtype=tsdaos', 'default_permissions', 'max_read=524288', 'allow_other']);
+    expect(lowLevelOptionList({ fsname: 'f', subtype: 's', allowOther: false, readOnly: true }))
+      .toEqual(['fsname=f', 'subtype=s', 'default_permissions', 'max_read=524288', 'ro']);
   });
 
   it('dirents: 24-byte header + name padded to 8, next offset = index + 1, stops before the size is exceeded', () => {

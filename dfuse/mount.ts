@@ -10,7 +10,7 @@ import { type Dfs, type DfsSnapshot, type Logger, type SystemFile, createLogger,
 import { CACHE_ATTRIBUTES, type CacheOverrides, type CachePolicy, cachePolicy } from './cache-policy.js';
 import { DataCache } from './data-cache.js';
 import { FileTable } from './file-table.js';
-import { FUSE_IO_BYTES_MAX, LowLevelSession } from './fuse-lowlevel.js';
+import { FUSE_READ_BYTES_MAX, LowLevelSession } from './fuse-lowlevel.js';
 import type { Validity } from './inode-map.js';
 import { DfuseMetrics } from './metrics.js';
 import { type MetricsAddress, MetricsServer } from './metrics-server.js';
@@ -116,7 +116,7 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       resolveGone();
     });
     requests.attach(session);
-    const readahead = raiseReadahead(mountedPath, FUSE_IO_BYTES_MAX);
+    const readahead = raiseReadahead(mountedPath, FUSE_READ_BYTES_MAX);
     if (!readahead.raised) log.info({ mountPoint, reason: readahead.reason }, 'readahead window left at the kernel default');
     log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy, metrics: metricsServer?.address }, 'mounted');
     return daemon(mountPoint, policy, multiUser, state, session, metricsServer, gone, log);

@@ -1,8 +1,10 @@
 /**
  * Read coalescing for one open file (DAOS dfuse's chunk reads): large reads are served from whole 1 MiB
  * windows fetched with one DFS read each, and while a file is read in order the next windows are fetched
- * ahead. A read inside one window is answered with a view of it (no copy; windows are never written
- * to, only dropped). Small reads go straight to DFS until a window has had DENSE_MISSES of them: the
+ * ahead. A read is answered with views of its windows (no copy; windows are never written to, only
+ * dropped). Windows fetched for large reads leave their bytes in the engines' files when the engines run
+ * on this host (Dfs.readPlaced): such a window holds no memory, is good for a few seconds, and is fetched
+ * again if a read comes later than that. Small reads go straight to DFS until a window has had DENSE_MISSES of them: the
  * window is then read whole, and later small reads in it come from memory (a file read at random but
  * densely, as fio's or a database's 4 KiB reads of a file that fits the budget, costs one fetch per
  * window instead of one per read; reads scattered over a large file seldom hit one window thrice, so
@@ -14,7 +16,7 @@
  * Nothing is fetched ahead past the end of the file: as the size known at open says, then as windows
  * tell (a short window is the last; a full one at or past the supposed end means the file grew).
  */
-import type { Dfs, DfsObject } from '../dfs/index.js';
+import { type Dfs, type DfsObject, PlacedBytes } from '../dfs/index.js';
 
 export const WINDOW_BYTES = 1 << 20;
 /** Reads at least this large take the window path. */
@@ -27,9 +29,13 @@ export const DENSE_MISSES = 2;
 const COUNTED_WINDOWS_MAX = 4096;
 /** Bytes of windows all open files keep together. */
 export const READ_WINDOWS_BUDGET_BYTES = 128 << 20;
+/** A window whose bytes are good for less than this is fetched again (the answer must reach the kernel in time). */
+export const PLACED_MARGIN_MS = 250;
 
 interface Window {
-  readonly data: Promise<Buffer>;
+  readonly data: Promise<PlacedBytes>;
+  /** Until when its bytes may be read (Infinity while fetching, and for bytes in memory). */
+  readBy: number;
   /** Removes the window from its file (the budget evicted it). */
   readonly evict: () => void;
 }
@@ -92,28 +98,26 @@ export class ReadAhead {
     this.#endWindow = Infinity;
   }
 
-  /** Up to `length` bytes at `position` (short at the end of the file). */
-  async read(length: number, position: number): Promise<Buffer> {
+  /** Up to `length` bytes at `position` (short at the end of the file), good for PLACED_MARGIN_MS at least. */
+  async read(length: number, position: number): Promise<PlacedBytes> {
     const first = Math.floor(position / WINDOW_BYTES);
     const large = length >= COALESCE_MIN_BYTES;
-    if (!large && !this.#windows.has(first) && !this.#dense(first)) return this.#dfs.read(this.#handle, length, position);
-    const window = await this.#window(first, large);
-    const inWindow = position - first * WINDOW_BYTES;
-    // Within one window, or the window is the file's last: a view.
-    if (inWindow + length <= window.length || window.length < WINDOW_BYTES) return window.subarray(Math.min(inWindow, window.length), Math.min(window.length, inWindow + length));
-    const buffer = Buffer.allocUnsafe(length);
-    let copied = window.copy(buffer, 0, inWindow);
-    while (copied < length) {
-      const at = position + copied;
+    if (!large && !this.#windows.has(first) && !this.#dense(first)) return PlacedBytes.of(await this.#dfs.read(this.#handle, length, position));
+    const views: PlacedBytes[] = [];
+    const end = position + length;
+    for (let at = position; at < end;) {
       const index = Math.floor(at / WINDOW_BYTES);
-      const next = await this.#window(index, large);
+      const window = await this.#window(index, large);
       const offset = at - index * WINDOW_BYTES;
-      if (offset >= next.length) break;
-      copied += next.copy(buffer, copied, offset, offset + Math.min(length - copied, next.length - offset));
+      const view = window.subarray(offset, offset + end - at);
+      views.push(view);
+      at += view.length;
       // A short window is the end of the file.
-      if (next.length < WINDOW_BYTES) break;
+      if (window.length < WINDOW_BYTES) break;
     }
-    return buffer.subarray(0, copied);
+    const bytes = views.length === 1 ? views[0]! : PlacedBytes.concat(views);
+    // A window that ran out of time while this read waited for the next one: read the range again.
+    return bytes.valid(PLACED_MARGIN_MS) ? bytes : PlacedBytes.of(await this.#dfs.read(this.#handle, length, position));
   }
 
   /** Counts a small read of window `index` that no window answers; true once the window is worth fetching. */
@@ -129,14 +133,15 @@ export class ReadAhead {
   }
 
   /** Window `index`; a large read going through the file in order also fetches the next ones. */
-  #window(index: number, large: boolean): Promise<Buffer> {
+  #window(index: number, large: boolean): Promise<PlacedBytes> {
     const sequential = large && (index === this.#lastWindow || index === this.#lastWindow + 1);
     if (large) this.#lastWindow = index;
-    const window = this.#fetch(index);
+    // Small reads that made a window worth fetching come back to it later: its bytes are kept in memory.
+    const window = this.#fetch(index, large);
     if (sequential) {
       // A reader going through the file in order will not come back: windows behind it go.
       this.#forget(index - 2);
-      for (let ahead = index + 1; ahead <= Math.min(index + WINDOWS_AHEAD, this.#endWindow); ahead += 1) void this.#fetch(ahead).catch(() => undefined);
+      for (let ahead = index + 1; ahead <= Math.min(index + WINDOWS_AHEAD, this.#endWindow); ahead += 1) void this.#fetch(ahead, true).catch(() => undefined);
     }
     return window.then((data) => {
       if (data.length < WINDOW_BYTES) this.#endWindow = index;
@@ -152,16 +157,23 @@ export class ReadAhead {
     this.#budget.remove(window);
   }
 
-  #fetch(index: number): Promise<Buffer> {
+  /** Window `index`, kept or fetched (`placed`: its bytes may stay in the engines' files). */
+  #fetch(index: number, placed: boolean): Promise<PlacedBytes> {
     const kept = this.#windows.get(index);
-    if (kept !== undefined) {
+    if (kept !== undefined && performance.now() + PLACED_MARGIN_MS < kept.readBy) {
       this.#budget.used(kept);
       return kept.data;
     }
-    const data = this.#dfs.read(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
-    const window: Window = { data, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
+    if (kept !== undefined) this.#forget(index);
+    const position = index * WINDOW_BYTES;
+    const data = placed
+      ? this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, position)
+      : this.#dfs.read(this.#handle, WINDOW_BYTES, position).then((bytes) => PlacedBytes.of(bytes));
+    const window: Window = { data, readBy: Number.POSITIVE_INFINITY, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
     // A failed fetch is not kept: the next read asks again.
-    data.catch(() => this.#windows.get(index) === window && this.#forget(index));
+    data.then((bytes) => {
+      window.readBy = bytes.readBy;
+    }, () => this.#windows.get(index) === window && this.#forget(index));
     this.#windows.set(index, window);
     this.#budget.add(window);
     return data;

@@ -3,7 +3,7 @@
  * default window (128 KiB) and lets the INIT reply's max_readahead only lower it, so a sequential reader's
  * data reached the daemon as 256 KiB READs, each paying a request's fixed cost. The window is the device's
  * `read_ahead_kb` in sysfs, writable by root: once mounted, the daemon raises it to the largest READ it
- * takes (FUSE_IO_BYTES_MAX), and sequential reads arrive as 1 MiB requests. fio sequential 1 MiB reads of
+ * takes (FUSE_READ_BYTES_MAX), and sequential reads arrive as requests of that size. fio sequential 1 MiB reads of
  * 256 MiB on an rd_fac 0 mount, three alternating runs (2026-12-05): 341/349/347 -> 348/399/439 MiB/s, dfuse
  * CPU 63/61/62 -> 66/58/54 ticks.
  *

@@ -352,9 +352,9 @@ export class Requests {
   }
 
   #read(session: LowLevelSession, req: Req, size: number, offset: number, fh: number): void {
-    read(this.#state, fh, size, offset).then((data) => {
-      this.#metrics.read(data.length);
-      session.data(req, data, data.length);
+    read(this.#state, fh, size, offset).then((bytes) => {
+      this.#metrics.read(bytes.length);
+      session.bytes(req, bytes);
     }, this.#fail(session, req, 'read', ''));
   }
 

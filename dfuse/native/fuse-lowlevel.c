@@ -56,6 +56,8 @@ typedef struct {
   napi_ref caller_ref;
   uint32_t max_write;
   uint32_t max_readahead;
+  /* The mount's max_read option (libfuse requires init to ask for the same). */
+  uint32_t max_read;
   int readdirplus;
 } session_t;
 
@@ -123,12 +125,18 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn) {
   session_t *s = (session_t *) userdata;
   conn->max_write = s->max_write;
   conn->max_readahead = s->max_readahead;
+  conn->max_read = s->max_read;
   conn->want |= FUSE_CAP_ASYNC_READ | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_PARALLEL_DIROPS;
   if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA) conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
   if (s->readdirplus && (conn->capable & FUSE_CAP_READDIRPLUS)) conn->want |= FUSE_CAP_READDIRPLUS;
   else conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-  /* The descriptor is read non-blocking from one thread: no splice, no writeback cache (sizes are ours). */
+  /*
+   * The descriptor is read non-blocking from one thread: no splice reads, no writeback cache (sizes are
+   * ours). Answers may splice (replyParts: file parts go from the file's pages to the kernel without a
+   * copy in this process; libfuse copies instead where it cannot splice).
+   */
   conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE | FUSE_CAP_WRITEBACK_CACHE);
+  if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE | (conn->capable & FUSE_CAP_SPLICE_MOVE);
 }
 
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -424,16 +432,17 @@ static char *string_arg(napi_env env, napi_value value) {
 }
 
 /*
- * open(mountPoint, options, dispatch, onExit, caller: Int32Array(4), maxWrite, maxReadahead, readdirplus)
- * -> session. options is libfuse's "-o" list (fsname=, subtype=, allow_other, default_permissions, ro, ...).
+ * open(mountPoint, options, dispatch, onExit, caller: Int32Array(4), maxWrite, maxReadahead, readdirplus, maxRead)
+ * -> session. options is libfuse's "-o" list (fsname=, subtype=, allow_other, default_permissions, ro,
+ * max_read=, ...); maxRead must be the list's max_read.
  * Throws with libfuse's reason when the session cannot be created or mounted.
  */
 static napi_value ll_open_session(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
+  size_t argc = 9;
+  napi_value argv[9];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 8) {
-    napi_throw_type_error(env, NULL, "open(mountPoint, options, dispatch, onExit, caller, maxWrite, maxReadahead, readdirplus)");
+  if (argc < 9) {
+    napi_throw_type_error(env, NULL, "open(mountPoint, options, dispatch, onExit, caller, maxWrite, maxReadahead, readdirplus, maxRead)");
     return NULL;
   }
   session_t *s = calloc(1, sizeof(session_t));
@@ -442,13 +451,15 @@ static napi_value ll_open_session(napi_env env, napi_callback_info info) {
     return NULL;
   }
   s->env = env;
-  uint32_t max_write, max_readahead;
+  uint32_t max_write, max_readahead, max_read;
   bool readdirplus;
   CHECK(napi_get_value_uint32(env, argv[5], &max_write));
   CHECK(napi_get_value_uint32(env, argv[6], &max_readahead));
   CHECK(napi_get_value_bool(env, argv[7], &readdirplus));
+  CHECK(napi_get_value_uint32(env, argv[8], &max_read));
   s->max_write = max_write;
   s->max_readahead = max_readahead;
+  s->max_read = max_read;
   s->readdirplus = readdirplus ? 1 : 0;
   napi_typedarray_type type;
   size_t length;
@@ -663,6 +674,53 @@ static napi_value reply_buf(napi_env env, napi_callback_info info) {
   return result_of(env, fuse_reply_buf(req, (const char *) data, length));
 }
 
+/* Parts one answer may be made of (replyParts). */
+#define REPLY_PARTS_MAX 64
+
+/*
+ * replyParts(req, parts): the parts one after the other, each a Uint8Array (bytes in memory) or a
+ * Float64Array [fd, position, length] (bytes of an open file, spliced to the kernel where it can be).
+ */
+static napi_value reply_parts(napi_env env, napi_callback_info info) {
+  REPLY_ARGS(2);
+  uint32_t count = 0;
+  CHECK(napi_get_array_length(env, argv[1], &count));
+  if (count == 0) return result_of(env, fuse_reply_buf(req, NULL, 0));
+  if (count > REPLY_PARTS_MAX) return result_of(env, fuse_reply_err(req, EIO));
+  struct fuse_bufvec *bufv = calloc(1, sizeof(struct fuse_bufvec) + (count - 1) * sizeof(struct fuse_buf));
+  if (bufv == NULL) return result_of(env, fuse_reply_err(req, ENOMEM));
+  bufv->count = count;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value part;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void *data = NULL;
+    bool is_typedarray = false;
+    if (napi_get_element(env, argv[1], i, &part) != napi_ok || napi_is_typedarray(env, part, &is_typedarray) != napi_ok || !is_typedarray ||
+        napi_get_typedarray_info(env, part, &type, &length, &data, NULL, NULL) != napi_ok) {
+      free(bufv);
+      return result_of(env, fuse_reply_err(req, EIO));
+    }
+    struct fuse_buf *buf = &bufv->buf[i];
+    if (type == napi_uint8_array) {
+      buf->mem = data;
+      buf->size = length;
+    } else if (type == napi_float64_array && length == 3) {
+      const double *place = (const double *) data;
+      buf->flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+      buf->fd = (int) place[0];
+      buf->pos = (off_t) place[1];
+      buf->size = (size_t) place[2];
+    } else {
+      free(bufv);
+      return result_of(env, fuse_reply_err(req, EIO));
+    }
+  }
+  int res = fuse_reply_data(req, bufv, FUSE_BUF_SPLICE_MOVE);
+  free(bufv);
+  return result_of(env, res);
+}
+
 /* replyWrite(req, count) */
 static napi_value reply_write(napi_env env, napi_callback_info info) {
   REPLY_ARGS(2);
@@ -722,6 +780,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"replyAttr", NULL, reply_attr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"replyOpen", NULL, reply_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"replyBuf", NULL, reply_buf, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"replyParts", NULL, reply_parts, NULL, NULL, NULL, napi_enumerable, NULL},
     {"replyWrite", NULL, reply_write, NULL, NULL, NULL, napi_enumerable, NULL},
     {"replyReadlink", NULL, reply_readlink, NULL, NULL, NULL, napi_enumerable, NULL},
     {"replyStatfs", NULL, reply_statfs, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -14,7 +14,8 @@ import type { ListAnchor } from './anchor.js';
 import { type ChunkPiece, checkRange, chunkDkey, chunkOfDkey, lastChunkOfSize, sizeFromMaxKey, splitRange } from './array-math.js';
 import { mapBounded } from './bounded-parallel.js';
 import { ARRAY_CHUNKS_IN_FLIGHT_MAX, ARRAY_PIECE_BYTES_MAX } from './constants.js';
-import type { ObjectHandle } from './object.js';
+import type { FetchOptions, ObjectHandle } from './object.js';
+import { PlacedBytes } from './placed-bytes.js';
 
 /** The akey holding each chunk's bytes. */
 export const ARRAY_AKEY = Buffer.from('0');
@@ -121,15 +122,33 @@ export class ArrayObject {
     return { data, complete };
   }
 
+  /**
+   * As readCovered(), but the bytes may stay where the engines on this host keep them (PlacedBytes: read
+   * them by their readBy, or read again); no copy is made.
+   */
+  async readPlaced(offset: number, length: number, options: { epoch?: Epoch } = {}): Promise<{ bytes: PlacedBytes; complete: boolean }> {
+    const pieces = splitRange(offset, length, this.chunkSizeBytes, ARRAY_PIECE_BYTES_MAX);
+    const read = await mapBounded(pieces, ARRAY_CHUNKS_IN_FLIGHT_MAX, async (piece) => {
+      const [value] = await this.object.fetchPlaced(this.pieceFetch(piece, options.epoch));
+      if (value === undefined || value.bytes.length !== piece.length) throw new EngineError(Der.PROTO, 'array fetch answered with another length');
+      return value;
+    });
+    return { bytes: PlacedBytes.concat(read.map((piece) => piece.bytes)), complete: read.every((piece, index) => piece.filled === pieces[index]!.length) };
+  }
+
   /** One piece's bytes, and how many of its records hold written data (-1: unknown). */
   private async readPiece(piece: ChunkPiece, epoch: Epoch | undefined): Promise<{ data: Buffer; filled: number }> {
+    const [value] = await this.object.fetch(this.pieceFetch(piece, epoch));
+    if (value === undefined || value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
+    return { data: value.data, filled: value.filled ?? -1 };
+  }
+
+  private pieceFetch(piece: ChunkPiece, epoch: Epoch | undefined): FetchOptions {
     const fetch = {
       dkey: chunkDkey(piece.chunk),
       iods: [{ type: 'array' as const, akey: ARRAY_AKEY, recordSize: RECORD_BYTES, extents: [{ index: piece.offsetInChunk, count: piece.length }] }],
     };
-    const [value] = await this.object.fetch(epoch === undefined ? fetch : { ...fetch, epoch });
-    if (value === undefined || value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
-    return { data: value.data, filled: value.filled ?? -1 };
+    return epoch === undefined ? fetch : { ...fetch, epoch };
   }
 
   /** End of the highest written byte (one max-key query over all groups); 0 for an empty array. */

@@ -9,6 +9,7 @@ export { ObjectHandle, type DkeyUpdate, type FetchOptions, type KeyList, type Ke
 export type { MaxKeyQuery } from './multi-query.js';
 export { KvObject, KV_VALUE_AKEY, type KvKey } from './kv.js';
 export { ArrayObject, ARRAY_AKEY, type ArrayExtent } from './array.js';
+export { PlacedBytes, type BytesPart, type FilePart } from './placed-bytes.js';
 export { chunkDkey, chunkOfDkey } from './array-math.js';
 export { type ListAnchor, startAnchor } from './anchor.js';
 export { clientHlc } from './clock.js';

@@ -8,9 +8,9 @@
  * is not the one named is never read: the caller asks again for the bytes.
  */
 import fs from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { LOCAL_READ_LEASE_MS } from '../constants.js';
 import type { FetchValueBody } from '../wire/rpc/obj.js';
+import { type BytesPart, PlacedBytes } from './placed-bytes.js';
 
 /** The environment switch that turns local reads off in a client process (`TSDAOS_LOCAL_READS=0`). */
 export const LOCAL_READS_ENV = 'TSDAOS_LOCAL_READS';
@@ -18,7 +18,6 @@ export const LOCAL_READS_ENV = 'TSDAOS_LOCAL_READS';
 export const LOCAL_READ_BYTES_MIN = 64 * 1024;
 
 type ArrayValue = FetchValueBody & { type: 'array' };
-type BlobPlacesBody = NonNullable<ArrayValue['blob']>;
 
 interface OpenBlob {
   readonly fd: number;
@@ -28,9 +27,6 @@ interface OpenBlob {
 export class LocalBlobFiles {
   /** Open blob files by path; null for a path that cannot be opened here. */
   readonly #files = new Map<string, OpenBlob | null>();
-  /** Descriptors to close once no read is in flight (a closed descriptor's number may be reused at once). */
-  #retired: number[] = [];
-  #reading = 0;
   #closed = false;
   #refused = false;
 
@@ -45,59 +41,49 @@ export class LocalBlobFiles {
   }
 
   /**
-   * The values of a placed answer with their blob bytes read in; undefined when any cannot be read here
-   * or the reads ended later than half the lease after `sentAtMs` (performance.now() when the request
-   * left): the caller then asks again for the bytes.
+   * A placed array answer as PlacedBytes, valid until half the lease after `sentAtMs` (performance.now()
+   * when the request left); undefined when its file cannot be read here or the places do not fit the answer.
    */
-  async resolve(values: FetchValueBody[], sentAtMs: number): Promise<FetchValueBody[] | undefined> {
-    const resolved = await Promise.all(values.map((value) =>
-      (value.type === 'array' && value.blob !== undefined ? this.#assemble(value, value.blob) : value)));
-    if (resolved.includes(undefined) || performance.now() - sentAtMs > LOCAL_READ_LEASE_MS / 2) return undefined;
-    return resolved as FetchValueBody[];
-  }
-
-  /** Closes the files; later answers are never resolved here. */
-  close(): void {
-    this.#closed = true;
-    for (const file of this.#files.values()) if (file !== null) this.#retired.push(file.fd);
-    this.#files.clear();
-    this.#closeRetired();
-  }
-
-  #closeRetired(): void {
-    if (this.#reading > 0) return;
-    for (const fd of this.#retired) fs.closeSync(fd);
-    this.#retired = [];
-  }
-
-  async #assemble(value: ArrayValue, blob: BlobPlacesBody): Promise<ArrayValue | undefined> {
+  place(value: ArrayValue, sentAtMs: number): PlacedBytes | undefined {
+    const blob = value.blob;
+    if (blob === undefined) return PlacedBytes.of(value.data);
     const file = this.#file(blob.path, blob.ino);
     if (file === undefined) return undefined;
     const { places } = blob;
-    let placedBytes = 0;
-    for (let index = 2; index < places.length; index += 3) placedBytes += places[index]!;
-    const out = Buffer.allocUnsafe(value.data.length + placedBytes);
+    const parts: BytesPart[] = [];
     // Places are in answer order: the data bytes fill the gaps between them.
     let at = 0;
     let dataAt = 0;
     for (let index = 0; index < places.length; index += 3) {
-      const placeAt = places[index]!;
+      const [placeAt, position, length] = [places[index]!, places[index + 1]!, places[index + 2]!];
       if (placeAt < at || placeAt - at > value.data.length - dataAt) return undefined;
-      dataAt += value.data.copy(out, at, dataAt, dataAt + placeAt - at);
-      at = placeAt + places[index + 2]!;
+      parts.push(value.data.subarray(dataAt, dataAt + placeAt - at), { fd: file.fd, position, length });
+      dataAt += placeAt - at;
+      at = placeAt + length;
     }
-    if (out.length - at !== value.data.length - dataAt) return undefined;
-    value.data.copy(out, at, dataAt);
-    this.#reading++;
-    const reads: Array<Promise<boolean>> = [];
-    for (let index = 0; index < places.length; index += 3) reads.push(readFully(file.fd, out, places[index]!, places[index + 2]!, places[index + 1]!));
-    const complete = (await Promise.all(reads)).every(Boolean);
-    this.#reading--;
-    this.#closeRetired();
-    if (!complete) return undefined;
-    const assembled: ArrayValue = { type: 'array', data: out };
-    if (value.filled !== undefined) assembled.filled = value.filled;
-    return assembled;
+    parts.push(value.data.subarray(dataAt));
+    return new PlacedBytes(parts, sentAtMs + LOCAL_READ_LEASE_MS / 2);
+  }
+
+  /**
+   * The values of a placed answer with their blob bytes read in; undefined when any cannot be read here
+   * or the reads ended past their time (see place): the caller then asks again for the bytes.
+   */
+  async resolve(values: FetchValueBody[], sentAtMs: number): Promise<FetchValueBody[] | undefined> {
+    const resolved = await Promise.all(values.map(async (value): Promise<FetchValueBody | undefined> => {
+      if (value.type !== 'array' || value.blob === undefined) return value;
+      const data = await this.place(value, sentAtMs)?.toBuffer();
+      if (data === undefined) return undefined;
+      return value.filled === undefined ? { type: 'array', data } : { type: 'array', data, filled: value.filled };
+    }));
+    return resolved.includes(undefined) ? undefined : resolved as FetchValueBody[];
+  }
+
+  /** Closes the files (once nothing placed before can be valid); later answers are never read here. */
+  close(): void {
+    this.#closed = true;
+    for (const file of this.#files.values()) if (file !== null) retire(file.fd);
+    this.#files.clear();
   }
 
   /** The open file at `path` if it is inode `ino`; undefined when it cannot be (a newer file is reopened once). */
@@ -106,8 +92,7 @@ export class LocalBlobFiles {
     let file = this.#files.get(path);
     if (file === null) return undefined;
     if (file !== undefined && file.ino !== ino) {
-      this.#retired.push(file.fd);
-      this.#closeRetired();
+      retire(file.fd);
       file = undefined;
     }
     if (file === undefined) {
@@ -120,6 +105,15 @@ export class LocalBlobFiles {
   }
 }
 
+/**
+ * Closes `fd` once every PlacedBytes that may name it is past its time (half a lease after its request
+ * left, which was before now): until then a reader may still read it, and a closed number can be reused
+ * by the next open at once.
+ */
+function retire(fd: number): void {
+  setTimeout(() => fs.closeSync(fd), LOCAL_READ_LEASE_MS / 2).unref();
+}
+
 function openBlob(path: string): OpenBlob | null {
   let fd: number;
   try {
@@ -128,18 +122,4 @@ function openBlob(path: string): OpenBlob | null {
     return null;
   }
   return { fd, ino: fs.fstatSync(fd).ino };
-}
-
-/** Reads `length` bytes at `position` into `target` at `offset` (in the thread pool); false if the file is shorter. */
-function readFully(fd: number, target: Buffer, offset: number, length: number, position: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const step = (done: number): void => {
-      if (done === length) return resolve(true);
-      fs.read(fd, target, offset + done, length - done, position + done, (error, count) => {
-        if (error !== null || count === 0) return resolve(false);
-        step(done + count);
-      });
-    };
-    step(0);
-  });
 }

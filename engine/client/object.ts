@@ -20,7 +20,8 @@ import { OBJ_COLL_PUNCH, OBJ_COLL_UPDATE, OBJ_FETCH, fetchArrayBytes, OBJ_PUNCH,
 import type { RpcRequest } from '../wire/rpc-def.js';
 import { type ListAnchor, anchorPassed, splitAnchors } from './anchor.js';
 import type { ObjectIoContext } from './io-context.js';
-import { LOCAL_READ_BYTES_MIN } from './local-blobs.js';
+import { LOCAL_READ_BYTES_MIN, type LocalBlobFiles } from './local-blobs.js';
+import { PlacedBytes } from './placed-bytes.js';
 import { ObjectCore, type ShardAddress } from './object-core.js';
 import { type KeyList, type KeyValueList, type MaxKey, listAkeys, listDkeyValues, listDkeys, queryMax } from './object-list.js';
 import { type GroupWrite, type WriteState, newWriteState, writeGroup } from './replication.js';
@@ -144,20 +145,45 @@ export class ObjectHandle {
    * again for the bytes if that cannot be done.
    */
   async fetch(options: FetchOptions): Promise<FetchValueBody[]> {
+    const { values, sentAtMs, blobs } = await this.#fetchMaybePlaced(options);
+    if (blobs === undefined || !values.some((value) => value.type === 'array' && value.blob !== undefined)) return values;
+    return (await blobs.resolve(values, sentAtMs)) ?? (await this.#fetchOnce(options, false)).values;
+  }
+
+  /**
+   * fetch of array iods only, whose bytes may stay where the engine keeps them: file parts of a PlacedBytes
+   * must be read by its readBy (a few seconds), or fetched again. `filled` as in FetchValueBody.
+   */
+  async fetchPlaced(options: FetchOptions): Promise<Array<{ bytes: PlacedBytes; filled: number | undefined }>> {
+    if (options.iods.some((iod) => iod.type !== 'array')) throw new EngineError(Der.INVAL, 'fetchPlaced reads array iods only');
+    const asked = await this.#fetchMaybePlaced(options);
+    const placed = asked.values.map((value) => (value.type === 'array' ? asked.blobs?.place(value, asked.sentAtMs) ?? (value.blob === undefined ? PlacedBytes.of(value.data) : undefined) : undefined));
+    const values = placed.includes(undefined) ? (await this.#fetchOnce(options, false)).values : asked.values;
+    return values.map((value, index) => {
+      if (value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
+      return { bytes: placed[index] ?? PlacedBytes.of(value.data), filled: value.filled };
+    });
+  }
+
+  /** One fetch, asking for a placed answer when local reads are on and it is large; with the time it left. */
+  async #fetchMaybePlaced(options: FetchOptions): Promise<{ values: FetchValueBody[]; sentAtMs: number; blobs: LocalBlobFiles | undefined }> {
+    const blobs = this.#context.pool.localBlobs;
+    const placed = blobs?.wanted === true && fetchArrayBytes(options.iods) >= LOCAL_READ_BYTES_MIN;
+    const sentAtMs = performance.now();
+    const { values } = await this.#fetchOnce(options, placed);
+    return { values, sentAtMs, blobs: placed ? blobs : undefined };
+  }
+
+  #fetchOnce(options: FetchOptions, placed: boolean): Promise<{ values: FetchValueBody[] }> {
     const body: Body<typeof OBJ_FETCH> = { dkey: options.dkey, epoch: options.epoch ?? this.#context.readEpoch, iods: options.iods };
     if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
     if (options.txid !== undefined) body.tx = options.txid;
-    const blobs = this.#context.pool.localBlobs;
-    const placed = blobs?.wanted === true && fetchArrayBytes(body.iods) >= LOCAL_READ_BYTES_MIN ? { ...body, placed: true } : undefined;
-    const fetchOnce = (localBody: typeof placed): Promise<{ values: FetchValueBody[] }> =>
-      retryingConflicts(fixedEpochConflicts(body.epoch as Epoch), () => retrying(this.#context.recoveries, () => {
-        const { layout, shards } = this.#core.dkeyShards(options.dkey);
-        return this.#core.readGroup(OBJ_FETCH, layout, shards, body, localBody);
-      }));
-    const sentAtMs = performance.now();
-    const { values } = await fetchOnce(placed);
-    if (blobs === undefined || !values.some((value) => value.type === 'array' && value.blob !== undefined)) return values;
-    return (await blobs.resolve(values, sentAtMs)) ?? (await fetchOnce(undefined)).values;
+    // Placed answers only from engines on this host (the engine also checks that the call came on its UNIX socket).
+    const localBody = placed ? { ...body, placed: true } : undefined;
+    return retryingConflicts(fixedEpochConflicts(body.epoch as Epoch), () => retrying(this.#context.recoveries, () => {
+      const { layout, shards } = this.#core.dkeyShards(options.dkey);
+      return this.#core.readGroup(OBJ_FETCH, layout, shards, body, localBody);
+    }));
   }
 
   /** Punches the object, a dkey, or akeys of a dkey, at one epoch; resolves with that epoch (see update). */
