@@ -2,13 +2,13 @@
  * Read coalescing for one open file (DAOS dfuse's chunk reads): large reads are served from whole 1 MiB
  * windows fetched with one DFS read each, and while a file is read in order the next windows are fetched
  * ahead. A read is answered with views of its windows (no copy; windows are never written to, only
- * dropped). Windows fetched for large reads leave their bytes in the engines' files when the engines run
- * on this host (Dfs.readPlaced): such a window holds no memory, is good for a few seconds, and is fetched
- * again if a read comes later than that. Small reads go straight to DFS until a window has had DENSE_MISSES of them: the
- * window is then read whole, and later small reads in it come from memory (a file read at random but
- * densely, as fio's or a database's 4 KiB reads of a file that fits the budget, costs one fetch per
- * window instead of one per read; reads scattered over a large file seldom hit one window thrice, so
- * they stay single reads).
+ * dropped). Windows leave their bytes in the engines' files when the engines run on this host
+ * (Dfs.readPlaced): such a window holds no memory, is good for a few seconds, and is fetched again if a
+ * read comes later than that. Small reads go straight to DFS until a window has had DENSE_MISSES of
+ * them: the window is then fetched whole, and later small reads in it are answered from it (a file read
+ * at random but densely, as fio's or a database's 4 KiB reads of a file that fits the budget, costs one
+ * fetch per window instead of one per read; reads scattered over a large file seldom hit one window
+ * thrice, so they stay single reads).
  * The windows of all open files share one budget (WindowBudget), least recently used dropped first.
  * Windows are dropped when this mount writes or truncates the file (DataCache does that), and at the
  * file's close, so a reader sees this mount's writes; other clients' writes are seen at the next open
@@ -136,12 +136,11 @@ export class ReadAhead {
   #window(index: number, large: boolean): Promise<PlacedBytes> {
     const sequential = large && (index === this.#lastWindow || index === this.#lastWindow + 1);
     if (large) this.#lastWindow = index;
-    // Small reads that made a window worth fetching come back to it later: its bytes are kept in memory.
-    const window = this.#fetch(index, large);
+    const window = this.#fetch(index);
     if (sequential) {
       // A reader going through the file in order will not come back: windows behind it go.
       this.#forget(index - 2);
-      for (let ahead = index + 1; ahead <= Math.min(index + WINDOWS_AHEAD, this.#endWindow); ahead += 1) void this.#fetch(ahead, true).catch(() => undefined);
+      for (let ahead = index + 1; ahead <= Math.min(index + WINDOWS_AHEAD, this.#endWindow); ahead += 1) void this.#fetch(ahead).catch(() => undefined);
     }
     return window.then((data) => {
       if (data.length < WINDOW_BYTES) this.#endWindow = index;
@@ -157,18 +156,15 @@ export class ReadAhead {
     this.#budget.remove(window);
   }
 
-  /** Window `index`, kept or fetched (`placed`: its bytes may stay in the engines' files). */
-  #fetch(index: number, placed: boolean): Promise<PlacedBytes> {
+  /** Window `index`, kept while its bytes are good, else fetched (they may stay in the engines' files). */
+  #fetch(index: number): Promise<PlacedBytes> {
     const kept = this.#windows.get(index);
     if (kept !== undefined && performance.now() + PLACED_MARGIN_MS < kept.readBy) {
       this.#budget.used(kept);
       return kept.data;
     }
     if (kept !== undefined) this.#forget(index);
-    const position = index * WINDOW_BYTES;
-    const data = placed
-      ? this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, position)
-      : this.#dfs.read(this.#handle, WINDOW_BYTES, position).then((bytes) => PlacedBytes.of(bytes));
+    const data = this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
     const window: Window = { data, readBy: Number.POSITIVE_INFINITY, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
     // A failed fetch is not kept: the next read asks again.
     data.then((bytes) => {

@@ -156,12 +156,16 @@ export class ObjectHandle {
    */
   async fetchPlaced(options: FetchOptions): Promise<Array<{ bytes: PlacedBytes; filled: number | undefined }>> {
     if (options.iods.some((iod) => iod.type !== 'array')) throw new EngineError(Der.INVAL, 'fetchPlaced reads array iods only');
-    const asked = await this.#fetchMaybePlaced(options);
-    const placed = asked.values.map((value) => (value.type === 'array' ? asked.blobs?.place(value, asked.sentAtMs) ?? (value.blob === undefined ? PlacedBytes.of(value.data) : undefined) : undefined));
-    const values = placed.includes(undefined) ? (await this.#fetchOnce(options, false)).values : asked.values;
-    return values.map((value, index) => {
+    const { values, sentAtMs, blobs } = await this.#fetchMaybePlaced(options);
+    const placed = values.map((value) => {
       if (value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
-      return { bytes: placed[index] ?? PlacedBytes.of(value.data), filled: value.filled };
+      return { bytes: value.blob === undefined ? PlacedBytes.of(value.data) : blobs?.place(value, sentAtMs), filled: value.filled };
+    });
+    if (placed.every((value): value is { bytes: PlacedBytes; filled: number | undefined } => value.bytes !== undefined)) return placed;
+    // A place that cannot be read here: the whole answer again, as bytes (never a mix of two reads).
+    return (await this.#fetchOnce(options, false)).values.map((value) => {
+      if (value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
+      return { bytes: PlacedBytes.of(value.data), filled: value.filled };
     });
   }
 
