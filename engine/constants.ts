@@ -59,6 +59,8 @@ export const RPC_CHANNEL_CALL_BYTES_MAX = 16 * 1024;
  * sending its request (else it asks again for the bytes).
  */
 export const LOCAL_READ_LEASE_MS = 4_000;
+/** The name of a target's data blob file; clients read no other file in place. */
+export const DATA_BLOB_FILE_NAME = 'data.blob';
 /** A blob file path in a placed answer (Linux PATH_MAX). */
 export const BLOB_PATH_CHARS_MAX = 4096;
 

@@ -18,6 +18,7 @@
  * engine-to-engine traffic, by the engine and the pool service (keep the class names and constructors).
  */
 import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import http2 from 'node:http2';
 import type { Logger } from '../log.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
@@ -318,8 +319,8 @@ export class H2Transport implements RpcTransport {
   private inflight = 0;
   private closed = false;
 
-  get hostLocal(): boolean {
-    return this.callSocketServed && this.callSocketPath !== undefined;
+  get localDir(): string | undefined {
+    return this.callSocketServed && this.callSocketPath !== undefined ? dirname(this.callSocketPath) : undefined;
   }
 
   constructor(address: string, options: H2TransportOptions = {}) {

@@ -5,10 +5,13 @@
  * no copy (HDFS's short-circuit reads). The engine does not reuse space it freed within a lease of such an
  * answer (engine/vos/data-blob.ts); the client must be done within half the lease of sending its request,
  * or it asks again for the bytes. A file this process may not open (another user's engine) or whose inode
- * is not the one named is never read: the caller asks again for the bytes.
+ * is not the one named is never read: the caller asks again for the bytes. Nor is a path that is not a
+ * target's data blob under the directory of an engine this process reaches by its UNIX socket (an
+ * engine's answer cannot make a client read any other file of its host).
  */
 import fs from 'node:fs';
-import { LOCAL_READ_LEASE_MS } from '../constants.js';
+import nodePath from 'node:path';
+import { DATA_BLOB_FILE_NAME, LOCAL_READ_LEASE_MS } from '../constants.js';
 import type { FetchValueBody } from '../wire/rpc/obj.js';
 import { type BytesPart, PlacedBytes } from './placed-bytes.js';
 
@@ -27,8 +30,14 @@ interface OpenBlob {
 export class LocalBlobFiles {
   /** Open blob files by path; null for a path that cannot be opened here. */
   readonly #files = new Map<string, OpenBlob | null>();
+  /** The directories of the engines reached by their UNIX sockets now. */
+  readonly #engineDirs: () => Iterable<string>;
   #closed = false;
   #refused = false;
+
+  constructor(engineDirs: () => Iterable<string>) {
+    this.#engineDirs = engineDirs;
+  }
 
   /** True unless the process turned local reads off (LOCAL_READS_ENV=0). */
   static enabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -96,12 +105,20 @@ export class LocalBlobFiles {
       file = undefined;
     }
     if (file === undefined) {
+      if (!this.#isEngineBlob(path)) return undefined;
       file = openBlob(path);
       this.#files.set(path, file);
       // This process may not read the engines' files (another user's): it stops asking for placed answers.
       if (file === null) this.#refused = true;
     }
     return file !== null && file.ino === ino ? file : undefined;
+  }
+
+  /** True for a data blob (normalized absolute path) under the directory of an engine reached by its UNIX socket. */
+  #isEngineBlob(path: string): boolean {
+    if (!nodePath.isAbsolute(path) || nodePath.normalize(path) !== path || nodePath.basename(path) !== DATA_BLOB_FILE_NAME) return false;
+    for (const dir of this.#engineDirs()) if (path.startsWith(`${dir}${nodePath.sep}`)) return true;
+    return false;
   }
 }
 

@@ -114,7 +114,7 @@ export class ObjectCore {
    * `body` sent to one healthy shard of the group (addressed per shard), failing over to the next healthy
    * shard when one is unreachable or times out. Throws the last such error when all fail, any other
    * error at once, DATA_LOSS when the group has no healthy shard. `localBody`, if given, goes instead of
-   * `body` to a shard whose engine runs on this host (RpcTransport.hostLocal).
+   * `body` to a shard whose engine runs on this host (RpcTransport.localDir).
    */
   async readGroup<Req extends ShardAddress, Res>(
     def: RpcDef<Req, Res>,
@@ -126,7 +126,7 @@ export class ObjectCore {
     const order = readShards(shards, readRotation++ & 0x3fff_ffff);
     let lastError: unknown;
     for (const shard of order) {
-      const chosen = localBody !== undefined && this.context.pool.transportFor(shard.rank).hostLocal === true ? localBody : body;
+      const chosen = localBody !== undefined && this.context.pool.transportFor(shard.rank).localDir !== undefined ? localBody : body;
       try {
         return await this.send(def, shard, this.request<Req>(layout, shard, chosen));
       } catch (error) {

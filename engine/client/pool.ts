@@ -73,7 +73,7 @@ export class PoolHandle implements PoolIo {
   readonly log: Logger;
   readonly hlc: Hlc = clientHlc;
   readonly transports: TransportPool;
-  readonly localBlobs: LocalBlobFiles | undefined = LocalBlobFiles.enabled() ? new LocalBlobFiles() : undefined;
+  readonly localBlobs: LocalBlobFiles | undefined = LocalBlobFiles.enabled() ? new LocalBlobFiles(() => this.#localEngineDirs()) : undefined;
   svcRanks: readonly number[];
   #map: PoolMap;
   readonly #svc: PoolServiceClient;
@@ -121,6 +121,14 @@ export class PoolHandle implements PoolIo {
       this.#rankTransports.set(rank, transport);
     }
     return transport;
+  }
+
+  /** The directories of the map's engines that this process reaches by their UNIX sockets. */
+  *#localEngineDirs(): Iterable<string> {
+    for (const entry of this.#map.ranks) {
+      const dir = this.transportFor(entry.rank).localDir;
+      if (dir !== undefined) yield dir;
+    }
   }
 
   /** Fetches the map from the service unless the handle already has `minVersion`; returns the newest map. */

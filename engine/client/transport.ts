@@ -18,8 +18,11 @@ export interface CallOptions {
 
 export interface RpcTransport {
   readonly address: string;
-  /** True when calls reach the engine by its UNIX socket, so it runs on this host (local reads, local-blobs.ts). */
-  readonly hostLocal?: boolean;
+  /**
+   * The engine's directory on this host, when calls reach it by its UNIX socket there (local reads,
+   * local-blobs.ts: its blob files lie under it); undefined otherwise.
+   */
+  readonly localDir?: string | undefined;
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res>;
   close(): Promise<void>;
 }

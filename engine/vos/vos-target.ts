@@ -5,6 +5,7 @@
  * they return or their batch commits. Input is validated before any storage is touched (DER_INVAL).
  * One VosTarget per directory per process; all calls are synchronous and not re-entrant.
  */
+import { DATA_BLOB_FILE_NAME } from '../constants.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Epoch } from '../wire/epoch.js';
@@ -60,7 +61,7 @@ interface TransactionMark {
 }
 
 export const VOS_DATABASE_FILE = 'vos.sqlite';
-export const VOS_BLOB_FILE = 'data.blob';
+export const VOS_BLOB_FILE = DATA_BLOB_FILE_NAME;
 
 export class VosTarget {
   private readonly transactor: Transactor<TransactionMark>;
