@@ -235,10 +235,17 @@ function onChannelResponse(this: ChannelStream, headers: http2.IncomingHttpHeade
   if (channel === undefined) return;
   channel.status = Number(headers[':status']);
   if (headers[CALL_SOCKET_HEADER] === '1') channel.transport.callSocketServed = true;
+  const path = callSocketPathOf(headers);
+  if (path !== undefined) channel.transport.callSocketPath = path;
+}
+
+/**
+ * The engine's UNIX socket named in an rpc_channel answer, when it is on this host (its random name exists
+ * nowhere else) and this process may connect to it (connecting needs write permission on the socket file).
+ */
+function callSocketPathOf(headers: http2.IncomingHttpHeaders): string | undefined {
   const path = headers[CALL_SOCKET_PATH_HEADER];
-  // The engine's UNIX socket, when it is on this host (its random name exists nowhere else) and this process
-  // may connect to it (connecting needs write permission on the socket file).
-  if (typeof path === 'string' && mayConnect(path)) channel.transport.callSocketPath = path;
+  return typeof path === 'string' && mayConnect(path) ? path : undefined;
 }
 
 function onChannelData(this: ChannelStream, chunk: Buffer): void {
@@ -364,16 +371,42 @@ export class H2Transport implements RpcTransport {
     // Small calls go to the engine's UNIX socket when there is one; bulk ones to the port (TCP's buffers let
     // a MiB travel in fewer pieces: 1 MiB reads 4 in flight, 680-725 MiB/s on the UNIX socket, 800-870 on TCP).
     const path = which === 0 ? this.callSocketPath : undefined;
+    const current = this.sockets[which];
+    if (current !== undefined && path !== undefined && current.path !== path) {
+      // The engine's UNIX socket was learnt again (below): the port's socket ends once its calls are answered.
+      this.sockets[which] = undefined;
+      void current.end();
+    }
     const socket = this.sockets[which] ??= new CallSocket(this.address, path, (gone) => {
       if (this.sockets[which] === gone) this.sockets[which] = undefined;
     }, () => {
-      // The UNIX socket could not be reached (the engine restarted under another name): the port from now on.
-      if (this.callSocketPath === path) this.callSocketPath = undefined;
+      // The UNIX socket could not be reached (the engine restarted under another name): the port for now,
+      // and an rpc_channel asks the engine where its UNIX socket is today.
+      if (this.callSocketPath !== path) return;
+      this.callSocketPath = undefined;
+      this.askCallSocketPath();
     });
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     call.id = this.nextCallId;
     call.waitingOn = socket;
     socket.send(call.id, call.def.opcode, call.body, call);
+  }
+
+  /** Opens an rpc_channel only to read where the engine's UNIX socket is now (its answer header), then closes it. */
+  private askCallSocketPath(): void {
+    if (this.closed) return;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = this.openStream(RPC_CHANNEL_PATH);
+    } catch {
+      return; // No session now: the port it is, until the next fall-back asks again.
+    }
+    stream.once('response', (headers) => {
+      this.callSocketPath = callSocketPathOf(headers) ?? this.callSocketPath;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
+    stream.on('error', () => undefined);
+    stream.end();
   }
 
   /** Puts the call on the channel (opening one if needed); the frames of one turn are written together. */

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RPC_BODY_BYTES_MAX, RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
@@ -292,13 +293,17 @@ describe('listener', () => {
       expect((await transport.call(BIG, { data: mib })).data.equals(mib)).toBe(true);
       expect([connections('local'), connections('socket')]).toEqual([1, 1]);
       // As if the engine had restarted under another name: the socket that cannot connect goes to the port,
-      // calls and all, and so do the next ones.
+      // calls and all, and the transport asks the engine (an rpc_channel) where its UNIX socket is now.
       expect(await stale.call(ECHO, { n: 1 })).toEqual({ n: 2 });
       stale.callSocketPath = join(dir, 'call-fedcba9876543210.sock');
       expect(await stale.call(ECHO, { n: 2 })).toEqual({ n: 3 });
-      expect(stale.callSocketPath).toBeUndefined();
-      expect(await stale.call(ECHO, { n: 3 })).toEqual({ n: 4 });
       expect([connections('local'), connections('socket')]).toEqual([1, 2]);
+      for (let waited = 0; stale.callSocketPath !== localPath && waited < 2_000; waited += 10) await sleep(10);
+      expect(stale.callSocketPath).toBe(localPath);
+      expect(stale.localDir).toBe(dir);
+      // The next small call goes to the UNIX socket again.
+      expect(await stale.call(ECHO, { n: 3 })).toEqual({ n: 4 });
+      expect([connections('local'), connections('socket')]).toEqual([2, 2]);
     } finally {
       await Promise.all([transport.close(), stale.close()]);
       await local.close();
