@@ -1,6 +1,10 @@
 /** The low-level session's pure parts: mount options and directory entry encoding (struct fuse_dirent). */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeDirents, encodeDirentsPlus, lowLevelOptionList } from './fuse-lowlevel.js';
+import { PlacedBytes } from '../dfs/index.js';
+import { adviseWillNeed, encodeDirents, encodeDirentsPlus, lowLevelOptionList } from './fuse-lowlevel.js';
 
 describe('dfuse low-level session', () => {
   it('mount options are explicit; timeouts are not mount options on the low-level API', () => {
@@ -8,6 +12,22 @@ describe('dfuse low-level session', () => {
       .toEqual(['fsname=tsdaos:p/c', 'subtype=tsdaos', 'default_permissions', 'max_read=524288', 'allow_other']);
     expect(lowLevelOptionList({ fsname: 'f', subtype: 's', allowOther: false, readOnly: true }))
       .toEqual(['fsname=f', 'subtype=s', 'default_permissions', 'max_read=524288', 'ro']);
+  });
+
+  it('adviseWillNeed: one system call per file part of an open file; memory parts and bad descriptors are not advised', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsdaos-advise-'));
+    const file = path.join(dir, 'data.blob');
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    const fd = fs.openSync(file, 'r');
+    try {
+      const later = performance.now() + 60_000;
+      expect(adviseWillNeed(new PlacedBytes([Buffer.from('m'), { fd, position: 0, length: 4096 }, { fd, position: 8192, length: 8192 }], later))).toBe(2);
+      expect(adviseWillNeed(PlacedBytes.of(Buffer.from('only memory')))).toBe(0);
+      expect(adviseWillNeed(new PlacedBytes([{ fd: 1_000_000, position: 0, length: 4096 }], later))).toBe(0);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('dirents: 24-byte header + name padded to 8, next offset = index + 1, stops before the size is exceeded', () => {

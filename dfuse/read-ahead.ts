@@ -17,6 +17,7 @@
  * tell (a short window is the last; a full one at or past the supposed end means the file grew).
  */
 import { type Dfs, type DfsObject, PlacedBytes } from '../dfs/index.js';
+import { adviseWillNeed } from './fuse-lowlevel.js';
 
 export const WINDOW_BYTES = 1 << 20;
 /** Reads at least this large take the window path. */
@@ -169,6 +170,8 @@ export class ReadAhead {
     // A failed fetch is not kept: the next read asks again.
     data.then((bytes) => {
       window.readBy = bytes.readBy;
+      // Engines whose files are on disk: the kernel starts reading the window now, not when it is spliced.
+      adviseWillNeed(bytes);
     }, () => this.#windows.get(index) === window && this.#forget(index));
     this.#windows.set(index, window);
     this.#budget.add(window);
