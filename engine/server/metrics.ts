@@ -37,7 +37,7 @@ export class EngineMetrics {
   private readonly connections = new Map<ConnectionProtocol, number>();
   private readonly collectors: GaugeCollector[] = [];
   private readonly startedAtMs = Date.now();
-  private placed = { answers: 0, bytes: 0 };
+  private readonly placed = { answers: 0, bytes: 0 };
 
   /** Records one finished RPC. `der` is the error code answered, if any. */
   recordRequest(sample: { opcode: string; seconds: number; bytesIn: number; bytesOut: number; der?: number }): void {
