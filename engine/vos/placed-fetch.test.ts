@@ -114,6 +114,36 @@ describe('placed fetch answers (local reads)', () => {
   });
 });
 
+describe('placed answers and freed space (VOS, real clock)', () => {
+  it('space freed after a placed answer is not written again within the lease; it is after the lease', async () => {
+    const lease = 300;
+    const temp = openTempTarget({ localReadLeaseMs: lease });
+    try {
+      const other = '0b1c5c1e-4a44-4c59-9d0b-5f1c2d3e4f51';
+      // Free space from before this open rests a lease too: let the (empty) free list's lease pass first.
+      await new Promise((resolve) => setTimeout(resolve, lease + 20));
+      const placedOf = (cont: string): number => {
+        const [value] = temp.vos.fetch({
+          ...OBJ, cont, dkey: key('d'), epoch: ep(10), placed: true, iods: [{ akey: key('a'), type: 'array', recordSize: 1, extents: [{ index: 0, count: 8192 }] }],
+        });
+        if (value?.type !== 'array' || value.blob === undefined) throw new Error('expected a placed answer');
+        return value.blob.places[1]!;
+      };
+      putArray(temp.vos, { ref: { ...OBJ, cont: other }, dkey: 'd', akey: 'a', epoch: 1, index: 0, count: 8192, data: pattern(8192, 1) });
+      const placedAt = placedOf(other);
+      // The container goes (its blob space is freed); a new value of the same size must not land where the answer pointed.
+      temp.vos.destroyContainer(other);
+      putArray(temp.vos, { dkey: 'd', akey: 'a', epoch: 2, index: 0, count: 8192, data: pattern(8192, 2) });
+      expect(placedOf(OBJ.cont)).not.toBe(placedAt);
+      await new Promise((resolve) => setTimeout(resolve, lease + 20));
+      putArray(temp.vos, { ref: { ...OBJ, cont: other }, dkey: 'd', akey: 'a', epoch: 3, index: 0, count: 8192, data: pattern(8192, 3) });
+      expect(placedOf(other)).toBe(placedAt);
+    } finally {
+      temp.cleanup();
+    }
+  });
+});
+
 describe('data blob lease', () => {
   let dir: string | undefined;
   afterEach(() => {
