@@ -5,6 +5,7 @@
  * result or errno).
  */
 import { realpathSync, statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { type Dfs, type DfsSnapshot, type Logger, type SystemFile, createLogger, mountDfs } from '../dfs/index.js';
 import { CACHE_ATTRIBUTES, type CacheOverrides, type CachePolicy, cachePolicy } from './cache-policy.js';
@@ -73,6 +74,30 @@ function checkMountPoint(mountPoint: string): void {
   if (parent.dev !== stat.dev) throw new MountPointError(`${mountPoint} is already a mount point (busy): unmount it first`);
 }
 
+/** statfs f_type of a FUSE mount (FUSE_SUPER_MAGIC). */
+const FUSE_SUPER_MAGIC = 0x65735546;
+const CONNECTION_FAILED = new Set(['ECONNREFUSED', 'ENOTCONN', 'ECONNABORTED', 'ENODEV']);
+
+/**
+ * Resolves once the kernel serves the mount at `mountedPath` through this daemon: a statfs through it waits
+ * for the INIT handshake, and is answered by the daemon (it runs in the thread pool, so the daemon's thread
+ * is free to answer). Throws when the kernel or libfuse ended the mount during INIT instead: the statfs then
+ * finds the connection gone, or reaches the filesystem below.
+ */
+export async function awaitServed(mountedPath: string): Promise<void> {
+  let type: number;
+  try {
+    type = (await statfs(mountedPath)).type;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    // The kernel's answers for a connection that failed its INIT (ECONNREFUSED) or is gone; any other
+    // failure was answered by this daemon, so the mount is served.
+    if (!CONNECTION_FAILED.has(code)) return;
+    throw new MountPointError(`${mountedPath}: the mount ended as it started (${code}); see the daemon's log`);
+  }
+  if (type !== FUSE_SUPER_MAGIC) throw new MountPointError(`${mountedPath}: the mount ended as it started (INIT refused); see the daemon's log`);
+}
+
 export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
   const log = options.log ?? createLogger('dfuse');
   const mountPoint = resolvePath(options.mountPoint);
@@ -116,6 +141,8 @@ export async function startDfuse(options: DfuseOptions): Promise<DfuseDaemon> {
       resolveGone();
     });
     requests.attach(session);
+    // "Mounted" only once the kernel serves it: libfuse may still refuse INIT after the mount call returned.
+    await awaitServed(mountedPath);
     const readahead = raiseReadahead(mountedPath, FUSE_READ_BYTES_MAX);
     if (!readahead.raised) log.info({ mountPoint, reason: readahead.reason }, 'readahead window left at the kernel default');
     log.info({ mountPoint, pool: options.pool, cont: options.cont, multiUser, policy, metrics: metricsServer?.address }, 'mounted');
