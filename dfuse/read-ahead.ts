@@ -35,8 +35,8 @@ export const PLACED_MARGIN_MS = 250;
 
 interface Window {
   readonly data: Promise<PlacedBytes>;
-  /** Until when its bytes may be read (Infinity while fetching, and for bytes in memory). */
-  readBy: number;
+  /** Its bytes once fetched (undefined while fetching): kept while they are good. */
+  fetched: PlacedBytes | undefined;
   /** Removes the window from its file (the budget evicted it). */
   readonly evict: () => void;
 }
@@ -160,16 +160,16 @@ export class ReadAhead {
   /** Window `index`, kept while its bytes are good, else fetched (they may stay in the engines' files). */
   #fetch(index: number): Promise<PlacedBytes> {
     const kept = this.#windows.get(index);
-    if (kept !== undefined && performance.now() + PLACED_MARGIN_MS < kept.readBy) {
+    if (kept !== undefined && kept.fetched?.valid(PLACED_MARGIN_MS) !== false) {
       this.#budget.used(kept);
       return kept.data;
     }
     if (kept !== undefined) this.#forget(index);
     const data = this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
-    const window: Window = { data, readBy: Number.POSITIVE_INFINITY, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
+    const window: Window = { data, fetched: undefined, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
     // A failed fetch is not kept: the next read asks again.
     data.then((bytes) => {
-      window.readBy = bytes.readBy;
+      window.fetched = bytes;
       // Engines whose files are on disk: the kernel starts reading the window now, not when it is spliced.
       adviseWillNeed(bytes);
     }, () => this.#windows.get(index) === window && this.#forget(index));
