@@ -55,6 +55,12 @@ export interface DkeyUpdate {
   readonly iods: UpdateIodBody[];
 }
 
+/** An answer to an array iod; PROTO for anything else. */
+function arrayValue(value: FetchValueBody): FetchValueBody & { type: 'array' } {
+  if (value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
+  return value;
+}
+
 export interface FetchOptions {
   readonly dkey: Buffer;
   readonly iods: FetchIodBody[];
@@ -157,16 +163,12 @@ export class ObjectHandle {
   async fetchPlaced(options: FetchOptions): Promise<Array<{ bytes: PlacedBytes; filled: number | undefined }>> {
     if (options.iods.some((iod) => iod.type !== 'array')) throw new EngineError(Der.INVAL, 'fetchPlaced reads array iods only');
     const { values, sentAtMs, blobs } = await this.#fetchMaybePlaced(options);
-    const placed = values.map((value) => {
-      if (value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
-      return { bytes: value.blob === undefined ? PlacedBytes.of(value.data) : blobs?.place(value, sentAtMs), filled: value.filled };
-    });
+    const placed = values.map(arrayValue).map((value) => ({
+      bytes: value.blob === undefined ? PlacedBytes.of(value.data) : blobs?.place(value, sentAtMs), filled: value.filled,
+    }));
     if (placed.every((value): value is { bytes: PlacedBytes; filled: number | undefined } => value.bytes !== undefined)) return placed;
     // A place that cannot be read here: the whole answer again, as bytes (never a mix of two reads).
-    return (await this.#fetchOnce(options, false)).values.map((value) => {
-      if (value.type !== 'array') throw new EngineError(Der.PROTO, 'array fetch answered without array data');
-      return { bytes: PlacedBytes.of(value.data), filled: value.filled };
-    });
+    return (await this.#fetchOnce(options, false)).values.map(arrayValue).map((value) => ({ bytes: PlacedBytes.of(value.data), filled: value.filled }));
   }
 
   /** One fetch, asking for a placed answer when local reads are on and it is large; with the time it left. */
