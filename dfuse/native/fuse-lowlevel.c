@@ -71,6 +71,16 @@ typedef struct {
     }                                                                                  \
   } while (0)
 
+/* argc/argv of a call that needs at least `n` arguments (n > 0); fewer throws a TypeError naming `usage`. */
+#define CALL_ARGS(n, usage)                                                 \
+  size_t argc = (n);                                                        \
+  napi_value argv[(n)];                                                     \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));              \
+  if (argc < (n)) {                                                         \
+    napi_throw_type_error(env, NULL, usage);                                \
+    return NULL;                                                            \
+  }
+
 /* ---- calling JavaScript ------------------------------------------------------------------------- */
 
 static napi_value num(napi_env env, double value) {
@@ -438,13 +448,7 @@ static char *string_arg(napi_env env, napi_value value) {
  * Throws with libfuse's reason when the session cannot be created or mounted.
  */
 static napi_value ll_open_session(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 9) {
-    napi_throw_type_error(env, NULL, "open(mountPoint, options, dispatch, onExit, caller, maxWrite, maxReadahead, readdirplus, maxRead)");
-    return NULL;
-  }
+  CALL_ARGS(9, "open(mountPoint, options, dispatch, onExit, caller, maxWrite, maxReadahead, readdirplus, maxRead)");
   session_t *s = calloc(1, sizeof(session_t));
   if (s == NULL) {
     napi_throw_error(env, "ENOMEM", "out of memory");
@@ -581,13 +585,7 @@ static int stat_arg(napi_env env, napi_value ino, napi_value attrs, struct stat 
 }
 
 #define REPLY_ARGS(n)                                                       \
-  size_t argc = (n);                                                        \
-  napi_value argv[(n) > 0 ? (n) : 1];                                       \
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));              \
-  if (argc < (n)) {                                                         \
-    napi_throw_type_error(env, NULL, "missing reply arguments");            \
-    return NULL;                                                            \
-  }                                                                         \
+  CALL_ARGS(n, "missing reply arguments");                                  \
   fuse_req_t req = req_arg(env, argv[0])
 
 static napi_value result_of(napi_env env, int status) {
@@ -727,13 +725,7 @@ static napi_value reply_parts(napi_env env, napi_callback_info info) {
  * on this thread. Nothing is copied; a range already cached costs one system call.
  */
 static napi_value advise_will_need(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "adviseWillNeed(fd, position, length)");
-    return NULL;
-  }
+  CALL_ARGS(3, "adviseWillNeed(fd, position, length)");
   int fd = (int) double_arg(env, argv[0]);
   off_t position = (off_t) double_arg(env, argv[1]);
   off_t length = (off_t) double_arg(env, argv[2]);
