@@ -20,7 +20,7 @@ import {
   type EntryKind, type Inode, MODE_PERMISSION_MASK, S_IFMT, S_ISGID, type Timespec, kindOfMode, laterTimespec, timespecFromMs, timespecNow,
 } from './inode.js';
 import { type Ino, inoOfOid } from './inode-table.js';
-import { INODE_AKEY, type InodeChange } from './layout.js';
+import type { InodeChange } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 const STAT_BLOCK_BYTES = 512;
@@ -67,12 +67,15 @@ export interface ObjectState {
 
 const NEVER_WRITTEN: ObjectState = { size: 0, maxEpoch: 0 };
 
-/** The max-key query the state of an inode's object needs, or the state itself when it needs none. */
-function stateQuery(mount: DfsMount, inode: Inode): ObjectState | { readonly akey: Buffer } {
+/**
+ * The max-key query the state of an inode's object needs, or the state itself when it needs none. A
+ * directory needs only its object's newest epoch (its size is 0): akey null spares the engines the search.
+ */
+function stateQuery(mount: DfsMount, inode: Inode): ObjectState | { readonly akey: Buffer | null } {
   const kind = kindOfMode(inode.mode);
   if (kind === 'symlink') return { size: inode.symlinkBytes, maxEpoch: 0 };
   if (kind === 'special' || isUnwritten(mount, inode)) return NEVER_WRITTEN;
-  return { akey: kind === 'file' ? ARRAY_AKEY : INODE_AKEY };
+  return { akey: kind === 'file' ? ARRAY_AKEY : null };
 }
 
 function stateFromMax(inode: Inode, chunkSizeBytes: number, max: MaxKey): ObjectState {
@@ -95,7 +98,7 @@ async function objectState(mount: DfsMount, inode: Inode, chunkSizeBytes: number
 /** Attributes of many entries at once (readdirplus): the queries their objects need go in one batch, one RPC per engine. */
 export async function statNodes(mount: DfsMount, nodes: readonly PathNode[]): Promise<DfsStat[]> {
   const plans = nodes.map((node) => stateQuery(mount, node.inode));
-  const asked: Array<{ index: number; akey: Buffer }> = [];
+  const asked: Array<{ index: number; akey: Buffer | null }> = [];
   plans.forEach((plan, index) => {
     if ('akey' in plan) asked.push({ index, akey: plan.akey });
   });

@@ -10,7 +10,7 @@ import { type InProcessCluster, startInProcessCluster } from '../test/harness/in
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
-import { InodeMap, type OpenFiles, REFRESH_AFTER_MISSES } from './inode-map.js';
+import { InodeMap, type OpenFiles, REFRESH_AFTER_MISSES, type Validity } from './inode-map.js';
 import { DENSE_MISSES, ReadAhead, WINDOW_BYTES, WindowBudget } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 
@@ -176,8 +176,8 @@ describe('dfuse caches', () => {
      * A map (with `/big` listed whole and run out, if `listed`); `calls` counts its DFS lookups and refresh
      * pages; `duringPage` runs once, as the first refresh page is read.
      */
-    async function walker(options: { listed?: boolean; openFiles?: OpenFiles; duringPage?: (map: InodeMap) => void } = {}) {
-      const map = new InodeMap(fs, SHORT, { openFiles: options.openFiles });
+    async function walker(options: { listed?: boolean; openFiles?: OpenFiles; duringPage?: (map: InodeMap) => void; validity?: Validity } = {}) {
+      const map = new InodeMap(fs, options.validity ?? SHORT, { openFiles: options.openFiles });
       const calls = { lookups: 0, refreshes: 0 };
       let duringPage = options.duringPage;
       const spies = (['lookupRel', 'lookupStat', 'readdirplusHandles'] as const).map((method) => {
@@ -228,6 +228,40 @@ describe('dfuse caches', () => {
         for (const name of names) map.unpin(await map.acquire(`/big/${name}`, () => true));
         expect([calls.lookups, calls.refreshes]).toEqual([1 + REFRESH_AFTER_MISSES - 1, 1]);
         expect(map.peek('/big/n99')?.stat?.size).toBe(99);
+      } finally {
+        restore();
+        map.clear();
+      }
+    });
+
+    it('names still trusted when the listing comes are trusted longer (with their stats), not left to run out one by one', async () => {
+      const validity = { ...SHORT, dentryMs: 600, attrMs: 600 };
+      const { map, calls, restore } = await walker({ validity });
+      try {
+        const early = names.slice(0, 5);
+        for (const name of early) map.unpin(await map.acquire(`/big/${name}`));
+        // n4 now names another object (replaced elsewhere): its entry is not the one listed.
+        const big = await fs.lookup('/big');
+        await fs.remove(big, 'n4');
+        const file = await fs.open(big, 'n4', O_CREAT | O_RDWR, 0o644);
+        await fs.write(file, pattern(4, 3), 0);
+        fs.release(file);
+        fs.release(big);
+        await sleep(validity.dentryMs / 2);
+        for (const name of names.slice(early.length)) map.unpin(await map.acquire(`/big/${name}`));
+        expect(calls.refreshes).toBe(1);
+        const lookups = calls.lookups;
+        // Past the time the early names were looked up for, within the time from the listing.
+        await sleep(validity.dentryMs / 2 + 100);
+        for (const name of early.slice(0, 4)) {
+          const entry = await map.acquire(`/big/${name}`);
+          expect(map.freshStat(entry)?.size, name).toBe(Number(name.slice(1)));
+          map.unpin(entry);
+        }
+        expect(calls.lookups, 'no early name looked up again').toBe(lookups);
+        map.unpin(await map.acquire('/big/n4'));
+        expect(calls.lookups, 'the replaced one is').toBe(lookups + 1);
+        expect(calls.refreshes).toBe(1);
       } finally {
         restore();
         map.clear();

@@ -15,7 +15,9 @@
  * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
  * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
  * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
- * or a file was closed here while the page was read, and unless its entry is in use. A lookup that missed waits
+ * or a file was closed here while the page was read, and unless its entry is in use; a name still trusted that
+ * the listing finds naming the same object is trusted from the page's start too (names looked up or created a
+ * while apart would otherwise run out a while apart, and have the directory listed again each time). A lookup that missed waits
  * only until the listing has gone past its name (listing-progress.ts), not for the whole directory. The more entries the directory had when last
  * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories over
  * REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read is left
@@ -190,6 +192,15 @@ export class InodeMap {
     this.#link(path);
     this.#evictOverflow();
     return entry;
+  }
+
+  /** A listing read at `sinceMs` found the entry's name still naming its object (and its attributes `stat`, if usable). */
+  #renew(entry: MapEntry, stat: DfsStat | undefined, sinceMs: number): void {
+    entry.nameUntil = Math.max(entry.nameUntil, sinceMs + this.#nameValidityMs(entry.handle));
+    const statUntil = sinceMs + this.#validity.attrMs;
+    if (stat === undefined || statUntil <= entry.statUntil) return;
+    entry.stat = stat;
+    entry.statUntil = statUntil;
   }
 
   /** The stat to answer getattr with, if still valid. */
@@ -427,10 +438,17 @@ export class InodeMap {
           const path = childOf(dir.path, item.name);
           const changed = dropped || this.#changed.since(path, pageStartedMs);
           if (!changed && item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
-          // An entry still trusted, or in use (an operation on it may be changing it), stays as it is.
+          const stat = stats && !this.#openFiles.isOpen(item.handle.oid) ? item.stat : undefined;
+          // An entry in use (an operation on it may be changing it) stays as it is; one still trusted is
+          // trusted longer if it names the same object (else names created a while apart expire a while
+          // apart, and each batch of them would have the directory listed again).
           const cached = this.#entries.get(path);
-          if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) this.#dfs.release(item.handle);
-          else this.insert(path, item.handle, stats && !this.#openFiles.isOpen(item.handle.oid) ? item.stat : undefined, pageStartedMs);
+          if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) {
+            if (!changed && cached!.users === 0 && oidEquals(cached!.handle.oid, item.handle.oid)) this.#renew(cached!, stat, pageStartedMs);
+            this.#dfs.release(item.handle);
+          } else {
+            this.insert(path, item.handle, stat, pageStartedMs);
+          }
         }
         if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
         anchor = page.anchor;

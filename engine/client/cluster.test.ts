@@ -196,6 +196,20 @@ describe('object client on three engines', () => {
     expect(await cont.queryMaxMany([])).toEqual([]);
   });
 
+  it('queryMax with akey null: the newest epoch alone, single and many, the same as a full query gives', async () => {
+    const arrays = await Promise.all((['S1', 'SX'] as const).map(async (oclass) => cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }))));
+    await arrays[0]!.write(0, Buffer.from('first'));
+    await arrays[1]!.write(5 * 1024 * 1024, Buffer.from('later'));
+    await arrays[0]!.write(3, Buffer.from('newest'));
+    const full = await Promise.all(arrays.map((array) => array.object.queryMax({ akey: ARRAY_AKEY })));
+    expect(full[0]!.maxEpoch).toBeGreaterThan(full[1]!.maxEpoch);
+    const single = await Promise.all(arrays.map((array) => array.object.queryMax({ akey: null })));
+    const many = await cont.queryMaxMany(arrays.map((array) => ({ oid: array.object.oid, akey: null })));
+    for (const answers of [single, many]) {
+      expect(answers.map((max) => [max.dkey, max.end, max.maxEpoch])).toEqual(full.map((max) => [null, 0, max.maxEpoch]));
+    }
+  });
+
   it.each<ObjClassName>(['S1', 'SX', 'RP_2GX'])('array %s: writes across chunks, holes read as zeros, size', async (oclass) => {
     const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }));
     expect(array.chunkSizeBytes).toBe(100);

@@ -20,7 +20,8 @@ import { isUnreachable } from './shard-error.js';
 
 export interface MaxKeyQuery {
   readonly oid: Oid;
-  readonly akey: Buffer;
+  /** null: the object's newest epoch alone (ObjectHandle.queryMax). */
+  readonly akey: Buffer | null;
 }
 
 /** One group of one object, and the shard of it that is asked. */

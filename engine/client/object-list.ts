@@ -34,7 +34,7 @@ export interface KeyValueList extends KeyList {
 }
 
 export interface MaxKey {
-  /** The greatest dkey holding the akey, or null when none does. */
+  /** The greatest dkey holding the akey, or null when none does (always null for an epoch-only query). */
   readonly dkey: Buffer | null;
   /** End (index + count) of the akey's highest extent under that dkey; 0 for single values or none. */
   readonly end: number;
@@ -127,8 +127,11 @@ export async function listAkeys(core: ObjectCore, options: { dkey: Buffer; ancho
   return { keys, anchor: next };
 }
 
-/** Asks every group for its greatest dkey holding `akey`; the greatest of those wins. */
-export async function queryMax(core: ObjectCore, options: { akey: Buffer; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
+/**
+ * Asks every group for its greatest dkey holding `akey`; the greatest of those wins. `akey` null asks for
+ * the object's newest epoch alone (no dkey is searched).
+ */
+export async function queryMax(core: ObjectCore, options: { akey: Buffer | null; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
   const epoch = options.epoch ?? core.context.readEpoch;
   const body = options.txid === undefined ? { akey: options.akey, epoch } : { akey: options.akey, epoch, tx: options.txid };
   const answers = await retryingConflicts(fixedEpochConflicts(epoch), () => retrying(core.context.recoveries, () => queryEveryGroup(core, body)));

@@ -242,8 +242,11 @@ export class ObjectHandle {
     return anchorPassed(anchor, dkey, this.#core.groupCount);
   }
 
-  /** The greatest dkey (byte order) holding `akey`, and the end of that akey's highest extent there. */
-  queryMax(options: { akey: Buffer; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
+  /**
+   * The greatest dkey (byte order) holding `akey`, and the end of that akey's highest extent there; with
+   * the object's newest epoch. `akey` null asks for that epoch alone, which costs the engines no key search.
+   */
+  queryMax(options: { akey: Buffer | null; epoch?: Epoch; txid?: Buffer }): Promise<MaxKey> {
     return queryMax(this.#core, options);
   }
 

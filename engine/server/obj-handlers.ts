@@ -88,6 +88,9 @@ function countPlaced(metrics: EngineMetrics, values: readonly FetchValue[]): voi
   }
 }
 
+/** The answer part of an epoch-only query max (akey null). */
+const NO_MAX_KEY = { dkey: null, end: 0 } as const;
+
 export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHandlerDeps): void {
   const guard = { batcher: deps.batcher, tx: deps.tx, metrics: deps.txMetrics };
 
@@ -155,12 +158,12 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   });
 
   /** One shard's query max (the shard named apart from the request, so a collective one copies nothing). */
-  const queryMax = (request: Omit<ObjectAddress, 'target' | 'shard'> & { akey: Buffer; tx?: Buffer }, targetIndex: number, shard: number): MaybeAsync<QueryMaxAnswer> => {
+  const queryMax = (request: Omit<ObjectAddress, 'target' | 'shard'> & { akey: Buffer | null; tx?: Buffer }, targetIndex: number, shard: number): MaybeAsync<QueryMaxAnswer> => {
     const target = resolveObject(deps, request, targetIndex, shard);
     const { vos, ref } = target;
-    const op = { cont: ref.cont, oid: ref.oid, shard, akey: request.akey, epoch: asEpoch(request.epoch) };
+    const akey = request.akey;
     return guardedRead(guard, target, { cont: ref.cont, oid: ref.oid, shard, epoch: request.epoch, tx: request.tx }, () => {
-      const max = vos.queryMax(op);
+      const max = akey === null ? NO_MAX_KEY : vos.queryMax({ cont: ref.cont, oid: ref.oid, shard, akey, epoch: asEpoch(request.epoch) });
       return { dkey: max.dkey, end: max.end, maxEpoch: vos.queryMaxEpoch(ref) };
     });
   };

@@ -148,9 +148,10 @@ export const OBJ_LIST_AKEYS = defineRpc(
 
 const queryMaxAnswer = t.object({ dkey: t.nullable(key), end: t.uint(), maxEpoch: t.uint() });
 
+/** `akey` null: only the object's newest epoch is wanted (a directory's mtime), no dkey is searched (dkey null, end 0). */
 export const OBJ_QUERY_MAX = defineRpc(
   'obj_query_max',
-  t.object({ ...objectAddress, akey: key, epoch, tx: txTag }),
+  t.object({ ...objectAddress, akey: t.nullable(key), epoch, tx: txTag }),
   queryMaxAnswer,
 );
 
@@ -177,7 +178,7 @@ export const OBJ_COLL_PUNCH = defineRpc('obj_coll_punch', t.object({ ...collecti
 /** OBJ_QUERY_MAX on each named shard; answers in shard order. */
 export const OBJ_COLL_QUERY_MAX = defineRpc(
   'obj_coll_query_max',
-  t.object({ ...collectiveAddress, akey: key, epoch, tx: txTag }),
+  t.object({ ...collectiveAddress, akey: t.nullable(key), epoch, tx: txTag }),
   t.object({ answers: t.array(queryMaxAnswer, SHARDS_PER_COLLECTIVE_MAX) }),
 );
 
@@ -194,7 +195,7 @@ export const OBJ_MULTI_QUERY_MAX = defineRpc(
     mapVersion: objectAddress.mapVersion,
     epoch,
     tx: txTag,
-    queries: t.array(t.object({ oid: objectAddress.oid, target: objectAddress.target, shard: objectAddress.shard, akey: key }), QUERIES_PER_MULTI_MAX),
+    queries: t.array(t.object({ oid: objectAddress.oid, target: objectAddress.target, shard: objectAddress.shard, akey: t.nullable(key) }), QUERIES_PER_MULTI_MAX),
   }),
   t.object({ answers: t.array(queryMaxAnswer, QUERIES_PER_MULTI_MAX) }),
 );
