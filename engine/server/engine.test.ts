@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { H2TransportPool } from '../client/h2-transport.js';
 import type { RpcTransport } from '../client/transport.js';
-import { KEY_BYTES_MAX, RPC_BODY_BYTES_MAX } from '../constants.js';
+import { DATA_BLOB_FILE_NAME, KEY_BYTES_MAX, RPC_BODY_BYTES_MAX } from '../constants.js';
 import { encode } from '../wire/codec.js';
 import { EPOCH_MAX } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -262,6 +264,22 @@ describe('engine', () => {
     blockerDir.remove();
     harness = await connect(temp.dir);
     expect(harness.engine.localPools()).toEqual([pool]);
+  });
+
+  it('the engine dir is its owner\'s alone (0700) and its data blobs are 0600: no other local user reads the pool', async () => {
+    // Made beforehand with the usual mode, as the cluster launcher makes it (for the engine's log).
+    const dir = join(temp.dir, 'rank0');
+    mkdirSync(dir, { mode: 0o755 });
+    const other = await connect(dir);
+    try {
+      await other.rpc.call(ENGINE_POOL_CREATE, { pool: randomUUID(), capacityBytesPerTarget: 0, map: mapAt(2, other.engine.address) });
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      const blobs = (readdirSync(dir, { recursive: true }) as string[]).filter((name) => name.endsWith(DATA_BLOB_FILE_NAME));
+      expect(blobs.length).toBe(2);
+      for (const blob of blobs) expect(statSync(join(dir, blob)).mode & 0o777, blob).toBe(0o600);
+    } finally {
+      await disconnect(other);
+    }
   });
 
   it('startEngine on a dir of another rank -> refuses', async () => {

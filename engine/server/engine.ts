@@ -11,7 +11,7 @@
  * kill -9 at any point loses no acknowledged write.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { H2TransportPool } from '../client/h2-transport.js';
 import type { TransportPool } from '../client/transport.js';
@@ -29,7 +29,7 @@ import { Batcher } from './batcher.js';
 import { SHUTDOWN_DRAIN_MS } from './constants.js';
 import { readJsonIfExists, writeJsonAtomic } from './durable-file.js';
 import { registerEngineAdminHandlers } from './engine-admin.js';
-import { ENGINE_LAYOUT_VERSION, isEngineRecordLayout } from './layout.js';
+import { ENGINE_DIR_MODE, ENGINE_LAYOUT_VERSION, isEngineRecordLayout } from './layout.js';
 import { Listener } from './listener.js';
 import { localSocketPath } from './local-socket.js';
 import { LocalPools } from './local-pools.js';
@@ -86,12 +86,16 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   return engine;
 }
 
-/** A directory belongs to one rank for life: engine.json records it at first start. */
+/**
+ * A directory belongs to one rank for life: engine.json records it at first start, which also makes the
+ * directory its owner's alone (it holds every byte and name of the pool: VOS files, data blobs, the UNIX socket).
+ */
 function claimDirectory(dir: string, rank: number): void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'engine.json');
   const record = readJsonIfExists(path);
   if (record === undefined) {
+    chmodSync(dir, ENGINE_DIR_MODE);
     writeJsonAtomic(path, { layoutVersion: ENGINE_LAYOUT_VERSION, rank });
     return;
   }

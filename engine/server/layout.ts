@@ -11,6 +11,9 @@ import { RECLAIM_POLICIES, type ReclaimPolicy } from '../wire/rpc/pool.js';
 
 export const ENGINE_LAYOUT_VERSION = 1;
 
+/** An engine directory is made its owner's alone when first claimed (its owner: the engine's user, and root). */
+export const ENGINE_DIR_MODE = 0o700;
+
 /** engine.json: which rank owns this directory. */
 export interface EngineRecordLayout {
   readonly layoutVersion: number;

@@ -52,7 +52,7 @@ export class DataBlob {
    * allows placed answers (see the file comment); `now` is the clock of the lease (default performance.now).
    */
   static open(path: string, store: FreeListStore, options: { localReadLeaseMs?: number | undefined; now?: () => number } = {}): DataBlob {
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
     try {
       const file = { path: nodePath.resolve(path), ino: fs.fstatSync(fd).ino };
       return new DataBlob(fd, store, file, options.localReadLeaseMs ?? 0, options.now ?? (() => performance.now()));
