@@ -268,6 +268,45 @@ describe('dfuse caches', () => {
       }
     });
 
+    it('names trusted whose stats ran out, walked for their stats: listed whole after the misses, the stats taken from it', async () => {
+      const validity = { ...SHORT, dentryMs: 60_000, attrMs: 300 };
+      const { map, calls, restore } = await walker({ validity });
+      try {
+        for (const name of names) map.unpin(await map.acquire(`/big/${name}`));
+        expect(calls.refreshes).toBe(1);
+        await sleep(validity.attrMs + 50);
+        const lookups = calls.lookups;
+        let asked = 0;
+        for (const [index, name] of names.entries()) {
+          const entry = await map.acquire(`/big/${name}`);
+          const stat = map.freshStat(entry) ?? await map.listedStat(entry);
+          if (stat === undefined) asked += 1;
+          else expect(stat.size, name).toBe(index);
+          map.unpin(entry);
+        }
+        expect(calls.lookups, 'every name still trusted').toBe(lookups);
+        expect(asked, 'the stats asked for before the listing').toBe(REFRESH_AFTER_MISSES - 1);
+        expect(calls.refreshes).toBe(2);
+      } finally {
+        restore();
+        map.clear();
+      }
+      // With attribute caching off no listed stat would be valid: none is listed for one.
+      const uncached = await walker({ validity: { ...SHORT, dentryMs: 60_000, attrMs: 0 } });
+      try {
+        for (const name of names) uncached.map.unpin(await uncached.map.acquire(`/big/${name}`));
+        for (const name of names) {
+          const entry = await uncached.map.acquire(`/big/${name}`);
+          expect(await uncached.map.listedStat(entry)).toBeUndefined();
+          uncached.map.unpin(entry);
+        }
+        expect(uncached.calls.refreshes).toBe(1);
+      } finally {
+        uncached.restore();
+        uncached.map.clear();
+      }
+    });
+
     it('a lookup waiting for a refresh goes on once the listing has passed its name, not at its end', async () => {
       const map = new InodeMap(fs, SHORT);
       const original = Object.getPrototypeOf(fs).readdirplusHandles as Dfs['readdirplusHandles'];
@@ -322,14 +361,19 @@ describe('dfuse caches', () => {
         changed.restore();
         changed.map.clear();
       }
-      // An entry in use (pinned) when the refresh comes is left as it is, even once its time ran out.
+      // An entry in use (pinned) when the refresh comes keeps its handle, even once its time ran out, and
+      // is trusted again from the listing when it names the same object.
       const pinned = await walker();
       try {
         const held = await pinned.map.acquire('/big/n60');
         await sleep(SHORT.dentryMs + 50);
-        for (const name of names) pinned.map.unpin(await pinned.map.acquire(`/big/${name}`));
+        for (const name of names) {
+          const entry = await pinned.map.acquire(`/big/${name}`);
+          if (name === 'n60') expect(entry, 'the held entry itself').toBe(held);
+          pinned.map.unpin(entry);
+        }
         expect(pinned.calls.refreshes).toBe(1);
-        expect(pinned.calls.lookups, '/big, n60 (held), the misses before the refresh, then n60 again on its own').toBe(1 + 1 + (REFRESH_AFTER_MISSES - 2) + 1);
+        expect(pinned.calls.lookups, '/big, n60 (held), the misses before the refresh').toBe(1 + 1 + (REFRESH_AFTER_MISSES - 2));
         pinned.map.unpin(held);
       } finally {
         pinned.restore();

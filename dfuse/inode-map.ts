@@ -203,6 +203,23 @@ export class InodeMap {
     entry.statUntil = statUntil;
   }
 
+  /**
+   * The stat of `entry`, whose name is trusted but whose stat ran out, from a listing of its directory: a
+   * stat that has to be asked for counts as a missed lookup of the name (a directory whose entries' stats
+   * keep running out while they are walked, as mdtest's remove phases walk the names a stat phase read, is
+   * listed whole like one whose names keep missing). undefined: none listed (yet); ask the engines. Not
+   * with attribute caching off, where no listed stat would be valid.
+   */
+  async listedStat(entry: MapEntry): Promise<DfsStat | undefined> {
+    if (this.#validity.attrMs === 0 || entry === this.#root) return undefined;
+    const { parent, name } = parentOf(entry.path);
+    const dir = this.peek(parent);
+    const refresh = dir === undefined ? undefined : this.#refreshFor(dir);
+    if (refresh === undefined) return undefined;
+    await refresh.reached(name);
+    return entry.dropped ? undefined : this.freshStat(entry);
+  }
+
   /** The stat to answer getattr with, if still valid. */
   freshStat(entry: MapEntry): DfsStat | undefined {
     return entry.stat !== undefined && Date.now() < entry.statUntil ? entry.stat : undefined;
@@ -439,12 +456,13 @@ export class InodeMap {
           const changed = dropped || this.#changed.since(path, pageStartedMs);
           if (!changed && item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
           const stat = stats && !this.#openFiles.isOpen(item.handle.oid) ? item.stat : undefined;
-          // An entry in use (an operation on it may be changing it) stays as it is; one still trusted is
-          // trusted longer if it names the same object (else names created a while apart expire a while
-          // apart, and each batch of them would have the directory listed again).
+          // An entry in use (an operation on it may be changing it) or still trusted stays as it is, trusted
+          // longer (with the stat read) if it names the same object: else names created a while apart
+          // expire a while apart, and each batch of them would have the directory listed again. Changes
+          // through this mount while the page was read are left out above (changed).
           const cached = this.#entries.get(path);
           if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) {
-            if (!changed && cached!.users === 0 && oidEquals(cached!.handle.oid, item.handle.oid)) this.#renew(cached!, stat, pageStartedMs);
+            if (!changed && oidEquals(cached!.handle.oid, item.handle.oid)) this.#renew(cached!, stat, pageStartedMs);
             this.#dfs.release(item.handle);
           } else {
             this.insert(path, item.handle, stat, pageStartedMs);

@@ -2,8 +2,9 @@
  * getattr (also every kernel lookup: libfuse2's high-level API looks names up through it). Answered from
  * the last stat dfuse sent while the attribute time runs; else from the engines: an entry looked up just
  * now needs only its object queried, an older one is read again (other clients may have changed it) with
- * its object asked at the same time; a name whose entry expired is looked up again the same way when it
- * named an object before (InodeMap statAhead). An entry removed elsewhere is looked up once more before ENOENT.
+ * its object asked at the same time (or, when the directory is being walked, taken from a listing of it:
+ * InodeMap.listedStat); a name whose entry expired is looked up again the same way when it named an object
+ * before (InodeMap statAhead). An entry removed elsewhere is looked up once more before ENOENT.
  */
 import { type DfsStat, FsError } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -42,6 +43,11 @@ export async function entryStat(state: DfuseState, view: View, entry: MapEntry):
   // The stat its lookup read (even with attribute caching off), unless this mount wrote since.
   if (fresh && entry.stat !== undefined && since === 0 && !state.data.isDirty(entry.handle.oid)) return entry.stat;
   if (state.data.isDirty(entry.handle.oid)) await state.data.settle(entry.handle.oid);
+  else if (!fresh) {
+    // A name trusted, its stat run out: from a listing of the directory, if one is due (InodeMap.listedStat).
+    const listed = await view.map.listedStat(entry);
+    if (listed !== undefined) return listed;
+  }
   const stat = await view.dfs.ostat(entry.handle, { refresh: !fresh });
   view.map.setStat(entry, stat, since);
   return stat;
