@@ -15,13 +15,15 @@
  * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
  * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
  * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
- * or a file was closed here while the page was read, and unless its entry is in use; a name still trusted that
- * the listing finds naming the same object is trusted from the page's start too (names looked up or created a
- * while apart would otherwise run out a while apart, and have the directory listed again each time). A lookup that missed waits
- * only until the listing has gone past its name (listing-progress.ts), not for the whole directory. The more entries the directory had when last
- * listed, the more misses it takes (a listing must cost less than the lookups it saves), and directories over
- * REFRESH_ENTRIES_MAX are never listed so. A name changed through this mount while its page was read is left
- * out, and a page read while the directory or one above it was renamed or removed is dropped.
+ * or a file was closed here while the page was read, and unless its entry is in use; an entry still trusted or
+ * in use that the listing finds naming the same object is trusted from the page's start too, with the stat read
+ * (names looked up or created a while apart would otherwise run out a while apart, and have the directory listed
+ * again each time). A stat asked for while its name is trusted counts as a miss too (listedStat). A lookup that
+ * missed waits only until the listing has gone past its name (listing-progress.ts), not for the whole directory.
+ * The more entries the directory had when last listed, the more misses it takes (a listing must cost less than
+ * the lookups it saves), and directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
+ * this mount while its page was read is left out, and a page read while the directory or one above it was
+ * renamed or removed is dropped.
  */
 import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
