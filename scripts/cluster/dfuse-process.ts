@@ -1,6 +1,6 @@
 /**
  * dfuse daemons of a local cluster: started as their own processes (`dfuse ... ` in the foreground,
- * detached from us), each printing one JSON line {"event":"mounted",...} on stdout once the mount
+ * detached from us), each printing one JSON object {"event":"mounted",...} on stdout once the mount
  * serves requests. Each is recorded in <data dir>/dfuse/<name>.json (mount point, pid, log) so that
  * `tsdaos down` unmounts it: SIGTERM (the daemon unmounts cleanly), then `fusermount -uz` for a mount
  * left behind by a daemon that died.
@@ -47,18 +47,26 @@ function recordFile(dataDir: string, mountPoint: string): string {
   return `${recordName(dataDir, mountPoint)}.json`;
 }
 
-/** Starts a dfuse daemon for `dataDir`'s cluster and resolves once it has mounted. */
+/**
+ * Starts a dfuse daemon for `dataDir`'s cluster and resolves once it has mounted. The daemon is recorded as
+ * soon as it runs (so `tsdaos down` finds it even if this launcher dies while it mounts); should it not
+ * announce its mount in time, it is stopped and any mount it left is cleared.
+ */
 export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<DfuseRecord> {
   const mountPoint = resolve(spec.mountPoint);
   mkdirSync(recordDir(dataDir), { recursive: true });
   // Only a missing mount point is created; any other state (busy, a dead daemon's mount) is the daemon's
   // to report, with a message saying what to do.
   if (isMissing(mountPoint)) mkdirSync(mountPoint, { recursive: true });
+  const wasMounted = isMountPoint(mountPoint);
   const log = `${recordName(dataDir, mountPoint)}.log`;
   const logFd = openSync(log, 'a');
   const args = [...DAEMON_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: daemonEnv() });
   closeSync(logFd);
+  const started: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log };
+  // A busy mount point the daemon refuses; the record there (the mounted daemon's) stays as it is.
+  if (!wasMounted) writeRecord(dataDir, started);
   let metrics: string | undefined;
   try {
     metrics = await new Promise<string | undefined>((resolvePromise, reject) => {
@@ -68,35 +76,58 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
         clearTimeout(timer);
         reject(new Error(`dfuse exited (${signal ?? code}) before mounting ${mountPoint}: ${lastLine(log)}`));
       });
-      // The daemon prints one pretty-printed JSON object (`--json`) once it has mounted.
-      let printed = '';
+      const announcements = new AnnouncementReader();
       lines.on('line', (line) => {
-        printed += `${line}\n`;
-        if (line !== '}') return;
-        const announced = parseAnnouncement(printed);
-        printed = '';
+        const announced = announcements.push(line);
         if (announced?.event !== 'mounted') return;
         clearTimeout(timer);
         resolvePromise(typeof announced.metrics === 'string' ? announced.metrics : undefined);
       });
     });
   } catch (error) {
-    child.kill('SIGKILL');
+    child.removeAllListeners('exit');
+    // A mount there before this daemon is another's (the daemon refused it): only the daemon goes. Else the
+    // daemon is stopped (it unmounts what it mounted), a mount it left is cleared and its record dropped.
+    if (wasMounted) {
+      child.kill('SIGKILL');
+    } else {
+      await unmountDfuse(started).catch(() => undefined);
+      rmSync(recordFile(dataDir, mountPoint), { force: true });
+    }
     throw error;
   }
   child.removeAllListeners('exit');
   child.stdout?.destroy();
   child.unref();
-  const record: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log, ...(metrics === undefined ? {} : { metrics }) };
-  writeFileSync(recordFile(dataDir, mountPoint), `${JSON.stringify(record)}\n`);
+  const record: DfuseRecord = { ...started, ...(metrics === undefined ? {} : { metrics }) };
+  writeRecord(dataDir, record);
   return record;
 }
 
-function parseAnnouncement(text: string): { event?: unknown; metrics?: unknown } | undefined {
-  try {
-    return JSON.parse(text) as { event?: unknown; metrics?: unknown };
-  } catch {
-    return undefined;
+function writeRecord(dataDir: string, record: DfuseRecord): void {
+  writeFileSync(recordFile(dataDir, record.mountPoint), `${JSON.stringify(record)}\n`);
+}
+
+/**
+ * The daemon's announcement among what it prints: one pretty-printed JSON object (`--json`), from a line
+ * `{` to a line `}`. Other lines (Node flags such as --trace-gc print to stdout too) are skipped.
+ */
+export class AnnouncementReader {
+  #object: string | undefined;
+
+  /** Takes one line; the announced object once its last line came, else undefined. */
+  push(line: string): { event?: unknown; metrics?: unknown } | undefined {
+    if (line === '{') this.#object = '';
+    if (this.#object === undefined) return undefined;
+    this.#object += `${line}\n`;
+    if (line !== '}') return undefined;
+    const text = this.#object;
+    this.#object = undefined;
+    try {
+      return JSON.parse(text) as { event?: unknown; metrics?: unknown };
+    } catch {
+      return undefined;
+    }
   }
 }
 
