@@ -120,7 +120,9 @@ async function upCommand(argv: string[]): Promise<void> {
   progress('unmounting and stopping engines');
   await unmountAllDfuse(dataDir);
   const down = await clusterDown(dataDir);
-  progress(`stopped ${down.stopped.filter((entry) => entry.how !== 'not-running').length} engines`);
+  // A Ctrl-C at the terminal reaches the engines too (they share its process group) and they stop themselves.
+  const stoppedHere = down.stopped.filter((entry) => entry.how !== 'not-running').length;
+  progress(`${down.stopped.length} engines stopped (${stoppedHere} by this command, ${down.stopped.length - stoppedHere} on the interrupt)`);
 }
 
 const DEFAULT_MOUNT_POINT = './mnt';
