@@ -3,7 +3,7 @@
  * Other modules import engine/vos through this file (operation.ts and record.ts are plain types and may be
  * imported directly); everything else here is internal.
  */
-export { VosTarget, VOS_BLOB_FILE, VOS_DATABASE_FILE } from './vos-target.js';
+export { VosTarget, VOS_DATABASE_FILE } from './vos-target.js';
 export type {
   AggregateOptions,
   AggregateResult,

@@ -61,7 +61,6 @@ interface TransactionMark {
 }
 
 export const VOS_DATABASE_FILE = 'vos.sqlite';
-export const VOS_BLOB_FILE = DATA_BLOB_FILE_NAME;
 
 export class VosTarget {
   private readonly transactor: Transactor<TransactionMark>;
@@ -122,7 +121,7 @@ export class VosTarget {
       const undo = new UndoLog();
       const meta = new MetaTable(db);
       const seq = new SeqCounter(db, meta);
-      const blob = DataBlob.open(path.join(options.dir, VOS_BLOB_FILE), new SqliteFreeListStore(db, meta), { localReadLeaseMs: options.localReadLeaseMs });
+      const blob = DataBlob.open(path.join(options.dir, DATA_BLOB_FILE_NAME), new SqliteFreeListStore(db, meta), { localReadLeaseMs: options.localReadLeaseMs });
       const space = new SpaceAccount(db, meta, blob, capacity ?? null, undo);
       const keys = new KeyIndex(db, undo);
       const versions = new VersionStore(db, blob, seq, space);
