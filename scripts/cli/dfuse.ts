@@ -11,6 +11,7 @@ import { parseHostPort } from '../../engine/wire/address.js';
 import { resolveSystemFilePath } from '../../engine/system/system-file.js';
 import { spawnDfuse } from '../cluster/dfuse-process.js';
 import { DEFAULT_UP_OPTIONS } from '../cluster/local-cluster.js';
+import { ANNOUNCE_FD_OPTION, announce, announceFdOption } from './announce.js';
 import { type Parsed, UsageError, output, parse, requireOption, runCli, stringOption, waitForStopSignal } from './command.js';
 import { contName, loadSystem, poolName } from './system-context.js';
 
@@ -29,6 +30,8 @@ export const DFUSE_USAGE = `usage: dfuse --mount DIR [--pool P] [--cont C] [opti
   --metrics HOST:PORT|off  Prometheus metrics over HTTP at http://HOST:PORT/metrics
                            (default ${DEFAULT_METRICS}: an ephemeral port, printed and recorded)
   --detach                 run in the background; \`tsdaos down --dir DATA\` unmounts it
+  --announce-fd N          also write the mounted message as one JSON line on descriptor N, then close
+                           it (how \`--detach\` and \`tsdaos up\` learn that the daemon has mounted)
 `;
 
 const OPTIONS = {
@@ -37,7 +40,7 @@ const OPTIONS = {
   'read-only': { type: 'boolean', default: false }, 'disable-caching': { type: 'boolean', default: false },
   'attr-time': { type: 'string' }, 'dentry-time': { type: 'string' }, 'dentry-dir-time': { type: 'string' },
   'ndentry-time': { type: 'string' }, 'data-cache': { type: 'string' }, detach: { type: 'boolean', default: false },
-  metrics: { type: 'string' },
+  metrics: { type: 'string' }, ...ANNOUNCE_FD_OPTION,
 } as const;
 
 function metricsAddress(parsed: Parsed): MetricsAddress | undefined {
@@ -66,8 +69,8 @@ function forwardedArgs(argv: readonly string[]): string[] {
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index]!;
     if (arg === '--detach' || arg === '--json') continue;
-    if (['--dir', '--system', '--pool', '--cont', '--mount'].includes(arg)) { index += 1; continue; }
-    if (/^--(dir|system|pool|cont|mount)=/.test(arg)) continue;
+    if (['--dir', '--system', '--pool', '--cont', '--mount', '--announce-fd'].includes(arg)) { index += 1; continue; }
+    if (/^--(dir|system|pool|cont|mount|announce-fd)=/.test(arg)) continue;
     forwarded.push(arg);
   }
   return forwarded;
@@ -81,10 +84,12 @@ export async function dfuseCommand(argv: string[]): Promise<void> {
   const pool = poolName(parsed, system);
   const cont = contName(parsed, system);
   const metrics = metricsAddress(parsed);
+  const announceFd = announceFdOption(parsed);
   if (parsed.values['detach'] === true) {
     const dataDir = stringOption(parsed, 'dir') ?? DEFAULT_UP_OPTIONS.dataDir;
     const systemFile = resolveSystemFilePath({ systemFile: stringOption(parsed, 'system'), dataDir });
     const record = await spawnDfuse(dataDir, { systemFile, pool, cont, mountPoint, args: forwardedArgs(argv) });
+    if (announceFd !== undefined) announce(announceFd, { event: 'mounted', ...record });
     output(parsed, { event: 'mounted', ...record },
       () => `dfuse: mounted ${pool}/${cont} at ${record.mountPoint} (pid ${record.pid}, log ${record.log}${record.metrics === undefined ? '' : `, metrics http://${record.metrics}/metrics`})`);
     return;
@@ -103,8 +108,10 @@ export async function dfuseCommand(argv: string[]): Promise<void> {
     if (error instanceof CachePolicyError) throw new UsageError(error.message);
     throw error;
   }
-  output(parsed, { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy, metrics: daemon.metricsAddress },
-    () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}${daemon.metricsAddress === undefined ? '' : `, metrics http://${daemon.metricsAddress}/metrics`}); Ctrl-C unmounts`);
+  const mounted = { event: 'mounted', mountPoint: daemon.mountPoint, pid: process.pid, multiUser: daemon.multiUser, policy: daemon.policy, metrics: daemon.metricsAddress };
+  if (announceFd !== undefined) announce(announceFd, mounted);
+  output(parsed, mounted,
+    () => `dfuse: mounted ${pool}/${cont} at ${daemon.mountPoint} (${daemon.multiUser ? 'multi-user' : 'single-user'}${daemon.metricsAddress === undefined ? '' : `, metrics http://${daemon.metricsAddress}/metrics`}); ${announceFd === undefined ? 'Ctrl-C' : 'SIGTERM'} unmounts`);
   // SIGINT/SIGTERM, or the mount removed from outside (fusermount -u): unmount what is left, exit 0.
   await Promise.race([waitForStopSignal(), daemon.gone]);
   await daemon.unmount();

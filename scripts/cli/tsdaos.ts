@@ -14,6 +14,7 @@ import {
 } from '../cluster/local-cluster.js';
 import { readPid } from '../cluster/engine-process.js';
 import { type DfuseRecord, spawnDfuse, unmountAllDfuse } from '../cluster/dfuse-process.js';
+import { ANNOUNCE_FD_OPTION, announce, announceFdOption } from './announce.js';
 import { dfuseCommand } from './dfuse.js';
 import {
   UsageError, intOption, output, parse, parseSize, requireOption, runCli, stringOption, waitForStopSignal,
@@ -31,6 +32,7 @@ commands:
   dfuse    mount a container (see \`dfuse --help\`)
   status   show the engines of the local cluster (--dir DATA)
   engine   run one storage engine: --rank N --dir D --listen host:port [--targets T] [--system FILE]
+           [--announce-fd N: the ready line on descriptor N instead of stdout]
 
 every command takes --json for machine-readable output.
 `;
@@ -48,9 +50,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 async function engineCommand(argv: string[]): Promise<void> {
-  const parsed = parse(argv, { rank: { type: 'string' }, listen: { type: 'string' }, targets: { type: 'string' } });
+  const parsed = parse(argv, { rank: { type: 'string' }, listen: { type: 'string' }, targets: { type: 'string' }, ...ANNOUNCE_FD_OPTION });
   const rank = intOption(parsed, 'rank', -1, { min: 0, max: RANKS_MAX - 1 });
   if (rank < 0) throw new UsageError('--rank is required');
+  const announceFd = announceFdOption(parsed);
   const engine = await startEngine({
     rank,
     dir: resolve(requireOption(parsed, 'dir')),
@@ -59,7 +62,9 @@ async function engineCommand(argv: string[]): Promise<void> {
     systemFile: stringOption(parsed, 'system'),
   });
   installSignalHandlers(engine);
-  process.stdout.write(`${JSON.stringify({ event: 'ready', rank, address: engine.address, pid: process.pid })}\n`);
+  const ready = { event: 'ready', rank, address: engine.address, pid: process.pid };
+  if (announceFd === undefined) process.stdout.write(`${JSON.stringify(ready)}\n`);
+  else announce(announceFd, ready);
 }
 
 async function upCommand(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * dfuse daemons of a local cluster: started as their own processes (`dfuse ... ` in the foreground,
- * detached from us), each printing one JSON object {"event":"mounted",...} on stdout once the mount
- * serves requests. Each is recorded in <data dir>/dfuse/<name>.json (mount point, pid, log) so that
+ * detached from us), each announcing {"event":"mounted",...} once the mount serves requests
+ * (announcement.ts; stdout and stderr go to the daemon's log). Each is recorded in <data dir>/dfuse/<name>.json (mount point, pid, log) so that
  * `tsdaos down` unmounts it: SIGTERM (the daemon unmounts cleanly), then `fusermount -uz` for a mount
  * left behind by a daemon that died.
  */
@@ -9,9 +9,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMountPoint } from '../../dfuse/mount-table.js';
+import { ANNOUNCE_FD, awaitAnnouncement, daemonStdio } from './announcement.js';
 import { DAEMON_V8_ARGS, daemonEnv, daemonNodeArgs, isRunningAs, stopProcess } from './engine-process.js';
 
 export const DFUSE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'dfuse.js');
@@ -38,7 +38,7 @@ function recordDir(dataDir: string): string {
   return join(resolve(dataDir), 'dfuse');
 }
 
-/** Files of one mount point in the record dir: `<name>.json` (the record) and `<name>.log` (the daemon's stderr). */
+/** Files of one mount point in the record dir: `<name>.json` (the record) and `<name>.log` (the daemon's output). */
 function recordName(dataDir: string, mountPoint: string): string {
   return join(recordDir(dataDir), createHash('sha256').update(mountPoint).digest('hex').slice(0, 16));
 }
@@ -61,31 +61,22 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
   const wasMounted = isMountPoint(mountPoint);
   const log = `${recordName(dataDir, mountPoint)}.log`;
   const logFd = openSync(log, 'a');
-  const args = [...DAEMON_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--json', ...(spec.args ?? [])];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', logFd], env: daemonEnv() });
+  const args = [...DAEMON_V8_ARGS, ...daemonNodeArgs(), DFUSE_BIN, '--system', spec.systemFile, '--pool', spec.pool, '--cont', spec.cont, '--mount', mountPoint, '--announce-fd', String(ANNOUNCE_FD), ...(spec.args ?? [])];
+  const child = spawn(process.execPath, args, { detached: true, stdio: daemonStdio(logFd), env: daemonEnv() });
   closeSync(logFd);
   const started: DfuseRecord = { mountPoint, pid: child.pid ?? 0, log };
   // A busy mount point the daemon refuses; the record there (the mounted daemon's) stays as it is.
   if (!wasMounted) writeRecord(dataDir, started);
   let metrics: string | undefined;
   try {
-    metrics = await new Promise<string | undefined>((resolvePromise, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      const timer = setTimeout(() => reject(new Error(`dfuse did not mount ${mountPoint} within ${MOUNTED_TIMEOUT_MS} ms (see ${log})`)), MOUNTED_TIMEOUT_MS);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`dfuse exited (${signal ?? code}) before mounting ${mountPoint}: ${lastLine(log)}`));
-      });
-      const announcements = new AnnouncementReader();
-      lines.on('line', (line) => {
-        const announced = announcements.push(line);
-        if (announced?.event !== 'mounted') return;
-        clearTimeout(timer);
-        resolvePromise(typeof announced.metrics === 'string' ? announced.metrics : undefined);
-      });
+    const announced = await awaitAnnouncement(child, {
+      timeoutMs: MOUNTED_TIMEOUT_MS,
+      timedOut: () => `dfuse did not mount ${mountPoint} within ${MOUNTED_TIMEOUT_MS} ms (see ${log})`,
+      ended: (how) => `dfuse ${how} before mounting ${mountPoint}: ${lastLine(log)}`,
     });
+    if (announced['event'] !== 'mounted') throw new Error(`dfuse announced ${JSON.stringify(announced)} for ${mountPoint}, not a mount (see ${log})`);
+    if (typeof announced['metrics'] === 'string') metrics = announced['metrics'];
   } catch (error) {
-    child.removeAllListeners('exit');
     // A mount there before this daemon is another's (the daemon refused it): only the daemon goes. Else the
     // daemon is stopped (it unmounts what it mounted), a mount it left is cleared and its record dropped.
     if (wasMounted) {
@@ -96,8 +87,6 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
     }
     throw error;
   }
-  child.removeAllListeners('exit');
-  child.stdout?.destroy();
   child.unref();
   const record: DfuseRecord = { ...started, ...(metrics === undefined ? {} : { metrics }) };
   writeRecord(dataDir, record);
@@ -106,29 +95,6 @@ export async function spawnDfuse(dataDir: string, spec: DfuseSpec): Promise<Dfus
 
 function writeRecord(dataDir: string, record: DfuseRecord): void {
   writeFileSync(recordFile(dataDir, record.mountPoint), `${JSON.stringify(record)}\n`);
-}
-
-/**
- * The daemon's announcement among what it prints: one pretty-printed JSON object (`--json`), from a line
- * `{` to a line `}`. Other lines (Node flags such as --trace-gc print to stdout too) are skipped.
- */
-export class AnnouncementReader {
-  #object: string | undefined;
-
-  /** Takes one line; the announced object once its last line came, else undefined. */
-  push(line: string): { event?: unknown; metrics?: unknown } | undefined {
-    if (line === '{') this.#object = '';
-    if (this.#object === undefined) return undefined;
-    this.#object += `${line}\n`;
-    if (line !== '}') return undefined;
-    const text = this.#object;
-    this.#object = undefined;
-    try {
-      return JSON.parse(text) as { event?: unknown; metrics?: unknown };
-    } catch {
-      return undefined;
-    }
-  }
 }
 
 function isMissing(path: string): boolean {

@@ -1,13 +1,13 @@
 /**
  * Starting and stopping engine processes of a local cluster. Each engine is `tsdaos engine ...` in its own
- * process; it prints one JSON line {"event":"ready",...} on stdout when it serves requests. Logs go to
- * <engine dir>/engine.log; the pid goes to <engine dir>/pid so `tsdaos down` can find it later.
+ * process; it announces {"event":"ready",...} once it serves requests (announcement.ts). Its stdout and
+ * stderr go to <engine dir>/engine.log; the pid goes to <engine dir>/pid so `tsdaos down` can find it later.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ANNOUNCE_FD, awaitAnnouncement, daemonStdio } from './announcement.js';
 
 export const TSDAOS_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'tsdaos.js');
 
@@ -82,51 +82,35 @@ export interface SpawnOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Spawns one engine and resolves when it printed its ready line. */
+/** Spawns one engine and resolves when it announced that it is ready. */
 export async function spawnEngine(spec: EngineSpec, options: SpawnOptions): Promise<RunningEngine> {
   mkdirSync(spec.dir, { recursive: true });
-  const logFd = openSync(join(spec.dir, 'engine.log'), 'a');
+  const log = join(spec.dir, 'engine.log');
+  const logFd = openSync(log, 'a');
   const args = [
     ...DAEMON_V8_ARGS, ...daemonNodeArgs(), TSDAOS_BIN, 'engine', '--rank', String(spec.rank), '--dir', spec.dir, '--listen', spec.address,
-    '--targets', String(spec.targets), '--system', spec.systemFile,
+    '--targets', String(spec.targets), '--system', spec.systemFile, '--announce-fd', String(ANNOUNCE_FD),
   ];
   const child = spawn(process.execPath, args, {
     detached: options.detached,
-    stdio: ['ignore', 'pipe', logFd],
+    stdio: daemonStdio(logFd),
     env: { ...daemonEnv(), TSDAOS_LOG_LEVEL: process.env['TSDAOS_LOG_LEVEL'] ?? 'info', ...options.env },
   });
   closeSync(logFd);
   try {
-    await waitForReady(child, spec);
+    const announced = await awaitAnnouncement(child, {
+      timeoutMs: READY_TIMEOUT_MS,
+      timedOut: () => `engine rank ${spec.rank} not ready after ${READY_TIMEOUT_MS} ms (see ${log})`,
+      ended: (how) => `engine rank ${spec.rank} ${how} before it was ready; see ${log}`,
+    });
+    if (announced['event'] !== 'ready') throw new Error(`engine rank ${spec.rank} announced ${JSON.stringify(announced)}, not ready; see ${log}`);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
   writeFileSync(pidFile(spec.dir), `${child.pid}\n`);
-  if (options.detached) {
-    child.stdout?.destroy();
-    child.unref();
-  }
+  if (options.detached) child.unref();
   return { spec, pid: child.pid ?? 0, child };
-}
-
-async function waitForReady(child: ChildProcess, spec: EngineSpec): Promise<void> {
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`engine rank ${spec.rank} not ready after ${READY_TIMEOUT_MS} ms (see ${join(spec.dir, 'engine.log')})`)), READY_TIMEOUT_MS);
-    const onExit = (code: number | null, signal: string | null): void => {
-      clearTimeout(timer);
-      reject(new Error(`engine rank ${spec.rank} exited (${signal ?? code}) before it was ready; see ${join(spec.dir, 'engine.log')}`));
-    };
-    child.once('exit', onExit);
-    lines.on('line', (line) => {
-      if (!line.includes('"ready"')) return;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      lines.close();
-      resolvePromise();
-    });
-  });
 }
 
 export function readPid(engineDir: string): number | undefined {
