@@ -73,6 +73,27 @@ describe('dfs attributes, permissions, xattrs', () => {
     fs.release(file);
   });
 
+  it('setattr answers from one object query (explicit mtime too): size, times and the new fields', async () => {
+    const queries = (): number => cluster.requestsTotal('obj_query_max', 'obj_coll_query_max', 'obj_multi_query_max');
+    const file = await fs.open(fs.root, 'a20', O_CREAT | O_EXCL | O_RDWR, 0o644, { oclass: 'S1' });
+    await fs.write(file, Buffer.from('hello'), 10);
+    const past = { seconds: 1_000_000_000, nanoseconds: 7 };
+    let before = queries();
+    const stat = await fs.setattr(file, { mode: 0o600, mtime: past });
+    expect(queries() - before).toBe(1);
+    expect([stat.mode, stat.size, stat.mtime]).toEqual([S_IFREG | 0o600, 15, past]);
+    before = queries();
+    const chowned = await fs.setattr(file, { uid: 9 });
+    expect(queries() - before).toBe(1);
+    expect([chowned.uid, chowned.size, chowned.mtime]).toEqual([9, 15, past]);
+    expect(await fs.ostat(file)).toEqual(chowned);
+    // A size change is asked after it is done.
+    const truncated = await fs.setattr(file, { size: 3, mtime: past });
+    expect([truncated.size, truncated.mtime]).toEqual([3, past]);
+    expect((await fs.ostat(file)).size).toBe(3);
+    fs.release(file);
+  });
+
   it('open O_TRUNC: mtime and ctime move, also for a file that was empty (never written, or emptied)', async () => {
     await buildTree(fs, { '/a9/full': 'data', '/a9/empty': '' });
     const past = { seconds: 1_000_000_000, nanoseconds: 0 };

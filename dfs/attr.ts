@@ -85,16 +85,6 @@ function stateFromMax(inode: Inode, chunkSizeBytes: number, max: MaxKey): Object
   return { size: chunk * chunkSizeBytes + max.end, maxEpoch: max.maxEpoch };
 }
 
-/**
- * Size and newest write epoch of the entry's object: one max-key query; none for symlinks, special files
- * and objects the inode (read just now) says were never written (first-write.ts).
- */
-async function objectState(mount: DfsMount, inode: Inode, chunkSizeBytes: number): Promise<ObjectState> {
-  const query = stateQuery(mount, inode);
-  if (!('akey' in query)) return query;
-  return stateFromMax(inode, chunkSizeBytes, await mount.cont.object(inode.oid).queryMax({ akey: query.akey }));
-}
-
 /** Attributes of many entries at once (readdirplus): the queries their objects need go in one batch, one RPC per engine. */
 export async function statNodes(mount: DfsMount, nodes: readonly PathNode[]): Promise<DfsStat[]> {
   const plans = nodes.map((node) => stateQuery(mount, node.inode));
@@ -136,9 +126,14 @@ export async function statNode(mount: DfsMount, node: PathNode): Promise<DfsStat
   return statOf(mount, node.inode, await objectStateOf(mount, node.inode));
 }
 
-/** Size and newest write epoch of the object of `inode` (one max-key query; none for symlinks and special files). */
-export function objectStateOf(mount: DfsMount, inode: Inode): Promise<ObjectState> {
-  return objectState(mount, inode, fileChunkSize(mount, inode));
+/**
+ * Size and newest write epoch of the object of `inode`: one max-key query; none for symlinks, special
+ * files and objects the inode (read just now) says were never written (first-write.ts).
+ */
+export async function objectStateOf(mount: DfsMount, inode: Inode): Promise<ObjectState> {
+  const query = stateQuery(mount, inode);
+  if (!('akey' in query)) return query;
+  return stateFromMax(inode, fileChunkSize(mount, inode), await mount.cont.object(inode.oid).queryMax({ akey: query.akey }));
 }
 
 /** Attributes of an entry from its inode and the state of its object (both read now). */
@@ -209,9 +204,19 @@ function checkedChange(mount: DfsMount, inode: Inode, attrs: SetAttrs): InodeCha
   return { ...change, touchesMtime: attrs.mtime !== undefined };
 }
 
-/** Applies `attrs` to the handle's entry; returns the new attributes. */
+/**
+ * Applies `attrs` to the handle's entry; returns the new attributes. Without a size change the object's
+ * state is asked together with the entry read (as statHandle does) and serves both an explicit mtime's
+ * epoch and the answer: entry read and query, then the update (two round trips). A size change queries
+ * the object once it is done.
+ */
 export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat> {
   mount.assertWritable();
+  const resizes = attrs.size !== undefined;
+  // The handle's unwritten mark may be stale: the object is then asked only if the entry read says so.
+  const early = resizes || isUnwritten(mount, handle.inode) ? undefined : objectStateOf(mount, handle.inode);
+  // The entry read or the checks may fail first; the query's outcome is then not wanted.
+  early?.catch(() => undefined);
   const node = await refreshHandle(mount, handle);
   const inode = node.inode;
   const { touchesMtime, ...change } = checkedChange(mount, inode, attrs);
@@ -223,10 +228,10 @@ export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttr
     await ensureWritten(mount, handle.entry, inode);
     await handle.array().setSize(attrs.size);
   }
+  // The object's state as of this moment: a later write makes the object's time the mtime again.
+  const state = await (early ?? objectStateOf(mount, inode));
   let full: InodeChange = change;
   if (touchesMtime) {
-    // The object epoch of this moment: a later write makes the object's time the mtime again.
-    const state = await objectState(mount, inode, fileChunkSize(mount, inode));
     const time = attrs.mtime === 'now' || attrs.mtime === undefined ? timespecNow() : attrs.mtime;
     full = { ...change, mtime: { time, epoch: state.maxEpoch } };
   }
@@ -238,5 +243,5 @@ export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttr
   };
   handle.inode = updated;
   if (handle.parent === undefined) mount.root = { ...node, inode: updated };
-  return statNode(mount, { ...node, inode: updated });
+  return statOf(mount, updated, state);
 }
