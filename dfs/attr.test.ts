@@ -94,6 +94,54 @@ describe('dfs attributes, permissions, xattrs', () => {
     fs.release(file);
   });
 
+  it('setattr through a handle: no entry read while the entry is as the handle has it; else decided on the entry as stored', async () => {
+    const fetches = (): number => cluster.requestsTotal('obj_fetch');
+    const file = await fs.open(fs.root, 'a21', O_CREAT | O_EXCL | O_RDWR, 0o644, { oclass: 'S1' });
+    await fs.write(file, Buffer.from('abc'), 0);
+    let before = fetches();
+    const past = { seconds: 1_000_000_000, nanoseconds: 9 };
+    const stat = await fs.setattr(file, { mode: 0o640, mtime: past });
+    expect(fetches() - before).toBe(0);
+    expect([stat.mode, stat.size, stat.mtime]).toEqual([S_IFREG | 0o640, 3, past]);
+    expect(await fs.stat('/a21')).toEqual(stat);
+    // A later write is the mtime again (the explicit one took the update's epoch).
+    await fs.write(file, Buffer.from('d'), 3);
+    expect((await fs.ostat(file)).mtime.seconds).toBeGreaterThan(past.seconds);
+
+    // Another client gives the file to ALICE and makes it 0600: the handle's inode is out of date, so the
+    // entry is read and the change decided on it (ALICE's, 0600 kept apart from the bits asked for).
+    const other = await as(ROOT);
+    await other.chown('/a21', ALICE.uid, ALICE.gid);
+    before = fetches();
+    const chmodded = await fs.setattr(file, { mode: 0o604 });
+    expect(fetches() - before).toBeGreaterThan(0);
+    expect([chmodded.mode, chmodded.uid, chmodded.gid, chmodded.size]).toEqual([S_IFREG | 0o604, ALICE.uid, ALICE.gid, 4]);
+    // ALICE's own stale handle: allowed, though her handle still says the file is root's.
+    const alice = await as(ALICE);
+    const aliceFile = await alice.lookup('/a21');
+    await other.chown('/a21', 0, 0);
+    expect(await codeOf(alice.setattr(aliceFile, { mode: 0o600 }))).toBe('EPERM');
+    await other.chown('/a21', ALICE.uid, ALICE.gid);
+    expect((await alice.setattr(aliceFile, { mode: 0o600 })).mode).toBe(S_IFREG | 0o600);
+    alice.release(aliceFile);
+
+    // The name now names another file: ENOENT, and the new file is left as it is.
+    await other.remove(other.root, 'a21');
+    other.release(await other.open(other.root, 'a21', O_CREAT | O_EXCL | O_WRONLY, 0o644));
+    expect(await codeOf(fs.setattr(file, { mode: 0o600 }))).toBe('ENOENT');
+    expect((await other.stat('/a21')).mode).toBe(S_IFREG | 0o644);
+    fs.release(file);
+
+    // A handle whose unwritten mark is out of date (another client wrote the file): the size is asked.
+    const empty = await fs.open(fs.root, 'a22', O_CREAT | O_EXCL | O_WRONLY, 0o644, { oclass: 'S1' });
+    expect(empty.inode.unwritten).toBe(true);
+    const writer = await other.lookup('/a22', O_WRONLY);
+    await other.write(writer, Buffer.from('12345'), 0);
+    other.release(writer);
+    expect((await fs.setattr(empty, { mode: 0o600 })).size).toBe(5);
+    fs.release(empty);
+  });
+
   it('open O_TRUNC: mtime and ctime move, also for a file that was empty (never written, or emptied)', async () => {
     await buildTree(fs, { '/a9/full': 'data', '/a9/empty': '' });
     const past = { seconds: 1_000_000_000, nanoseconds: 0 };

@@ -12,15 +12,15 @@
 import { ARRAY_AKEY, type MaxKey, type Oid, chunkOfDkey, oidEquals } from '../engine/client/index.js';
 import { type Epoch, epochToMs } from '../engine/wire/epoch.js';
 import { W_OK, inGroup, isOwnerOrRoot, mayAccess, requireAccess, requireChown, requireOwner } from './access.js';
-import { getEntry, updateEntry } from './entry.js';
-import { fsFail } from './errors.js';
+import { getEntry, updateEntry, updateEntryIfUnchanged } from './entry.js';
+import { fsFail, isFsError } from './errors.js';
 import { ensureWritten, isUnwritten } from './first-write.js';
 import type { DfsObject, PathNode } from './handle.js';
 import {
   type EntryKind, type Inode, MODE_PERMISSION_MASK, S_IFMT, S_ISGID, type Timespec, kindOfMode, laterTimespec, timespecFromMs, timespecNow,
 } from './inode.js';
 import { type Ino, inoOfOid } from './inode-table.js';
-import type { InodeChange } from './layout.js';
+import { type InodeChange, entryGuard } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 const STAT_BLOCK_BYTES = 512;
@@ -205,16 +205,18 @@ function checkedChange(mount: DfsMount, inode: Inode, attrs: SetAttrs): InodeCha
 }
 
 /**
- * Applies `attrs` to the handle's entry; returns the new attributes. Without a size change the object's
- * state is asked together with the entry read (as statHandle does) and serves both an explicit mtime's
- * epoch and the answer: entry read and query, then the update (two round trips). A size change queries
- * the object once it is done.
+ * Applies `attrs` to the handle's entry; returns the new attributes. Without a size change it first tries
+ * in one round trip (asCached); otherwise, or when the entry changed, it reads the entry and the object's
+ * state together, then updates (two round trips); a size change queries the object once it is done.
  */
 export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat> {
   mount.assertWritable();
-  const resizes = attrs.size !== undefined;
+  if (attrs.size === undefined) {
+    const done = await setattrAsCached(mount, handle, attrs);
+    if (done !== undefined) return done;
+  }
   // The handle's unwritten mark may be stale: the object is then asked only if the entry read says so.
-  const early = resizes || isUnwritten(mount, handle.inode) ? undefined : objectStateOf(mount, handle.inode);
+  const early = attrs.size !== undefined || isUnwritten(mount, handle.inode) ? undefined : objectStateOf(mount, handle.inode);
   // The entry read or the checks may fail first; the query's outcome is then not wanted.
   early?.catch(() => undefined);
   const node = await refreshHandle(mount, handle);
@@ -230,18 +232,51 @@ export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttr
   }
   // The object's state as of this moment: a later write makes the object's time the mtime again.
   const state = await (early ?? objectStateOf(mount, inode));
-  let full: InodeChange = change;
-  if (touchesMtime) {
-    const time = attrs.mtime === 'now' || attrs.mtime === undefined ? timespecNow() : attrs.mtime;
-    full = { ...change, mtime: { time, epoch: state.maxEpoch } };
-  }
+  const full: InodeChange = touchesMtime ? { ...change, mtime: { time: explicitMtime(attrs), epoch: state.maxEpoch } } : change;
   await updateEntry(mount, handle.entry, full);
-  const { mtime: mtimeChange, ...stored } = full;
-  const updated: Inode = {
-    ...inode, ...stored,
-    ...(mtimeChange === undefined ? {} : { mtime: mtimeChange.time, mtimeEpoch: mtimeChange.epoch }),
-  };
+  const updated = applied(inode, full);
   handle.inode = updated;
   if (handle.parent === undefined) mount.root = { ...node, inode: updated };
   return statOf(mount, updated, state);
+}
+
+/**
+ * setattr without reading the entry first: the checks run against the handle's inode, and the entry is
+ * changed by a compare-and-update on what they rest on (entryGuard: object, type and permission bits,
+ * owner, group; the unwritten mark too when the answer relies on it), while the object's state is asked at
+ * the same time: one round trip. An explicit mtime takes the update's epoch as its object epoch: every
+ * write the caller finished is below it, every later one above. Undefined, with nothing changed, when the
+ * handle's inode fails the checks or the entry no longer matches it (the caller reads the entry and decides
+ * again), and for the root (its node is the mount's).
+ */
+async function setattrAsCached(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat | undefined> {
+  if (handle.parent === undefined) return undefined;
+  const inode = handle.inode;
+  let checked: ReturnType<typeof checkedChange>;
+  try {
+    checked = checkedChange(mount, inode, attrs);
+  } catch (error) {
+    // Decided again on the entry as stored: the handle's owner or bits may be out of date.
+    if (isFsError(error)) return undefined;
+    throw error;
+  }
+  const { touchesMtime, ...change } = checked;
+  const epoch = mount.cont.object(handle.entry.dirOid).nextEpoch();
+  const full: InodeChange = touchesMtime ? { ...change, mtime: { time: explicitMtime(attrs), epoch } } : change;
+  const state = objectStateOf(mount, inode);
+  state.catch(() => undefined);
+  if (!(await updateEntryIfUnchanged(mount, handle.entry, full, entryGuard(inode, isUnwritten(mount, inode)), epoch))) return undefined;
+  const updated = applied(inode, full);
+  handle.inode = updated;
+  return statOf(mount, updated, await state);
+}
+
+function explicitMtime(attrs: SetAttrs): Timespec {
+  return attrs.mtime === 'now' || attrs.mtime === undefined ? timespecNow() : attrs.mtime;
+}
+
+/** `inode` with `change` applied, as the entry now stores it. */
+function applied(inode: Inode, change: InodeChange): Inode {
+  const { mtime, ...stored } = change;
+  return { ...inode, ...stored, ...(mtime === undefined ? {} : { mtime: mtime.time, mtimeEpoch: mtime.epoch }) };
 }

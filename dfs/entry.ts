@@ -6,7 +6,7 @@
  * and the emptiness probe of a directory object. Engine conditions become errnos here: an insert that
  * finds the name → EEXIST, an update or punch that does not → ENOENT.
  */
-import { Der, type Epoch, type Oid, isEngineError, mapBounded } from '../engine/client/index.js';
+import { Der, type Epoch, type Oid, type RecordMatchBody, isEngineError, mapBounded } from '../engine/client/index.js';
 import { GROUP_PROBES_IN_FLIGHT_MAX } from './constants.js';
 import { fsFail } from './errors.js';
 import type { EntryRef, PathNode } from './handle.js';
@@ -51,6 +51,21 @@ export async function updateEntry(mount: DfsMount, ref: EntryRef, change: InodeC
     await mount.cont.object(ref.dirOid).update(epoch === undefined ? update : { ...update, epoch });
   } catch (error) {
     if (isEngineError(error, Der.NONEXIST)) fsFail('ENOENT', 'entry was removed');
+    throw error;
+  }
+}
+
+/**
+ * Rewrites the fields in `change` at `epoch` only while the entry holds the records of `guard` (one
+ * compare-and-update, no read first). False, with nothing written, when it does not (or is gone), or when
+ * a transaction made the fixed epoch unusable (TX_RESTART): the caller reads the entry and decides again.
+ */
+export async function updateEntryIfUnchanged(mount: DfsMount, ref: EntryRef, change: InodeChange, guard: RecordMatchBody, epoch: Epoch): Promise<boolean> {
+  try {
+    await mount.cont.object(ref.dirOid).update({ dkey: ref.key, iods: [inodeChangeIod(change)], ifMatch: guard, epoch });
+    return true;
+  } catch (error) {
+    if (isEngineError(error, Der.NONEXIST) || isEngineError(error, Der.TX_RESTART)) return false;
     throw error;
   }
 }

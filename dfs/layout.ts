@@ -253,6 +253,16 @@ export function entryIdentity(inode: Inode): RecordMatchBody {
   return { akey: INODE_AKEY, recordSize: 1, ...fieldRecords(encodeInode(inode), ['oid', 'unwritten']) };
 }
 
+/**
+ * The records a setattr's checks and answer rest on, for a compare-and-update (attr.ts): the object the
+ * entry names, its type and permission bits, owner and group as `inode` has them, and its unwritten mark
+ * when `withMark`.
+ */
+export function entryGuard(inode: Inode, withMark: boolean): RecordMatchBody {
+  const fields: InodeField[] = withMark ? ['oid', 'mode', 'uid', 'gid', 'unwritten'] : ['oid', 'mode', 'uid', 'gid'];
+  return { akey: INODE_AKEY, recordSize: 1, ...fieldRecords(encodeInode(inode), fields) };
+}
+
 /** Iods that fetch an entry in one RPC: its inode record, then its symlink target. */
 export function entryFetchIods(): FetchIodBody[] {
   return [

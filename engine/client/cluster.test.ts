@@ -91,6 +91,32 @@ describe('object client on three engines', () => {
     }
   });
 
+  it('compare-and-update race on RP_3G1 -> exactly one writes (the other NONEXIST), replicas agree', async () => {
+    const object = cont.object(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' }));
+    const dkey = Buffer.from('cas');
+    const akey = Buffer.from('v');
+    const records = (data: string) => ({ akey, recordSize: 1, extents: [{ index: 0, count: data.length }], data: Buffer.from(data) });
+    const write = (data: string, expected?: string) => object.update({
+      dkey, iods: [{ type: 'array', ...records(data) }], ...(expected === undefined ? {} : { ifMatch: records(expected) }),
+    });
+    const read = async (): Promise<string> => {
+      const [value] = await object.fetch({ dkey, iods: [{ type: 'array', akey, recordSize: 1, extents: [{ index: 0, count: 2 }] }] });
+      return value?.type === 'array' ? value.data.toString() : '';
+    };
+    await write('A0');
+    for (let round = 0; round < 5; round++) {
+      const current = await read();
+      const results = await Promise.allSettled([write(`B${round}`, current), write(`C${round}`, current)]);
+      const rejected = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+      expect(rejected).toHaveLength(1);
+      expect((rejected[0]!.reason as EngineError).der).toBe(Der.NONEXIST);
+      const winner = results[0]!.status === 'fulfilled' ? `B${round}` : `C${round}`;
+      // Reads rotate over the healthy replicas: three reads see all three.
+      for (let reads = 0; reads < 3; reads++) expect(await read()).toBe(winner);
+    }
+    expect(await derOf(write('XX', 'A0'))).toBe(Der.NONEXIST);
+  });
+
   it('kv: update-if-exists on a missing key -> NONEXIST; remove ifExists on a missing key -> NONEXIST', async () => {
     const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_2G1' }));
     expect(await derOf(kv.put('missing', Buffer.from('x'), { cond: 'update' }))).toBe(Der.NONEXIST);

@@ -45,6 +45,11 @@ export interface UpdateOptions {
   readonly dkeyCond?: 'insert' | 'update';
   /** The same conditions per akey of the update. */
   readonly akeyCond?: 'insert' | 'update';
+  /**
+   * Write only while this array akey of the dkey holds these records; otherwise fail with NONEXIST and
+   * write nothing (compare-and-update: change a key that was read without reading it again).
+   */
+  readonly ifMatch?: RecordMatchBody;
   /** Default: a new epoch from the process clock. */
   readonly epoch?: Epoch;
 }
@@ -114,13 +119,14 @@ export class ObjectHandle {
    */
   async update(options: UpdateOptions): Promise<Epoch> {
     this.assertWritable();
-    const conditional = options.dkeyCond !== undefined || options.akeyCond !== undefined;
+    const conditional = options.dkeyCond !== undefined || options.akeyCond !== undefined || options.ifMatch !== undefined;
     const state = newWriteState();
     return retryingConflicts(writeConflicts(options.epoch, this.#context.pool.hlc), async (epoch) => {
       const plain: UpdateBody = { dkey: options.dkey, epoch, iods: options.iods };
       const body: UpdateBody = conditional ? { ...plain } : plain;
       if (options.dkeyCond !== undefined) body.dkeyCond = options.dkeyCond;
       if (options.akeyCond !== undefined) body.akeyCond = options.akeyCond;
+      if (options.ifMatch !== undefined) body.ifMatch = options.ifMatch;
       await retrying(this.#context.recoveries, () => {
         const { layout, shards } = this.#core.dkeyShards(options.dkey);
         const write: GroupWrite<RpcRequest<typeof OBJ_UPDATE>> = { def: OBJ_UPDATE, layout, shards, body, plainBody: conditional ? plain : undefined };

@@ -31,8 +31,9 @@ import {
 
 export type TxState = 'open' | 'committing' | 'committed' | 'aborted' | 'unknown';
 
-export type TxUpdateOptions = Omit<UpdateOptions, 'epoch'>;
-export type TxPunchOptions = Omit<PunchOptions, 'epoch'>;
+/** Compare-and-write (ifMatch) is not a transaction operation: a transaction reads what it depends on. */
+export type TxUpdateOptions = Omit<UpdateOptions, 'epoch' | 'ifMatch'>;
+export type TxPunchOptions = Omit<PunchOptions, 'epoch' | 'ifMatch'>;
 
 export interface TxInit {
   /** Read-only at this epoch (a snapshot); default: a read-write transaction at a fresh epoch. */

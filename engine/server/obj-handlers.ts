@@ -97,11 +97,13 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   /** One dkey's update on one shard (the shard named apart from the request, as in a collective one). */
   const update = async (
     request: Omit<ObjectAddress, 'target' | 'shard'>,
-    at: { target: number; shard: number; dkey: Buffer; iods: UpdateIod[]; dkeyCond?: 'insert' | 'update'; akeyCond?: 'insert' | 'update' },
+    at: { target: number; shard: number; dkey: Buffer; iods: UpdateIod[]; dkeyCond?: 'insert' | 'update'; akeyCond?: 'insert' | 'update'; ifMatch?: RecordMatchBody },
   ): Promise<Record<string, never>> => {
     const target = resolveObject(deps, request, at.target, at.shard);
     const { vos, ref } = target;
-    const op = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: asEpoch(request.epoch), iods: at.iods, dkeyCond: at.dkeyCond, akeyCond: at.akeyCond };
+    const op = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: asEpoch(request.epoch), iods: at.iods, dkeyCond: at.dkeyCond, akeyCond: at.akeyCond,
+      ifMatch: at.ifMatch,
+    };
     await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: request.epoch }, () => vos.update(op));
     return {};
   };

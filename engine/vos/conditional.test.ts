@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Der } from '../wire/errors.js';
 import type { UpdateOp } from './operation.js';
-import { OBJ, ep, getText, key, listAll, openTempTarget, putSingle, type TempTarget, derOf } from './test-harness.js';
+import { OBJ, ep, getArray, getText, key, listAll, openTempTarget, putArray, putSingle, type TempTarget, derOf } from './test-harness.js';
 
 let temp: TempTarget;
 beforeEach(() => {
@@ -75,5 +75,26 @@ describe('vos conditionals', () => {
     temp.vos.punch({ ...OBJ, dkey: key('d'), epoch: ep(6) });
     expect(derOf(() => fetch('d', 6))).toBe(Der.NONEXIST);
     expect(fetch('d', 5)).toEqual([{ type: 'single', value: Buffer.from('v') }]);
+  });
+
+  it('update ifMatch: written only while the array akey holds the records; otherwise DER_NONEXIST, nothing written', () => {
+    putArray(temp.vos, { dkey: 'd', akey: 'arr', epoch: 10, index: 0, count: 6, data: 'abcdef' });
+    const match = (data: string) => ({ akey: key('arr'), recordSize: 1, extents: [{ index: 1, count: 2 }, { index: 4, count: 1 }], data: key(data) });
+    const write = (dkey: string, epoch: number, data: string, ifMatch: ReturnType<typeof match>): void => temp.vos.update({
+      ...OBJ, dkey: key(dkey), epoch: ep(epoch), ifMatch,
+      iods: [{ akey: key('arr'), type: 'array', recordSize: 1, extents: [{ index: 0, count: 1 }], data: Buffer.from(data) }, { akey: key('s'), type: 'single', value: Buffer.from(data) }],
+    });
+    expect(derOf(() => write('d', 20, 'X', match('bcf')))).toBe(Der.NONEXIST);
+    expect(derOf(() => write('other', 20, 'X', match('bce')))).toBe(Der.NONEXIST);
+    expect(getArray(temp.vos, { dkey: 'd', akey: 'arr', epoch: 20, index: 0, count: 6 }).toString()).toBe('abcdef');
+    expect(listAll(temp.vos, { epoch: 20 })).toEqual(['d']);
+    write('d', 21, 'Y', match('bce'));
+    expect(getArray(temp.vos, { dkey: 'd', akey: 'arr', epoch: 21, index: 0, count: 6 }).toString()).toBe('Ybcdef');
+    expect(getText(temp.vos, { dkey: 'd', akey: 's', epoch: 21 })).toBe('Y');
+    // The records compared are the newest ones: record 4 rewritten since.
+    putArray(temp.vos, { dkey: 'd', akey: 'arr', epoch: 22, index: 4, count: 1, data: 'E' });
+    expect(derOf(() => write('d', 23, 'Z', match('bce')))).toBe(Der.NONEXIST);
+    expect(derOf(() => write('d', 23, 'Z', { ...match('bce'), data: key('bc') }))).toBe(Der.INVAL);
+    expect(temp.vos.queryMaxEpoch(OBJ)).toBe(22);
   });
 });

@@ -57,12 +57,18 @@ export interface ObjectRef {
  * Conditionals are checked against the newest state (EPOCH_MAX), before anything is written:
  * dkeyCond/akeyCond 'insert' -> DER_EXIST when present, 'update' -> DER_NONEXIST when absent.
  */
+/**
+ * dkeyCond/akeyCond: 'insert' fails with DER_EXIST when the key exists, 'update' with DER_NONEXIST when it
+ * does not. ifMatch: DER_NONEXIST (and nothing written) unless the records match (record-match.ts): a
+ * compare-and-update, so a caller can change a key it read without reading it again first.
+ */
 export interface UpdateOp extends ObjectRef {
   dkey: Buffer;
   epoch: Epoch;
   iods: UpdateIod[];
   dkeyCond?: 'insert' | 'update';
   akeyCond?: 'insert' | 'update';
+  ifMatch?: RecordMatch;
 }
 
 /** dkeyCond 'exists': DER_NONEXIST when the dkey has no visible value at the fetch epoch. */
@@ -76,8 +82,8 @@ export interface FetchOp extends ObjectRef {
 }
 
 /**
- * A compare for conditional punches: the array akey `akey` (of the punched dkey) holds exactly `data` in
- * `extents` (records of `recordSize` bytes, concatenated in order), as the newest state reads them.
+ * A compare for conditional punches and updates: the array akey `akey` (of the op's dkey) holds exactly
+ * `data` in `extents` (records of `recordSize` bytes, concatenated in order), as the newest state reads them.
  */
 export interface RecordMatch {
   akey: Buffer;

@@ -7,14 +7,14 @@
 import { EPOCH_MAX } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { VosContext } from './context.js';
-import { applyFetch } from './fetch.js';
-import type { ObjectRef, PunchOp, RecordMatch } from './operation.js';
+import type { PunchOp } from './operation.js';
+import { checkRecordMatch } from './record-match.js';
 import { AkeyKind, PunchLevel } from './schema.js';
 
 /** Applies a validated punch. DER_NONEXIST when ifExists and the target is absent, or ifMatch does not match. */
 export function applyPunch(context: VosContext, op: PunchOp): void {
   if (op.ifExists === true) checkPunchTargetExists(context, op);
-  if (op.ifMatch !== undefined) checkPunchMatch(context, op.dkey!, op.ifMatch, op);
+  if (op.ifMatch !== undefined) checkRecordMatch(context, op.dkey!, op.ifMatch, op);
   const { keys, punches } = context;
   const objectId = keys.ensureObject(op);
   keys.markPunched(objectId);
@@ -57,16 +57,3 @@ export function checkPunchTargetExists(context: VosContext, op: PunchOp): void {
   }
 }
 
-/**
- * DER_NONEXIST unless the dkey's array akey holds `match.data` in `match.extents` at EPOCH_MAX, every record
- * of them written data (DER_INVAL when the akey holds a single value). An akey holding every record makes
- * its dkey exist, so the dkey's existence needs no test of its own. Read-only.
- */
-export function checkPunchMatch(context: VosContext, dkey: Buffer, match: RecordMatch, ref: ObjectRef): void {
-  const iod = { type: 'array' as const, akey: match.akey, recordSize: match.recordSize, extents: match.extents };
-  const records = match.extents.reduce((sum, extent) => sum + extent.count, 0);
-  const [value] = applyFetch(context, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey, epoch: EPOCH_MAX, iods: [iod] });
-  if (value === undefined || value.type !== 'array' || value.filled !== records || !value.data.equals(match.data)) {
-    throw new EngineError(Der.NONEXIST, 'the akey does not hold the expected records');
-  }
-}

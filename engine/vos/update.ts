@@ -1,6 +1,7 @@
 /**
  * Update: stores each iod of an op as new version rows at the op's epoch (never read-modify-write).
- * Order of work: validate, check conditionals and akey kinds and capacity (all read-only), then write.
+ * Order of work: validate, check conditionals (dkeyCond/akeyCond, ifMatch) and akey kinds and capacity
+ * (all read-only), then write.
  * The caller runs this inside a transaction or savepoint, so a failure part-way leaves no trace; the
  * read-only checks first make the common failures (conditionals, INVAL, NOSPACE) cost nothing.
  */
@@ -12,13 +13,15 @@ import { checkAkeyKind } from './key-index.js';
 import type { UpdateIod, UpdateOp } from './operation.js';
 import { AkeyKind, VersionKind, type AkeyRowLayout, type DkeyId, type ObjectId } from './schema.js';
 import { NO_COVER } from './visibility.js';
-import { validateKey, validateObjectRef, validateUpdateIods, validateWriteEpoch } from './validate.js';
+import { checkRecordMatch } from './record-match.js';
+import { validateKey, validateObjectRef, validateRecordMatch, validateUpdateIods, validateWriteEpoch } from './validate.js';
 
 export function validateUpdate(op: UpdateOp): void {
   validateObjectRef(op);
   validateKey(op.dkey, 'dkey');
   validateWriteEpoch(op.epoch);
   validateUpdateIods(op.iods);
+  if (op.ifMatch !== undefined) validateRecordMatch(op.ifMatch);
 }
 
 /**
@@ -77,6 +80,7 @@ function checkUpdatePreconditions(context: VosContext, op: UpdateOp, found: Upda
     const row = found.akeys[index];
     if (row !== undefined) checkAkeyKind(row, iod.type === 'single' ? AkeyKind.single : AkeyKind.array, iodRecordSize(iod));
   });
+  if (op.ifMatch !== undefined) checkRecordMatch(context, op.dkey, op.ifMatch, op);
   if (op.dkeyCond === undefined && op.akeyCond === undefined) return;
   const { visibility } = context;
   const { objectId, dkeyId } = found;

@@ -20,7 +20,7 @@ import {
   RECORD_SIZE_BYTES_MIN,
   SHARD_INDEX_MAX,
 } from './constants.js';
-import type { Extent, FetchIod, ObjectRef, PunchOp, UpdateIod } from './operation.js';
+import type { Extent, FetchIod, ObjectRef, PunchOp, RecordMatch, UpdateIod } from './operation.js';
 
 function invalid(detail: string): never {
   throw new EngineError(Der.INVAL, detail);
@@ -133,18 +133,21 @@ export function validateFetchIods(iods: FetchIod[]): number {
   return replyBytes;
 }
 
+/** A compare-and-write's records (record-match.ts). */
+export function validateRecordMatch(match: RecordMatch): void {
+  validateKey(match.akey, 'akey');
+  validateRecordSize(match.recordSize);
+  const records = validateExtents(match.extents);
+  if (!Buffer.isBuffer(match.data) || match.data.length !== records * match.recordSize) invalid('ifMatch data must hold the records of its extents');
+}
+
 export function validatePunch(op: PunchOp): void {
   validateObjectRef(op);
   validateWriteEpoch(op.epoch);
   if (op.dkey !== undefined) validateKey(op.dkey, 'dkey');
   if (op.ifMatch !== undefined) {
     if (op.dkey === undefined) invalid('ifMatch needs a dkey');
-    validateKey(op.ifMatch.akey, 'akey');
-    validateRecordSize(op.ifMatch.recordSize);
-    const records = validateExtents(op.ifMatch.extents);
-    if (!Buffer.isBuffer(op.ifMatch.data) || op.ifMatch.data.length !== records * op.ifMatch.recordSize) {
-      invalid('ifMatch data must hold the records of its extents');
-    }
+    validateRecordMatch(op.ifMatch);
   }
   if (op.akeys === undefined) return;
   if (op.dkey === undefined) invalid('akeys punch needs a dkey');

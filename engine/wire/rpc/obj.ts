@@ -74,6 +74,8 @@ export const OBJ_UPDATE = defineRpc(
     iods: t.array(updateIod, IODS_PER_RPC_MAX),
     dkeyCond: t.optional(t.literal('insert', 'update')),
     akeyCond: t.optional(t.literal('insert', 'update')),
+    /** Compare-and-update: NONEXIST, nothing written, unless the dkey's array akey holds these records. */
+    ifMatch: t.optional(recordMatch),
   }),
   empty,
   { bulk: true },
