@@ -17,7 +17,7 @@ import { fsFail, toFsError } from './errors.js';
 import { isUnwritten } from './first-write.js';
 import type { DfsObject } from './handle.js';
 import { O_NOFOLLOW, type Timespec } from './inode.js';
-import { type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readPlaced, readSegments, writeAt, writeSegments } from './io.js';
+import { type ReadOptions, type ReadSegment, type WriteSegment, getSize, punchRange, readAt, readInto, readPlaced, readSegments, writeAt, writeSegments } from './io.js';
 import { isSymlinkNode, resolveChild, resolvePath } from './lookup.js';
 import { type DfsMount, type MountOptions, mountDfs as mountState } from './mount.js';
 import { dupHandle, lookupChild, lookupPath, openEntry } from './open.js';
@@ -48,7 +48,7 @@ export type { RemoveOptions } from './dir.js';
 export type { DfsStat, SetAttrs } from './attr.js';
 export type { DirAnchor, DirPage, DirEntryHandle, DirEntryPlus } from './readdir.js';
 export type { RenameOptions } from './rename.js';
-export type { ReadSegment, WriteSegment } from './io.js';
+export type { ReadOptions, ReadSegment, WriteSegment } from './io.js';
 export type { DfsStatfs } from './statfs.js';
 export type { DfsSnapshot } from './snapshot.js';
 /** What mount options take (a logger, a system file), so front ends need nothing below dfs. */
@@ -198,12 +198,13 @@ export class Dfs {
   /**
    * Reads at `offset`: into `buffer` (resolves with the bytes read) or `length` bytes (resolves with a
    * Buffer). Short at end of file, empty past it; holes read as zeros. EBADF (write-only handle), EISDIR.
+   * `options.sizeHint` (ReadOptions): a read past the size the caller believes asks the size with the data.
    */
   read(file: DfsObject, buffer: Uint8Array, offset: number): Promise<number>;
-  read(file: DfsObject, length: number, offset: number): Promise<Buffer>;
-  read(file: DfsObject, target: Uint8Array | number, offset: number): Promise<number | Buffer> {
+  read(file: DfsObject, length: number, offset: number, options?: ReadOptions): Promise<Buffer>;
+  read(file: DfsObject, target: Uint8Array | number, offset: number, options?: ReadOptions): Promise<number | Buffer> {
     return this.#run<number | Buffer>('read', file.name, () =>
-      typeof target === 'number' ? readAt(this.#own(file), offset, target) : readInto(this.#own(file), target, offset));
+      typeof target === 'number' ? readAt(this.#own(file), offset, target, options) : readInto(this.#own(file), target, offset));
   }
 
   /**
@@ -211,8 +212,8 @@ export class Dfs {
    * (PlacedBytes: read them by their readBy, or read again), so a caller that can send file parts on as
    * they are copies nothing (dfuse splices them into its answer).
    */
-  readPlaced(file: DfsObject, length: number, offset: number): Promise<PlacedBytes> {
-    return this.#run('read', file.name, () => readPlaced(this.#own(file), offset, length));
+  readPlaced(file: DfsObject, length: number, offset: number, options?: ReadOptions): Promise<PlacedBytes> {
+    return this.#run('read', file.name, () => readPlaced(this.#own(file), offset, length, options));
   }
 
   /** Reads several ranges (each result may be short at end of file). */

@@ -5,7 +5,7 @@
  * (one handle, and two mounts on disjoint ranges), and the handle's access mode (EBADF).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
@@ -97,6 +97,43 @@ describe('dfs file io', () => {
     const target = Buffer.alloc(8);
     expect(await fs.read(file, target, 6)).toBe(4);
     expect(target.subarray(0, 4).toString()).toBe('6789');
+    fs.release(file);
+  });
+
+  it('read with a size hint: past it, the size is asked with the data; the answer never rests on the hint', async () => {
+    const file = await newFile({ chunkSizeBytes: 64 });
+    await fs.write(file, Buffer.from('0123456789'), 0);
+    await fs.write(file, Buffer.from('tail'), 200);
+    const array = file.array();
+    const order: string[] = [];
+    const real = { getSize: array.getSize.bind(array), readCovered: array.readCovered.bind(array), readPlaced: array.readPlaced.bind(array) };
+    vi.spyOn(array, 'getSize').mockImplementation(() => {
+      order.push('size asked');
+      return real.getSize();
+    });
+    vi.spyOn(array, 'readCovered').mockImplementation((offset, length) => {
+      order.push('data asked');
+      return real.readCovered(offset, length);
+    });
+    vi.spyOn(array, 'readPlaced').mockImplementation((offset, length) => {
+      order.push('data asked');
+      return real.readPlaced(offset, length);
+    });
+    // The hint says the file ends at 10 (it ends at 204): a read to 300 asks both at once and is cut at 204.
+    expect((await fs.read(file, 300, 0, { sizeHint: 10 })).length).toBe(204);
+    expect(order).toEqual(['size asked', 'data asked']);
+    order.length = 0;
+    expect((await fs.readPlaced(file, 300, 150, { sizeHint: 10 })).length).toBe(54);
+    expect(order).toEqual(['size asked', 'data asked']);
+    // Holes inside the file read as zeros whatever the hint: the read of 10..200 meets no end of file.
+    order.length = 0;
+    expect((await fs.read(file, 190, 10, { sizeHint: 1000 })).equals(Buffer.alloc(190))).toBe(true);
+    expect(order).toEqual(['data asked', 'size asked']);
+    // Within the hint: the size only if the data met a hole, after it.
+    order.length = 0;
+    expect((await fs.read(file, 5, 0, { sizeHint: 204 })).toString()).toBe('01234');
+    expect(order).toEqual(['data asked']);
+    vi.restoreAllMocks();
     fs.release(file);
   });
 

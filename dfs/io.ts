@@ -58,28 +58,46 @@ export function getSize(handle: DfsObject): Promise<number> {
   return handle.array().getSize();
 }
 
+/**
+ * What a reader may tell a read: `sizeHint`, the size it believes the file has (from a stat). A read
+ * reaching past it asks the file's size alongside its data, so a short read at the end of the file takes
+ * one round trip instead of two; the answer rests on that size as asked, never on the hint.
+ */
+export interface ReadOptions {
+  readonly sizeHint?: number;
+}
+
 /** Up to `length` bytes from `offset`: shorter at end of file, empty past it. */
-export async function readAt(handle: DfsObject, offset: number, length: number): Promise<Buffer> {
+export async function readAt(handle: DfsObject, offset: number, length: number, options: ReadOptions = {}): Promise<Buffer> {
   checkReadable(handle);
   checkRange(offset, length);
   if (length === 0) return Buffer.alloc(0);
-  const array = handle.array();
-  const { data, complete } = await array.readCovered(offset, length);
-  return complete ? data : data.subarray(0, await availableBytes(handle, offset, length));
+  const size = sizeAlongside(handle, offset, length, options);
+  const { data, complete } = await handle.array().readCovered(offset, length);
+  return complete ? data : data.subarray(0, await availableBytes(handle, offset, length, size));
 }
 
 /** readAt, with the bytes left where the engines keep them when they can be (ArrayObject.readPlaced). */
-export async function readPlaced(handle: DfsObject, offset: number, length: number): Promise<PlacedBytes> {
+export async function readPlaced(handle: DfsObject, offset: number, length: number, options: ReadOptions = {}): Promise<PlacedBytes> {
   checkReadable(handle);
   checkRange(offset, length);
   if (length === 0) return PlacedBytes.of(Buffer.alloc(0));
+  const size = sizeAlongside(handle, offset, length, options);
   const { bytes, complete } = await handle.array().readPlaced(offset, length);
-  return complete ? bytes : bytes.subarray(0, await availableBytes(handle, offset, length));
+  return complete ? bytes : bytes.subarray(0, await availableBytes(handle, offset, length, size));
+}
+
+/** The size query a read past the hinted end starts with its data (unused if the read finds no hole). */
+function sizeAlongside(handle: DfsObject, offset: number, length: number, options: ReadOptions): Promise<number> | undefined {
+  if (options.sizeHint === undefined || offset + length <= options.sizeHint) return undefined;
+  const size = handle.array().getSize();
+  size.catch(() => undefined);
+  return size;
 }
 
 /** A range met a hole: it may be the end of the file (a short read) or a hole inside it (zeros). */
-async function availableBytes(handle: DfsObject, offset: number, length: number): Promise<number> {
-  const size = await handle.array().getSize();
+async function availableBytes(handle: DfsObject, offset: number, length: number, asked?: Promise<number>): Promise<number> {
+  const size = await (asked ?? handle.array().getSize());
   return Math.max(0, Math.min(length, size - offset));
 }
 

@@ -16,7 +16,7 @@
  * Nothing is fetched ahead past the end of the file: as the size known at open says, then as windows
  * tell (a short window is the last; a full one at or past the supposed end means the file grew).
  */
-import { type Dfs, type DfsObject, PlacedBytes } from '../dfs/index.js';
+import { type Dfs, type DfsObject, PlacedBytes, type ReadOptions } from '../dfs/index.js';
 import { adviseWillNeed } from './fuse-lowlevel.js';
 
 export const WINDOW_BYTES = 1 << 20;
@@ -82,6 +82,8 @@ export class ReadAhead {
   #lastWindow = -2;
   /** Index of the file's last window as far as known (read-ahead stops there). */
   #endWindow: number;
+  /** The size known at open: reads past it ask the size with their data (Dfs ReadOptions). */
+  readonly #readOptions: ReadOptions;
 
   /** `sizeHint`: the file's size as known at open, if known. */
   constructor(dfs: Dfs, handle: DfsObject, budget: WindowBudget, sizeHint?: number) {
@@ -89,6 +91,7 @@ export class ReadAhead {
     this.#handle = handle;
     this.#budget = budget;
     this.#endWindow = sizeHint === undefined ? Infinity : lastWindowOf(sizeHint);
+    this.#readOptions = sizeHint === undefined ? {} : { sizeHint };
   }
 
   /** Forgets every window (the file changed through this mount, maybe its size too, or it closed). */
@@ -103,7 +106,7 @@ export class ReadAhead {
   async read(length: number, position: number): Promise<PlacedBytes> {
     const first = Math.floor(position / WINDOW_BYTES);
     const large = length >= COALESCE_MIN_BYTES;
-    if (!large && !this.#windows.has(first) && !this.#dense(first)) return PlacedBytes.of(await this.#dfs.read(this.#handle, length, position));
+    if (!large && !this.#windows.has(first) && !this.#dense(first)) return PlacedBytes.of(await this.#dfs.read(this.#handle, length, position, this.#readOptions));
     const views: PlacedBytes[] = [];
     const end = position + length;
     for (let at = position; at < end;) {
@@ -118,7 +121,7 @@ export class ReadAhead {
     }
     const bytes = views.length === 1 ? views[0]! : PlacedBytes.concat(views);
     // A window that ran out of time while this read waited for the next one: read the range again.
-    return bytes.valid(PLACED_MARGIN_MS) ? bytes : PlacedBytes.of(await this.#dfs.read(this.#handle, length, position));
+    return bytes.valid(PLACED_MARGIN_MS) ? bytes : PlacedBytes.of(await this.#dfs.read(this.#handle, length, position, this.#readOptions));
   }
 
   /** Counts a small read of window `index` that no window answers; true once the window is worth fetching. */
@@ -165,7 +168,7 @@ export class ReadAhead {
       return kept.data;
     }
     if (kept !== undefined) this.#forget(index);
-    const data = this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES);
+    const data = this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES, this.#readOptions);
     const window: Window = { data, fetched: undefined, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
     // A failed fetch is not kept: the next read asks again.
     data.then((bytes) => {
