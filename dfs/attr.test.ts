@@ -5,16 +5,16 @@
  * EACCES/EPERM, sticky directories); xattrs (CREATE/REPLACE flags, limits, list, remove, moved by
  * rename, gone with the entry).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
-import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { buildTree } from '../test/harness/dfs-tree.js';
+import { type InProcessCluster, silentLog } from '../test/harness/in-process-cluster.js';
 import {
   type Credentials, type Dfs, F_OK, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, R_OK, S_IFREG, W_OK, X_OK,
   XATTR_CREATE, XATTR_REPLACE, mountDfs,
 } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
-
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 const ALICE: Credentials = { uid: 1000, gid: 1000, groups: [] };
 const BOB: Credentials = { uid: 1001, gid: 1001, groups: [1000] };
@@ -27,17 +27,10 @@ describe('dfs attributes, permissions, xattrs', () => {
   let fs: Dfs;
   const mounts: Dfs[] = [];
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-attr' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool, { credentials: ROOT });
-  });
+  useDfsBed('dfs-attr', (bed) => ({ cluster, pool, fs } = bed), { credentials: ROOT });
 
   afterAll(async () => {
     for (const mount of mounts) await mount.unmount();
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
   });
 
   async function as(credentials: Credentials): Promise<Dfs> {

@@ -4,13 +4,14 @@
  * stale handles and snapshots still see the right sizes; a directory another mount filled is not removed as
  * empty; containers of DFS layout 1 get no mark.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type PoolHandle } from '../engine/client/index.js';
 import { SUPERBLOCK_DKEY } from './layout.js';
 import { freshFs, freshFsTwice } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { type Dfs, O_CREAT, O_RDWR, O_WRONLY, mountDfs } from './index.js';
+import { type InProcessCluster, silentLog } from '../test/harness/in-process-cluster.js';
+import { O_CREAT, O_RDWR, O_WRONLY, mountDfs } from './index.js';
+import { useClusterBed } from '../test/harness/dfs-bed.js';
 
 const OBJECT_QUERIES = ['obj_query_max', 'obj_coll_query_max', 'obj_multi_query_max', 'obj_list_dkeys'];
 const OBJECT_PUNCHES = ['obj_punch', 'obj_coll_punch'];
@@ -19,15 +20,7 @@ describe('dfs unwritten mark', () => {
   let cluster: InProcessCluster;
   let pool: PoolHandle;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-unwritten' });
-    pool = await cluster.connect();
-  });
-
-  afterAll(async () => {
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useClusterBed('dfs-unwritten', (bed) => ({ cluster, pool } = bed));
 
   it('stat, open and remove of a never-written file or directory ask no object', async () => {
     const mounts = await freshFsTwice(pool);

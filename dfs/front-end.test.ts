@@ -4,26 +4,18 @@
  * files (FIFOs, sockets, devices: inode records with rdev and no object), dup (another handle with other
  * flags, no lookup), createdStat (attributes of a fresh entry without an RPC) and container attributes.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { silentLog } from '../test/harness/in-process-cluster.js';
 import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFSOCK, mountDfs } from './index.js';
+import { useClusterBed } from '../test/harness/dfs-bed.js';
 
 describe('dfs for front ends', () => {
-  let cluster: InProcessCluster;
   let pool: PoolHandle;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-front' });
-    pool = await cluster.connect();
-  });
-
-  afterAll(async () => {
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useClusterBed('dfs-front', (bed) => ({ pool } = bed));
 
   it('owner: a root mount creates files, dirs and symlinks owned by the caller it names', async () => {
     const fs = await freshFs(pool, { credentials: { uid: 0, gid: 0, groups: [] } });

@@ -5,13 +5,12 @@
  * (one handle, and two mounts on disjoint ranges), and the handle's access mode (EBADF).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
-import { freshFs } from '../test/harness/dfs-tree.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { silentLog } from '../test/harness/in-process-cluster.js';
 import { type Dfs, type DfsObject, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, mountDfs } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
-
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 /** A deterministic pseudo-random generator (mulberry32), so failures replay. */
 function seeded(seed: number): () => number {
@@ -26,22 +25,11 @@ function seeded(seed: number): () => number {
 }
 
 describe('dfs file io', () => {
-  let cluster: InProcessCluster;
   let pool: PoolHandle;
   let fs: Dfs;
   let serial = 0;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-io' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool, { create: { chunkSizeBytes: 1024 * 1024 } });
-  });
-
-  afterAll(async () => {
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useDfsBed('dfs-io', (bed) => ({ pool, fs } = bed), { create: { chunkSizeBytes: 1024 * 1024 } });
 
   async function newFile(options: { chunkSizeBytes?: number; flags?: number } = {}): Promise<DfsObject> {
     return fs.open(fs.root, `f${++serial}`, O_CREAT | O_EXCL | (options.flags ?? O_RDWR), 0o644,

@@ -3,26 +3,18 @@
  * next mount reads, mkfs twice is EEXIST, an unformatted container is EINVAL unless mounted with create,
  * mounting by system file and pool label, unknown names, unmount.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { type InProcessCluster, silentLog } from '../test/harness/in-process-cluster.js';
 import { type Dfs, O_CREAT, O_WRONLY, mkfs, mountDfs } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
-
+import { useClusterBed } from '../test/harness/dfs-bed.js';
 
 describe('dfs mount', () => {
   let cluster: InProcessCluster;
   let pool: PoolHandle;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-mount' });
-    pool = await cluster.connect();
-  });
-
-  afterAll(async () => {
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useClusterBed('dfs-mount', (bed) => ({ cluster, pool } = bed));
 
   it('mkfs: then mount -> root is an empty directory owned by the formatter', async () => {
     await pool.createContainer({ label: 'm1' });

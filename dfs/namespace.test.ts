@@ -4,32 +4,19 @@
  * stat (inode numbers, times), remove (ENOTEMPTY, recursive), racing creates and removes, and whole-tree
  * fixtures built from literals and dumped back.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolHandle } from '../engine/client/index.js';
-import { buildTree, dumpTree, freshFs } from '../test/harness/dfs-tree.js';
-import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { buildTree, dumpTree } from '../test/harness/dfs-tree.js';
+import { silentLog } from '../test/harness/in-process-cluster.js';
 import {
   type Dfs, FsError, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, mountDfs,
 } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
-
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 describe('dfs namespace', () => {
-  let cluster: InProcessCluster;
-  let pool: PoolHandle;
   let fs: Dfs;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-ns' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool);
-  });
-
-  afterAll(async () => {
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useDfsBed('dfs-ns', (bed) => ({ fs } = bed));
 
   it('tree: build from literals -> dump gives the same tree', async () => {
     const tree = { '/t1/': null, '/t1/a/': null, '/t1/a/b': 'x', '/t1/a/empty': '', '/t1/c': 'hello', '/t1/l': { symlink: 'a/b' } };

@@ -4,26 +4,17 @@
  * rename, hold no data once the mount has been unmounted (unmount drains the reaper); a burst of removes
  * is punched in full; the names are gone at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ContHandle, type Oid, type PoolHandle } from '../engine/client/index.js';
 import { freshFs } from '../test/harness/dfs-tree.js';
-import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from './index.js';
+import { useClusterBed } from '../test/harness/dfs-bed.js';
 
 describe('dfs object reaper', () => {
-  let cluster: InProcessCluster;
   let pool: PoolHandle;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-reaper' });
-    pool = await cluster.connect();
-  });
-
-  afterAll(async () => {
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useClusterBed('dfs-reaper', (bed) => ({ pool } = bed));
 
   /** Creates `name` in the root with `bytes` of data; returns its oid. */
   async function fileWithData(fs: Dfs, name: string, bytes: number): Promise<Oid> {

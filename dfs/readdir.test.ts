@@ -4,20 +4,20 @@
  * split gives one anchor per group of an SX directory; and a 100,000-entry SX directory lists
  * completely, each entry once, serially and with the split anchors in parallel (figures are logged).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
-import { buildTree, freshFs } from '../test/harness/dfs-tree.js';
-import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { buildTree } from '../test/harness/dfs-tree.js';
+import { type InProcessCluster } from '../test/harness/in-process-cluster.js';
 import { mapBounded } from '../engine/client/index.js';
 import { type Credentials, type Dfs, type DfsObject, type DfsStat, type DirAnchor, mountDfs, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY, oidEquals } from './index.js';
 import { silentLog } from '../test/harness/in-process-cluster.js';
 import { FsError } from './errors.js';
 import { InodeTable } from './inode-table.js';
 import { codeOf } from '../test/harness/fs-error.js';
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 const LARGE_ENTRIES = 100_000;
 const CREATES_IN_FLIGHT = 64;
-
 
 /** Every name from `anchor` on, `count` per call. */
 async function listAll(fs: Dfs, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<string[]> {
@@ -36,17 +36,7 @@ describe('dfs readdir', () => {
   let pool: PoolHandle;
   let fs: Dfs;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-readdir' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool);
-  });
-
-  afterAll(async () => {
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useDfsBed('dfs-readdir', (bed) => ({ cluster, pool, fs } = bed));
 
   it('readdir: pages of 7 over 50 entries -> every entry once, eof at the end', async () => {
     const dir = await fs.mkdir(fs.root, 'pages', 0o755, { oclass: 'SX' });

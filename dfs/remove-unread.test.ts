@@ -4,26 +4,19 @@
  * another mount renamed away (and reused), replaced or filled since is read again, so no live object is punched and a
  * filled directory is not removed as empty; a sticky directory always reads the entry.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type PoolHandle } from '../engine/client/index.js';
 import { freshFsTwice } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
-import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
+import { type InProcessCluster } from '../test/harness/in-process-cluster.js';
 import { type Dfs, O_CREAT, O_NOFOLLOW, O_RDWR, O_WRONLY } from './index.js';
+import { useClusterBed } from '../test/harness/dfs-bed.js';
 
 describe('dfs remove of what the caller saw', () => {
   let cluster: InProcessCluster;
   let pool: PoolHandle;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-remove-unread' });
-    pool = await cluster.connect();
-  });
-
-  afterAll(async () => {
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useClusterBed('dfs-remove-unread', (bed) => ({ cluster, pool } = bed));
 
   async function writeFile(fs: Dfs, name: string, text: string): Promise<void> {
     const file = await fs.open(fs.root, name, O_CREAT | O_RDWR, 0o644);

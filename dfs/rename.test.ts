@@ -5,13 +5,12 @@
  * itself, EXDEV across mounts of different containers, racing renames to one target, and handles of
  * moved entries.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, dumpTree, freshFs } from '../test/harness/dfs-tree.js';
-import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { type Dfs, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
-
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 const MODES = [
   { name: 'transactions', transactions: true },
@@ -19,21 +18,10 @@ const MODES = [
 ] as const;
 
 describe.each(MODES)('dfs rename ($name)', ({ transactions }) => {
-  let cluster: InProcessCluster;
   let pool: PoolHandle;
   let fs: Dfs;
 
-  beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-rename' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool, { transactions });
-  });
-
-  afterAll(async () => {
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
-  });
+  useDfsBed('dfs-rename', (bed) => ({ pool, fs } = bed), { transactions });
 
   async function within<T>(path: string, run: (dir: Awaited<ReturnType<Dfs['lookup']>>) => Promise<T>): Promise<T> {
     const dir = await fs.lookup(path);

@@ -10,18 +10,16 @@ import { buildTree, dumpTree, freshFs } from '../test/harness/dfs-tree.js';
 import { type InProcessCluster, silentLog, startInProcessCluster } from '../test/harness/in-process-cluster.js';
 import { type Dfs, FsError, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, W_OK, mountDfs } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
-
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 describe('dfs snapshots and read-only mounts', () => {
-  let cluster: InProcessCluster;
   let pool: PoolHandle;
   let fs: Dfs;
   let snap: Dfs;
 
+  useDfsBed('dfs-snap', (bed) => ({ pool, fs } = bed));
+
   beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfs-snap' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool);
     await buildTree(fs, { '/d/f': 'version one', '/d/g': 'g', '/l': { symlink: 'd/f' } });
     await fs.createSnapshot('s1');
     const dir = await fs.lookup('/d');
@@ -36,9 +34,6 @@ describe('dfs snapshots and read-only mounts', () => {
 
   afterAll(async () => {
     await snap?.unmount();
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
   });
 
   it('snapshot mount: tree and data as they were at the snapshot; live mount sees the changes', async () => {

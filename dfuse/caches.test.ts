@@ -5,15 +5,13 @@
  * byte-exact, failures reported once at the next flush, bounded memory) and read windows (byte-exact across
  * windows and at end of file).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolHandle } from '../engine/client/index.js';
-import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { freshFs } from '../test/harness/dfs-tree.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
 import { InodeMap } from './inode-map.js';
 import { DENSE_MISSES, ReadAhead, WINDOW_BYTES, WindowBudget } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 const LONG = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
 
@@ -31,25 +29,16 @@ function pattern(length: number, seed: number): Buffer {
 }
 
 describe('dfuse caches', () => {
-  let cluster: InProcessCluster;
-  let pool: PoolHandle;
   let fs: Dfs;
 
+  useDfsBed('dfuse-caches', (bed) => ({ fs } = bed));
+
   beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfuse-caches' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool);
     const a = await fs.mkdir(fs.root, 'a');
     const b = await fs.mkdir(a, 'b');
     fs.release(await fs.open(b, 'f', O_CREAT | O_RDWR, 0o644));
     fs.release(b);
     fs.release(a);
-  });
-
-  afterAll(async () => {
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
   });
 
   it('inode map: resolves paths, shares concurrent lookups, keeps entries for their time', async () => {

@@ -3,29 +3,15 @@
  * misses, the names and stats taken from the listing, entries changed meanwhile left out), against a real
  * DFS mount of a 3-engine in-process cluster.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PoolHandle } from '../engine/client/index.js';
-import { type InProcessCluster, startInProcessCluster } from '../test/harness/in-process-cluster.js';
-import { freshFs } from '../test/harness/dfs-tree.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { patternBytes } from '../test/harness/tree-digest.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
 import { InodeMap, type OpenFiles, REFRESH_AFTER_MISSES, type Validity } from './inode-map.js';
+import { useDfsBed } from '../test/harness/dfs-bed.js';
 
-let cluster: InProcessCluster;
-let pool: PoolHandle;
 let fs: Dfs;
 
-beforeAll(async () => {
-  cluster = await startInProcessCluster({ prefix: 'dfuse-refresh' });
-  pool = await cluster.connect();
-  fs = await freshFs(pool);
-});
-
-afterAll(async () => {
-  await fs?.unmount();
-  await pool?.disconnect();
-  await cluster?.stop();
-});
+useDfsBed('dfuse-refresh', (bed) => ({ fs } = bed));
 
 describe('inode map: a directory whose names are walked is listed whole (refresh)', () => {
   const SHORT = { dentryMs: 300, dentryDirMs: 60_000, attrMs: 300, negativeMs: 300 };

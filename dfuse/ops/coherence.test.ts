@@ -9,9 +9,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Dfs, O_CREAT, O_RDWR } from '../../dfs/index.js';
-import type { PoolHandle } from '../../engine/client/index.js';
-import { freshFs } from '../../test/harness/dfs-tree.js';
-import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
 import { DataCache } from '../data-cache.js';
 import { FileTable } from '../file-table.js';
 import { SnapshotDir } from '../snapshot-dir.js';
@@ -25,19 +22,17 @@ import { release } from './release.js';
 import { syncFile } from './sync.js';
 import { write } from './write.js';
 import { getxattr, knownMissingXattr, setxattr } from './xattr.js';
+import { useDfsBed } from '../../test/harness/dfs-bed.js';
 
 const LINE = Buffer.from(`${'x'.repeat(48)}\n`);
 
 describe('dfuse ops: stats stay true to changes made meanwhile', () => {
-  let cluster: InProcessCluster;
-  let pool: PoolHandle;
   let fs: Dfs;
   let state: DfuseState;
 
+  useDfsBed('dfuse-coherence', (bed) => ({ fs } = bed));
+
   beforeAll(async () => {
-    cluster = await startInProcessCluster({ prefix: 'dfuse-coherence' });
-    pool = await cluster.connect();
-    fs = await freshFs(pool);
     const validity = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
     state = {
       live: new View(fs, validity, ''), snapshots: new SnapshotDir(fs, () => Promise.reject(new Error('no snapshots here')), validity),
@@ -47,9 +42,6 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
 
   afterAll(async () => {
     state?.live.map.clear();
-    await fs?.unmount();
-    await pool?.disconnect();
-    await cluster?.stop();
   });
 
   it('appends answered from write-back while a getattr queries the size: the next getattr has them all', async () => {
