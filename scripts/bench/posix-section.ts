@@ -1,7 +1,7 @@
 /**
  * The "POSIX through the kernel (issue #5)" section of BENCHMARKS.md, rendered from posix.bench.ts results:
  * the command, the targets, a metadata table (attribute cache on), a stat table (cache on and off), a data
- * table (fio), each with the ratio of both dfuse containers (replicated, the default; not replicated) to the
+ * table (fio), a tools table (tar x, md5sum, rm -r of a source-like tree), each with the ratio of both dfuse containers (replicated, the default; not replicated) to the
  * passthrough, the issue's target for the ratio and the GlusterFS orientation figures, then what the
  * caches do to each figure. A target missing from the run shows as "—". Lives between its own markers so
  * run-all.ts rewrites it alone.
@@ -44,6 +44,12 @@ const DATA_ROWS: readonly Row[] = [
   { case: 'fio-rand-read-4k', label: 'random read, 4 KiB', unit: 'IOPS', floor: 0.5, gluster: 28_000 },
   { case: 'fio-small-files-4k', label: 'small files, 4 KiB each', unit: 'files/s', floor: undefined, gluster: 2_900 },
   { case: LISTING_CASE, label: '`ls -l` of those small files (caches dropped)', unit: 'entries/s', floor: undefined, gluster: undefined },
+];
+
+const TOOL_ROWS: readonly Row[] = [
+  { case: 'tar-extract', label: '`tar x` of the tree (owner, mode, times restored)', unit: 'entries/s', floor: undefined, gluster: undefined },
+  { case: 'md5sum-cold', label: '`md5sum` of every file (caches dropped), sums checked', unit: 'files/s', floor: undefined, gluster: undefined },
+  { case: 'rm-recursive', label: '`rm -r` of the tree', unit: 'entries/s', floor: undefined, gluster: undefined },
 ];
 
 const DASH = '—';
@@ -221,6 +227,20 @@ export function renderPosixSection(results: readonly BenchResult[], identity: Ru
     'them with the kernel\'s caches dropped: every entry\'s attributes and `ls`\'s two xattr probes of each reach a FUSE',
     'daemon (dfuse lists names, inodes and xattr names in one RPC per page and asks the sizes in one per engine; should',
     '`ls` walk the entries for longer than the entry time, the directory is listed again whole instead of looked up name by name).',
+    '',
+    '### Tools on a source-like tree',
+    '',
+    '```sh',
+    'tar xf tree.tar -C <mount>/tools',
+    "echo 3 > /proc/sys/vm/drop_caches; cd <mount>/tools && find . -type f -print0 | sort -z | xargs -0 md5sum",
+    'rm -r <mount>/tools',
+    '```',
+    'The tree (`scripts/bench/posix-tools.ts`, made once per run from a fixed seed): 1,000 files of 256 B to 128 KiB',
+    '(log-uniform, 12 MB in all) in 50 directories two levels deep, as a source checkout has them. As root, `tar` restores',
+    'each file\'s owner, mode and times after writing it (three setattrs per file); the checksums must equal the source\'s.',
+    'Rates count each tool\'s whole run: entries (files and directories), or files for `md5sum`.',
+    '',
+    ...comparisonTable(results, TOOL_ROWS, true),
     '',
     'The random reads start right after the random writes of the same file: its 1 MiB chunks then hold hundreds of 4 KiB',
     'versions each. The pool is created with `reclaim` lazy (DAOS\'s default), so the engines do not aggregate them while',

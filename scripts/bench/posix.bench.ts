@@ -2,7 +2,8 @@
  * Question: what does the dfuse mount deliver through the kernel's POSIX interface, against tmpfs (the
  * kernel alone) and a minimal Node passthrough FUSE daemon over tmpfs (what a Node FUSE daemon costs by
  * itself)? Same run, same machine: the mdtest driver (-a POSIX, 2 processes, 2,000 items each) and fio
- * (sequential 1 MiB, random 4 KiB, small files), then `ls -l` of the small files, on each target with the
+ * (sequential 1 MiB, random 4 KiB, small files), then `ls -l` of the small files, then tools on a source-like
+ * tree (tar x, md5sum with caches dropped, rm -r; posix-tools.ts), on each target with the
  * kernel attribute cache on, and on the FUSE targets the stat pass again through a second mount with it off (attr_timeout=0), since
  * cached stats measure the kernel.
  *   node dist/scripts/bench/posix.bench.js [--small] [--targets tmpfs,passthrough,dfuse] [--rounds N]
@@ -12,7 +13,7 @@
  * A full run rewrites its BENCHMARKS.md section; --small (tiny sizes, the smoke test) writes nothing.
  * Needs root (mount, drop_caches) and /dev/fuse; every mount lives under a fresh /tmp dir and is undone.
  */
-import { mkdtempSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ import { UsageError, intOption } from '../cli/command.js';
 import { checkInterrupted, interruptOnSignals } from './posix-command.js';
 import { type FioSizes, runFio } from './posix-fio.js';
 import { runListing } from './posix-listing.js';
+import { type ToolSizes, type ToolTree, makeToolTree, runTools } from './posix-tools.js';
 import { type MdtestPass, type MdtestSizes, runMdtestPass } from './posix-mdtest.js';
 import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
 import { mountPoints } from '../../dfuse/mount-table.js';
@@ -30,16 +32,19 @@ import { type AttrCache, type MountedTarget, TARGET_NAMES, type TargetName, moun
 interface Sizes {
   readonly mdtest: MdtestSizes;
   readonly fio: FioSizes;
+  readonly tools: ToolSizes;
 }
 
 const MIB = 1 << 20;
 const LARGE: Sizes = {
   mdtest: { items: 2_000, procs: 2 },
   fio: { seqBytes: 256 * MIB, randBytes: 64 * MIB, smallFiles: 5_000, runtimeSecondsMax: 20 },
+  tools: { dirs: 10, subdirs: 5, filesPerDir: 20 },
 };
 const SMALL: Sizes = {
   mdtest: { items: 100, procs: 2 },
   fio: { seqBytes: 8 * MIB, randBytes: 2 * MIB, smallFiles: 200, runtimeSecondsMax: 5 },
+  tools: { dirs: 2, subdirs: 2, filesPerDir: 5 },
 };
 
 /** Mounts, runs `work`, and unmounts whatever happened in between. */
@@ -67,12 +72,13 @@ async function metadataRows(target: MountedTarget, sizes: MdtestSizes): Promise<
   return [...results, ...await cached('-E'), ...await cached('-r')];
 }
 
-function benchTarget(name: TargetName, sizes: Sizes, workDir: string): Promise<BenchResult[]> {
+function benchTarget(name: TargetName, sizes: Sizes, workDir: string, tree: ToolTree): Promise<BenchResult[]> {
   return withTarget(name, workDir, async (target) => [
     ...await metadataRows(target, sizes.mdtest),
     ...await runFio(target.dir, sizes.fio, { target: name, attrCache: 'on' }, progress),
     // After fio: it lists the small files fio made.
     await runListing(target.dir, { target: name, attrCache: 'on' }, progress),
+    ...await runTools(target.dir, tree, { target: name, attrCache: 'on' }, progress),
   ]);
 }
 
@@ -98,15 +104,18 @@ export async function benchPosix(options: { small: boolean; targets?: readonly T
   // Ctrl-C must unwind through the unmounts below rather than kill us with mounts in place.
   const removeSignalHandlers = interruptOnSignals();
   const results: BenchResult[] = [];
+  let tree: ToolTree | undefined;
   try {
+    tree = await makeToolTree(workDir, sizes.tools);
     const rounds = options.rounds ?? 1;
     for (let round = 1; round <= rounds; round += 1) {
       if (rounds > 1) progress(`round ${round} of ${rounds}`);
-      for (const name of options.targets ?? TARGET_NAMES) results.push(...await benchTarget(name, sizes, workDir));
+      for (const name of options.targets ?? TARGET_NAMES) results.push(...await benchTarget(name, sizes, workDir, tree));
     }
     return bestRounds(results);
   } finally {
     removeSignalHandlers();
+    if (tree !== undefined) rmSync(tree.tarball, { force: true });
     // Each target removed its own dirs; anything still mounted here means an unmount failed, and a
     // recursive removal would then reach into that filesystem, so only the empty work dir is removed.
     const leftovers = mountPoints().filter((point) => point.startsWith(`${workDir}/`));

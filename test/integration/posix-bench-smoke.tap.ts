@@ -1,6 +1,6 @@
 /**
  * The POSIX benchmark runs small on the targets that need no cluster (tmpfs and the passthrough FUSE
- * daemon), so neither the bench nor the daemon rots: it must exit 0, report every mdtest and fio case for
+ * daemon), so neither the bench nor the daemon rots: it must exit 0, report every mdtest, fio and tool case for
  * both targets with a positive rate (and the stat pass with the attribute cache off on the FUSE target),
  * and leave no mount behind. Needs root and /dev/fuse, as the bench does.
  */
@@ -19,6 +19,7 @@ interface ResultLine {
 
 const MDTEST_CASES = ['mdtest-file-create', 'mdtest-file-stat', 'mdtest-file-read', 'mdtest-file-remove', 'mdtest-dir-create', 'mdtest-dir-stat', 'mdtest-dir-remove'];
 const FIO_CASES = ['fio-seq-write', 'fio-seq-read', 'fio-rand-write-4k', 'fio-rand-read-4k', 'fio-small-files-4k', 'ls-l-small-files'];
+const TOOL_CASES = ['tar-extract', 'md5sum-cold', 'rm-recursive'];
 
 function benchMounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes('tsdaos-bench-posix-'));
@@ -33,7 +34,7 @@ t.test('posix bench: --small on tmpfs and passthrough, two rounds -> every case 
   const results = run.stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as ResultLine);
   const measured = new Set(results.map((result) => `${result.params['target']}/${result.params['attrCache']}/${result.case}`));
   for (const target of ['tmpfs', 'passthrough']) {
-    for (const name of [...MDTEST_CASES, ...FIO_CASES]) t.ok(measured.has(`${target}/on/${name}`), `${target} ${name} measured`);
+    for (const name of [...MDTEST_CASES, ...FIO_CASES, ...TOOL_CASES]) t.ok(measured.has(`${target}/on/${name}`), `${target} ${name} measured`);
   }
   for (const name of ['mdtest-file-stat', 'mdtest-dir-stat']) t.ok(measured.has(`passthrough/off/${name}`), `passthrough ${name} measured with the attribute cache off`);
   t.notOk(results.some((result) => result.params['target'] === 'dfuse'), 'dfuse not run');
