@@ -101,8 +101,8 @@ describe('dfs attributes, permissions, xattrs', () => {
     await fs.write(file, Buffer.from('d'), 3);
     expect((await fs.ostat(file)).mtime.seconds).toBeGreaterThan(past.seconds);
 
-    // Another client gives the file to ALICE and makes it 0600: the handle's inode is out of date, so the
-    // entry is read and the change decided on it (ALICE's, 0600 kept apart from the bits asked for).
+    // Another client gives the file to ALICE: the handle's inode is out of date, so the entry is read and
+    // the change decided on it (root may chmod it; the answer names ALICE as the owner).
     const other = await as(ROOT);
     await other.chown('/a21', ALICE.uid, ALICE.gid);
     before = fetches();

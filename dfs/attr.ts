@@ -206,7 +206,7 @@ function checkedChange(mount: DfsMount, inode: Inode, attrs: SetAttrs): InodeCha
 
 /**
  * Applies `attrs` to the handle's entry; returns the new attributes. Without a size change it first tries
- * in one round trip (asCached); otherwise, or when the entry changed, it reads the entry and the object's
+ * in one round trip (setattrAsCached); otherwise, or when the entry changed, it reads the entry and the object's
  * state together, then updates (two round trips); a size change queries the object once it is done.
  */
 export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat> {

@@ -101,8 +101,9 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
   ): Promise<Record<string, never>> => {
     const target = resolveObject(deps, request, at.target, at.shard);
     const { vos, ref } = target;
-    const op = { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: asEpoch(request.epoch), iods: at.iods, dkeyCond: at.dkeyCond, akeyCond: at.akeyCond,
-      ifMatch: at.ifMatch,
+    const op = {
+      cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: asEpoch(request.epoch), iods: at.iods,
+      dkeyCond: at.dkeyCond, akeyCond: at.akeyCond, ifMatch: at.ifMatch,
     };
     await guardedWrite(guard, target, { cont: ref.cont, oid: ref.oid, shard: ref.shard, dkey: at.dkey, epoch: request.epoch }, () => vos.update(op));
     return {};

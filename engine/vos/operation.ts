@@ -55,12 +55,9 @@ export interface ObjectRef {
 
 /**
  * Conditionals are checked against the newest state (EPOCH_MAX), before anything is written:
- * dkeyCond/akeyCond 'insert' -> DER_EXIST when present, 'update' -> DER_NONEXIST when absent.
- */
-/**
- * dkeyCond/akeyCond: 'insert' fails with DER_EXIST when the key exists, 'update' with DER_NONEXIST when it
- * does not. ifMatch: DER_NONEXIST (and nothing written) unless the records match (record-match.ts): a
- * compare-and-update, so a caller can change a key it read without reading it again first.
+ * dkeyCond/akeyCond 'insert' -> DER_EXIST when present, 'update' -> DER_NONEXIST when absent; ifMatch ->
+ * DER_NONEXIST unless the records match (record-match.ts: a compare-and-update, so a caller can change a
+ * key it read without reading it again first).
  */
 export interface UpdateOp extends ObjectRef {
   dkey: Buffer;

@@ -9,7 +9,11 @@ import type { VosContext } from './context.js';
 import { applyFetch } from './fetch.js';
 import type { ObjectRef, RecordMatch } from './operation.js';
 
-/** DER_NONEXIST unless the dkey's akey `match.akey` holds `match.data` in `match.extents`, every record written. */
+/**
+ * DER_NONEXIST unless the dkey's array akey holds `match.data` in `match.extents` at EPOCH_MAX, every record
+ * of them written data (DER_INVAL when the akey holds a single value). An akey holding every record makes
+ * its dkey exist, so the dkey's existence needs no test of its own.
+ */
 export function checkRecordMatch(context: VosContext, dkey: Buffer, match: RecordMatch, ref: ObjectRef): void {
   const iod = { type: 'array' as const, akey: match.akey, recordSize: match.recordSize, extents: match.extents };
   const records = match.extents.reduce((sum, extent) => sum + extent.count, 0);
