@@ -8,6 +8,7 @@
 import type { ArrayObject, Oid } from '../engine/client/index.js';
 import { type EntryKind, type Inode, kindOfMode } from './inode.js';
 import { type Ino, inoOfOid } from './inode-table.js';
+import { entryKey } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 /** Where an entry is stored: the directory object holding it and its dkey (the root: superblock, "/"). */
@@ -29,13 +30,9 @@ export class DfsObject {
   readonly kind: EntryKind;
   readonly oid: Oid;
   readonly ino: Ino;
-  /** The entry name ('/' for the root). */
-  readonly name: string;
-  /** The directory holding the entry; undefined for the root. */
-  readonly parent: Oid | undefined;
-  readonly entry: EntryRef;
-  /** Directories from the root down to the parent (empty for the root). */
-  readonly ancestors: readonly PathNode[];
+  #name: string;
+  #entry: EntryRef;
+  #ancestors: readonly PathNode[];
   /** open(2) flags the handle was opened with (O_RDONLY for lookups). */
   readonly flags: number;
   /** The inode as last read or written through this handle. */
@@ -53,14 +50,44 @@ export class DfsObject {
     this.kind = kind;
     this.oid = node.inode.oid;
     this.ino = inoOfOid(node.inode.oid);
-    this.name = node.name;
-    this.parent = ancestors.length === 0 ? undefined : ancestors[ancestors.length - 1]!.inode.oid;
-    this.entry = node.ref;
-    this.ancestors = ancestors;
+    this.#name = node.name;
+    this.#entry = node.ref;
+    this.#ancestors = ancestors;
     this.flags = flags;
     this.created = created;
     this.inode = node.inode;
     this.symlinkTarget = node.symlinkTarget;
+  }
+
+  /** The entry name ('/' for the root). */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Where the entry is stored. */
+  get entry(): EntryRef {
+    return this.#entry;
+  }
+
+  /** Directories from the root down to the parent (empty for the root). */
+  get ancestors(): readonly PathNode[] {
+    return this.#ancestors;
+  }
+
+  /** The directory holding the entry; undefined for the root. */
+  get parent(): Oid | undefined {
+    return this.#ancestors[this.#ancestors.length - 1]?.inode.oid;
+  }
+
+  /**
+   * The entry moved to `name` in directory `dir` (a rename this process made, DAOS's dfs_update_parent):
+   * later calls through the handle that read or write its entry (setattr, xattrs, the first write's
+   * clearing of the unwritten mark) go to the new one.
+   */
+  moveTo(dir: DfsObject, name: string): void {
+    this.#entry = { dirOid: dir.oid, key: entryKey(name) };
+    this.#name = name;
+    this.#ancestors = [...dir.ancestors, dir.node];
   }
 
   /** File type and permission bits as last seen through this handle. */

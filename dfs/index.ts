@@ -418,6 +418,16 @@ export class Dfs {
   }
 
   /**
+   * Tells `handle` its entry is now `name` in `dir` (this process renamed it; DAOS's dfs_update_parent), so
+   * calls through it that touch the entry (setattr, xattrs) find it there. ENOTDIR, EBADF.
+   */
+  updateParent(handle: DfsObject, dir: DfsObject, name: string): void {
+    this.#own(handle);
+    if (this.#own(dir).kind !== 'dir') fsFail('ENOTDIR', `${dir.name} is not a directory`);
+    handle.moveTo(dir, name);
+  }
+
+  /**
    * Creates FIFO, socket or device node `name` in `dir`: `mode` = type (S_IFIFO, S_IFSOCK, S_IFCHR,
    * S_IFBLK) | permission bits; `rdev` the device number. An inode record with no object (no I/O
    * through DFS: EINVAL). EEXIST, EINVAL, ENOTDIR, EACCES, EROFS. Caller releases the handle.

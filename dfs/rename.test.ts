@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolHandle } from '../engine/client/index.js';
 import { buildTree, dumpTree, freshFs } from '../test/harness/dfs-tree.js';
-import { type Dfs, O_CREAT, O_EXCL, O_WRONLY } from './index.js';
+import { type Dfs, O_CREAT, O_EXCL, O_RDWR, O_WRONLY } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { useDfsBed } from '../test/harness/dfs-bed.js';
 
@@ -102,6 +102,21 @@ describe.each(MODES)('dfs rename ($name)', ({ transactions }) => {
     expect(await codeOf(fs.rename(x, 'a', y, 'none', { exchange: true }))).toBe('ENOENT');
     fs.release(x);
     fs.release(y);
+  });
+
+  it('a handle open across its rename: its entry is gone (ENOENT) until updateParent names the new one', async () => {
+    await buildTree(fs, { '/r12/a': 'abcdef', '/r12/sub/': null });
+    const dir = await fs.lookup('/r12');
+    const sub = await fs.lookup('/r12/sub');
+    const file = await fs.open(dir, 'a', O_RDWR);
+    await fs.rename(dir, 'a', sub, 'b');
+    expect(await codeOf(fs.setattr(file, { size: 2 }))).toBe('ENOENT');
+    expect(() => fs.updateParent(file, file, 'b')).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    fs.updateParent(file, sub, 'b');
+    expect([file.name, file.parent]).toEqual(['b', sub.oid]);
+    await fs.setattr(file, { size: 3 });
+    expect(await dumpTree(fs, '/r12')).toEqual({ '/r12/sub/': null, '/r12/sub/b': 'abc' });
+    for (const handle of [dir, sub, file]) fs.release(handle);
   });
 
   it('symlink -> moved as a link; target unchanged', async () => {

@@ -210,7 +210,13 @@ export class Requests {
   }
 
   #getattr(session: LowLevelSession, req: Req, id: number): void {
-    this.#answer(session, req, 'getattr', id, (path) => getattr(this.#state, path), (stat) => session.attr(req, stat, this.#timeouts.attr));
+    this.#answer(session, req, 'getattr', id, (path) => getattr(this.#state, path), (stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr));
+  }
+
+  /** `stat` as node `id` has it: a file unlinked while open (hidden, see #hide) has no link left. */
+  #linked(id: number, stat: FuseStat): FuseStat {
+    const node = this.#nodes.get(id);
+    return node !== undefined && this.#hidden.has(node) ? { ...stat, nlink: 0 } : stat;
   }
 
   #setattr(session: LowLevelSession, req: Req, id: number, toSet: number, values: Float64Array): void {
@@ -232,7 +238,7 @@ export class Requests {
       if (atime !== undefined || mtime !== undefined) await utimens(state, path, atime, mtime);
       return getattr(state, path);
     };
-    work().then((stat) => session.attr(req, stat, this.#timeouts.attr), this.#fail(session, req, 'setattr', path));
+    work().then((stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr), this.#fail(session, req, 'setattr', path));
   }
 
   /** A new name (mknod, mkdir, symlink): made, then answered as an entry of a node the kernel now holds. */

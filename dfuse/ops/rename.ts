@@ -1,11 +1,13 @@
 /**
  * rename: one DFS rename (a transaction across directories), with renameat2's RENAME_NOREPLACE (EEXIST
  * if the target exists) and RENAME_EXCHANGE (swap two existing names). Both names and everything below
- * them leave the cache; the parents' stats are asked for again.
+ * them leave the cache; the parents' stats are asked for again. Files open under a moved name follow it
+ * (their handles' entry is the new one), so ftruncate and the like through them still find their entry.
  */
-import { FsError, type RenameOptions } from '../../dfs/index.js';
+import { type DfsObject, FsError, type RenameOptions, oidEquals } from '../../dfs/index.js';
 import { parentOf } from '../path.js';
 import { type DfuseState, viewOf } from '../state.js';
+import type { View } from '../view.js';
 import { assertNotInSnapshotDir } from './resolve.js';
 
 export async function rename(state: DfuseState, from: string, to: string, options: RenameOptions = {}): Promise<void> {
@@ -21,6 +23,10 @@ export async function rename(state: DfuseState, from: string, to: string, option
   await view.map.with(src.parent, (srcDir) => view.map.with(dst.parent, async (dstDir) => {
     try {
       await view.dfs.rename(srcDir.handle, src.name, dstDir.handle, dst.name, options);
+      const moved = openAt(state, view, srcDir.handle, src.name);
+      const swapped = options.exchange === true ? openAt(state, view, dstDir.handle, dst.name) : [];
+      for (const handle of moved) view.dfs.updateParent(handle, dstDir.handle, dst.name);
+      for (const handle of swapped) view.dfs.updateParent(handle, srcDir.handle, src.name);
     } finally {
       view.map.invalidateTree(source.path);
       view.map.invalidateTree(target.path);
@@ -28,4 +34,9 @@ export async function rename(state: DfuseState, from: string, to: string, option
       view.map.noteDirChange(dst.parent);
     }
   }));
+}
+
+/** Handles of the files open in `view` whose entry is `name` in `dir`. */
+function openAt(state: DfuseState, view: View, dir: DfsObject, name: string): DfsObject[] {
+  return state.files.all().filter(({ handle, view: opened }) => opened === view && handle.name === name && oidEquals(handle.entry.dirOid, dir.oid)).map((file) => file.handle);
 }

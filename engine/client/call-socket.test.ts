@@ -140,7 +140,7 @@ describe('call socket', () => {
       if (call.id === 3) socket.end();
     });
     const socket = new CallSocket(address, undefined, () => undefined);
-    const [forgotten, answered] = [pending(), pending()];
+    const answered = pending();
     let forgottenHeard = false;
     socket.send(1, 'obj_fetch', [Buffer.alloc(1)], { answer: () => { forgottenHeard = true; }, fail: () => { forgottenHeard = true; } });
     socket.forget(1);

@@ -1,9 +1,9 @@
 /**
  * dfuse end to end with coreutils and other real tools on a real mount of a 3-engine local cluster:
  * cp -r of a tree crossing the 1 MiB chunk size, mv, rm -r, ln -s, touch -d, chmod, truncate, dd, find,
- * du, df, stat inode numbers, mkfifo, xattrs, tar round trips, read-after-write, the errno of every
- * common failure, multi-user ownership and permissions (as nobody), EROFS under .snapshot and EPERM
- * for hard links. One cluster for the whole suite; all work happens under <mount>/w.
+ * du, df, stat inode numbers, mkfifo, xattrs, tar round trips, read-after-write, open files that lose
+ * their name, the errno of every common failure, multi-user ownership and permissions (as nobody),
+ * EROFS under .snapshot and EPERM for hard links. One cluster for the whole suite; all work happens under <mount>/w.
  */
 import { appendFileSync, chmodSync, fchmodSync, fchownSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, closeSync, readFileSync, readSync, readdirSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -106,6 +106,44 @@ print(json.dumps([renameat2(d + '/x', d + '/y', 1), renameat2(d + '/x', d + '/y'
   t.same(readdirSync(dir).sort(), ['x', 'z']);
   t.equal(readFileSync(join(dir, 'x'), 'utf8'), 'why', 'exchanged: x holds what y held');
   t.equal(readFileSync(join(dir, 'z'), 'utf8'), 'ex', 'y (the old x) moved to z');
+});
+
+t.test('open files that lose their name: unlinked, renamed, exchanged -> the descriptor still reads, writes, truncates, sets xattrs', async (t) => {
+  const dir = makeDir('open-moved');
+  // Each case works through a descriptor opened before its file was unlinked, renamed or exchanged.
+  const program = `
+import ctypes, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+d = sys.argv[1]
+def opened(name, data):
+    fd = os.open(d + '/' + name, os.O_CREAT | os.O_RDWR, 0o644); os.write(fd, data); return fd
+out = {}
+fd = opened('gone', b'unlinked data')
+os.unlink(d + '/gone')
+out['unlinkedNlink'] = os.fstat(fd).st_nlink
+os.ftruncate(fd, 8); os.pwrite(fd, b'!', 8)
+out['unlinkedRead'] = os.pread(fd, 100, 0).decode()
+out['whileOpen'] = sorted(os.listdir(d))
+os.close(fd)
+out['afterClose'] = sorted(os.listdir(d))
+fd = opened('before', b'renamed data')
+os.rename(d + '/before', d + '/after')
+os.ftruncate(fd, 7); os.setxattr(fd, 'user.moved', b'yes'); os.close(fd)
+out['movedXattr'] = os.getxattr(d + '/after', 'user.moved').decode()
+fx = opened('x', b'xxxx'); fy = opened('y', b'yyyy')
+out['exchange'] = libc.renameat2(-100, (d + '/x').encode(), -100, (d + '/y').encode(), 2)
+os.ftruncate(fx, 1); os.ftruncate(fy, 2); os.close(fx); os.close(fy)
+print(json.dumps(out))`;
+  const out = python<Record<string, unknown>>(program, [dir]);
+  t.equal(out.unlinkedNlink, 0, 'fstat of an unlinked open file: no link left');
+  t.equal(out.unlinkedRead, 'unlinked!', 'ftruncate and pwrite through its descriptor, then read back');
+  t.match(out.whileOpen, [/^\.fuse_hidden/], 'while open, it lives on under a hidden name (as libfuse does)');
+  t.same(out.afterClose, [], 'its last close removes it');
+  t.equal(readFileSync(join(dir, 'after'), 'utf8'), 'renamed', 'ftruncate through a descriptor opened before the rename reached the new name');
+  t.equal(out.movedXattr, 'yes', 'and so did fsetxattr');
+  t.equal(out.exchange, 0, 'RENAME_EXCHANGE succeeds');
+  t.equal(readFileSync(join(dir, 'y'), 'utf8'), 'x', 'the file opened as x, truncated through its descriptor, is now y');
+  t.equal(readFileSync(join(dir, 'x'), 'utf8'), 'yy', 'the file opened as y is now x');
 });
 
 t.test('stat: inode numbers stable, unique across files, the same through a rename and a symlink', async (t) => {
