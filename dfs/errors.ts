@@ -15,7 +15,7 @@ export type ErrnoCode =
   | 'EPERM' | 'ENOENT' | 'EIO' | 'EBADF' | 'EAGAIN' | 'EACCES' | 'EBUSY' | 'EEXIST' | 'EXDEV' | 'ENOTDIR' | 'EISDIR'
   | 'EINVAL' | 'ENFILE' | 'EFBIG' | 'ENOSPC' | 'EROFS' | 'ERANGE' | 'E2BIG' | 'ENAMETOOLONG' | 'ENOSYS' | 'ENOTEMPTY'
   | 'ELOOP' | 'ENODATA' | 'EOVERFLOW' | 'EPROTO' | 'ETIMEDOUT' | 'EHOSTUNREACH' | 'ECANCELED' | 'ESTALE'
-  | 'EINPROGRESS' | 'ESHUTDOWN';
+  | 'EINPROGRESS' | 'ESHUTDOWN' | 'EOPNOTSUPP';
 
 const ERRNO: Readonly<Record<string, number>> = constants.errno;
 

@@ -16,6 +16,7 @@ import { type Caller, type DirentPlus, type Dispatch, LlOp, type LowLevelSession
 import type { FuseStat } from './fuse-stat.js';
 import type { DfuseMetrics } from './metrics.js';
 import { type FuseNode, type NodeTable } from './node-table.js';
+import { fallocate } from './ops/fallocate.js';
 import { getattr } from './ops/getattr.js';
 import { link } from './ops/link.js';
 import { mkdir } from './ops/mkdir.js';
@@ -149,6 +150,7 @@ export class Requests {
       case LlOp.WRITE: return this.#write(session, req, a as number, b as Buffer, c as number, d as number);
       case LlOp.FLUSH: return this.#done(session, req, 'flush', syncFile(this.#state, b as number, 'flush'));
       case LlOp.FSYNC: return this.#done(session, req, 'fsync', syncFile(this.#state, c as number, 'fsync'));
+      case LlOp.FALLOCATE: return this.#answer(session, req, 'fallocate', a as number, (path) => fallocate(this.#state, path, e as number, b as number, c as number, d as number), () => session.ok(req));
       case LlOp.RELEASE: return this.#release(session, req, b as number);
       case LlOp.OPENDIR: return this.#opendir(session, req, a as number);
       case LlOp.READDIR: return this.#readdir(session, req, b as number, c as number, d as number, false);

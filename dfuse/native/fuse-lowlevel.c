@@ -24,13 +24,13 @@
 #include <unistd.h>
 #include <uv.h>
 
-/* Operation numbers: mirrored in dfuse/lowlevel/native.ts (LlOp). */
+/* Operation numbers: mirrored in dfuse/fuse-lowlevel.ts (LlOp). */
 enum {
   OP_LOOKUP = 1, OP_FORGET = 2, OP_GETATTR = 3, OP_SETATTR = 4, OP_READLINK = 5, OP_MKNOD = 6, OP_MKDIR = 7,
   OP_UNLINK = 8, OP_RMDIR = 9, OP_SYMLINK = 10, OP_RENAME = 11, OP_LINK = 12, OP_OPEN = 13, OP_READ = 14,
   OP_WRITE = 15, OP_FLUSH = 16, OP_RELEASE = 17, OP_FSYNC = 18, OP_OPENDIR = 19, OP_READDIR = 20,
   OP_RELEASEDIR = 21, OP_FSYNCDIR = 22, OP_STATFS = 23, OP_SETXATTR = 24, OP_GETXATTR = 25,
-  OP_LISTXATTR = 26, OP_REMOVEXATTR = 27, OP_CREATE = 28, OP_READDIRPLUS = 29,
+  OP_LISTXATTR = 26, OP_REMOVEXATTR = 27, OP_CREATE = 28, OP_READDIRPLUS = 29, OP_FALLOCATE = 30,
 };
 
 /* Requests read per poll wake-up before yielding to the rest of the event loop. */
@@ -312,6 +312,10 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
   SESSION(); int op = OP_CREATE; ARGS(num(env, parent), str(env, name), num(env, mode), num(env, fi->flags));
 }
 
+static void ll_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length, struct fuse_file_info *fi) {
+  SESSION(); int op = OP_FALLOCATE; ARGS(num(env, ino), num(env, mode), num(env, (double) offset), num(env, (double) length), FH(fi));
+}
+
 static const struct fuse_lowlevel_ops ll_ops = {
   .init = ll_init,
   .lookup = ll_lookup,
@@ -344,6 +348,7 @@ static const struct fuse_lowlevel_ops ll_ops = {
   .listxattr = ll_listxattr,
   .removexattr = ll_removexattr,
   .create = ll_create,
+  .fallocate = ll_fallocate,
 };
 
 /* ---- the session: mount, poll, unmount ---------------------------------------------------------- */

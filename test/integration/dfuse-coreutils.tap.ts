@@ -1,9 +1,10 @@
 /**
  * dfuse end to end with coreutils and other real tools on a real mount of a 3-engine local cluster:
- * cp -r of a tree crossing the 1 MiB chunk size, mv, rm -r, ln -s, touch -d, chmod, truncate, dd, find,
- * du, df, stat inode numbers, mkfifo, xattrs, tar round trips, read-after-write, open files that lose
- * their name, the errno of every common failure, multi-user ownership and permissions (as nobody),
- * EROFS under .snapshot and EPERM for hard links. One cluster for the whole suite; all work happens under <mount>/w.
+ * cp -r of a tree crossing the 1 MiB chunk size, mv, rm -r, ln -s, touch -d, chmod, truncate, fallocate,
+ * dd, find, du, df, stat inode numbers, mkfifo, xattrs, tar round trips, read-after-write, open files that
+ * lose their name, the errno of every common failure, multi-user ownership and permissions (as nobody),
+ * EROFS under .snapshot and EPERM for hard links. One cluster for the whole suite; all work happens under
+ * <mount>/w.
  */
 import { appendFileSync, chmodSync, fchmodSync, fchownSync, fstatSync, futimesSync, linkSync, lstatSync, mkdirSync, openSync, closeSync, readFileSync, readSync, readdirSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -235,6 +236,28 @@ t.test('truncate: shrink keeps the prefix, grow adds zeros, across chunk boundar
   t.ok(grown.subarray(100_000).equals(Buffer.alloc(3 * MiB - 100_000)), 'the rest reads as zeros (old bytes past the shrink do not come back)');
   shOk(`truncate -s 0 ${q(file)}`);
   t.equal(statSync(file).size, 0, 'truncated to empty');
+});
+
+t.test('fallocate: -p punches a hole across a chunk boundary (size kept), -l grows, -z zeroes and grows, -c -> unsupported', async (t) => {
+  const file = join(makeDir('fallocate'), 'f');
+  const data = patternBytes(2 * MiB, 21);
+  writeFileSync(file, data);
+  const [holeAt, holeLength] = [MiB - 4096, 8192];
+  shOk(`fallocate -p -o ${holeAt} -l ${holeLength} ${q(file)}`);
+  const punched = readFileSync(file);
+  t.equal(punched.length, 2 * MiB, 'punching keeps the size');
+  t.ok(punched.subarray(holeAt, holeAt + holeLength).equals(Buffer.alloc(holeLength)), 'the hole reads as zeros');
+  t.ok(punched.subarray(0, holeAt).equals(data.subarray(0, holeAt)) && punched.subarray(holeAt + holeLength).equals(data.subarray(holeAt + holeLength)), 'the bytes around it are kept');
+  shOk(`fallocate -l ${3 * MiB} ${q(file)}`);
+  t.equal(statSync(file).size, 3 * MiB, 'mode 0 past the end grows the file');
+  shOk(`fallocate -z -o ${3 * MiB - 10} -l 20 ${q(file)}`);
+  const zeroed = readFileSync(file);
+  t.equal(zeroed.length, 3 * MiB + 10, 'zero range past the end grows the file to its end');
+  t.ok(zeroed.subarray(2 * MiB).equals(Buffer.alloc(MiB + 10)), 'and all of it past the old data reads as zeros');
+  const collapse = sh(`fallocate -c -o 0 -l 4096 ${q(file)}`);
+  t.not(collapse.status, 0, 'collapse range fails');
+  t.match(collapse.stderr, /not supported/, '... as not supported');
+  t.equal(statSync(file).size, 3 * MiB + 10, 'and changes nothing');
 });
 
 t.test('dd: bs=1M, odd block sizes, seek with notrunc and past the end', async (t) => {
