@@ -20,7 +20,18 @@ function isProbed(name: string): boolean {
   return PROBED_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
+/**
+ * Namespaces an attribute can be set in, as on Linux's local filesystems (the kernel's own checks for
+ * trusted.* and user.* ran before the request came). system.* holds POSIX ACLs, which dfuse does not
+ * enforce: refusing them makes setfacl say "Operation not supported" instead of storing an ACL that would
+ * grant or deny nothing.
+ */
+const SETTABLE_PREFIXES = ['user.', 'trusted.', 'security.'];
+
 export function setxattr(state: DfuseState, path: string, name: string, value: Buffer, flags: number): Promise<void> {
+  if (!SETTABLE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+    return Promise.reject(new FsError('EOPNOTSUPP', { syscall: 'setxattr', path, detail: `namespace of ${name}` }));
+  }
   return onEntry(state, path, 'setxattr', async (view, entry, inner) => {
     entry.missingXattrs?.delete(name);
     entry.noXattrs = false;
