@@ -49,6 +49,32 @@ describe('retrying', () => {
     expect(attempts).toBe(2);
   });
 
+  it('UNREACH and the pool service unreachable too -> no more attempts; another report failure -> retried', async () => {
+    const unreachable = new MapHolder();
+    unreachable.reportUnreachable = async (rank) => {
+      unreachable.reports.push(rank);
+      throw new EngineError(Der.UNREACH, 'no pool service replica answered');
+    };
+    let attempts = 0;
+    const failing = retrying([reportOnUnreachable(unreachable, log)], async () => {
+      attempts++;
+      throw new ShardError(new EngineError(Der.UNREACH), 1 as Rank, 0);
+    });
+    await expect(failing).rejects.toMatchObject({ der: Der.UNREACH, rank: 1 });
+    expect([attempts, unreachable.reports]).toEqual([1, [1]]);
+
+    const busy = new MapHolder();
+    busy.reportUnreachable = async (rank) => {
+      busy.reports.push(rank);
+      throw new EngineError(Der.BUSY);
+    };
+    let tries = 0;
+    await retrying([reportOnUnreachable(busy, log)], async () => {
+      if (++tries === 1) throw new ShardError(new EngineError(Der.UNREACH), 2 as Rank, 0);
+    });
+    expect([tries, busy.reports]).toEqual([2, [2]]);
+  });
+
   it('errors no recovery handles are thrown at once', async () => {
     let attempts = 0;
     const failing = retrying([refreshOnStale(new MapHolder())], async () => {

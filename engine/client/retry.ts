@@ -73,21 +73,21 @@ export function refreshOnStale(pool: MapSource): Recovery {
 
 /**
  * Der.UNREACH / TIMEDOUT from a shard: report the engine to the pool service (which may exclude it and
- * publish a new map), then retry on whatever layout the map now gives. A failure of the report itself
- * is logged and the retry still happens after the backoff.
+ * publish a new map), then retry on whatever layout the map now gives. A report (or map refresh) that
+ * fails otherwise is logged and the retry still happens after the backoff; one that finds no pool service
+ * either (its discovery already waited up to SVC_DISCOVERY_MS_MAX) ends the retries: the map cannot change
+ * then, and every further attempt would wait as long again (all engines gone: minutes, not seconds).
  */
 export function reportOnUnreachable(pool: MapSource, log: Logger): Recovery {
   return async (error, attempt) => {
     if (!isUnreachable(error)) return undefined;
     const before = pool.map.version;
-    if (error instanceof ShardError) {
-      try {
-        await pool.reportUnreachable(error.rank);
-      } catch (reportError) {
-        log.warn({ rank: error.rank, err: (reportError as Error).message }, 'reporting an unreachable engine failed');
-      }
-    } else {
-      await pool.refreshMap().catch(() => pool.map);
+    try {
+      if (error instanceof ShardError) await pool.reportUnreachable(error.rank);
+      else await pool.refreshMap();
+    } catch (reportError) {
+      log.warn({ rank: error instanceof ShardError ? error.rank : undefined, err: (reportError as Error).message }, 'reporting an unreachable engine failed');
+      if (isUnreachable(reportError)) return undefined;
     }
     return pool.map.version > before ? 0 : backoffMs(attempt);
   };

@@ -5,9 +5,10 @@
  * large directory walked after its listing ran out is listed again whole instead of looked up name by name,
  * a file read at random in 4 KiB pages is fetched a window at a time,
  * names changed here while another thread walks their directory (refreshes running) are seen so at once,
- * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, and a
- * SIGKILLed daemon leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One
- * cluster (pool of 12 targets × 256 MiB) for the whole suite; the SIGKILL case runs last.
+ * statfs reports the pool size, the container's dfuse-* attributes set a new mount's policy, the loss of
+ * every engine fails changes (EHOSTUNREACH) until `tsdaos up` brings them back, and a SIGKILLed daemon
+ * leaves a dead mount (ENOTCONN) that dfuse refuses and `tsdaos down` clears. One cluster (pool of 12
+ * targets × 256 MiB) for the whole suite; the two SIGKILL cases run last.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { isMountPoint, mountPointsUnder, startDfuseCluster } from '../harness/dfuse-mount.js';
-import { codeOf, python, shOk } from '../harness/shell.js';
+import { codeOf, python, quote as q, sh, shOk } from '../harness/shell.js';
 
 const TARGET_CAPACITY_BYTES = 256 << 20;
 const TARGETS = 3 * 4;
@@ -397,6 +398,24 @@ t.test('container dfuse-* attributes: a new mount takes its policy from them; fl
   t.same(uncached.mounted.policy, { attrSeconds: 0, dentrySeconds: 0, dentryDirSeconds: 0, negativeSeconds: 0, dataCache: 'off' }, '--disable-caching');
   t.same(await uncached.stop(), { code: 0, signal: null });
   t.notOk(isMountPoint(target), 'all unmounted');
+});
+
+t.test('every engine SIGKILLed: a change on the mount fails with EHOSTUNREACH instead of hanging; tsdaos up brings the engines back and the mount serves again', async (t) => {
+  writeFileSync(cluster.at('d/before-outage'), 'kept');
+  const { engines } = cluster.json<{ engines: Array<{ rank: number; pid: number | null; running: boolean }> }>('tsdaos', ['status']);
+  t.same(engines.map((engine) => engine.running), [true, true, true], 'three engines running');
+  for (const engine of engines) process.kill(engine.pid!, 'SIGKILL');
+  for (const engine of engines) await waitUntilGone(engine.pid!);
+  // With no pool service left to report to, the client stops retrying after one service discovery
+  // (~15 s) instead of eight (two minutes): well within the shell's 90 s.
+  const failed = sh(`mkdir ${q(cluster.at('d/during-outage'))}`, { timeoutMs: 90_000 });
+  t.equal(failed.status, 1, `mkdir exits 1: ${failed.stderr.trim()}`);
+  t.match(failed.stderr, /No route to host/, 'EHOSTUNREACH');
+  const up = cluster.run('tsdaos', ['up', '--detach', '--no-mount']);
+  t.equal(up.status, 0, `tsdaos up restarts the engines: ${up.stderr.trim()}`);
+  t.equal(readFileSync(cluster.at('d/before-outage'), 'utf8'), 'kept', 'the mount reads what was written before');
+  mkdirSync(cluster.at('d/after-outage'));
+  t.ok(statSync(cluster.at('d/after-outage')).isDirectory(), 'and takes changes again');
 });
 
 t.test('SIGKILLed daemon: dead mount (ENOTCONN), dfuse on it names fusermount, tsdaos down clears it', async (t) => {
