@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `dmg`: system and pool administration — system query, pool create/list/query/destroy,
+ * `dmg`: system and pool administration — system query/start/stop, pool create/list/query/destroy,
  * exclude/reintegrate a rank.
  */
 import { H2TransportPool } from '../../engine/client/h2-transport.js';
@@ -8,13 +8,18 @@ import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
 import { POOL_CREATE, POOL_LIST, RECLAIM_DEFAULT, RECLAIM_POLICIES, type ReclaimPolicy } from '../../engine/wire/rpc/pool.js';
 import { RANKS_MAX } from '../../engine/constants.js';
 import {
-  UsageError, formatBytes, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
+  type Parsed, UsageError, formatBytes, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
 } from './command.js';
+import { resolveSystemFilePath } from '../../engine/system/system-file.js';
+import { type EngineAction, startEngines, stopEngines } from '../cluster/local-cluster.js';
 import { loadSystem, poolName, withPool } from './system-context.js';
 
 const USAGE = `usage: dmg <command> [options]
 
   system query                         engines: rank, address, pid, state
+  system start [--ranks 0,2]           start the local cluster's engines that are not running (default: all);
+                                       a restarted engine rejoins its pools by itself (resync, then UPIN)
+  system stop [--ranks 0,2]            stop engines (SIGTERM: requests drain; default: all)
   pool create LABEL [--size SIZE per target] [--ranks 0,1,2] [--svc N] [--rd-fac N]
               [--reclaim lazy|time|disabled]   when aggregation runs (default lazy: while the pool is idle)
   pool list
@@ -31,6 +36,8 @@ async function main(argv: string[]): Promise<void> {
   const key = `${group} ${command}`;
   switch (key) {
     case 'system query': return await systemQuery(rest);
+    case 'system start': return await systemStartStop(rest, 'start');
+    case 'system stop': return await systemStartStop(rest, 'stop');
     case 'pool create': return await poolCreate(rest);
     case 'pool list': return await poolList(rest);
     case 'pool query': return await poolQuery(rest);
@@ -71,12 +78,7 @@ async function poolCreate(argv: string[]): Promise<void> {
   const reclaim = stringOption(parsed, 'reclaim');
   if (reclaim !== undefined && !isReclaimPolicy(reclaim)) throw new UsageError(`--reclaim: expected one of ${RECLAIM_POLICIES.join(', ')}, got ${JSON.stringify(reclaim)}`);
   const system = loadSystem(parsed);
-  const ranksText = stringOption(parsed, 'ranks');
-  const ranks = ranksText?.split(',').map((text) => {
-    const rank = Number(text);
-    if (!Number.isInteger(rank) || rank < 0 || rank >= RANKS_MAX) throw new UsageError(`--ranks: bad rank ${JSON.stringify(text)}`);
-    return rank;
-  });
+  const ranks = ranksOption(parsed);
   const size = stringOption(parsed, 'size');
   const transports = new H2TransportPool();
   try {
@@ -143,6 +145,28 @@ async function poolDestroy(argv: string[]): Promise<void> {
   const name = poolName(parsed, system, parsed.positionals[0]);
   await withPool(system, name, (pool) => pool.destroy({ force: parsed.values['force'] === true }));
   output(parsed, { destroyed: name }, () => `pool ${name} destroyed`);
+}
+
+/** `dmg system start|stop [--ranks 0,2]`: the local cluster's engines of those ranks (default: all). */
+async function systemStartStop(argv: string[], action: 'start' | 'stop'): Promise<void> {
+  const parsed = parse(argv, { ranks: { type: 'string' } });
+  const systemFile = resolveSystemFilePath({ systemFile: stringOption(parsed, 'system'), dataDir: stringOption(parsed, 'dir') });
+  const ranks = ranksOption(parsed);
+  const engines = action === 'start' ? await startEngines(systemFile, ranks) : await stopEngines(systemFile, ranks);
+  output(parsed, { engines }, () => engines.map((engine) => `rank ${engine.rank}: ${ENGINE_ACTION_WORDS[engine.how]}${engine.pid > 0 ? ` (pid ${engine.pid})` : ''}`).join('\n'));
+}
+
+const ENGINE_ACTION_WORDS: Readonly<Record<EngineAction['how'], string>> = {
+  started: 'started', running: 'already running', terminated: 'stopped', killed: 'killed (did not stop within the grace)', 'not-running': 'not running',
+};
+
+/** --ranks 0,2 as numbers; undefined when not given. */
+function ranksOption(parsed: Parsed): number[] | undefined {
+  return stringOption(parsed, 'ranks')?.split(',').map((text) => {
+    const rank = Number(text);
+    if (text === '' || !Number.isInteger(rank) || rank < 0 || rank >= RANKS_MAX) throw new UsageError(`--ranks: bad rank ${JSON.stringify(text)}`);
+    return rank;
+  });
 }
 
 function isReclaimPolicy(text: string): text is ReclaimPolicy {

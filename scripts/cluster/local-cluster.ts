@@ -4,7 +4,7 @@
  * Restarting with the same data dir reuses ranks, ports and storage, so every byte comes back.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { mkfs } from '../../dfs/index.js';
 import { connectPool } from '../../engine/client/pool.js';
 import { H2TransportPool } from '../../engine/client/h2-transport.js';
@@ -147,20 +147,58 @@ async function waitForPool(system: SystemFile, options: UpOptions): Promise<void
 }
 
 export interface DownResult {
-  readonly stopped: Array<{ rank: number; pid: number; how: 'terminated' | 'killed' | 'not-running' }>;
+  readonly stopped: EngineAction[];
 }
 
 export async function clusterDown(dataDirOption: string): Promise<DownResult> {
   const dataDir = resolve(dataDirOption);
   const systemFile = join(dataDir, SYSTEM_FILE_NAME);
   if (!existsSync(systemFile)) throw new Error(`no cluster in ${dataDir} (no ${SYSTEM_FILE_NAME})`);
+  return { stopped: await stopEngines(systemFile) };
+}
+
+/** What `startEngines` / `stopEngines` did to one rank's engine. */
+export interface EngineAction {
+  readonly rank: number;
+  /** The engine's pid (0 when none was recorded). */
+  readonly pid: number;
+  readonly how: 'started' | 'running' | 'terminated' | 'killed' | 'not-running';
+}
+
+/**
+ * Starts, detached, the engines of the local cluster of `systemFile` (in its data dir) that are not running, of `ranks` or
+ * of every rank (DAOS `dmg system start`): each on its address and storage, so it comes back with its data
+ * and the pool service lets it back in (resync, then UPIN). Engines already running are left alone.
+ */
+export async function startEngines(systemFile: string, ranks?: readonly number[]): Promise<EngineAction[]> {
   const system = readSystemFile(systemFile);
-  const stopped = await Promise.all(system.engines.map(async (engine) => {
-    const dir = engineDir(dataDir, engine.rank);
+  return Promise.all(enginesOf(system, ranks).map(async (engine): Promise<EngineAction> => {
+    const dir = engineDir(dirname(resolve(systemFile)), engine.rank);
+    const pid = readPid(dir);
+    if (pid !== undefined && isEngineProcess(pid)) return { rank: engine.rank, pid, how: 'running' };
+    const started = await spawnEngine({ rank: engine.rank, dir, address: engine.address, targets: engine.targets, systemFile }, { detached: true });
+    return { rank: engine.rank, pid: started.pid, how: 'started' };
+  }));
+}
+
+/** Stops the engines of `ranks` (every rank when undefined): SIGTERM (they drain and exit), SIGKILL past the grace. */
+export async function stopEngines(systemFile: string, ranks?: readonly number[]): Promise<EngineAction[]> {
+  const system = readSystemFile(systemFile);
+  return Promise.all(enginesOf(system, ranks).map(async (engine): Promise<EngineAction> => {
+    const dir = engineDir(dirname(resolve(systemFile)), engine.rank);
     const pid = readPid(dir);
     const how = pid !== undefined && isEngineProcess(pid) ? await stopProcess(pid) : 'not-running' as const;
     clearPid(dir);
     return { rank: engine.rank, pid: pid ?? 0, how };
   }));
-  return { stopped };
+}
+
+/** The engines of `ranks` (all when undefined); a rank the system does not have is an error naming the ones it has. */
+function enginesOf(system: SystemFile, ranks: readonly number[] | undefined): SystemEngine[] {
+  if (ranks === undefined) return [...system.engines];
+  return ranks.map((rank) => {
+    const engine = system.engines.find((candidate) => candidate.rank === rank);
+    if (engine === undefined) throw new Error(`no rank ${rank} in the system (ranks ${system.engines.map((known) => known.rank).join(', ')})`);
+    return engine;
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * End to end through the CLIs, as a user drives the local cluster: tsdaos up/down/status, dmg system/pool
- * queries, daos containers and snapshots, restart persistence, and clear errors for bad input.
+ * queries, dmg system stop/start of one engine, daos containers and snapshots, restart persistence, and
+ * clear errors for bad input.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,24 @@ t.test('dmg: system query and pool query describe the cluster', async (t) => {
   t.equal(timedQuery.props.reclaim, 'time');
   t.equal(timedQuery.props.rdFac, 2, 'the properties not given keep their defaults');
   cliJson('dmg', ['pool', 'destroy', 'timed', '--dir', dir]);
+});
+
+t.test('dmg system stop/start: a stopped engine is excluded; started again, it rejoins by itself (UPIN); bad ranks refused', async (t) => {
+  const rankState = (rank: number): string | undefined => cliJson<PoolQuery>('dmg', ['pool', 'query', '--dir', dir]).map.ranks[rank]?.targets[0]?.state;
+  const stopped = cliJson<{ engines: Array<{ rank: number; how: string }> }>('dmg', ['system', 'stop', '--ranks', '2', '--dir', dir]);
+  t.same(stopped.engines.map((engine) => [engine.rank, engine.how]), [[2, 'terminated']], 'rank 2 stopped, the others untouched');
+  const status = cliJson<{ engines: Array<{ running: boolean }> }>('tsdaos', ['status', '--dir', dir]);
+  t.same(status.engines.map((engine) => engine.running), [true, true, false]);
+  await until(() => rankState(2) === 'DOWN');
+  t.equal(rankState(2), 'DOWN', 'the pool service excluded it');
+  const started = cliJson<{ engines: Array<{ rank: number; how: string }> }>('dmg', ['system', 'start', '--dir', dir]);
+  t.same(started.engines.map((engine) => [engine.rank, engine.how]), [[0, 'running'], [1, 'running'], [2, 'started']], 'only the stopped engine is started');
+  await until(() => rankState(2) === 'UPIN');
+  t.equal(rankState(2), 'UPIN', 'it resynced and is back in service');
+  const unknown = cli('dmg', ['system', 'stop', '--ranks', '7', '--dir', dir]);
+  t.equal(unknown.status, 1);
+  t.equal(unknown.stderr, 'dmg: no rank 7 in the system (ranks 0, 1, 2)\n', 'an unknown rank: one line naming the ranks there are');
+  t.equal(cli('dmg', ['system', 'start', '--ranks', '1,x', '--dir', dir]).status, 2, 'a malformed rank list is a usage error');
 });
 
 t.test('daos: containers, snapshots and attributes', async (t) => {
@@ -114,3 +133,8 @@ t.test('tsdaos down then up: everything comes back', async (t) => {
   t.ok((await array.read(0, data.length)).equals(data), 'array bytes survive the restart');
   await after.disconnect();
 });
+
+/** Polls `done` every 250 ms for up to 30 s (the caller asserts the outcome). */
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline && !done();) await new Promise((resolve) => setTimeout(resolve, 250));
+}
