@@ -11,7 +11,7 @@ import type { DfuseState } from '../state.js';
 import { ftruncate } from './truncate.js';
 
 /** linux/falloc.h */
-export const Falloc = { KEEP_SIZE: 0x01, PUNCH_HOLE: 0x02, ZERO_RANGE: 0x10 } as const;
+const Falloc = { KEEP_SIZE: 0x01, PUNCH_HOLE: 0x02, ZERO_RANGE: 0x10 } as const;
 const SUPPORTED = Falloc.KEEP_SIZE | Falloc.PUNCH_HOLE | Falloc.ZERO_RANGE;
 
 export async function fallocate(state: DfuseState, path: string, fh: number, mode: number, offset: number, length: number): Promise<void> {
@@ -19,15 +19,13 @@ export async function fallocate(state: DfuseState, path: string, fh: number, mod
   const file = state.files.get(fh, 'fallocate');
   const { dfs } = file.view;
   await state.data.settle(file.handle.oid);
-  if ((mode & (Falloc.PUNCH_HOLE | Falloc.ZERO_RANGE)) !== 0) {
+  const punches = (mode & (Falloc.PUNCH_HOLE | Falloc.ZERO_RANGE)) !== 0;
+  if (punches) {
     await dfs.punch(file.handle, offset, length);
     state.data.dropReads(file.handle.oid);
   }
-  if ((mode & (Falloc.KEEP_SIZE | Falloc.PUNCH_HOLE)) !== 0) {
-    if (file.view === state.live) state.live.map.forgetStat(path);
-    return;
-  }
-  const end = offset + length;
-  if (end > (await dfs.getSize(file.handle))) await ftruncate(state, path, fh, end);
-  else if (file.view === state.live) state.live.map.forgetStat(path);
+  const grows = (mode & (Falloc.KEEP_SIZE | Falloc.PUNCH_HOLE)) === 0 && offset + length > (await dfs.getSize(file.handle));
+  // ftruncate forgets the cached stat itself.
+  if (grows) await ftruncate(state, path, fh, offset + length);
+  else if (punches && file.view === state.live) state.live.map.forgetStat(path);
 }

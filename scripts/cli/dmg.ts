@@ -7,11 +7,11 @@ import { H2TransportPool } from '../../engine/client/h2-transport.js';
 import { ENGINE_PING } from '../../engine/wire/rpc/engine.js';
 import { POOL_CREATE, POOL_LIST, RECLAIM_DEFAULT, RECLAIM_POLICIES, type ReclaimPolicy } from '../../engine/wire/rpc/pool.js';
 import { RANKS_MAX } from '../../engine/constants.js';
+import { resolveSystemFilePath } from '../../engine/system/system-file.js';
+import { type EngineAction, startEngines, stopEngines } from '../cluster/local-cluster.js';
 import {
   type Parsed, UsageError, formatBytes, intOption, output, parse, parseSize, requireOption, runCli, stringOption,
 } from './command.js';
-import { resolveSystemFilePath } from '../../engine/system/system-file.js';
-import { type EngineAction, startEngines, stopEngines } from '../cluster/local-cluster.js';
 import { loadSystem, poolName, withPool } from './system-context.js';
 
 const USAGE = `usage: dmg <command> [options]

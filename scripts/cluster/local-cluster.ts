@@ -166,9 +166,10 @@ export interface EngineAction {
 }
 
 /**
- * Starts, detached, the engines of the local cluster of `systemFile` (in its data dir) that are not running, of `ranks` or
- * of every rank (DAOS `dmg system start`): each on its address and storage, so it comes back with its data
- * and the pool service lets it back in (resync, then UPIN). Engines already running are left alone.
+ * Starts, detached, the engines of the local cluster of `systemFile` (in its data dir) that are not
+ * running, of `ranks` or of every rank (DAOS `dmg system start`): each on its address and storage, so it
+ * comes back with its data and the pool service lets it back in (resync, then UPIN). Engines already
+ * running are left alone.
  */
 export async function startEngines(systemFile: string, ranks?: readonly number[]): Promise<EngineAction[]> {
   const system = readSystemFile(systemFile);
