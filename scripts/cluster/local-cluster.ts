@@ -75,7 +75,9 @@ export async function clusterUp(options: UpOptions): Promise<UpResult> {
   if (!existsSync(systemFile)) writeSystemFile(systemFile, system);
   const alreadyRunning = runningEngines(dataDir, system);
   if (alreadyRunning.length > 0) {
-    throw new Error(`a cluster is already running from ${dataDir} (ranks ${alreadyRunning.map((engine) => engine.rank).join(', ')}); stop it with 'tsdaos down --dir ${options.dataDir}'`);
+    const stopped = system.engines.length - alreadyRunning.length;
+    const startOthers = stopped === 0 ? '' : `start the ${stopped === 1 ? 'stopped one' : `${stopped} stopped`} with 'dmg system start --dir ${options.dataDir}', `;
+    throw new Error(`a cluster is already running from ${dataDir} (ranks ${alreadyRunning.map((engine) => engine.rank).join(', ')}); ${startOthers}stop it with 'tsdaos down --dir ${options.dataDir}'`);
   }
   options.progress(`starting ${system.engines.length} engines (${system.engines[0]?.targets ?? 0} targets each) in ${dataDir}`);
   const engines = await Promise.all(system.engines.map((engine) =>

@@ -57,6 +57,9 @@ t.test('dmg system stop/start: a stopped engine is excluded; started again, it r
   t.same(status.engines.map((engine) => engine.running), [true, true, false]);
   await until(() => rankState(2) === 'DOWN');
   t.equal(rankState(2), 'DOWN', 'the pool service excluded it');
+  const up = cli('tsdaos', ['up', '--detach', '--dir', dir]);
+  t.equal(up.status, 1, 'up with some engines running still refuses');
+  t.match(up.stderr, /\(ranks 0, 1\); start the stopped one with 'dmg system start --dir .*', stop it with 'tsdaos down/, 'and says how to start the stopped one');
   const started = cliJson<{ engines: Array<{ rank: number; how: string }> }>('dmg', ['system', 'start', '--dir', dir]);
   t.same(started.engines.map((engine) => [engine.rank, engine.how]), [[0, 'running'], [1, 'running'], [2, 'started']], 'only the stopped engine is started');
   await until(() => rankState(2) === 'UPIN');
