@@ -8,6 +8,7 @@ import { ENGINE_PING, ENGINE_POOL_DESTROY, ENGINE_POOL_USAGE } from '../../wire/
 import {
   POOL_CONNECT, POOL_DESTROY, POOL_EXCLUDE, POOL_MAP_GET, POOL_QUERY, POOL_REINTEGRATE, POOL_REPORT_UNREACHABLE,
 } from '../../wire/rpc/pool.js';
+import type { PoolMapBody } from '../../wire/rpc/common.js';
 import type { RpcResponse } from '../../wire/rpc-def.js';
 import { SVC_DROP } from '../../wire/rpc/svc.js';
 import { Der, EngineError } from '../../wire/errors.js';
@@ -18,7 +19,7 @@ import { callSettled } from './fanout.js';
 import { excludeRank } from './map-change.js';
 import type { Reintegrator } from './reintegrate.js';
 import type { Replica } from './replica.js';
-import type { PoolService } from './service.js';
+import type { PoolService, RebuildStatus } from './service.js';
 import { isDegraded, isRankExcluded, rankState } from './svc-state.js';
 
 type QueryAnswer = RpcResponse<typeof POOL_QUERY>;
@@ -39,8 +40,19 @@ async function queryPool(svc: PoolService, replica: Replica): Promise<QueryAnswe
     props: state.props,
     targets,
     redundancy: isDegraded(state.map) ? 'degraded' : 'normal',
-    rebuild: { ...svc.rebuildStatus(state.uuid) },
+    rebuild: rebuildAsOf(svc.rebuildStatus(state.uuid), state.map),
   };
+}
+
+/**
+ * The resync progress as of `map`: a resync runs only for a rank in state UP, so with none UP in the map
+ * the query answers with, it is over. The map's UPIN is visible as soon as it commits, before the resync's
+ * own bookkeeping ends (the change still waits for the new map to reach every engine), and a query read
+ * then said "UPIN, rebuild busy" (seen once in CI).
+ */
+function rebuildAsOf(status: RebuildStatus, map: PoolMapBody): RebuildStatus {
+  const resyncing = map.ranks.some((entry) => entry.targets.some((target) => target.state === 'UP'));
+  return status.state === 'busy' && !resyncing ? { ...status, state: 'idle' } : { ...status };
 }
 
 /** Drops the service everywhere, then the targets (engines that are down keep leftovers). */
