@@ -57,10 +57,12 @@ export function engineDir(dataDir: string, rank: number): string {
 
 /** Engines of the system file whose recorded pid is alive. */
 export function runningEngines(dataDir: string, system: SystemFile): SystemEngine[] {
-  return system.engines.filter((engine) => {
-    const pid = readPid(engineDir(dataDir, engine.rank));
-    return pid !== undefined && isEngineProcess(pid);
-  });
+  return system.engines.filter((engine) => isRunningEngine(readPid(engineDir(dataDir, engine.rank))));
+}
+
+/** Whether `pid` (a recorded engine pid, if any) is a live engine process. */
+function isRunningEngine(pid: number | undefined): pid is number {
+  return pid !== undefined && isEngineProcess(pid);
 }
 
 export function isEngineProcess(pid: number): boolean {
@@ -174,11 +176,11 @@ export interface EngineAction {
  * running are left alone.
  */
 export async function startEngines(systemFile: string, ranks?: readonly number[]): Promise<EngineAction[]> {
-  const system = readSystemFile(systemFile);
-  return Promise.all(enginesOf(system, ranks).map(async (engine): Promise<EngineAction> => {
-    const dir = engineDir(dirname(resolve(systemFile)), engine.rank);
+  const dataDir = dirname(resolve(systemFile));
+  return Promise.all(enginesOf(readSystemFile(systemFile), ranks).map(async (engine): Promise<EngineAction> => {
+    const dir = engineDir(dataDir, engine.rank);
     const pid = readPid(dir);
-    if (pid !== undefined && isEngineProcess(pid)) return { rank: engine.rank, pid, how: 'running' };
+    if (isRunningEngine(pid)) return { rank: engine.rank, pid, how: 'running' };
     const started = await spawnEngine({ rank: engine.rank, dir, address: engine.address, targets: engine.targets, systemFile }, { detached: true });
     return { rank: engine.rank, pid: started.pid, how: 'started' };
   }));
@@ -186,11 +188,11 @@ export async function startEngines(systemFile: string, ranks?: readonly number[]
 
 /** Stops the engines of `ranks` (every rank when undefined): SIGTERM (they drain and exit), SIGKILL past the grace. */
 export async function stopEngines(systemFile: string, ranks?: readonly number[]): Promise<EngineAction[]> {
-  const system = readSystemFile(systemFile);
-  return Promise.all(enginesOf(system, ranks).map(async (engine): Promise<EngineAction> => {
-    const dir = engineDir(dirname(resolve(systemFile)), engine.rank);
+  const dataDir = dirname(resolve(systemFile));
+  return Promise.all(enginesOf(readSystemFile(systemFile), ranks).map(async (engine): Promise<EngineAction> => {
+    const dir = engineDir(dataDir, engine.rank);
     const pid = readPid(dir);
-    const how = pid !== undefined && isEngineProcess(pid) ? await stopProcess(pid) : 'not-running' as const;
+    const how = isRunningEngine(pid) ? await stopProcess(pid) : 'not-running' as const;
     clearPid(dir);
     return { rank: engine.rank, pid: pid ?? 0, how };
   }));

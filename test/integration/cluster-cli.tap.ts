@@ -10,6 +10,7 @@ import t from 'tap';
 import { ObjType, connectPool } from '../../engine/client/index.js';
 import { readSystemFile } from '../../engine/system/system-file.js';
 import { cli, cliJson } from '../harness/cli.js';
+import { waitFor } from '../harness/local-cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsdaos-cli-'));
 t.teardown(() => {
@@ -55,14 +56,14 @@ t.test('dmg system stop/start: a stopped engine is excluded; started again, it r
   t.same(stopped.engines.map((engine) => [engine.rank, engine.how]), [[2, 'terminated']], 'rank 2 stopped, the others untouched');
   const status = cliJson<{ engines: Array<{ running: boolean }> }>('tsdaos', ['status', '--dir', dir]);
   t.same(status.engines.map((engine) => engine.running), [true, true, false]);
-  await until(() => rankState(2) === 'DOWN');
+  await waitFor('rank 2 DOWN', 30_000, async () => rankState(2) === 'DOWN');
   t.equal(rankState(2), 'DOWN', 'the pool service excluded it');
   const up = cli('tsdaos', ['up', '--detach', '--dir', dir]);
   t.equal(up.status, 1, 'up with some engines running still refuses');
   t.match(up.stderr, /\(ranks 0, 1\); start the stopped one with 'dmg system start --dir .*', stop it with 'tsdaos down/, 'and says how to start the stopped one');
   const started = cliJson<{ engines: Array<{ rank: number; how: string }> }>('dmg', ['system', 'start', '--dir', dir]);
   t.same(started.engines.map((engine) => [engine.rank, engine.how]), [[0, 'running'], [1, 'running'], [2, 'started']], 'only the stopped engine is started');
-  await until(() => rankState(2) === 'UPIN');
+  await waitFor('rank 2 UPIN', 30_000, async () => rankState(2) === 'UPIN');
   t.equal(rankState(2), 'UPIN', 'it resynced and is back in service');
   const unknown = cli('dmg', ['system', 'stop', '--ranks', '7', '--dir', dir]);
   t.equal(unknown.status, 1);
@@ -136,8 +137,3 @@ t.test('tsdaos down then up: everything comes back', async (t) => {
   t.ok((await array.read(0, data.length)).equals(data), 'array bytes survive the restart');
   await after.disconnect();
 });
-
-/** Polls `done` every 250 ms for up to 30 s (the caller asserts the outcome). */
-async function until(done: () => boolean): Promise<void> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline && !done();) await new Promise((resolve) => setTimeout(resolve, 250));
-}

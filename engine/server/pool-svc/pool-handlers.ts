@@ -20,7 +20,7 @@ import { excludeRank } from './map-change.js';
 import type { Reintegrator } from './reintegrate.js';
 import type { Replica } from './replica.js';
 import type { PoolService, RebuildStatus } from './service.js';
-import { isDegraded, isRankExcluded, rankState } from './svc-state.js';
+import { isDegraded, isRankExcluded, isReintegrating, rankState } from './svc-state.js';
 
 type QueryAnswer = RpcResponse<typeof POOL_QUERY>;
 
@@ -51,8 +51,7 @@ async function queryPool(svc: PoolService, replica: Replica): Promise<QueryAnswe
  * then said "UPIN, rebuild busy" (seen once in CI).
  */
 function rebuildAsOf(status: RebuildStatus, map: PoolMapBody): RebuildStatus {
-  const resyncing = map.ranks.some((entry) => entry.targets.some((target) => target.state === 'UP'));
-  return status.state === 'busy' && !resyncing ? { ...status, state: 'idle' } : { ...status };
+  return status.state === 'busy' && !isReintegrating(map) ? { ...status, state: 'idle' } : { ...status };
 }
 
 /** Drops the service everywhere, then the targets (engines that are down keep leftovers). */

@@ -55,6 +55,11 @@ export function isDegraded(map: PoolMapBody): boolean {
   return map.ranks.some((entry) => entry.targets.some((target) => target.state === 'DOWN' || target.state === 'UP'));
 }
 
+/** Whether some target is reintegrating (UP): the only state a resync runs for. */
+export function isReintegrating(map: PoolMapBody): boolean {
+  return map.ranks.some((entry) => entry.targets.some((target) => target.state === 'UP'));
+}
+
 /** Whether `name` (uuid or label) names this pool. */
 export function namesPool(state: Pick<SvcStateBody, 'uuid' | 'label'>, name: string): boolean {
   return state.uuid === name || state.label === name;
