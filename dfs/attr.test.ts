@@ -87,6 +87,32 @@ describe('dfs attributes, permissions, xattrs', () => {
     fs.release(file);
   });
 
+  it('setattr with the attributes known: no object query; size and data time from them, the changes stored', async () => {
+    const queries = (): number => cluster.requestsTotal('obj_query_max', 'obj_coll_query_max', 'obj_multi_query_max');
+    const file = await fs.open(fs.root, 'a23', O_CREAT | O_EXCL | O_RDWR, 0o644, { oclass: 'S1' });
+    await fs.write(file, Buffer.from('hello'), 10);
+    const known = await fs.ostat(file);
+    let before = queries();
+    const chmodded = await fs.setattr(file, { mode: 0o600 }, { known });
+    expect(queries() - before).toBe(0);
+    expect([chmodded.mode, chmodded.size, chmodded.blocks, chmodded.mtime]).toEqual([S_IFREG | 0o600, 15, known.blocks, known.mtime]);
+    expect(chmodded.ctime.seconds * 1e9 + chmodded.ctime.nanoseconds).toBeGreaterThanOrEqual(known.ctime.seconds * 1e9 + known.ctime.nanoseconds);
+    const past = { seconds: 1_000_000_000, nanoseconds: 3 };
+    const timed = await fs.setattr(file, { mtime: past, atime: past }, { known: chmodded });
+    expect([timed.mtime, timed.atime, timed.size]).toEqual([past, past, 15]);
+    // What the engines say afterwards is what the known answers said.
+    expect(await fs.ostat(file)).toEqual(timed);
+    // Known attributes of another object are not used; a size change always asks.
+    const other = await fs.open(fs.root, 'a24', O_CREAT | O_EXCL | O_RDWR, 0o644, { oclass: 'S1' });
+    const otherStat = await fs.ostat(other);
+    before = queries();
+    expect((await fs.setattr(file, { mode: 0o640 }, { known: otherStat })).size).toBe(15);
+    expect(queries() - before).toBe(1);
+    expect((await fs.setattr(file, { size: 4 }, { known: timed })).size).toBe(4);
+    fs.release(other);
+    fs.release(file);
+  });
+
   it('setattr through a handle: no entry read while the entry is as the handle has it; else decided on the entry as stored', async () => {
     const fetches = (): number => cluster.requestsTotal('obj_fetch');
     const file = await fs.open(fs.root, 'a21', O_CREAT | O_EXCL | O_RDWR, 0o644, { oclass: 'S1' });

@@ -59,6 +59,16 @@ export interface SetAttrs {
   readonly size?: number;
 }
 
+export interface SetattrOptions {
+  /**
+   * The handle's attributes as the caller holds them, recent enough for it to answer a stat with (a
+   * cache bound by an attribute time, kept in step with its own writes). A change that leaves the data
+   * alone (no size) then takes the size, blocks and data time from them instead of asking the object:
+   * the setattr costs the entry update alone. Ignored when they are of another object.
+   */
+  readonly known?: DfsStat;
+}
+
 export interface ObjectState {
   readonly size: number;
   /** Newest write epoch of the object; 0 when never written. */
@@ -209,10 +219,11 @@ function checkedChange(mount: DfsMount, inode: Inode, attrs: SetAttrs): InodeCha
  * in one round trip (setattrAsCached); otherwise, or when the entry changed, it reads the entry and the object's
  * state together, then updates (two round trips); a size change queries the object once it is done.
  */
-export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat> {
+export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttrs, options: SetattrOptions = {}): Promise<DfsStat> {
   mount.assertWritable();
   if (attrs.size === undefined) {
-    const done = await setattrAsCached(mount, handle, attrs);
+    const known = options.known !== undefined && oidEquals(options.known.oid, handle.oid) ? options.known : undefined;
+    const done = await setattrAsCached(mount, handle, attrs, known);
     if (done !== undefined) return done;
   }
   // The handle's unwritten mark may be stale: the object is then asked only if the entry read says so.
@@ -247,9 +258,9 @@ export async function setattr(mount: DfsMount, handle: DfsObject, attrs: SetAttr
  * the same time: one round trip. An explicit mtime takes the update's epoch as its object epoch: every
  * write the caller finished is below it, every later one above. Undefined, with nothing changed, when the
  * handle's inode fails the checks or the entry no longer matches it (the caller reads the entry and decides
- * again), and for the root (its node is the mount's).
+ * again), and for the root (its node is the mount's). With `known` attributes the object is not asked at all.
  */
-async function setattrAsCached(mount: DfsMount, handle: DfsObject, attrs: SetAttrs): Promise<DfsStat | undefined> {
+async function setattrAsCached(mount: DfsMount, handle: DfsObject, attrs: SetAttrs, known: DfsStat | undefined): Promise<DfsStat | undefined> {
   if (handle.parent === undefined) return undefined;
   const inode = handle.inode;
   let checked: ReturnType<typeof checkedChange>;
@@ -263,12 +274,24 @@ async function setattrAsCached(mount: DfsMount, handle: DfsObject, attrs: SetAtt
   const { touchesMtime, ...change } = checked;
   const epoch = mount.cont.object(handle.entry.dirOid).nextEpoch();
   const full: InodeChange = touchesMtime ? { ...change, mtime: { time: explicitMtime(attrs), epoch } } : change;
-  const state = objectStateOf(mount, inode);
-  state.catch(() => undefined);
+  const state = known === undefined ? objectStateOf(mount, inode) : undefined;
+  state?.catch(() => undefined);
   if (!(await updateEntryIfUnchanged(mount, handle.entry, full, entryGuard(inode, isUnwritten(mount, inode)), epoch))) return undefined;
   const updated = applied(inode, full);
   handle.inode = updated;
-  return statOf(mount, updated, await state);
+  return state === undefined ? statFromKnown(mount, updated, known!, touchesMtime) : statOf(mount, updated, await state);
+}
+
+/**
+ * The attributes after a change that left the data alone, from the ones known before it: size, blocks and
+ * the data's time as known; the changed fields, and the mtime if it was set, as now stored.
+ */
+function statFromKnown(mount: DfsMount, inode: Inode, known: DfsStat, mtimeSet: boolean): DfsStat {
+  const stat = statOf(mount, inode, NEVER_WRITTEN);
+  return {
+    ...stat, size: known.size, blocks: known.blocks,
+    mtime: mtimeSet ? stat.mtime : known.mtime, ctime: laterTimespec(stat.ctime, known.ctime),
+  };
 }
 
 function explicitMtime(attrs: SetAttrs): Timespec {

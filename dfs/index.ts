@@ -10,7 +10,7 @@
 import { type ContHandle, type PlacedBytes, oidEquals } from '../engine/client/index.js';
 import { createLogger } from '../engine/log.js';
 import { F_OK, W_OK, requireAccess } from './access.js';
-import { type DfsStat, type SetAttrs, objectStateOf, refreshHandle, setattr, statCreated, statHandle, statNode, statOf } from './attr.js';
+import { type DfsStat, type SetAttrs, type SetattrOptions, objectStateOf, refreshHandle, setattr, statCreated, statHandle, statNode, statOf } from './attr.js';
 import type { CreateOptions } from './create.js';
 import { type RemoveOptions, mkdir, mknod, readlink, remove, symlink } from './dir.js';
 import { fsFail, toFsError } from './errors.js';
@@ -45,7 +45,7 @@ export type { Credentials, MountOptions } from './mount.js';
 export type { MkfsOptions, DfsMode } from './superblock.js';
 export type { CreateOptions } from './create.js';
 export type { RemoveOptions } from './dir.js';
-export type { DfsStat, SetAttrs } from './attr.js';
+export type { DfsStat, SetAttrs, SetattrOptions } from './attr.js';
 export type { DirAnchor, DirPage, DirEntryHandle, DirEntryPlus } from './readdir.js';
 export type { RenameOptions } from './rename.js';
 export type { ReadOptions, ReadSegment, WriteSegment } from './io.js';
@@ -353,10 +353,11 @@ export class Dfs {
   /**
    * Changes attributes; resolves with the new ones. mode/uid/gid/explicit times need ownership (EPERM;
    * chown: root, or the owner giving a group of theirs); size and 'now' times need write permission
-   * (EACCES); size on a directory EISDIR. EROFS, ENOENT (entry removed).
+   * (EACCES); size on a directory EISDIR. EROFS, ENOENT (entry removed). `options.known`: the handle's
+   * attributes as the caller holds them (SetattrOptions): spares the object query of a change without size.
    */
-  setattr(handle: DfsObject, attrs: SetAttrs): Promise<DfsStat> {
-    return this.#run('setattr', handle.name, () => setattr(this.#mount, this.#own(handle), attrs));
+  setattr(handle: DfsObject, attrs: SetAttrs, options?: SetattrOptions): Promise<DfsStat> {
+    return this.#run('setattr', handle.name, () => setattr(this.#mount, this.#own(handle), attrs, options));
   }
 
   /** access(2): F_OK or any of R_OK | W_OK | X_OK on `path` (symlinks followed). EACCES, EROFS (W_OK), ENOENT. */
