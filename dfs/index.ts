@@ -198,7 +198,8 @@ export class Dfs {
   /**
    * Reads at `offset`: into `buffer` (resolves with the bytes read) or `length` bytes (resolves with a
    * Buffer). Short at end of file, empty past it; holes read as zeros. EBADF (write-only handle), EISDIR.
-   * `options.sizeHint` (ReadOptions): a read past the size the caller believes asks the size with the data.
+   * `options.sizeHint` (ReadOptions): a read past the size the caller believes asks the size with the data
+   * (or, with `sizeHintHolds`, ends at that size).
    */
   read(file: DfsObject, buffer: Uint8Array, offset: number): Promise<number>;
   read(file: DfsObject, length: number, offset: number, options?: ReadOptions): Promise<Buffer>;

@@ -61,16 +61,28 @@ export function getSize(handle: DfsObject): Promise<number> {
 /**
  * What a reader may tell a read: `sizeHint`, the size it believes the file has (from a stat). A read
  * reaching past it asks the file's size alongside its data, so a short read at the end of the file takes
- * one round trip instead of two; the answer rests on that size as asked, never on the hint.
+ * one round trip instead of two; the answer rests on that size as asked, never on the hint, unless
+ * `sizeHintHolds`: the reader answers as of that size (close-to-open, as DAOS dfuse answers from what it
+ * read at open: the hint is a stat recent at the file's open, and nothing was written through the reader
+ * since). A read that begins before the hint and reaches past it then ends at it, and asks the size only
+ * if it meets a hole before it (the file may have shrunk); one that begins at or past it goes as without.
  */
 export interface ReadOptions {
   readonly sizeHint?: number;
+  readonly sizeHintHolds?: boolean;
+}
+
+/** `length`, cut at the hinted end of the file when the hint holds and the read begins before it. */
+function heldLength(offset: number, length: number, options: ReadOptions): number {
+  const hint = options.sizeHint;
+  return options.sizeHintHolds === true && hint !== undefined && offset < hint ? Math.min(length, hint - offset) : length;
 }
 
 /** Up to `length` bytes from `offset`: shorter at end of file, empty past it. */
-export async function readAt(handle: DfsObject, offset: number, length: number, options: ReadOptions = {}): Promise<Buffer> {
+export async function readAt(handle: DfsObject, offset: number, asked: number, options: ReadOptions = {}): Promise<Buffer> {
   checkReadable(handle);
-  checkRange(offset, length);
+  checkRange(offset, asked);
+  const length = heldLength(offset, asked, options);
   if (length === 0) return Buffer.alloc(0);
   const size = sizeAlongside(handle, offset, length, options);
   const { data, complete } = await handle.array().readCovered(offset, length);
@@ -78,9 +90,10 @@ export async function readAt(handle: DfsObject, offset: number, length: number, 
 }
 
 /** readAt, with the bytes left where the engines keep them when they can be (ArrayObject.readPlaced). */
-export async function readPlaced(handle: DfsObject, offset: number, length: number, options: ReadOptions = {}): Promise<PlacedBytes> {
+export async function readPlaced(handle: DfsObject, offset: number, asked: number, options: ReadOptions = {}): Promise<PlacedBytes> {
   checkReadable(handle);
-  checkRange(offset, length);
+  checkRange(offset, asked);
+  const length = heldLength(offset, asked, options);
   if (length === 0) return PlacedBytes.of(Buffer.alloc(0));
   const size = sizeAlongside(handle, offset, length, options);
   const { bytes, complete } = await handle.array().readPlaced(offset, length);

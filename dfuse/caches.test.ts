@@ -12,6 +12,7 @@ import { InodeMap } from './inode-map.js';
 import { DENSE_MISSES, ReadAhead, WINDOW_BYTES, WindowBudget } from './read-ahead.js';
 import { EXTENT_BYTES, WriteBack, WriteBudget } from './write-back.js';
 import { useDfsBed } from '../test/harness/dfs-bed.js';
+import type { InProcessCluster } from '../test/harness/in-process-cluster.js';
 
 const LONG = { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 60_000, negativeMs: 60_000 };
 
@@ -30,8 +31,9 @@ function pattern(length: number, seed: number): Buffer {
 
 describe('dfuse caches', () => {
   let fs: Dfs;
+  let cluster: InProcessCluster;
 
-  useDfsBed('dfuse-caches', (bed) => ({ fs } = bed));
+  useDfsBed('dfuse-caches', (bed) => ({ fs, cluster } = bed));
 
   beforeAll(async () => {
     const a = await fs.mkdir(fs.root, 'a');
@@ -332,6 +334,39 @@ describe('dfuse caches', () => {
     expect((await readAll(undefined)).length).toBeLessThanOrEqual(2 + 1 + 3);
     // The file grew since the size was known: read-ahead follows the windows that come back full.
     expect(await readAll(100)).toContain(2);
+    fs.release(file);
+  });
+
+  it('read windows: a size known at open holds: reads end at it unasked, a hole before it asks, a write here ends it', async () => {
+    const queries = (): number => cluster.requestsTotal('obj_query_max', 'obj_coll_query_max', 'obj_multi_query_max');
+    // S1: one size query is one RPC.
+    const file = await fs.open(fs.root, 'ra-holds', O_CREAT | O_RDWR, 0o644, { oclass: 'S1' });
+    const data = pattern(20_000, 5);
+    await fs.write(file, data, 0);
+    const reader = new ReadAhead(fs, file, new WindowBudget(16), data.length, true);
+    let before = queries();
+    // The kernel's last page reaches past the end; a large read takes the window path.
+    expect((await readBytes(reader, 4096, 16_384)).equals(data.subarray(16_384))).toBe(true);
+    expect((await readBytes(reader, 128 * 1024, 0)).equals(data)).toBe(true);
+    expect(queries() - before, 'no size query').toBe(0);
+    // Past the known end (no window fetched there): asked as without.
+    before = queries();
+    expect((await readBytes(new ReadAhead(fs, file, new WindowBudget(16), data.length, true), 4096, 20_480)).length).toBe(0);
+    expect(queries() - before).toBe(1);
+    // Another client cut the file to 10,000 bytes: a read meeting the hole before the known end asks.
+    const other = await fs.lookup('/ra-holds', O_RDWR);
+    await fs.setattr(other, { size: 10_000 });
+    fs.release(other);
+    const cut = new ReadAhead(fs, file, new WindowBudget(16), data.length, true);
+    before = queries();
+    expect((await readBytes(cut, 12_288, 8192)).equals(data.subarray(8192, 10_000))).toBe(true);
+    expect(queries() - before).toBe(1);
+    // A write through this mount (the DataCache drops the reader's windows): the size no longer holds.
+    await fs.write(file, data.subarray(0, 5000), 10_000);
+    reader.drop();
+    before = queries();
+    expect((await readBytes(reader, 4096, 12_288)).equals(data.subarray(2288, 5000))).toBe(true);
+    expect(queries() - before).toBe(1);
     fs.release(file);
   });
 });

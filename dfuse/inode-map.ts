@@ -23,9 +23,9 @@
  * The more entries the directory had when last listed, the more misses it takes (a listing must cost less than
  * the lookups it saves), and directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
  * this mount while its page was read is left out, and a page read while the directory or one above it was
- * renamed or removed is dropped.
+ * renamed or removed is dropped. A listing a client asks for (readdir) fills in the map the same way (readPage).
  */
-import { type DirAnchor, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
+import { type DirAnchor, type DirEntryPlus, type DirPage, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
 import { ChangeTimes } from './change-times.js';
 import { ListedXattrs } from './listed-xattrs.js';
@@ -338,11 +338,6 @@ export class InodeMap {
     this.#noteListed(ticket.dir, names.length);
   }
 
-  /** A page of a listing of `dir`, read from `sinceMs`, showed these entries with these xattr names (listed-xattrs.ts). */
-  listedPage(dir: string, sinceMs: number, xattrs: ReadonlyMap<string, readonly string[]>): void {
-    this.#listedXattrs.note(dir, sinceMs, xattrs);
-  }
-
   /** The xattr names a listing showed `path` with, while the attribute time runs (listed-xattrs.ts). */
   listedXattrs(path: string): ReadonlySet<string> | undefined {
     return this.#listedXattrs.namesOf(path);
@@ -444,33 +439,8 @@ export class InodeMap {
     try {
       let anchor: DirAnchor | undefined;
       do {
-        const pageStartedMs = Date.now();
-        const closes = this.#openFiles.closes;
-        const page = await this.#dfs.readdirplusHandles(dir.handle, anchor);
-        // Files written here are open (their sizes may be moving) until a close has flushed them.
-        const stats = this.#openFiles.closes === closes;
-        // Renamed or removed (it or above it) meanwhile, or read for too long to tell: nothing of the page is used.
-        const dropped = this.#moved.sinceAbove(dir.path, pageStartedMs) || !this.#changed.covers(pageStartedMs);
-        const xattrs = new Map<string, readonly string[]>();
-        for (const item of page.entries) {
-          names.push(item.name);
-          const path = childOf(dir.path, item.name);
-          const changed = dropped || this.#changed.since(path, pageStartedMs);
-          if (!changed && item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
-          const stat = stats && !this.#openFiles.isOpen(item.handle.oid) ? item.stat : undefined;
-          // An entry in use (an operation on it may be changing it) or still trusted stays as it is, trusted
-          // longer (with the stat read) if it names the same object: else names created a while apart
-          // expire a while apart, and each batch of them would have the directory listed again. Changes
-          // through this mount while the page was read are left out above (changed).
-          const cached = this.#entries.get(path);
-          if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) {
-            if (!changed && oidEquals(cached!.handle.oid, item.handle.oid)) this.#renew(cached!, stat, pageStartedMs);
-            this.#dfs.release(item.handle);
-          } else {
-            this.insert(path, item.handle, stat, pageStartedMs);
-          }
-        }
-        if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, xattrs);
+        const page = await this.readPage(dir, anchor, 0);
+        for (const item of page.entries) names.push(item.name);
         anchor = page.anchor;
         progress.advance(anchor);
       } while (!anchor.eof && names.length <= REFRESH_ENTRIES_MAX);
@@ -483,6 +453,48 @@ export class InodeMap {
     } finally {
       this.unpin(dir);
     }
+  }
+
+  /**
+   * A page of a listing of directory `dir` (pinned by the caller) from `anchor`, `before` entries into
+   * it: read with a handle per entry, whose names fill in the map as a refresh does (class comment), so
+   * the names a client just listed (the kernel's readdirplus gives it their dentries: what it does next
+   * to them comes without a lookup; rm -r unlinks them, md5sum opens them) need no lookup here either.
+   * Past REFRESH_ENTRIES_MAX entries into the listing, the page is read without handles.
+   */
+  async readPage(dir: MapEntry, anchor: DirAnchor | undefined, before: number): Promise<DirPage<DirEntryPlus>> {
+    const pageStartedMs = Date.now();
+    if (before > REFRESH_ENTRIES_MAX) {
+      const page = await this.#dfs.readdirplus(dir.handle, anchor);
+      this.#listedXattrs.note(dir.path, pageStartedMs, listedXattrsOf(page.entries));
+      return page;
+    }
+    const closes = this.#openFiles.closes;
+    const page = await this.#dfs.readdirplusHandles(dir.handle, anchor);
+    // Files written here are open (their sizes may be moving) until a close has flushed them.
+    const stats = this.#openFiles.closes === closes;
+    // Renamed or removed (it or above it) meanwhile, or read for too long to tell: nothing of the page is used.
+    const dropped = this.#moved.sinceAbove(dir.path, pageStartedMs) || !this.#changed.covers(pageStartedMs);
+    const entries: DirEntryPlus[] = [];
+    for (const { handle, ...item } of page.entries) {
+      const path = childOf(dir.path, item.name);
+      const changed = dropped || this.#changed.since(path, pageStartedMs);
+      entries.push(changed ? { ...item, xattrs: undefined } : item);
+      const stat = stats && !this.#openFiles.isOpen(handle.oid) ? item.stat : undefined;
+      // An entry in use (an operation on it may be changing it) or still trusted stays as it is, trusted
+      // longer (with the stat read) if it names the same object: else names created a while apart
+      // expire a while apart, and each batch of them would have the directory listed again. Changes
+      // through this mount while the page was read are left out above (changed).
+      const cached = this.#entries.get(path);
+      if (changed || (cached !== undefined && (cached.users > 0 || Date.now() < cached.nameUntil))) {
+        if (!changed && oidEquals(cached!.handle.oid, handle.oid)) this.#renew(cached!, stat, pageStartedMs);
+        this.#dfs.release(handle);
+      } else {
+        this.insert(path, handle, stat, pageStartedMs);
+      }
+    }
+    if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, listedXattrsOf(entries));
+    return { entries, anchor: page.anchor };
   }
 
   #nameValidityMs(handle: DfsObject): number {
@@ -574,4 +586,11 @@ export class InodeMap {
       this.unpin(dir);
     }
   }
+}
+
+/** The xattr names of the entries that were listed with theirs. */
+function listedXattrsOf(entries: readonly DirEntryPlus[]): Map<string, readonly string[]> {
+  const xattrs = new Map<string, readonly string[]>();
+  for (const item of entries) if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
+  return xattrs;
 }

@@ -14,7 +14,9 @@
  * file's close, so a reader sees this mount's writes; other clients' writes are seen at the next open
  * (close-to-open).
  * Nothing is fetched ahead past the end of the file: as the size known at open says, then as windows
- * tell (a short window is the last; a full one at or past the supposed end means the file grew).
+ * tell (a short window is the last; a full one at or past the supposed end means the file grew). A size
+ * known from a stat still valid at open holds (Dfs ReadOptions sizeHintHolds): reads end at it without
+ * asking the engines for the size, until this mount writes the file.
  */
 import { type Dfs, type DfsObject, PlacedBytes, type ReadOptions } from '../dfs/index.js';
 import { adviseWillNeed } from './fuse-lowlevel.js';
@@ -82,24 +84,28 @@ export class ReadAhead {
   #lastWindow = -2;
   /** Index of the file's last window as far as known (read-ahead stops there). */
   #endWindow: number;
-  /** The size known at open: reads past it ask the size with their data (Dfs ReadOptions). */
-  readonly #readOptions: ReadOptions;
+  /** The size known at open: reads past it ask the size with their data, or, while it holds, end at it (Dfs ReadOptions). */
+  #readOptions: ReadOptions;
 
-  /** `sizeHint`: the file's size as known at open, if known. */
-  constructor(dfs: Dfs, handle: DfsObject, budget: WindowBudget, sizeHint?: number) {
+  /**
+   * `sizeHint`: the file's size as known at open, if known; `sizeHolds`: known from a stat still valid
+   * at open, with no write through this mount pending.
+   */
+  constructor(dfs: Dfs, handle: DfsObject, budget: WindowBudget, sizeHint?: number, sizeHolds = false) {
     this.#dfs = dfs;
     this.#handle = handle;
     this.#budget = budget;
     this.#endWindow = sizeHint === undefined ? Infinity : lastWindowOf(sizeHint);
-    this.#readOptions = sizeHint === undefined ? {} : { sizeHint };
+    this.#readOptions = sizeHint === undefined ? {} : { sizeHint, sizeHintHolds: sizeHolds };
   }
 
-  /** Forgets every window (the file changed through this mount, maybe its size too, or it closed). */
+  /** Forgets every window (the file changed through this mount, maybe its size too, or it closed); the size known at open no longer holds. */
   drop(): void {
     for (const window of this.#windows.values()) this.#budget.remove(window);
     this.#windows.clear();
     this.#misses.clear();
     this.#endWindow = Infinity;
+    if (this.#readOptions.sizeHintHolds === true) this.#readOptions = { sizeHint: this.#readOptions.sizeHint! };
   }
 
   /** Up to `length` bytes at `position` (short at the end of the file), good for PLACED_MARGIN_MS at least. */

@@ -19,6 +19,7 @@ import { mkdir } from './mkdir.js';
 import { create } from './open.js';
 import { readdir } from './readdir.js';
 import { release } from './release.js';
+import { unlink } from './remove.js';
 import { chmod, chown, utimens } from './setattr.js';
 import { syncFile } from './sync.js';
 import { write } from './write.js';
@@ -146,5 +147,18 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     await setxattr(state, '/probed/bare', 'security.selinux', Buffer.from('new'), 0);
     expect(knownMissingXattr(state, '/probed/bare', 'security.selinux'), 'set here').toBe(false);
     expect((await getxattr(state, '/probed/bare', 'security.selinux')).toString()).toBe('new');
+  });
+
+  it('names a readdir listed need no lookup here: the listing cached a handle for each (rm -r unlinks them next)', async () => {
+    const fetches = (): number => cluster.requestsTotal('obj_fetch');
+    const dir = await fs.mkdir(fs.root, 'listed-handles');
+    for (let index = 0; index < 20; index += 1) fs.release(await fs.open(dir, `f${index}`, O_CREAT | O_RDWR, 0o644));
+    fs.release(dir);
+    const listing = await readdir(state, '/listed-handles');
+    expect(listing.names.filter((name) => name.startsWith('f'))).toHaveLength(20);
+    const before = fetches();
+    for (let index = 0; index < 20; index += 1) await unlink(state, `/listed-handles/f${index}`);
+    expect(fetches() - before).toBe(0);
+    expect((await readdir(state, '/listed-handles')).names).toEqual(['.', '..']);
   });
 });

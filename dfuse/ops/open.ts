@@ -21,16 +21,22 @@ export async function open(state: DfuseState, path: string, flags: number): Prom
       view.map.forgetStat(inner);
       state.data.dropReads(handle.oid);
     }
-    return addFile(state, view, handle, (flags & O_TRUNC) !== 0 ? 0 : entry.stat?.size);
+    if ((flags & O_TRUNC) !== 0) return addFile(state, view, handle, { bytes: 0, holds: true });
+    // The cached size holds while the stat is valid, and this mount has no write of the file in flight.
+    const holds = view.map.freshStat(entry) !== undefined && !state.data.isDirty(handle.oid);
+    return addFile(state, view, handle, entry.stat === undefined ? undefined : { bytes: entry.stat.size, holds });
   });
 }
 
-/** Registers an open DFS handle under a new file handle number, with its data caches (`sizeHint`: the size known, if any). */
-function addFile(state: DfuseState, view: View, handle: DfsObject, sizeHint?: number): number {
+/**
+ * Registers an open DFS handle under a new file handle number, with its data caches (`size`: the size known,
+ * if any, and whether reads may end at it: ReadAhead).
+ */
+function addFile(state: DfuseState, view: View, handle: DfsObject, size?: { bytes: number; holds: boolean }): number {
   try {
     const writes = (handle.flags & O_ACCMODE) !== O_RDONLY;
     const file = state.files.add(handle, view, state.dataCaching && handle.kind === 'file'
-      ? { reader: new ReadAhead(view.dfs, handle, state.data.windows, sizeHint), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
+      ? { reader: new ReadAhead(view.dfs, handle, state.data.windows, size?.bytes, size?.holds), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
       : {});
     state.data.register(file);
     return file.fh;
@@ -59,6 +65,6 @@ export async function create(state: DfuseState, caller: Owner, path: string, mod
       view.dfs.release(handle);
       throw error;
     }
-    return addFile(state, view, handle, handle.created ? 0 : undefined);
+    return addFile(state, view, handle, handle.created ? { bytes: 0, holds: true } : undefined);
   });
 }

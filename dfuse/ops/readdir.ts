@@ -6,7 +6,7 @@
  * lookup of it right after the listing is never answered missing from older knowledge; and as the listing
  * is the whole directory, names it did not read are known missing for the negative-entry time from its
  * start. The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC
- * (listed-xattrs.ts).
+ * (listed-xattrs.ts), and so do their handles: the names listed need no lookup (InodeMap.readPage).
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -38,12 +38,9 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
     try {
       let anchor: DirAnchor | undefined;
       do {
-        const pageStartedMs = Date.now();
-        const page = await view.dfs.readdirplus(entry.handle, anchor);
-        const xattrs = new Map<string, readonly string[]>();
+        const page = await view.map.readPage(entry, anchor, read.length);
         for (const item of page.entries) {
           read.push(item.name);
-          if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
           // A name just listed is never answered missing from what dfuse knew of the directory before.
           view.map.mayExist(childOf(target.path, item.name));
           // A live entry named like the virtual directory stays hidden behind it at the root.
@@ -51,7 +48,6 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
           names.push(item.name);
           stats.push(toFuseStat(view, item.stat));
         }
-        view.map.listedPage(target.path, pageStartedMs, xattrs);
         anchor = page.anchor;
       } while (!anchor.eof);
     } catch (error) {
