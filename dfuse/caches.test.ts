@@ -337,27 +337,34 @@ describe('dfuse caches', () => {
     fs.release(file);
   });
 
-  it('read windows: a size known at open holds: reads end at it unasked, a hole before it asks, a write here ends it', async () => {
+  it('read windows: the size of a valid stat holds: reads end at it unasked; a hole before it, a stat run out, a write here: asked', async () => {
     const queries = (): number => cluster.requestsTotal('obj_query_max', 'obj_coll_query_max', 'obj_multi_query_max');
     // S1: one size query is one RPC.
     const file = await fs.open(fs.root, 'ra-holds', O_CREAT | O_RDWR, 0o644, { oclass: 'S1' });
     const data = pattern(20_000, 5);
     await fs.write(file, data, 0);
-    const reader = new ReadAhead(fs, file, new WindowBudget(16), data.length, true);
+    const reader = new ReadAhead(fs, file, new WindowBudget(16), data.length, () => data.length);
     let before = queries();
     // The kernel's last page reaches past the end; a large read takes the window path.
     expect((await readBytes(reader, 4096, 16_384)).equals(data.subarray(16_384))).toBe(true);
     expect((await readBytes(reader, 128 * 1024, 0)).equals(data)).toBe(true);
     expect(queries() - before, 'no size query').toBe(0);
+    // The stat ran out (the kernel may learn another size now): asked again.
+    let valid = true;
+    const expiring = new ReadAhead(fs, file, new WindowBudget(16), data.length, () => (valid ? data.length : undefined));
+    valid = false;
+    before = queries();
+    expect((await readBytes(expiring, 4096, 16_384)).equals(data.subarray(16_384))).toBe(true);
+    expect(queries() - before).toBe(1);
     // Past the known end (no window fetched there): asked as without.
     before = queries();
-    expect((await readBytes(new ReadAhead(fs, file, new WindowBudget(16), data.length, true), 4096, 20_480)).length).toBe(0);
+    expect((await readBytes(new ReadAhead(fs, file, new WindowBudget(16), data.length, () => data.length), 4096, 20_480)).length).toBe(0);
     expect(queries() - before).toBe(1);
     // Another client cut the file to 10,000 bytes: a read meeting the hole before the known end asks.
     const other = await fs.lookup('/ra-holds', O_RDWR);
     await fs.setattr(other, { size: 10_000 });
     fs.release(other);
-    const cut = new ReadAhead(fs, file, new WindowBudget(16), data.length, true);
+    const cut = new ReadAhead(fs, file, new WindowBudget(16), data.length, () => data.length);
     before = queries();
     expect((await readBytes(cut, 12_288, 8192)).equals(data.subarray(8192, 10_000))).toBe(true);
     expect(queries() - before).toBe(1);

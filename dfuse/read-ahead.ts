@@ -14,9 +14,9 @@
  * file's close, so a reader sees this mount's writes; other clients' writes are seen at the next open
  * (close-to-open).
  * Nothing is fetched ahead past the end of the file: as the size known at open says, then as windows
- * tell (a short window is the last; a full one at or past the supposed end means the file grew). A size
- * known from a stat still valid at open holds (Dfs ReadOptions sizeHintHolds): reads end at it without
- * asking the engines for the size, until this mount writes the file.
+ * tell (a short window is the last; a full one at or past the supposed end means the file grew). While
+ * dfuse holds a valid stat of the file (the size the kernel has too), reads end at its size without asking
+ * the engines (Dfs ReadOptions sizeHintHolds), until this mount writes the file.
  */
 import { type Dfs, type DfsObject, PlacedBytes, type ReadOptions } from '../dfs/index.js';
 import { adviseWillNeed } from './fuse-lowlevel.js';
@@ -84,35 +84,44 @@ export class ReadAhead {
   #lastWindow = -2;
   /** Index of the file's last window as far as known (read-ahead stops there). */
   #endWindow: number;
-  /** The size known at open: reads past it ask the size with their data, or, while it holds, end at it (Dfs ReadOptions). */
-  #readOptions: ReadOptions;
+  /** The size known at open: reads past it ask the size with their data (Dfs ReadOptions). */
+  readonly #readOptions: ReadOptions;
+  /** The size of the stat dfuse holds now, if still valid: reads end at it (undefined once this mount wrote the file). */
+  #heldSize: (() => number | undefined) | undefined;
 
   /**
-   * `sizeHint`: the file's size as known at open, if known; `sizeHolds`: known from a stat still valid
-   * at open, with no write through this mount pending.
+   * `sizeHint`: the file's size as known at open, if known; `heldSize`: the size of the file's stat dfuse
+   * answers the kernel with, while valid (none with a write through this mount in flight at open).
    */
-  constructor(dfs: Dfs, handle: DfsObject, budget: WindowBudget, sizeHint?: number, sizeHolds = false) {
+  constructor(dfs: Dfs, handle: DfsObject, budget: WindowBudget, sizeHint?: number, heldSize?: () => number | undefined) {
     this.#dfs = dfs;
     this.#handle = handle;
     this.#budget = budget;
     this.#endWindow = sizeHint === undefined ? Infinity : lastWindowOf(sizeHint);
-    this.#readOptions = sizeHint === undefined ? {} : { sizeHint, sizeHintHolds: sizeHolds };
+    this.#readOptions = sizeHint === undefined ? {} : { sizeHint };
+    this.#heldSize = heldSize;
   }
 
-  /** Forgets every window (the file changed through this mount, maybe its size too, or it closed); the size known at open no longer holds. */
+  /** How reads go now: ending at the size held, or asking past the size known at open. */
+  #options(): ReadOptions {
+    const held = this.#heldSize?.();
+    return held === undefined ? this.#readOptions : { sizeHint: held, sizeHintHolds: true };
+  }
+
+  /** Forgets every window (the file changed through this mount, maybe its size too, or it closed); no size holds from now on. */
   drop(): void {
     for (const window of this.#windows.values()) this.#budget.remove(window);
     this.#windows.clear();
     this.#misses.clear();
     this.#endWindow = Infinity;
-    if (this.#readOptions.sizeHintHolds === true) this.#readOptions = { sizeHint: this.#readOptions.sizeHint! };
+    this.#heldSize = undefined;
   }
 
   /** Up to `length` bytes at `position` (short at the end of the file), good for PLACED_MARGIN_MS at least. */
   async read(length: number, position: number): Promise<PlacedBytes> {
     const first = Math.floor(position / WINDOW_BYTES);
     const large = length >= COALESCE_MIN_BYTES;
-    if (!large && !this.#windows.has(first) && !this.#dense(first)) return PlacedBytes.of(await this.#dfs.read(this.#handle, length, position, this.#readOptions));
+    if (!large && !this.#windows.has(first) && !this.#dense(first)) return PlacedBytes.of(await this.#dfs.read(this.#handle, length, position, this.#options()));
     const views: PlacedBytes[] = [];
     const end = position + length;
     for (let at = position; at < end;) {
@@ -127,7 +136,7 @@ export class ReadAhead {
     }
     const bytes = views.length === 1 ? views[0]! : PlacedBytes.concat(views);
     // A window that ran out of time while this read waited for the next one: read the range again.
-    return bytes.valid(PLACED_MARGIN_MS) ? bytes : PlacedBytes.of(await this.#dfs.read(this.#handle, length, position, this.#readOptions));
+    return bytes.valid(PLACED_MARGIN_MS) ? bytes : PlacedBytes.of(await this.#dfs.read(this.#handle, length, position, this.#options()));
   }
 
   /** Counts a small read of window `index` that no window answers; true once the window is worth fetching. */
@@ -174,7 +183,7 @@ export class ReadAhead {
       return kept.data;
     }
     if (kept !== undefined) this.#forget(index);
-    const data = this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES, this.#readOptions);
+    const data = this.#dfs.readPlaced(this.#handle, WINDOW_BYTES, index * WINDOW_BYTES, this.#options());
     const window: Window = { data, fetched: undefined, evict: () => this.#windows.get(index) === window && this.#windows.delete(index) };
     // A failed fetch is not kept: the next read asks again.
     data.then((bytes) => {

@@ -8,6 +8,7 @@
 import { type DfsObject, MODE_PERMISSION_MASK, O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC } from '../../dfs/index.js';
 import { ReadAhead } from '../read-ahead.js';
 import { type DfuseState, type Owner, viewOf } from '../state.js';
+import type { MapEntry } from '../inode-map.js';
 import type { View } from '../view.js';
 import { WriteBack } from '../write-back.js';
 import { onParent } from './resolve.js';
@@ -21,22 +22,21 @@ export async function open(state: DfuseState, path: string, flags: number): Prom
       view.map.forgetStat(inner);
       state.data.dropReads(handle.oid);
     }
-    if ((flags & O_TRUNC) !== 0) return addFile(state, view, handle, { bytes: 0, holds: true });
-    // The cached size holds while the stat is valid, and this mount has no write of the file in flight.
-    const holds = view.map.freshStat(entry) !== undefined && !state.data.isDirty(handle.oid);
-    return addFile(state, view, handle, entry.stat === undefined ? undefined : { bytes: entry.stat.size, holds });
+    return addFile(state, view, handle, (flags & O_TRUNC) !== 0 ? 0 : entry.stat?.size, (flags & O_TRUNC) !== 0 ? undefined : entry);
   });
 }
 
 /**
- * Registers an open DFS handle under a new file handle number, with its data caches (`size`: the size known,
- * if any, and whether reads may end at it: ReadAhead).
+ * Registers an open DFS handle under a new file handle number, with its data caches (`sizeHint`: the size
+ * known, if any; `entry`: the path's cache entry, whose valid stat the reads end at: ReadAhead).
  */
-function addFile(state: DfuseState, view: View, handle: DfsObject, size?: { bytes: number; holds: boolean }): number {
+function addFile(state: DfuseState, view: View, handle: DfsObject, sizeHint?: number, entry?: MapEntry): number {
   try {
     const writes = (handle.flags & O_ACCMODE) !== O_RDONLY;
+    // Not while a write of this mount is in flight: the stat follows it, but the engines may not have it yet.
+    const held = entry === undefined || state.data.isDirty(handle.oid) ? undefined : () => view.map.freshStat(entry)?.size;
     const file = state.files.add(handle, view, state.dataCaching && handle.kind === 'file'
-      ? { reader: new ReadAhead(view.dfs, handle, state.data.windows, size?.bytes, size?.holds), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
+      ? { reader: new ReadAhead(view.dfs, handle, state.data.windows, sizeHint, held), ...(writes ? { writer: new WriteBack(view.dfs, handle, state.data.budget) } : {}) }
       : {});
     state.data.register(file);
     return file.fh;
@@ -65,6 +65,6 @@ export async function create(state: DfuseState, caller: Owner, path: string, mod
       view.dfs.release(handle);
       throw error;
     }
-    return addFile(state, view, handle, handle.created ? { bytes: 0, holds: true } : undefined);
+    return addFile(state, view, handle, handle.created ? 0 : undefined);
   });
 }
