@@ -27,10 +27,12 @@ export const GROUP_PROBES_IN_FLIGHT_MAX = 64;
 export const REMOVE_IN_FLIGHT_MAX = 16;
 /**
  * Removed entries' objects are punched after the remove answered (object-reaper.ts): those of REAP_DELAY_MS
- * together, REAP_IN_FLIGHT_MAX at once; a punch failing with an engine error is tried REAP_ATTEMPTS_MAX times,
+ * together, in batches of REAP_BATCH_MAX (one RPC per engine each); should a batch fail, its objects one by
+ * one, REAP_IN_FLIGHT_MAX at once, each failing with an engine error tried REAP_ATTEMPTS_MAX times,
  * REAP_RETRY_MS times the attempt apart.
  */
 export const REAP_DELAY_MS = 10;
+export const REAP_BATCH_MAX = 256;
 export const REAP_IN_FLIGHT_MAX = 64;
 export const REAP_ATTEMPTS_MAX = 3;
 export const REAP_RETRY_MS = 200;

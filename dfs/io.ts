@@ -62,10 +62,11 @@ export function getSize(handle: DfsObject): Promise<number> {
  * What a reader may tell a read: `sizeHint`, the size it believes the file has (from a stat). A read
  * reaching past it asks the file's size alongside its data, so a short read at the end of the file takes
  * one round trip instead of two; the answer rests on that size as asked, never on the hint, unless
- * `sizeHintHolds`: the reader answers as of that size (close-to-open, as DAOS dfuse answers from what it
- * read at open: the hint is a stat recent at the file's open, and nothing was written through the reader
- * since). A read that begins before the hint and reaches past it then ends at it, and asks the size only
- * if it meets a hole before it (the file may have shrunk); one that begins at or past it goes as without.
+ * `sizeHintHolds`: the reader answers as of that size (it is the size of a stat the reader's client still
+ * holds valid, as the kernel holds its i_size, and nothing was written through the reader since; DAOS dfuse
+ * answers so from what it read at open). A read that begins before the hint and reaches past it then ends
+ * at it, and asks the size only if it meets a hole before it (the file may have shrunk); one that begins
+ * at or past it goes as without.
  */
 export interface ReadOptions {
   readonly sizeHint?: number;

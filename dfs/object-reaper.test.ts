@@ -2,7 +2,7 @@
  * The objects of removed entries are punched after the remove answers (object-reaper.ts): on a 3-engine
  * in-process cluster, the objects behind removed files and directories, and behind a file replaced by a
  * rename, hold no data once the mount has been unmounted (unmount drains the reaper); a burst of removes
- * is punched in full; the names are gone at once.
+ * is punched in full, in batches (one RPC per engine each); the names are gone at once.
  */
 import { describe, expect, it } from 'vitest';
 import { type ContHandle, type Oid, type PoolHandle } from '../engine/client/index.js';
@@ -10,11 +10,13 @@ import { freshFs } from '../test/harness/dfs-tree.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { type Dfs, O_CREAT, O_RDWR } from './index.js';
 import { useClusterBed } from '../test/harness/dfs-bed.js';
+import type { InProcessCluster } from '../test/harness/in-process-cluster.js';
 
 describe('dfs object reaper', () => {
   let pool: PoolHandle;
+  let cluster: InProcessCluster;
 
-  useClusterBed('dfs-reaper', (bed) => ({ pool } = bed));
+  useClusterBed('dfs-reaper', (bed) => ({ pool, cluster } = bed));
 
   /** Creates `name` in the root with `bytes` of data; returns its oid. */
   async function fileWithData(fs: Dfs, name: string, bytes: number): Promise<Oid> {
@@ -44,6 +46,8 @@ describe('dfs object reaper', () => {
     const burst = await Promise.all(Array.from({ length: 40 }, (_, index) => fileWithData(fs, `burst${index}`, 100 + index)));
     expect(await sizeOf(cont, removed)).toBe(3 * 1024 * 1024);
 
+    const punches = (): number[] => [cluster.requestsTotal('obj_multi_punch'), cluster.requestsTotal('obj_coll_punch')];
+    const before = punches();
     await fs.remove(fs.root, 'removed');
     await fs.rename(fs.root, 'source', fs.root, 'replaced');
     await fs.remove(fs.root, 'dir', { recursive: true });
@@ -53,6 +57,11 @@ describe('dfs object reaper', () => {
     expect((await fs.stat('/replaced')).size).toBe(10);
 
     await fs.unmount();
+    const [batched, single] = punches().map((count, index) => count - before[index]!);
+    // The objects went in a few batches of one RPC per engine each, none was punched alone.
+    expect(batched).toBeGreaterThan(0);
+    expect(batched).toBeLessThanOrEqual(3 * 6);
+    expect(single).toBe(0);
     expect(await sizeOf(cont, removed)).toBe(0);
     expect(await sizeOf(cont, replaced)).toBe(0);
     for (const oid of burst) expect(await sizeOf(cont, oid)).toBe(0);

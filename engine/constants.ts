@@ -48,6 +48,8 @@ export const BATCH_REQUESTS_MAX = 16;
 export const SHARDS_PER_COLLECTIVE_MAX = 1024;
 /** Object queries one OBJ_MULTI_QUERY_MAX carries at most. */
 export const QUERIES_PER_MULTI_MAX = 4096;
+/** Object shard punches one OBJ_MULTI_PUNCH carries at most. */
+export const PUNCHES_PER_MULTI_MAX = 4096;
 /**
  * Calls whose request body, and whose answer as far as the RPC can tell (RpcDef.answerBytes), fit in this
  * travel as frames on the session's rpc_channel stream (engine/wire/channel.ts); bulk keeps a stream of its own.

@@ -236,6 +236,24 @@ describe('object client on three engines', () => {
     }
   });
 
+  it('punchMany: every object punched whole, one RPC per engine; ifStored leaves the shards that hold nothing alone', async () => {
+    const classes: ObjClassName[] = ['S1', 'SX', 'RP_2GX', 'SX'];
+    const arrays = await Promise.all(classes.map(async (oclass) => cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }))));
+    // The last one is never written; the SX one has bytes in two chunks of its many groups.
+    await Promise.all(arrays.slice(0, 3).map((array) => array.write(50, Buffer.alloc(120, 9))));
+    const before = cluster.requestsTotal('obj_multi_punch', 'obj_coll_punch', 'obj_punch');
+    const epoch = await cont.punchMany(arrays.map((array) => array.object.oid), { ifStored: true });
+    expect(cluster.requestsTotal('obj_multi_punch', 'obj_coll_punch', 'obj_punch') - before).toBeLessThanOrEqual(ENGINES);
+    for (const array of arrays) expect(await array.getSize()).toBe(0);
+    const newest = await cont.queryMaxMany(arrays.map((array) => ({ oid: array.object.oid, akey: null })));
+    expect(newest.slice(0, 3).map((max) => max.maxEpoch)).toEqual([epoch, epoch, epoch]);
+    expect(newest[3]!.maxEpoch, 'nothing stored: no punch record').toBe(0);
+    // Without ifStored every shard takes the punch.
+    const plain = await cont.punchMany([arrays[3]!.object.oid]);
+    expect((await arrays[3]!.object.queryMax({ akey: null })).maxEpoch).toBe(plain);
+    expect(await cont.punchMany([])).toBeGreaterThan(0);
+  });
+
   it.each<ObjClassName>(['S1', 'SX', 'RP_2GX'])('array %s: writes across chunks, holes read as zeros, size', async (oclass) => {
     const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass }));
     expect(array.chunkSizeBytes).toBe(100);

@@ -19,6 +19,7 @@ import { ArrayObject } from './array.js';
 import type { ObjectIoContext } from './io-context.js';
 import { KvObject } from './kv.js';
 import { ObjectHandle } from './object.js';
+import { type PunchManyOptions, punchMany } from './multi-punch.js';
 import { type MaxKeyQuery, queryMaxMany } from './multi-query.js';
 import type { MaxKey } from './object-list.js';
 import { OidAllocator } from './oid-allocator.js';
@@ -159,6 +160,16 @@ export class ContHandle {
    */
   queryMaxMany(queries: readonly MaxKeyQuery[], options: { epoch?: Epoch } = {}): Promise<MaxKey[]> {
     return queryMaxMany(this.#context, queries, options);
+  }
+
+  /**
+   * Punches many objects whole at once (DFS's reaper of removed entries): one RPC per engine holding their
+   * shards, not one per object and engine; `ifStored` spares the shards that hold nothing of their object.
+   * Resolves with the punches' epoch.
+   */
+  punchMany(oids: readonly Oid[], options: PunchManyOptions = {}): Promise<Epoch> {
+    this.assertWritable();
+    return punchMany(this.#context, oids, options);
   }
 
   /** A key-value view of a MULTI_LEXICAL object. */

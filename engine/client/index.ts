@@ -7,6 +7,7 @@ export { connectPool, PoolHandle, type ConnectPoolOptions, type PoolQuery } from
 export { ContHandle, type ContainerCreateOptions, type ContainerSummary, type OpenContainerOptions } from './container.js';
 export { ObjectHandle, type DkeyUpdate, type FetchOptions, type KeyList, type KeyValueList, type MaxKey, type PunchOptions, type UpdateOptions } from './object.js';
 export type { MaxKeyQuery } from './multi-query.js';
+export type { PunchManyOptions } from './multi-punch.js';
 export { KvObject, KV_VALUE_AKEY, type KvKey } from './kv.js';
 export { ArrayObject, ARRAY_AKEY, type ArrayExtent } from './array.js';
 export { PlacedBytes, type BytesPart, type FilePart } from './placed-bytes.js';

@@ -16,7 +16,7 @@ import type { FetchValue, ObjectRef, UpdateIod } from '../vos/operation.js';
 import { asEpoch, type Hlc } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import {
-  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_MULTI_QUERY_MAX, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
+  OBJ_COLL_PUNCH, OBJ_COLL_QUERY_MAX, OBJ_COLL_UPDATE, OBJ_FETCH, OBJ_LIST_AKEYS, OBJ_LIST_DKEYS, OBJ_MULTI_PUNCH, OBJ_MULTI_QUERY_MAX, OBJ_PUNCH, OBJ_QUERY_MAX, OBJ_UPDATE,
   type RecordMatchBody,
 } from '../wire/rpc/obj.js';
 import type { RpcResponse } from '../wire/rpc-def.js';
@@ -125,13 +125,17 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     });
   });
 
-  /** One shard's punch (the shard named apart from the request, so a collective one copies nothing). */
+  /**
+   * One shard's punch (the shard named apart from the request, so a collective one copies nothing);
+   * `ifStored`: none where the shard holds no row of the object (its newest epoch is 0).
+   */
   const punch = async (
     request: Omit<ObjectAddress, 'target' | 'shard'> & { dkey?: Buffer; akeys?: Buffer[]; ifExists?: boolean; ifMatch?: RecordMatchBody },
-    targetIndex: number, shard: number,
+    targetIndex: number, shard: number, ifStored = false,
   ): Promise<Record<string, never>> => {
     const target = resolveObject(deps, request, targetIndex, shard);
     const { vos, ref } = target;
+    if (ifStored && vos.queryMaxEpoch(ref) === 0) return {};
     const op = {
       cont: ref.cont, oid: ref.oid, shard, epoch: asEpoch(request.epoch), dkey: request.dkey, akeys: request.akeys, ifExists: request.ifExists,
       ifMatch: request.ifMatch,
@@ -178,6 +182,13 @@ export function registerObjectHandlers(registry: HandlerRegistry, deps: ObjectHa
     allInOrder(request.shards.map((at) => () => punch(request, at.target, at.shard))),
     (): Record<string, never> => ({}),
   ));
+  registry.register(OBJ_MULTI_PUNCH, (request) => {
+    const { pool, cont, mapVersion, epoch, ifStored } = request;
+    return thenMaybe(
+      allInOrder(request.punches.map((at) => () => punch({ pool, cont, mapVersion, epoch, oid: at.oid }, at.target, at.shard, ifStored))),
+      (): Record<string, never> => ({}),
+    );
+  });
   registry.register(OBJ_COLL_UPDATE, (request) => thenMaybe(
     allInOrder(request.updates.map((at) => () => update(request, at))),
     (): Record<string, never> => ({}),

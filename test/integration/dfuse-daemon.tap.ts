@@ -11,7 +11,7 @@
  * targets × 256 MiB) for the whole suite; the two SIGKILL cases run last.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -122,6 +122,17 @@ t.test('two mounts of one container: zero cache times see changes at once, the d
   t.equal(readFileSync(cluster.at('d/made-on-other'), 'utf8'), 'from the other mount', 'default mount: the create, after the negative time');
   t.equal(statSync(cluster.at('d/grows')).size, 'short, now longer'.length, 'default mount: the new size, after the attribute time');
   t.equal(readFileSync(cluster.at('d/grows'), 'utf8'), 'short, now longer', 'default mount: the new content');
+
+  // A reader that keeps the file open (tail -f) while the other mount appends: at its end of file now, it
+  // reads the appended bytes once the attribute time has run out (reads end at the size of a valid stat only).
+  const tail = openSync(cluster.at('d/grows'), 'r');
+  t.teardown(() => closeSync(tail));
+  const buffer = Buffer.alloc(4096);
+  t.equal(readSync(tail, buffer, 0, buffer.length, 0), 'short, now longer'.length, 'the reader reads to the end');
+  appendFileSync(other('grows'), ', and longer still');
+  await sleep(DEFAULT_CACHE_WAIT_MS);
+  const read = readSync(tail, buffer, 0, buffer.length, 'short, now longer'.length);
+  t.equal(buffer.subarray(0, read).toString(), ', and longer still', 'the open reader sees the append, after the attribute time');
 });
 
 t.test('a directory made through a mount: its own names are seen at once, other mounts\' within the negative-entry time', async (t) => {

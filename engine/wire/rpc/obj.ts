@@ -4,7 +4,7 @@
  * and either a single value or array extents of fixed-size records.
  */
 import {
-  BLOB_PATH_CHARS_MAX, EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, QUERIES_PER_MULTI_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
+  BLOB_PATH_CHARS_MAX, EXTENTS_PER_IOD_MAX, IODS_PER_RPC_MAX, LISTED_DKEY_AKEYS_MAX, LIST_KEYS_PER_RPC_MAX, PUNCHES_PER_MULTI_MAX, QUERIES_PER_MULTI_MAX, SHARDS_PER_COLLECTIVE_MAX, VALUE_BYTES_MAX,
 } from '../../constants.js';
 import { defineRpc } from '../rpc-def.js';
 import { type Infer, t } from '../schema.js';
@@ -200,6 +200,26 @@ export const OBJ_MULTI_QUERY_MAX = defineRpc(
     queries: t.array(t.object({ oid: objectAddress.oid, target: objectAddress.target, shard: objectAddress.shard, akey: t.nullable(key) }), QUERIES_PER_MULTI_MAX),
   }),
   t.object({ answers: t.array(queryMaxAnswer, QUERIES_PER_MULTI_MAX) }),
+);
+
+/**
+ * OBJ_COLL_PUNCH of many objects on one engine at one epoch: each punch names its object and one of its
+ * shards here (what the reaper of removed DFS entries sends: one RPC per engine for a batch of objects,
+ * not one per object and engine). `ifStored`: a shard that holds nothing of its object (never written or
+ * punched here) is left alone, spared a punch record: for objects nothing names any more, whose late
+ * writes leave an orphan either way.
+ */
+export const OBJ_MULTI_PUNCH = defineRpc(
+  'obj_multi_punch',
+  t.object({
+    pool: objectAddress.pool,
+    cont: objectAddress.cont,
+    mapVersion: objectAddress.mapVersion,
+    epoch,
+    ifStored: t.bool(),
+    punches: t.array(t.object({ oid: objectAddress.oid, target: objectAddress.target, shard: objectAddress.shard }), PUNCHES_PER_MULTI_MAX),
+  }),
+  empty,
 );
 
 /**
