@@ -23,7 +23,8 @@
  * The more entries the directory had when last listed, the more misses it takes (a listing must cost less than
  * the lookups it saves), and directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
  * this mount while its page was read is left out, and a page read while the directory or one above it was
- * renamed or removed is dropped. A listing a client asks for (readdir) fills in the map the same way (readPage).
+ * renamed or removed is dropped. A listing a client asks for (readdir) fills in the map the same way, for its
+ * first page (readPage).
  */
 import { type DirAnchor, type DirEntryPlus, type DirPage, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
@@ -439,7 +440,7 @@ export class InodeMap {
     try {
       let anchor: DirAnchor | undefined;
       do {
-        const page = await this.readPage(dir, anchor, 0);
+        const page = await this.readPage(dir, anchor, true);
         for (const item of page.entries) names.push(item.name);
         anchor = page.anchor;
         progress.advance(anchor);
@@ -456,15 +457,15 @@ export class InodeMap {
   }
 
   /**
-   * A page of a listing of directory `dir` (pinned by the caller) from `anchor`, `before` entries into
-   * it: read with a handle per entry, whose names fill in the map as a refresh does (class comment), so
-   * the names a client just listed (the kernel's readdirplus gives it their dentries: what it does next
-   * to them comes without a lookup; rm -r unlinks them, md5sum opens them) need no lookup here either.
-   * Past REFRESH_ENTRIES_MAX entries into the listing, the page is read without handles.
+   * A page of a listing of directory `dir` (pinned by the caller) from `anchor`; `withHandles`: read with
+   * a handle per entry, whose names fill in the map as a refresh does (class comment), so the names a
+   * client just listed (the kernel's readdirplus gives it their dentries: what it does next to them comes
+   * without a lookup; rm -r unlinks them, md5sum opens them) need no lookup here either. Without, only
+   * the xattr names listed are noted.
    */
-  async readPage(dir: MapEntry, anchor: DirAnchor | undefined, before: number): Promise<DirPage<DirEntryPlus>> {
+  async readPage(dir: MapEntry, anchor: DirAnchor | undefined, withHandles: boolean): Promise<DirPage<DirEntryPlus>> {
     const pageStartedMs = Date.now();
-    if (before > REFRESH_ENTRIES_MAX) {
+    if (!withHandles) {
       const page = await this.#dfs.readdirplus(dir.handle, anchor);
       this.#listedXattrs.note(dir.path, pageStartedMs, listedXattrsOf(page.entries));
       return page;

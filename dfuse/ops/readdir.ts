@@ -6,7 +6,7 @@
  * lookup of it right after the listing is never answered missing from older knowledge; and as the listing
  * is the whole directory, names it did not read are known missing for the negative-entry time from its
  * start. The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC
- * (listed-xattrs.ts), and so do their handles: the names listed need no lookup (InodeMap.readPage).
+ * (listed-xattrs.ts), and so do their handles (first page): the names listed need no lookup (InodeMap.readPage).
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -38,7 +38,10 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
     try {
       let anchor: DirAnchor | undefined;
       do {
-        const page = await view.map.readPage(entry, anchor, read.length);
+        // The first page fills in the path cache (the directories tools walk right after listing them);
+        // past it, a handle for every entry would cost an `ls -l` of a large directory more (5,000 files: a
+        // quarter more dfuse CPU), and a walk of its names has it listed again by a refresh.
+        const page = await view.map.readPage(entry, anchor, read.length === 0);
         for (const item of page.entries) {
           read.push(item.name);
           // A name just listed is never answered missing from what dfuse knew of the directory before.
