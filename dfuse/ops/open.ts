@@ -16,13 +16,13 @@ import { onParent } from './resolve.js';
 export async function open(state: DfuseState, path: string, flags: number): Promise<number> {
   const { view, path: inner } = await viewOf(state, path, 'open');
   return view.map.with(inner, async (entry) => {
-    if ((flags & O_TRUNC) !== 0) await state.data.settle(entry.handle.oid);
+    const truncates = (flags & O_TRUNC) !== 0;
+    if (truncates) await state.data.settle(entry.handle.oid);
     const handle = await view.dfs.dup(entry.handle, flags & ~(O_APPEND | O_CREAT | O_EXCL));
-    if ((flags & O_TRUNC) !== 0) {
-      view.map.forgetStat(inner);
-      state.data.dropReads(handle.oid);
-    }
-    return addFile(state, view, handle, (flags & O_TRUNC) !== 0 ? 0 : entry.stat?.size, (flags & O_TRUNC) !== 0 ? undefined : entry);
+    if (!truncates) return addFile(state, view, handle, entry.stat?.size, entry);
+    view.map.forgetStat(inner);
+    state.data.dropReads(handle.oid);
+    return addFile(state, view, handle, 0);
   });
 }
 
