@@ -16,6 +16,7 @@ import { ARRAY_AKEY } from './array.js';
 import type { ContHandle } from './container.js';
 import { LOCAL_READS_ENV } from './local-blobs.js';
 import { type PoolHandle, connectPool } from './pool.js';
+import type { Rank } from '../pool-map/pool-map.js';
 
 const silent = pino({ level: 'silent' });
 const ENGINES = 3;
@@ -35,15 +36,21 @@ describe('object client on three engines', () => {
   let cluster: InProcessCluster;
   let pool: PoolHandle;
   let cont: ContHandle;
+  /** Clients of the same container each reading replicas from another engine first (rank 0, 1, 2): together they read every replica. */
+  let replicaPools: PoolHandle[] = [];
+  let replicaReaders: ContHandle[] = [];
 
   beforeAll(async () => {
     cluster = await startInProcessCluster({ prefix: 'client', engines: ENGINES, targets: TARGETS, poolLabel: 'client-pool' });
     pool = await connectPool({ system: cluster.system, pool: 'client-pool', log: silent });
     await pool.createContainer({ label: 'c1', props: { chunkSizeBytes: 100 } });
     cont = await pool.openContainer('c1');
+    replicaPools = await Promise.all(Array.from({ length: ENGINES }, (_, rank) => connectPool({ system: cluster.system, pool: 'client-pool', log: silent, preferRanks: [rank as Rank] })));
+    replicaReaders = await Promise.all(replicaPools.map((handle) => handle.openContainer('c1')));
   });
 
   afterAll(async () => {
+    await Promise.all(replicaPools.map((handle) => handle.disconnect()));
     await pool?.disconnect();
     if (cluster !== undefined) await cluster.stop();
   });
@@ -86,8 +93,7 @@ describe('object client on three engines', () => {
       expect(rejected).toHaveLength(1);
       expect((rejected[0]!.reason as EngineError).der).toBe(Der.EXIST);
       const winner = results[0]!.status === 'fulfilled' ? 'A' : 'B';
-      // Reads rotate over the healthy replicas: three reads see all three.
-      for (let read = 0; read < 3; read++) expect((await kv.get(key))?.toString()).toBe(winner);
+      for (const reader of replicaReaders) expect((await reader.kv(kv.object.oid).get(key))?.toString()).toBe(winner);
     }
   });
 
@@ -99,8 +105,8 @@ describe('object client on three engines', () => {
     const write = (data: string, expected?: string) => object.update({
       dkey, iods: [{ type: 'array', ...records(data) }], ...(expected === undefined ? {} : { ifMatch: records(expected) }),
     });
-    const read = async (): Promise<string> => {
-      const [value] = await object.fetch({ dkey, iods: [{ type: 'array', akey, recordSize: 1, extents: [{ index: 0, count: 2 }] }] });
+    const read = async (from: ContHandle = cont): Promise<string> => {
+      const [value] = await from.object(object.oid).fetch({ dkey, iods: [{ type: 'array', akey, recordSize: 1, extents: [{ index: 0, count: 2 }] }] });
       return value?.type === 'array' ? value.data.toString() : '';
     };
     await write('A0');
@@ -111,8 +117,7 @@ describe('object client on three engines', () => {
       expect(rejected).toHaveLength(1);
       expect((rejected[0]!.reason as EngineError).der).toBe(Der.NONEXIST);
       const winner = results[0]!.status === 'fulfilled' ? `B${round}` : `C${round}`;
-      // Reads rotate over the healthy replicas: three reads see all three.
-      for (let reads = 0; reads < 3; reads++) expect(await read()).toBe(winner);
+      for (const reader of replicaReaders) expect(await read(reader)).toBe(winner);
     }
     expect(await derOf(write('XX', 'A0'))).toBe(Der.NONEXIST);
   });
@@ -206,6 +211,23 @@ describe('object client on three engines', () => {
     const rest = await object.listAkeys({ dkey, anchor: listed.anchor, limit: 10 });
     expect(sorted([...listed.keys, ...rest.keys])).toEqual(['a1', 'a2', 'a3']);
     expect(rest.anchor.eof).toBe(true);
+  });
+
+  it('a client reads a replicated object from one engine, the one it prefers: fetches and a max query over every group', async () => {
+    const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' }));
+    await Promise.all(Array.from({ length: 12 }, (_, index) => kv.put(`key-${index}`, Buffer.from(`v${index}`))));
+    const array = cont.array(await cont.allocOid({ type: ObjType.ARRAY_BYTE, oclass: 'RP_3GX' }));
+    expect(array.object.groupCount).toBeGreaterThan(1);
+    await array.write(0, Buffer.alloc(700, 1));
+    const perEngine = (...opcodes: string[]): number[] => cluster.engines.map((engine) => opcodes.reduce((sum, opcode) => sum + engine.metrics.requestsTotal(opcode), 0));
+    for (const [rank, reader] of replicaReaders.entries()) {
+      const fetches = perEngine('obj_fetch');
+      for (let index = 0; index < 12; index++) expect((await reader.kv(kv.object.oid).get(`key-${index}`))?.toString()).toBe(`v${index}`);
+      expect(perEngine('obj_fetch').map((count, engine) => count - fetches[engine]!)).toEqual(cluster.engines.map((_, engine) => (engine === rank ? 12 : 0)));
+      const queries = perEngine('obj_coll_query_max', 'obj_query_max');
+      expect(await reader.array(array.object.oid).getSize()).toBe(700);
+      expect(perEngine('obj_coll_query_max', 'obj_query_max').map((count, engine) => count - queries[engine]!), 'every group asked in one call').toEqual(cluster.engines.map((_, engine) => (engine === rank ? 1 : 0)));
+    }
   });
 
   it('queryMaxMany: every object answered as queryMax would, with one RPC per engine', async () => {

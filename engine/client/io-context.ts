@@ -21,6 +21,8 @@ export interface PoolIo extends MapSource {
   layout(oid: Oid): ObjectLayout;
   /** The transport to the engine of `rank` in the current map. */
   transportFor(rank: Rank): RpcTransport;
+  /** How much this client wants to read replicas from `rank`, higher first (read-affinity.ts). */
+  readonly readPreference: (rank: Rank) => number;
   /** The blob files of engines on this host, for placed fetch answers; absent: local reads are off. */
   readonly localBlobs?: LocalBlobFiles;
 }

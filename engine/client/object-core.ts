@@ -14,7 +14,7 @@ import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { CollectiveAddressBody } from '../wire/rpc/obj.js';
 import type { ObjectIoContext } from './io-context.js';
 import { isUnreachable, toShardError } from './shard-error.js';
-import { readShards } from './shard-choice.js';
+import { readShard, readShards } from './shard-choice.js';
 
 /** The fields every object RPC starts with (engine/wire/rpc/common.ts objectAddress). */
 export type ShardAddress = ObjectAddressBody;
@@ -27,9 +27,6 @@ export interface CollectiveCall<Req> {
   readonly shards: readonly ShardLocation[];
   readonly request: Req;
 }
-
-/** Rotating start index for reads; shared by all objects of the process, which spreads load as well. */
-let readRotation = 0;
 
 export class ObjectCore {
   readonly context: ObjectIoContext;
@@ -96,9 +93,9 @@ export class ObjectCore {
     return calls;
   }
 
-  /** The healthy shard of a group a read starts with (the rotation readGroup uses). */
+  /** The healthy shard of a group a read starts with (the one readGroup tries first). */
   readShard(shards: readonly ShardLocation[]): ShardLocation {
-    return readShards(shards, readRotation++ & 0x3fff_ffff)[0]!;
+    return readShard(shards, this.context.pool.readPreference);
   }
 
   /** One RPC to one shard (or, collective, to the rank of `shard`); an EngineError comes back as a ShardError naming the shard's rank. */
@@ -123,7 +120,7 @@ export class ObjectCore {
     body: Omit<Req, keyof ShardAddress>,
     localBody?: Omit<Req, keyof ShardAddress>,
   ): Promise<Res> {
-    const order = readShards(shards, readRotation++ & 0x3fff_ffff);
+    const order = readShards(shards, this.context.pool.readPreference);
     let lastError: unknown;
     for (const shard of order) {
       const chosen = localBody !== undefined && this.context.pool.transportFor(shard.rank).localDir !== undefined ? localBody : body;

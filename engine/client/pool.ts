@@ -27,6 +27,7 @@ import type { PoolIo } from './io-context.js';
 import { LocalBlobFiles } from './local-blobs.js';
 import { poolMapFromBody } from './map-body.js';
 import { PoolServiceClient } from './pool-service.js';
+import { ReadAffinity } from './read-affinity.js';
 import type { RpcTransport, TransportPool } from './transport.js';
 
 export interface ConnectPoolOptions {
@@ -36,6 +37,8 @@ export interface ConnectPoolOptions {
   /** Shared transports; default: a new H2TransportPool owned (and closed) by the handle. */
   readonly transport?: TransportPool;
   readonly log?: Logger;
+  /** Engines to read replicas from first, best first (read-affinity.ts); default: engines on this host, then a per-client choice. */
+  readonly preferRanks?: readonly Rank[];
 }
 
 export type PoolQuery = RpcResponse<typeof POOL_QUERY>;
@@ -50,7 +53,7 @@ export async function connectPool(options: ConnectPoolOptions): Promise<PoolHand
     const answer = await svc.call(POOL_CONNECT, { pool: options.pool });
     const map = poolMapFromBody(answer.map);
     svc.learn({ svcRanks: answer.svcRanks, map });
-    return new PoolHandle({ answer, map, svc, transports, owned, log });
+    return new PoolHandle({ answer, map, svc, transports, owned, log, ...(options.preferRanks === undefined ? {} : { preferRanks: options.preferRanks }) });
   } catch (error) {
     if (owned) await transports.close();
     throw error;
@@ -64,6 +67,7 @@ interface PoolHandleInit {
   readonly transports: TransportPool;
   readonly owned: boolean;
   readonly log: Logger;
+  readonly preferRanks?: readonly Rank[];
 }
 
 export class PoolHandle implements PoolIo {
@@ -84,6 +88,8 @@ export class PoolHandle implements PoolIo {
   #refreshing: Promise<PoolMap> | undefined = undefined;
   readonly #reporting = new Map<number, Promise<PoolMap>>();
   #disconnected = false;
+  readonly #affinity: ReadAffinity;
+  readonly readPreference = (rank: Rank): number => this.#affinity.preference(rank);
 
   constructor(init: PoolHandleInit) {
     this.uuid = init.answer.uuid;
@@ -95,6 +101,10 @@ export class PoolHandle implements PoolIo {
     this.transports = init.transports;
     this.#owned = init.owned;
     this.log = init.log;
+    this.#affinity = new ReadAffinity({
+      ...(init.preferRanks === undefined ? {} : { preferRanks: init.preferRanks }),
+      isLocal: (rank) => this.transportFor(rank).localDir !== undefined,
+    });
   }
 
   /** The newest pool map this handle knows. */

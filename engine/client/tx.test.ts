@@ -45,6 +45,7 @@ function fakeContext(options: { readOnly?: boolean; fail?: (opcode: string) => E
     map,
     layout: (oid: Oid) => computeLayout(map, oid),
     transportFor: () => transport,
+    readPreference: () => 0,
     refreshMap: async () => map,
     reportUnreachable: async () => map,
   };
