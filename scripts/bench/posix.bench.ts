@@ -24,7 +24,7 @@ import { checkInterrupted, interruptOnSignals } from './posix-command.js';
 import { type FioSizes, runFio } from './posix-fio.js';
 import { runListing } from './posix-listing.js';
 import { type ToolSizes, type ToolTree, makeToolTree, runTools } from './posix-tools.js';
-import { type MdtestPass, type MdtestSizes, runMdtestPass } from './posix-mdtest.js';
+import { type MdtestPass, type MdtestSizes, runMdtestPass, warmUp } from './posix-mdtest.js';
 import { POSIX_SECTION, renderPosixSection } from './posix-section.js';
 import { mountPoints } from '../../dfuse/mount-table.js';
 import { type AttrCache, type MountedTarget, TARGET_NAMES, type TargetName, mountTarget } from './posix-targets.js';
@@ -61,10 +61,12 @@ async function withTarget<T>(name: TargetName, workDir: string, work: (target: M
 }
 
 /**
- * mdtest in passes: create, stat through the cached mount, stat through the uncached one (FUSE targets;
- * the same tree), read, remove. Stat is the only phase whose rate the attribute cache decides.
+ * mdtest in passes, after untimed warm-up passes (warmUp): create, stat through the cached mount, stat
+ * through the uncached one (FUSE targets; the same tree), read, remove. Stat is the only phase whose rate
+ * the attribute cache decides.
  */
 async function metadataRows(target: MountedTarget, sizes: MdtestSizes): Promise<BenchResult[]> {
+  await warmUp(target.dir, target.uncachedDir, sizes, progress);
   const params = (attrCache: AttrCache): Record<string, string | number> => ({ target: target.name, attrCache });
   const cached = (pass: MdtestPass): Promise<BenchResult[]> => runMdtestPass(target.dir, sizes, pass, params('on'), progress);
   const results = [...await cached('-C'), ...await cached('-T')];
