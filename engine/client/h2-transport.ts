@@ -326,6 +326,10 @@ export class H2Transport implements RpcTransport {
   private inflight = 0;
   private closed = false;
 
+  get callsInFlight(): number {
+    return this.inflight;
+  }
+
   get localDir(): string | undefined {
     return this.callSocketServed && this.callSocketPath !== undefined ? dirname(this.callSocketPath) : undefined;
   }

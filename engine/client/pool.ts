@@ -104,6 +104,7 @@ export class PoolHandle implements PoolIo {
     this.#affinity = new ReadAffinity({
       ...(init.preferRanks === undefined ? {} : { preferRanks: init.preferRanks }),
       isLocal: (rank) => this.transportFor(rank).localDir !== undefined,
+      callsInFlight: (rank) => this.transportFor(rank).callsInFlight,
     });
   }
 

@@ -23,6 +23,8 @@ export interface RpcTransport {
    * local-blobs.ts: its blob files lie under it); undefined otherwise.
    */
   readonly localDir?: string | undefined;
+  /** Calls sent and not yet settled. */
+  readonly callsInFlight: number;
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res>;
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ function fakeContext(options: { readOnly?: boolean; fail?: (opcode: string) => E
   const map: PoolMap = buildUniformPoolMap({ rankCount: 3, targetsPerRank: 2 });
   const transport: RpcTransport = {
     address: 'fake',
+    callsInFlight: 0,
     async call<Req, Res>(def: RpcDef<Req, Res>, request: Req): Promise<Res> {
       const body = request as Record<string, unknown>;
       calls.push({ opcode: def.opcode, body });

@@ -121,6 +121,7 @@ export class UndiciTransport implements RpcTransport {
   private readonly client: Client;
   private readonly log: Logger;
   private closed = false;
+  private inflight = 0;
 
   constructor(address: string, options: UndiciTransportOptions = {}) {
     this.address = address;
@@ -133,9 +134,16 @@ export class UndiciTransport implements RpcTransport {
 
   call<Req, Res>(def: RpcDef<Req, Res>, request: Req, options?: CallOptions): Promise<Res> {
     const body = encode(request);
+    this.inflight++;
     return new Promise<Res>((resolve, reject) => {
       this.start(def as RpcDef<unknown, unknown>, body, options, resolve as Settle, reject);
+    }).finally(() => {
+      this.inflight--;
     });
+  }
+
+  get callsInFlight(): number {
+    return this.inflight;
   }
 
   private start(def: RpcDef<unknown, unknown>, body: Buffer, options: CallOptions | undefined, resolve: Settle, reject: (error: EngineError) => void): void {
