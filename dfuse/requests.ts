@@ -10,7 +10,7 @@
  * removed at its last release, so open descriptors keep working.
  */
 import { constants } from 'node:os';
-import { O_ACCMODE, O_EXCL, O_RDONLY, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
+import { O_ACCMODE, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
 import { negativeErrno } from './errno.js';
 import { type Caller, type DirentPlus, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents, encodeDirentsPlus } from './fuse-lowlevel.js';
 import type { FuseStat } from './fuse-stat.js';
@@ -23,7 +23,8 @@ import { mkdir } from './ops/mkdir.js';
 import { mknod } from './ops/mknod.js';
 import { create, open } from './ops/open.js';
 import { read } from './ops/read.js';
-import { type Listing, readdir } from './ops/readdir.js';
+import type { Listing } from './listing-reuse.js';
+import { readdir } from './ops/readdir.js';
 import { release } from './ops/release.js';
 import { rename } from './ops/rename.js';
 import { rmdir, unlink } from './ops/remove.js';
@@ -66,6 +67,17 @@ function entriesOf(listing: Listing): DirentPlus[] {
 
 const OP_NAMES = new Map<number, string>(Object.entries(LlOp).map(([name, op]) => [op, name.toLowerCase()]));
 
+/**
+ * The requests that change nothing a listing shows (OPEN only without O_TRUNC). Every other one, answered,
+ * ends the reuse of listings (listing-reuse.ts): a request added later counts as a change until it is put
+ * here. FLUSH, FSYNC and RELEASE count: they send buffered writes on (and a release removes the hidden
+ * name of a file unlinked while open).
+ */
+const UNCHANGING_OPS: ReadonlySet<number> = new Set([
+  LlOp.LOOKUP, LlOp.FORGET, LlOp.GETATTR, LlOp.READLINK, LlOp.OPEN, LlOp.READ, LlOp.OPENDIR, LlOp.READDIR, LlOp.READDIRPLUS,
+  LlOp.RELEASEDIR, LlOp.FSYNCDIR, LlOp.STATFS, LlOp.GETXATTR, LlOp.LISTXATTR,
+]);
+
 function timespecOf(seconds: number, nanoseconds: number): Timespec {
   return { seconds, nanoseconds };
 }
@@ -81,7 +93,7 @@ export class Requests {
   /** Nodes renamed to a hidden name while open -> that path, removed at the last release. */
   readonly #hidden = new Map<FuseNode, string>();
   /** Requests being served: their op and start time. */
-  readonly #started = new Map<Req, { op: string; ms: number }>();
+  readonly #started = new Map<Req, { op: string; ms: number; changes: boolean }>();
   readonly #metrics: DfuseMetrics;
   #nextDir = 1;
   #hiddenCount = 0;
@@ -111,6 +123,7 @@ export class Requests {
       const started = this.#started.get(req);
       if (started === undefined) return;
       this.#started.delete(req);
+      if (started.changes) this.#state.live.listings.noteChange();
       const ms = performance.now() - started.ms;
       this.#metrics.answered(started.op, ms / 1000, errno);
       if (tracing) log.trace({ op: started.op, ms: Number(ms.toFixed(3)), errno }, 'request');
@@ -121,7 +134,9 @@ export class Requests {
   readonly dispatch: Dispatch = (op, req, a, b, c, d, e) => {
     const session = this.#session;
     if (session === undefined) return;
-    if (op !== LlOp.FORGET) this.#started.set(req, { op: OP_NAMES.get(op) ?? String(op), ms: performance.now() });
+    // A change is noted as it is answered (listing-reuse.ts): before the caller can list again, after it landed.
+    const changes = !UNCHANGING_OPS.has(op) || (op === LlOp.OPEN && ((b as number) & O_TRUNC) !== 0);
+    if (op !== LlOp.FORGET) this.#started.set(req, { op: OP_NAMES.get(op) ?? String(op), ms: performance.now(), changes });
     try {
       this.#route(session, op, req, a, b, c, d, e);
     } catch (error) {

@@ -6,6 +6,7 @@
  */
 import type { Dfs } from '../dfs/index.js';
 import { InodeMap, type OpenFiles, type Validity } from './inode-map.js';
+import { ListingReuse } from './listing-reuse.js';
 
 const LOW_63_BITS = (1n << 63n) - 1n;
 const SNAPSHOT_BIT = 1n << 63n;
@@ -13,6 +14,8 @@ const SNAPSHOT_BIT = 1n << 63n;
 export class View {
   readonly dfs: Dfs;
   readonly map: InodeMap;
+  /** Listings answered again while nothing changes here (listing-reuse.ts). */
+  readonly listings: ListingReuse;
   /** Where this view's root appears in the mount ('' for the live view). */
   readonly prefix: string;
   readonly #inoMix: bigint | undefined;
@@ -22,6 +25,7 @@ export class View {
     const { snapshotEpoch, openFiles } = options;
     this.dfs = dfs;
     this.map = new InodeMap(dfs, validity, { openFiles });
+    this.listings = new ListingReuse(Math.min(validity.dentryMs, validity.attrMs));
     this.prefix = prefix;
     this.#inoMix = snapshotEpoch === undefined ? undefined : mix64(BigInt(snapshotEpoch));
   }

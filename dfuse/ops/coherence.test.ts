@@ -48,6 +48,9 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     state?.live.map.clear();
   });
 
+  /** What dfuse's request dispatcher does as it answers a request that changes something (listing-reuse.ts); these tests call the ops directly. */
+  const changedHere = (): void => state.live.listings.noteChange();
+
   it('appends answered from write-back while a getattr queries the size: the next getattr has them all', async () => {
     const fh = await create(state, { uid: 0, gid: 0 }, '/log', 0o644);
     let end = 0;
@@ -122,6 +125,7 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect(state.live.map.missingFor('/listed/before')).toBe(0);
     expect(state.live.map.missingFor('/listed/other')).toBeGreaterThan(0);
     await release(state, await create(state, { uid: 0, gid: 0 }, '/listed/other', 0o644));
+    changedHere();
     expect(state.live.map.missingFor('/listed/other'), 'made here after the listing').toBe(0);
     fs.release(await fs.open(dir, 'elsewhere', O_CREAT | O_RDWR, 0o644));
     fs.release(dir);
@@ -149,6 +153,22 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect((await getxattr(state, '/probed/bare', 'security.selinux')).toString()).toBe('new');
   });
 
+  it('a directory listed again while nothing changed here: answered from the first listing, no RPC; after a change, listed anew', async () => {
+    const lists = (): number => cluster.requestsTotal('obj_list_dkeys');
+    const dir = await fs.mkdir(fs.root, 'listed-again');
+    for (const name of ['a', 'b']) fs.release(await fs.open(dir, name, O_CREAT | O_RDWR, 0o644));
+    const first = await readdir(state, '/listed-again');
+    const before = lists();
+    expect(await readdir(state, '/listed-again')).toEqual(first);
+    expect(lists() - before).toBe(0);
+    fs.release(await fs.open(dir, 'elsewhere', O_CREAT | O_RDWR, 0o644));
+    fs.release(dir);
+    expect((await readdir(state, '/listed-again')).names, 'made elsewhere: not within the times').toEqual(['.', '..', 'a', 'b']);
+    changedHere();
+    expect((await readdir(state, '/listed-again')).names).toEqual(['.', '..', 'a', 'b', 'elsewhere']);
+    expect(lists() - before).toBeGreaterThan(0);
+  });
+
   it('names a readdir listed need no lookup here: the listing cached a handle for each (rm -r unlinks them next)', async () => {
     const fetches = (): number => cluster.requestsTotal('obj_fetch');
     const dir = await fs.mkdir(fs.root, 'listed-handles');
@@ -158,6 +178,7 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect(listing.names.filter((name) => name.startsWith('f'))).toHaveLength(20);
     const before = fetches();
     for (let index = 0; index < 20; index += 1) await unlink(state, `/listed-handles/f${index}`);
+    changedHere();
     expect(fetches() - before).toBe(0);
     expect((await readdir(state, '/listed-handles')).names).toEqual(['.', '..']);
   });

@@ -7,24 +7,23 @@
  * is the whole directory, names it did not read are known missing for the negative-entry time from its
  * start. The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC
  * (listed-xattrs.ts), and so do their handles (first page): the names listed need no lookup (InodeMap.readPage).
+ * A listing read here is answered again for a while (listing-reuse.ts).
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
+import type { Listing } from '../listing-reuse.js';
 import { childOf, parentOf } from '../path.js';
 import { SNAPSHOT_DIR_NAME } from '../snapshot-dir.js';
 import { type DfuseState, route } from '../state.js';
 import { entryStat, getattr } from './getattr.js';
 
-export interface Listing {
-  readonly names: string[];
-  /** Empty, or one per name. */
-  readonly stats: FuseStat[];
-}
-
 export async function readdir(state: DfuseState, path: string): Promise<Listing> {
   const target = await route(state, path);
   if (target.kind === 'snapshot-dir') return { names: ['.', '..', ...(await state.snapshots.names())], stats: [] };
   const { view } = target;
+  const kept = view.listings.take(target.path);
+  if (kept !== undefined) return kept;
+  const start = view.listings.start();
   return view.map.with(target.path, async (entry) => {
     const self = toFuseStat(view, await entryStat(state, view, entry));
     const names = ['.', '..'];
@@ -58,6 +57,8 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
       throw error;
     }
     view.map.listed(ticket, read);
-    return { names, stats };
+    const listing = { names, stats };
+    view.listings.keep(target.path, start, listing);
+    return listing;
   });
 }

@@ -165,6 +165,25 @@ t.test('a directory made through a mount: its own names are seen at once, other 
   t.same(readdirSync(cluster.at('fresh')).sort(), ['by-other', 'moved', 'renamed', 'sub'], 'the listing');
 });
 
+t.test('a listing is answered again while nothing changes through its mount, within the entry and attribute times', async (t) => {
+  const target = cluster.newMountPoint('relist');
+  const patient = await cluster.startForeground(target, ['--attr-time', '30', '--dentry-time', '30', '--dentry-dir-time', '30', '--ndentry-time', '30']);
+  t.teardown(() => patient.stop());
+  const here = (name: string): string => join(target, 'again', name);
+  mkdirSync(cluster.at('again'));
+  writeFileSync(cluster.at('again/first'), 'first');
+  t.same(readdirSync(join(target, 'again')), ['first'], 'listed');
+  writeFileSync(cluster.at('again/elsewhere'), 'from the other mount');
+  t.same(readdirSync(join(target, 'again')), ['first'], 'listed again: the same listing (a change made elsewhere shows after the times)');
+  writeFileSync(here('mine'), 'mine');
+  t.same(readdirSync(join(target, 'again')).sort(), ['elsewhere', 'first', 'mine'], 'after a change here: listed anew, with the other mount\'s file');
+  appendFileSync(here('mine'), ' and more');
+  const sizes = (): Record<string, number> => Object.fromEntries(readdirSync(join(target, 'again')).map((name) => [name, statSync(here(name)).size]));
+  t.same(sizes(), { elsewhere: 20, first: 5, mine: 13 }, 'a write here: listed anew, its size');
+  unlinkSync(here('first'));
+  t.same(readdirSync(join(target, 'again')).sort(), ['elsewhere', 'mine'], 'a removal here: listed anew');
+});
+
 /** getxattr through the kernel: the value, or the errno's name. */
 function xattrOf(path: string, name: string): string {
   return python<string>(
