@@ -29,6 +29,8 @@ describe('shard choice', () => {
     expect(readShards(shards, () => 0).map((shard) => shard.shard)).toEqual([3, 5, 6]);
     expect(readShard(shards, byRank([1, 9, 2, 3])).shard, 'the rebuilding shard never, however preferred').toBe(6);
     expect(readShard(shards, () => 0).shard).toBe(3);
+    expect(readShard(shards, byRank([-9, -1, -5, -3])).shard, 'preferences below zero (engines busy)').toBe(6);
+    expect(readShards(shards, byRank([-9, -1, -5, -3])).map((shard) => shard.shard)).toEqual([6, 5, 3]);
   });
 
   it('read: only rebuilding shards -> DATA_LOSS', () => {

@@ -43,7 +43,7 @@ export function readShards(shards: readonly ShardLocation[], preference: (rank: 
 /** The healthy shard a read starts with: readShards' first, without ordering the rest. */
 export function readShard(shards: readonly ShardLocation[], preference: (rank: Rank) => number): ShardLocation {
   let best: ShardLocation | undefined;
-  let bestScore = -1;
+  let bestScore = -Infinity;
   for (const shard of shards) {
     if (shard.status !== 'healthy') continue;
     const score = preference(shard.rank);
