@@ -10,10 +10,11 @@
  * So the reads of one client meet few engines. The reads of one request go to one engine where they can: a
  * directory's entry and its object's newest epoch, a file's size over all its groups (one collective call
  * instead of one per engine). Over many clients, whose seeds differ, every replica takes its share. With
- * several engines on one host that is what makes it cheaper: fewer processes woken per request (stat with
- * the attribute cache off on three local engines, RP_3, 2 x 2,000 items: dir 1,188-1,292 -> 1,455-1,543/s,
- * file 1,294-1,419 -> 1,727-1,759/s). Without step 0 one client's 64 RP_3G1 fetches in flight all went
- * to one engine: 50,000-55,000/s against 64,000-67,000/s spread; with it, 64,000-65,000/s.
+ * several engines on one host that is what makes it cheaper: fewer processes woken per request (mdtest stat
+ * through a dfuse mount with the attribute cache off, three local engines, RP_3, 2 x 2,000 items, old/new
+ * alternated on fresh clusters, four rounds each: dirs 1,149-1,292 -> 1,455-1,682/s, files 1,287-1,419 ->
+ * 1,425-1,779/s). Without step 0 one client's 64 RP_3G1 fetches in flight all went to one engine:
+ * 50,000-55,000/s against 64,000-67,000/s spread; with it, 55,000-68,000/s.
  */
 import { randomInt } from 'node:crypto';
 import type { Rank } from '../pool-map/pool-map.js';
