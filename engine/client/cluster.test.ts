@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjClassName } from '../placement/object-class.js';
 import { ObjType } from '../placement/oid.js';
+import type { Rank } from '../pool-map/pool-map.js';
 import { type InProcessCluster, startInProcessCluster } from '../../test/harness/in-process-cluster.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { ListAnchor } from './anchor.js';
@@ -16,7 +17,6 @@ import { ARRAY_AKEY } from './array.js';
 import type { ContHandle } from './container.js';
 import { LOCAL_READS_ENV } from './local-blobs.js';
 import { type PoolHandle, connectPool } from './pool.js';
-import type { Rank } from '../pool-map/pool-map.js';
 
 const silent = pino({ level: 'silent' });
 const ENGINES = 3;
