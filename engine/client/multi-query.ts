@@ -44,10 +44,11 @@ export async function queryMaxMany(context: ObjectIoContext, queries: readonly M
 async function askAll(context: ObjectIoContext, cores: readonly ObjectCore[], queries: readonly MaxKeyQuery[], epoch: Epoch): Promise<MaxKey[][]> {
   const answers = cores.map((core) => new Array<MaxKey>(core.groupCount));
   const byRank = new Map<number, Pick[]>();
+  const batch = cores[0]!.readBatch(cores.reduce((sum, core) => sum + core.groupCount, 0));
   cores.forEach((core, index) => {
     const layout = core.layout();
     for (let group = 0; group < layout.groupCount; group++) {
-      const shard = core.readShard(groupShards(layout, group));
+      const shard = core.readShard(groupShards(layout, group), batch);
       let picks = byRank.get(shard.rank);
       if (picks === undefined) byRank.set(shard.rank, (picks = []));
       picks.push({ index, group, layout, shard });

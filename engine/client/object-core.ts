@@ -13,6 +13,7 @@ import type { RpcDef } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { CollectiveAddressBody } from '../wire/rpc/obj.js';
 import type { ObjectIoContext } from './io-context.js';
+import { ReadBatch } from './read-affinity.js';
 import { isUnreachable, toShardError } from './shard-error.js';
 import { readShard, readShards } from './shard-choice.js';
 
@@ -93,9 +94,17 @@ export class ObjectCore {
     return calls;
   }
 
-  /** The healthy shard of a group a read starts with (the one readGroup tries first). */
-  readShard(shards: readonly ShardLocation[]): ShardLocation {
-    return readShard(shards, this.context.pool.readPreference);
+  /** The healthy shard of a group a read starts with (the one readGroup tries first), or, in `batch`, the one the batch gives it. */
+  readShard(shards: readonly ShardLocation[], batch?: ReadBatch): ShardLocation {
+    if (batch === undefined) return readShard(shards, this.context.pool.readPreference);
+    const shard = readShard(shards, batch.preference);
+    batch.picked(shard.rank);
+    return shard;
+  }
+
+  /** A batch of reads of many groups (read-affinity.ts ReadBatch). */
+  readBatch(groups: number): ReadBatch {
+    return new ReadBatch(this.context.pool.readPreference, groups, this.context.pool.map.ranks.length);
   }
 
   /** One RPC to one shard (or, collective, to the rank of `shard`); an EngineError comes back as a ShardError naming the shard's rank. */

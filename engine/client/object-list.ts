@@ -158,7 +158,8 @@ type QueryMaxBody = Omit<RpcRequest<typeof OBJ_QUERY_MAX>, keyof ShardAddress>;
  */
 async function queryEveryGroup(core: ObjectCore, body: QueryMaxBody): Promise<MaxKey[]> {
   const layout = core.layout();
-  const picks = Array.from({ length: layout.groupCount }, (_, group) => core.readShard(groupShards(layout, group)));
+  const batch = core.readBatch(layout.groupCount);
+  const picks = Array.from({ length: layout.groupCount }, (_, group) => core.readShard(groupShards(layout, group), batch));
   const answers = new Array<MaxKey>(layout.groupCount);
   await Promise.all(core.collective<RpcRequest<typeof OBJ_COLL_QUERY_MAX>>(layout, picks, body).map(async (call) => {
     try {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Rank } from '../pool-map/pool-map.js';
 import { Der } from '../wire/errors.js';
-import { READ_SPILL_CALLS, ReadAffinity } from './read-affinity.js';
+import { READ_BATCH_SPILL, READ_SPILL_CALLS, ReadAffinity, ReadBatch } from './read-affinity.js';
 
 const ranks = (...list: number[]): Rank[] => list as Rank[];
-const best = (affinity: ReadAffinity, among: readonly Rank[]): Rank => [...among].sort((a, b) => affinity.preference(b) - affinity.preference(a))[0]!;
+const best = (affinity: { preference(rank: Rank): number }, among: readonly Rank[]): Rank => [...among].sort((a, b) => affinity.preference(b) - affinity.preference(a))[0]!;
 
 describe('read affinity', () => {
   it('the caller\'s ranks first, in its order; then engines on this host; then the rest', () => {
@@ -60,5 +60,24 @@ describe('read affinity', () => {
       firsts.set(first, (firsts.get(first) ?? 0) + 1);
     }
     for (const rank of group) expect(firsts.get(rank) ?? 0).toBeGreaterThan(clients / 3 * 0.85);
+  });
+
+  it('a batch stays on the preferred engine while small; a large one gives each engine its share, in preference order', () => {
+    const affinity = new ReadAffinity({ isLocal: () => false, callsInFlight: () => 0, seed: 99 });
+    const group = ranks(0, 1, 2);
+    const order = [...group].sort((a, b) => affinity.preference(b) - affinity.preference(a));
+    const spread = (groups: number): number[] => {
+      const batch = new ReadBatch((rank) => affinity.preference(rank), groups, group.length);
+      const counts = [0, 0, 0];
+      for (let index = 0; index < groups; index += 1) {
+        const first = best(batch, group);
+        batch.picked(first);
+        counts[first] += 1;
+      }
+      return order.map((rank) => counts[rank]!);
+    };
+    expect(spread(READ_BATCH_SPILL)).toEqual([READ_BATCH_SPILL, 0, 0]);
+    expect(spread(READ_BATCH_SPILL + 10)).toEqual([READ_BATCH_SPILL, 10, 0]);
+    expect(spread(3000)).toEqual([1000, 1000, 1000]);
   });
 });

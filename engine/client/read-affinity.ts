@@ -22,6 +22,8 @@ import { Der, EngineError } from '../wire/errors.js';
 
 /** Calls in flight to one engine from which reads prefer an engine with fewer (one step per this many). */
 export const READ_SPILL_CALLS = 8;
+/** Groups of one batch an engine is given before the next preferred one takes a share (ReadBatch). */
+export const READ_BATCH_SPILL = 64;
 /** Above any hash score (32 bits): the bonus of an engine on this host. */
 const LOCAL_BONUS = 2 ** 32;
 /** Above local engines: the last of the caller's preferred ranks (each earlier one a step higher). */
@@ -68,6 +70,31 @@ export class ReadAffinity {
     let score = this.#scores.get(rank);
     if (score === undefined) this.#scores.set(rank, (score = rendezvous(this.#seed, rank)));
     return (this.#isLocal(rank) ? LOCAL_BONUS + score : score) - busy;
+  }
+}
+
+/**
+ * The shards one request reads at once, one per group (ReadBatch.pick): in preference order, but an engine
+ * takes at most a share of the batch, the larger of READ_BATCH_SPILL and an even split over `engines`,
+ * before the next preferred engine is given the next share.
+ */
+export class ReadBatch {
+  readonly #preference: (rank: Rank) => number;
+  readonly #share: number;
+  readonly #picks = new Map<Rank, number>();
+
+  /** `groups`: how many the batch reads; `engines`: how many engines the pool has. */
+  constructor(preference: (rank: Rank) => number, groups: number, engines: number) {
+    this.#preference = preference;
+    this.#share = Math.max(READ_BATCH_SPILL, Math.ceil(groups / Math.max(1, engines)));
+  }
+
+  /** The preference of `rank` for the next pick of this batch: one busy step lower per share it already has. */
+  readonly preference = (rank: Rank): number => this.#preference(rank) - Math.floor((this.#picks.get(rank) ?? 0) / this.#share) * BUSY_STEP;
+
+  /** Counts a pick of `rank`. */
+  picked(rank: Rank): void {
+    this.#picks.set(rank, (this.#picks.get(rank) ?? 0) + 1);
   }
 }
 
