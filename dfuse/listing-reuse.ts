@@ -2,8 +2,10 @@
  * Listings answered again (DAOS dfuse's shared readdir handle): a directory listed whole here is listed
  * from what was read, names and attributes, when it is opened and listed again while the listing is younger
  * than both the entry time and the attribute time and nothing has changed through this mount since it began.
- * Any change counts, in any directory (noteChange, at the start of every request that changes something), so
- * what is answered is what the engines said then, with no change of ours missing from it. Changes made through
+ * Any change counts, in any directory (noteChange, as each request that may change something is answered:
+ * requests.ts), so what is answered is what the engines said then, with no change of ours missing from it.
+ * A listing read while a change ran goes when the change is answered (or is never kept, if that came
+ * first), so nothing a listing missed of a change is answered once the change is. Changes made through
  * other mounts show in the next listing after that time, as their new names show to a lookup after the
  * negative time. `rm -r` (GNU fts) lists every directory twice in a row, the second time to remove what it
  * lists: the second listing costs no RPC. Off when either time is 0.
