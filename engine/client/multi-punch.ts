@@ -15,6 +15,7 @@ import { OBJ_MULTI_PUNCH } from '../wire/rpc/obj.js';
 import { settleInOrder } from './bounded-parallel.js';
 import type { ObjectIoContext } from './io-context.js';
 import { ObjectCore } from './object-core.js';
+import { partsByRank } from './rank-parts.js';
 import { retrying, retryingConflicts, writeConflicts } from './retry.js';
 import { writeShards } from './shard-choice.js';
 
@@ -40,22 +41,14 @@ export async function punchMany(context: ObjectIoContext, oids: readonly Oid[], 
 }
 
 async function punchAll(context: ObjectIoContext, cores: readonly ObjectCore[], epoch: Epoch, ifStored: boolean): Promise<void> {
-  const byRank = new Map<number, Pick[]>();
+  const picks: Pick[] = [];
   for (const core of cores) {
     const layout = core.layout();
     for (let group = 0; group < layout.groupCount; group++) {
-      for (const shard of writeShards(groupShards(layout, group))) {
-        let picks = byRank.get(shard.rank);
-        if (picks === undefined) byRank.set(shard.rank, (picks = []));
-        picks.push({ core, shard, mapVersion: layout.version });
-      }
+      for (const shard of writeShards(groupShards(layout, group))) picks.push({ core, shard, mapVersion: layout.version });
     }
   }
-  const parts: Pick[][] = [];
-  for (const picks of byRank.values()) {
-    for (let first = 0; first < picks.length; first += PUNCHES_PER_MULTI_MAX) parts.push(picks.slice(first, first + PUNCHES_PER_MULTI_MAX));
-  }
-  await settleInOrder(parts.map((part) => {
+  await settleInOrder(partsByRank(picks, (pick) => pick.shard.rank, PUNCHES_PER_MULTI_MAX).map((part) => {
     const first = part[0]!;
     const request = {
       pool: context.pool.uuid, cont: context.contUuid, mapVersion: first.mapVersion, epoch, ifStored,

@@ -14,6 +14,7 @@ import { Der, EngineError } from '../wire/errors.js';
 import { OBJ_MULTI_QUERY_MAX, OBJ_QUERY_MAX } from '../wire/rpc/obj.js';
 import type { ObjectIoContext } from './io-context.js';
 import { ObjectCore } from './object-core.js';
+import { partsByRank } from './rank-parts.js';
 import { greatestMaxKey, type MaxKey } from './object-list.js';
 import { fixedEpochConflicts, retrying, retryingConflicts } from './retry.js';
 import { isUnreachable } from './shard-error.js';
@@ -43,21 +44,13 @@ export async function queryMaxMany(context: ObjectIoContext, queries: readonly M
 
 async function askAll(context: ObjectIoContext, cores: readonly ObjectCore[], queries: readonly MaxKeyQuery[], epoch: Epoch): Promise<MaxKey[][]> {
   const answers = cores.map((core) => new Array<MaxKey>(core.groupCount));
-  const byRank = new Map<number, Pick[]>();
+  const picks: Pick[] = [];
   const batch = cores[0]!.readBatch(cores.reduce((sum, core) => sum + core.groupCount, 0));
   cores.forEach((core, index) => {
     const layout = core.layout();
-    for (let group = 0; group < layout.groupCount; group++) {
-      const shard = core.readShard(groupShards(layout, group), batch);
-      let picks = byRank.get(shard.rank);
-      if (picks === undefined) byRank.set(shard.rank, (picks = []));
-      picks.push({ index, group, layout, shard });
-    }
+    for (let group = 0; group < layout.groupCount; group++) picks.push({ index, group, layout, shard: core.readShard(groupShards(layout, group), batch) });
   });
-  const parts: Pick[][] = [];
-  for (const picks of byRank.values()) {
-    for (let first = 0; first < picks.length; first += QUERIES_PER_MULTI_MAX) parts.push(picks.slice(first, first + QUERIES_PER_MULTI_MAX));
-  }
+  const parts = partsByRank(picks, (pick) => pick.shard.rank, QUERIES_PER_MULTI_MAX);
   await Promise.all(parts.map(async (part) => {
     const first = part[0]!;
     const request = {

@@ -13,6 +13,7 @@ import type { RpcDef } from '../wire/rpc-def.js';
 import type { ObjectAddressBody } from '../wire/rpc/common.js';
 import type { CollectiveAddressBody } from '../wire/rpc/obj.js';
 import type { ObjectIoContext } from './io-context.js';
+import { partsByRank } from './rank-parts.js';
 import { ReadBatch } from './read-affinity.js';
 import { isUnreachable, toShardError } from './shard-error.js';
 import { readShard, readShards } from './shard-choice.js';
@@ -73,25 +74,14 @@ export class ObjectCore {
    * each `body` completed with the addressing fields; ranks in first-seen order, shards in given order.
    */
   collective<Req extends CollectiveAddress>(layout: ObjectLayout, shards: readonly ShardLocation[], body: Omit<Req, keyof CollectiveAddress>): CollectiveCall<Req>[] {
-    const byRank = new Map<number, ShardLocation[]>();
-    for (const shard of shards) {
-      let list = byRank.get(shard.rank);
-      if (list === undefined) byRank.set(shard.rank, (list = []));
-      list.push(shard);
-    }
-    const calls: CollectiveCall<Req>[] = [];
-    for (const list of byRank.values()) {
-      for (let first = 0; first < list.length; first += SHARDS_PER_COLLECTIVE_MAX) {
-        const part = list.slice(first, first + SHARDS_PER_COLLECTIVE_MAX);
-        const address: CollectiveAddress = {
-          pool: this.context.pool.uuid, cont: this.context.contUuid, mapVersion: layout.version, oid: this.oidBytes,
-          shards: part.map((shard) => ({ target: shard.target, shard: shard.shard })),
-        };
-        // Omit<Req, K> & CollectiveAddress is Req; TypeScript cannot see that for a generic Req.
-        calls.push({ shards: part, request: Object.assign(address, body) as Req });
-      }
-    }
-    return calls;
+    return partsByRank(shards, (shard) => shard.rank, SHARDS_PER_COLLECTIVE_MAX).map((part) => {
+      const address: CollectiveAddress = {
+        pool: this.context.pool.uuid, cont: this.context.contUuid, mapVersion: layout.version, oid: this.oidBytes,
+        shards: part.map((shard) => ({ target: shard.target, shard: shard.shard })),
+      };
+      // Omit<Req, K> & CollectiveAddress is Req; TypeScript cannot see that for a generic Req.
+      return { shards: part, request: Object.assign(address, body) as Req };
+    });
   }
 
   /** The healthy shard of a group a read starts with (the one readGroup tries first), or, in `batch`, the one the batch gives it. */
