@@ -55,11 +55,17 @@ const WARM_UP_SHARE = 4;
 export async function warmUp(dir: string, uncachedDir: string | undefined, sizes: MdtestSizes, progress: (line: string) => void): Promise<void> {
   const warm = { ...sizes, items: Math.max(1, Math.floor(sizes.items / WARM_UP_SHARE)) };
   progress(`warm-up: mdtest -n ${warm.items} -P ${warm.procs} (untimed)`);
-  const pass = (root: string, flag: MdtestPass) => runCommand(process.execPath, [MDTEST_MAIN, ...mdtestArgs(join(root, 'warmup'), warm, flag)], { timeoutMs: MDTEST_TIMEOUT_MS });
+  const pass = (root: string, flag: MdtestPass) => mdtest(join(root, 'warmup'), warm, flag);
   await pass(dir, '-C');
   await pass(dir, '-T');
   if (uncachedDir !== undefined) await pass(uncachedDir, '-T');
   await pass(dir, '-r');
+}
+
+/** The driver's --json output of one pass in `testDir`. */
+async function mdtest(testDir: string, sizes: MdtestSizes, pass: MdtestPass): Promise<MdtestJson> {
+  const { stdout } = await runCommand(process.execPath, [MDTEST_MAIN, ...mdtestArgs(testDir, sizes, pass)], { timeoutMs: MDTEST_TIMEOUT_MS });
+  return JSON.parse(stdout) as MdtestJson;
 }
 
 /** Runs one pass of mdtest in `dir/mdtest`; one result per reported phase. */
@@ -71,8 +77,7 @@ export async function runMdtestPass(
   progress: (line: string) => void,
 ): Promise<BenchResult[]> {
   progress(`${params['target']} (attribute cache ${params['attrCache']}): mdtest ${pass} -n ${sizes.items} -P ${sizes.procs}`);
-  const { stdout } = await runCommand(process.execPath, [MDTEST_MAIN, ...mdtestArgs(join(dir, 'mdtest'), sizes, pass)], { timeoutMs: MDTEST_TIMEOUT_MS });
-  const output = JSON.parse(stdout) as MdtestJson;
+  const output = await mdtest(join(dir, 'mdtest'), sizes, pass);
   const results: BenchResult[] = [];
   for (const phase of output.phases) {
     const name = `mdtest-${phase.phase}`;
