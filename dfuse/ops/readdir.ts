@@ -1,6 +1,6 @@
 /**
- * readdir: the whole directory at once (libfuse2's high-level API buffers it per open directory and
- * serves the kernel's offsets from that buffer, so offsets survive concurrent changes), with each
+ * readdir: the whole directory at once (requests.ts keeps it per open directory and serves the kernel's
+ * offsets from that copy, so offsets survive concurrent changes), with each
  * entry's type and inode number (readdirplus pages). The mount root also lists `.snapshot`;
  * `.snapshot` lists the snapshots by name. Every name listed may exist from then on (known-names.ts), so a
  * lookup of it right after the listing is never answered missing from older knowledge; and as the listing
