@@ -62,7 +62,25 @@ export class DataCache {
    * (its owner hears of them at its next write, flush or close), so this resolves regardless.
    */
   async settle(oid: Oid): Promise<void> {
-    const writers = [...(this.#files.get(oidKey(oid)) ?? [])].flatMap((file) => (file.writer?.dirty === true ? [file.writer] : []));
-    await Promise.all(writers.map((writer) => writer.flush().catch((error: unknown) => writer.keep(error))));
+    await settleFiles(this.#files.get(oidKey(oid)) ?? []);
   }
+
+  /**
+   * settle() of the other open files of `file`'s object: each open file buffers on its own, and a write
+   * through `file` answered after theirs must reach the engines after theirs (it wins where they overlap).
+   */
+  async settleOthers(file: OpenFile): Promise<void> {
+    const files = this.#files.get(oidKey(file.handle.oid));
+    if (files !== undefined && files.size > 1) await settleFiles([...files].filter((other) => other !== file));
+  }
+
+  /** settle() of every object: what the engines answer next includes every write this mount has answered. */
+  async settleAll(): Promise<void> {
+    await settleFiles([...this.#files.values()].flatMap((files) => [...files]));
+  }
+}
+
+async function settleFiles(files: Iterable<OpenFile>): Promise<void> {
+  const writers = [...files].flatMap((file) => (file.writer?.dirty === true ? [file.writer] : []));
+  await Promise.all(writers.map((writer) => writer.flush().catch((error: unknown) => writer.keep(error))));
 }

@@ -7,7 +7,7 @@
  * is the whole directory, names it did not read are known missing for the negative-entry time from its
  * start. The entries' xattr names come with the listing too, so `ls -l`'s probes of each need no RPC
  * (listed-xattrs.ts), and so do their handles (first page): the names listed need no lookup (InodeMap.readPage).
- * A listing read here is answered again for a while (listing-reuse.ts).
+ * A listing read here is answered again for a while (listing-reuse.ts). Buffered writes go out first.
  */
 import type { DirAnchor } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -24,6 +24,10 @@ export async function readdir(state: DfuseState, path: string): Promise<Listing>
   const kept = view.listings.take(target.path);
   if (kept !== undefined) return kept;
   const start = view.listings.start();
+  // The listing's sizes and times come from the engines, so they must include every write this mount has
+  // answered: the kernel replaces the attributes it holds with readdirplus's (unless one of its writes
+  // ran meanwhile), and a file written here would otherwise shrink back to its old size.
+  await state.data.settleAll();
   return view.map.with(target.path, async (entry) => {
     const self = toFuseStat(view, await entryStat(state, view, entry));
     const names = ['.', '..'];

@@ -1,0 +1,46 @@
+/**
+ * fsx: `node dist/scripts/fsx/main.js --ref DIR --target DIR [--ops N] [--seed S]`. Applies the same seeded
+ * random POSIX operations to both directories (each must exist and be empty) and stops at the first
+ * outcome or tree that differs, printing it with the operations before it; exit 1 then, 0 when the run
+ * matched throughout. A seed replays its run exactly.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { intOption, parse, requireOption, runCli, UsageError } from '../cli/command.js';
+import { runFsx } from './run.js';
+
+const USAGE = `usage: fsx --ref DIR --target DIR [--ops N] [--seed S] [--check-every N]
+  Applies the same random file and namespace operations to DIR (reference, e.g. on tmpfs) and to the
+  filesystem under test, comparing every outcome, every bytes read and, every N operations, both trees.
+  --ops N          operations to run (default 5000)
+  --seed S         the run's seed (default: from the clock; printed so the run replays)
+  --check-every N  compare the whole trees every N operations (default 250)
+`;
+
+function emptyDir(path: string, what: string): string {
+  if (!existsSync(path)) throw new UsageError(`${what} ${path} does not exist`);
+  if (readdirSync(path).length > 0) throw new UsageError(`${what} ${path} is not empty`);
+  return path;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const parsed = parse(argv, { ref: { type: 'string' }, target: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' }, 'check-every': { type: 'string' } }, USAGE);
+  const ref = emptyDir(requireOption(parsed, 'ref'), '--ref');
+  const target = emptyDir(requireOption(parsed, 'target'), '--target');
+  const ops = intOption(parsed, 'ops', 5000, { min: 1, max: 100_000_000 });
+  const seed = intOption(parsed, 'seed', Date.now() % 2 ** 31, { min: 0, max: 2 ** 32 - 1 });
+  const checkEvery = intOption(parsed, 'check-every', 250, { min: 1, max: 100_000_000 });
+  process.stderr.write(`fsx: seed ${seed}, ${ops} operations\n`);
+  const started = performance.now();
+  const result = runFsx({ ref, target, ops, seed, checkEvery, onProgress: (done) => process.stderr.write(`fsx: ${done}/${ops}\n`) });
+  const seconds = (performance.now() - started) / 1000;
+  if (result.mismatch === undefined) {
+    process.stdout.write(`fsx: ${ops} operations matched (${result.errors} failed alike), ${(ops / seconds).toFixed(0)} ops/s, seed ${seed}\n`);
+    return;
+  }
+  const { index, detail, recent } = result.mismatch;
+  const lines = recent.map((op, position) => `  #${index - recent.length + 1 + position} ${JSON.stringify(op)}`);
+  process.stdout.write(`fsx: mismatch at operation #${index} (seed ${seed}): ${detail}\n${lines.join('\n')}\n`);
+  process.exitCode = 1;
+}
+
+runCli('fsx', USAGE, main);
