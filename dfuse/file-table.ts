@@ -20,16 +20,21 @@ export interface OpenFile {
   readonly writer: WriteBack | undefined;
   /** Read coalescing (unless caching is off). */
   readonly reader: ReadAhead | undefined;
+  /**
+   * Opened O_APPEND on a mount without page cache: each write goes at the end of the file as the engines
+   * have it (write.ts), not at the kernel's idea of it, which misses what other clients appended.
+   */
+  readonly appendsAtEnd: boolean;
 }
 
 export class FileTable {
   readonly #files = new Map<number, OpenFile>();
   #next = 1;
 
-  add(handle: DfsObject, view: View, data: { writer?: WriteBack; reader?: ReadAhead } = {}): OpenFile {
+  add(handle: DfsObject, view: View, data: { writer?: WriteBack; reader?: ReadAhead; appendsAtEnd?: boolean } = {}): OpenFile {
     if (this.#files.size >= FILES_OPEN_MAX) throw new FsError('ENFILE', { syscall: 'open', path: handle.name, detail: `${FILES_OPEN_MAX} files open` });
     while (this.#files.has(this.#next)) this.#advance();
-    const file: OpenFile = { fh: this.#next, handle, view, writer: data.writer, reader: data.reader };
+    const file: OpenFile = { fh: this.#next, handle, view, writer: data.writer, reader: data.reader, appendsAtEnd: data.appendsAtEnd ?? false };
     this.#files.set(file.fh, file);
     this.#advance();
     return file;

@@ -10,7 +10,7 @@
  * removed at its last release, so open descriptors keep working.
  */
 import { constants } from 'node:os';
-import { O_ACCMODE, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
+import { FsError, O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
 import { negativeErrno } from './errno.js';
 import { type Caller, type DirentPlus, type Dispatch, LlOp, type LowLevelSession, OpenFlag, type Req, SetAttr, encodeDirents, encodeDirentsPlus } from './fuse-lowlevel.js';
 import type { FuseStat } from './fuse-stat.js';
@@ -90,8 +90,11 @@ export class Requests {
   readonly #dirs = new Map<number, OpenDir>();
   /** Open file handle -> its node. */
   readonly #fileNodes = new Map<number, FuseNode>();
-  /** Nodes renamed to a hidden name while open -> that path, removed at the last release. */
-  readonly #hidden = new Map<FuseNode, string>();
+  /**
+   * Nodes renamed to a hidden name while open, removed at the last release from where the node table
+   * has them then (a directory above may have been renamed since).
+   */
+  readonly #hidden = new Set<FuseNode>();
   /** Requests being served: their op and start time. */
   readonly #started = new Map<Req, { op: string; ms: number; changes: boolean }>();
   readonly #metrics: DfuseMetrics;
@@ -283,7 +286,8 @@ export class Requests {
     const path = this.#nodes.childPath(parent, name);
     if (path === undefined) return session.error(req, ESTALE);
     const node = this.#nodes.child(parent, name);
-    const work = op === 'unlink' && node !== undefined && node.opens > 0 ? this.#hide(node, path) : op === 'unlink' ? unlink(this.#state, path) : rmdir(this.#state, path);
+    const work = op === 'rmdir' ? this.#unhidden(node, () => rmdir(this.#state, path))
+      : node !== undefined && node.opens > 0 ? this.#hide(node, path) : unlink(this.#state, path);
     work.then(() => {
       // A hidden node has moved to its hidden name already; this only detaches a node removed for good.
       this.#nodes.detach(parent, name);
@@ -295,12 +299,33 @@ export class Requests {
    * Renames open file `node` (at `path`) to a hidden name in its directory; it is removed at its last
    * release. The node moves with it, so its open files keep a path.
    */
-  async #hide(node: FuseNode, path: string): Promise<void> {
+  async #hide(node: FuseNode, path: string, dir = node.parent): Promise<void> {
     const hiddenName = `.fuse_hidden${node.id.toString(16).padStart(8, '0')}${(this.#hiddenCount++).toString(16).padStart(8, '0')}`;
-    const hiddenPath = `${path.slice(0, path.lastIndexOf('/'))}/${hiddenName}`;
+    const hiddenPath = this.#nodes.childPath(dir, hiddenName);
+    if (hiddenPath === undefined) throw new FsError('ESTALE', { syscall: 'rename', path, detail: 'the directory to hide an open file in is gone' });
     await rename(this.#state, path, hiddenPath);
-    this.#nodes.move(node.parent, node.name, node.parent, hiddenName);
-    this.#hidden.set(node, hiddenPath);
+    this.#nodes.move(node.parent, node.name, dir, hiddenName);
+    this.#hidden.add(node);
+  }
+
+  /**
+   * Runs `work` (removing directory `dir`, or renaming over it); should it find the directory not empty
+   * while it holds files this mount hid there, those move up to its parent and `work` runs again: a
+   * directory whose every entry is gone for its users is empty for rmdir, as on a local filesystem
+   * (on NFS, whose silly renames these are, it is not).
+   */
+  async #unhidden(dir: FuseNode | undefined, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      const hiddenHere = dir === undefined ? [] : [...this.#hidden].filter((node) => node.parent === dir.id);
+      if (!(error instanceof FsError && error.code === 'ENOTEMPTY') || hiddenHere.length === 0) throw error;
+      for (const node of hiddenHere) {
+        const hiddenPath = this.#nodes.pathOf(node.id);
+        if (hiddenPath !== undefined) await this.#hide(node, hiddenPath, dir!.parent);
+      }
+      await work();
+    }
   }
 
   #rename(session: LowLevelSession, req: Req, parent: number, name: string, newParent: number, newName: string, flags: number): void {
@@ -313,7 +338,7 @@ export class Requests {
     const work = async (): Promise<void> => {
       // A file replaced while open keeps its data until its last close, as an unlinked one does.
       if (!exchange && target !== undefined && target.opens > 0 && target !== this.#nodes.child(parent, name)) await this.#hide(target, to);
-      await rename(this.#state, from, to, { noReplace: (flags & RENAME_NOREPLACE) !== 0, exchange });
+      await this.#unhidden(exchange ? undefined : target, () => rename(this.#state, from, to, { noReplace: (flags & RENAME_NOREPLACE) !== 0, exchange }));
     };
     work().then(() => {
       if (exchange) this.#nodes.exchange(parent, name, newParent, newName);
@@ -336,7 +361,7 @@ export class Requests {
     const path = this.#nodes.childPath(parent, name);
     if (path === undefined) return session.error(req, ESTALE);
     const state = this.#state;
-    create(state, caller, path, mode, (flags & O_EXCL) !== 0).then(async (fh) => {
+    create(state, caller, path, mode, flags).then(async (fh) => {
       try {
         const stat = await getattr(state, path);
         const node = this.#nodes.remember(parent, name);
@@ -395,12 +420,12 @@ export class Requests {
     const state = this.#state;
     const work = async (): Promise<void> => {
       await release(state, fh);
-      if (node === undefined || !this.#nodes.released(node)) return;
-      const hiddenPath = this.#hidden.get(node);
-      if (hiddenPath === undefined) return;
-      this.#hidden.delete(node);
+      if (node === undefined) return;
+      // Where the node is now (released() may drop it from the table).
+      const hiddenPath = this.#hidden.has(node) ? this.#nodes.pathOf(node.id) : undefined;
+      if (!this.#nodes.released(node) || !this.#hidden.delete(node)) return;
       this.#nodes.detach(node.parent, node.name);
-      await unlink(state, hiddenPath);
+      if (hiddenPath !== undefined) await unlink(state, hiddenPath);
     };
     this.#done(session, req, 'release', work());
   }

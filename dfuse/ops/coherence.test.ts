@@ -8,7 +8,7 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Dfs, O_CREAT, O_RDWR } from '../../dfs/index.js';
+import { type Dfs, O_APPEND, O_CREAT, O_RDWR } from '../../dfs/index.js';
 import { DataCache } from '../data-cache.js';
 import { FileTable } from '../file-table.js';
 import { SnapshotDir } from '../snapshot-dir.js';
@@ -91,6 +91,28 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     // The engines agree.
     const stored = await fs.stat('/restored');
     expect([stored.size, stored.uid, stored.mode & 0o7777, stored.mtime]).toEqual([301_000, 12, 0o640, past]);
+  });
+
+  it('O_APPEND without the page cache: a write lands at the end as the engines have it, past what another client appended', async () => {
+    const validity = { dentryMs: 0, dentryDirMs: 0, attrMs: 0, negativeMs: 0 };
+    const uncached: DfuseState = { ...state, live: new View(fs, validity, ''), files: new FileTable(), data: new DataCache(), dataCaching: false };
+    const appending = await create(uncached, { uid: 0, gid: 0 }, '/shared-log', 0o644, O_RDWR | O_APPEND);
+    const plain = await create(uncached, { uid: 0, gid: 0 }, '/shared-log', 0o644, O_RDWR);
+    await write(uncached, '/shared-log', appending, Buffer.alloc(100, 1), 0);
+    const other = await fs.lookupRel(fs.root, 'shared-log', O_RDWR);
+    await fs.write(other, Buffer.alloc(50, 2), 100);
+    fs.release(other);
+    // The kernel's idea of the end (100) missed the other client's append.
+    await write(uncached, '/shared-log', appending, Buffer.alloc(30, 3), 100);
+    await write(uncached, '/shared-log', plain, Buffer.alloc(10, 4), 0);
+    await release(uncached, appending);
+    await release(uncached, plain);
+    const file = await fs.lookupRel(fs.root, 'shared-log');
+    const bytes = Buffer.alloc(200);
+    const length = await fs.read(file, bytes, 0);
+    fs.release(file);
+    expect(length).toBe(180);
+    expect([bytes[0], bytes[10], bytes[100], bytes[149], bytes[150], bytes[179]]).toEqual([4, 1, 2, 2, 3, 3]);
   });
 
   it('create of a name another client made since the lookup: the file is opened and its size is its own', async () => {

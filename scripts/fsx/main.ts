@@ -8,9 +8,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { intOption, parse, requireOption, runCli, UsageError } from '../cli/command.js';
 import { runFsx } from './run.js';
 
-const USAGE = `usage: fsx --ref DIR --target DIR [--ops N] [--seed S] [--check-every N]
+const USAGE = `usage: fsx --ref DIR --target DIR [--target DIR2 ...] [--ops N] [--seed S] [--check-every N]
   Applies the same random file and namespace operations to DIR (reference, e.g. on tmpfs) and to the
   filesystem under test, comparing every outcome, every bytes read and, every N operations, both trees.
+  Several --target: views of one directory (the same one through several mounts), used in turn; only the
+  first needs to be empty.
   --ops N          operations to run (default 5000)
   --seed S         the run's seed (default: from the clock; printed so the run replays)
   --check-every N  compare the whole trees every N operations (default 250)
@@ -23,9 +25,11 @@ function emptyDir(path: string, what: string): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parse(argv, { ref: { type: 'string' }, target: { type: 'string' }, ops: { type: 'string' }, seed: { type: 'string' }, 'check-every': { type: 'string' } }, USAGE);
+  const parsed = parse(argv, { ref: { type: 'string' }, target: { type: 'string', multiple: true }, ops: { type: 'string' }, seed: { type: 'string' }, 'check-every': { type: 'string' } }, USAGE);
   const ref = emptyDir(requireOption(parsed, 'ref'), '--ref');
-  const target = emptyDir(requireOption(parsed, 'target'), '--target');
+  const views = parsed.values['target'];
+  if (!Array.isArray(views) || views.length === 0) throw new UsageError('--target is required');
+  const target = [emptyDir(views[0]!, '--target'), ...views.slice(1)];
   const ops = intOption(parsed, 'ops', 5000, { min: 1, max: 100_000_000 });
   const seed = intOption(parsed, 'seed', Date.now() % 2 ** 31, { min: 0, max: 2 ** 32 - 1 });
   const checkEvery = intOption(parsed, 'check-every', 250, { min: 1, max: 100_000_000 });

@@ -65,6 +65,16 @@ export interface World {
   readonly all: readonly string[];
   /** The slots holding an open descriptor. */
   readonly openSlots: readonly number[];
+  /**
+   * Inode numbers whose names no operation may remove or move, nor the directories above them (unlink,
+   * rename from or over): with several clients, a file open through one and removed through another
+   * loses its object (DAOS has no cross-client open count), and one moved through another is no longer
+   * where the first one's dfuse looks its attributes up (by path: dfuse/README.md), where tmpfs keeps
+   * both. Empty with one view.
+   */
+  readonly keep: ReadonlySet<number>;
+  /** path -> inode number, for `keep`. */
+  readonly inodes: ReadonlyMap<string, number>;
 }
 
 /** A name in an existing directory: new, or colliding with what is there. */
@@ -107,8 +117,25 @@ function freeSlot(random: SeededRandom, open: readonly number[]): number | undef
   return free.length === 0 ? undefined : random.pick(free);
 }
 
+/** True when `op` would remove or move the name of a file the world must keep, or a directory above it (World.keep). */
+function removesKept(op: Op, world: World): boolean {
+  if (world.keep.size === 0) return false;
+  const keptPaths = [...world.inodes].flatMap(([path, ino]) => (world.keep.has(ino) ? [path] : []));
+  const kept = (path: string): boolean => keptPaths.some((keptPath) => keptPath === path || keptPath.startsWith(`${path}/`));
+  if (op.kind === 'unlink') return kept(op.path);
+  if (op.kind === 'rename') return op.from !== op.to && (kept(op.to) || kept(op.from));
+  return false;
+}
+
 /** Draws the next operation. */
 export function drawOp(random: SeededRandom, world: World): Op {
+  for (;;) {
+    const op = drawAny(random, world);
+    if (!removesKept(op, world)) return op;
+  }
+}
+
+function drawAny(random: SeededRandom, world: World): Op {
   const open = world.openSlots;
   let kind = random.weighted(WEIGHTS);
   // Descriptor operations on no descriptor at all: mostly an open instead.

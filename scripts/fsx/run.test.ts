@@ -19,7 +19,7 @@ afterEach(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
-const WORLD: World = { files: ['a', 'b/c'], dirs: ['b'], all: ['a', 'b', 'b/c'], openSlots: [1] };
+const WORLD: World = { files: ['a', 'b/c'], dirs: ['b'], all: ['a', 'b', 'b/c'], openSlots: [1], keep: new Set(), inodes: new Map() };
 
 describe('fsx', () => {
   it('draws the same operations from the same seed and world, and others from another seed', () => {
@@ -29,6 +29,14 @@ describe('fsx', () => {
     };
     expect(draw(7)).toBe(draw(7));
     expect(draw(8)).not.toBe(draw(7));
+  });
+
+  it('never removes or moves the name of a file the world keeps (open through another client)', () => {
+    const random = new SeededRandom(5);
+    const world: World = { ...WORLD, keep: new Set([11]), inodes: new Map([['a', 11], ['b', 12], ['b/c', 13]]) };
+    const ops = Array.from({ length: 2000 }, () => drawOp(random, world));
+    expect(ops.filter((op) => (op.kind === 'unlink' && op.path === 'a') || (op.kind === 'rename' && op.from !== op.to && (op.to === 'a' || op.from === 'a')))).toEqual([]);
+    expect(ops.filter((op) => op.kind === 'unlink' && op.path === 'b/c').length).toBeGreaterThan(0);
   });
 
   it('two directories of one filesystem match throughout, with collisions failing alike', () => {

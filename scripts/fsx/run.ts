@@ -15,8 +15,11 @@ import { describeTree, treeDifference } from './tree-compare.js';
 export interface FsxOptions {
   /** An empty directory on the reference filesystem. */
   readonly ref: string;
-  /** An empty directory on the filesystem under test. */
-  readonly target: string;
+  /**
+   * An empty directory on the filesystem under test; or several views of one (the same directory through
+   * different mounts), which the operations go through in turn, as one filesystem's clients.
+   */
+  readonly target: string | readonly string[];
   readonly ops: number;
   readonly seed: number;
   /** Compare the whole trees every this many operations (and always at the end). */
@@ -54,7 +57,7 @@ export function runFsx(options: FsxOptions): FsxResult {
   const mismatch = (index: number, detail: string): FsxResult => ({ ops: index, errors, mismatch: { index, detail, recent: [...recent] } });
   try {
     for (let index = 0; index < options.ops; index += 1) {
-      const op = drawOp(random, referenceWorld(ref));
+      const op = drawOp(random, referenceWorld(ref, target.views > 1));
       recent.push(op);
       if (recent.length > RECENT_OPS) recent.shift();
       const expected = ref.apply(op);
@@ -62,7 +65,7 @@ export function runFsx(options: FsxOptions): FsxResult {
       if (got.text !== expected.text) return mismatch(index, `reference: ${expected.text}; target: ${got.text}${firstDifference(expected.bytes, got.bytes)}`);
       if (expected.text.startsWith('error')) errors += 1;
       if ((index + 1) % checkEvery === 0) {
-        const difference = treeDifference(describeTree(options.ref), describeTree(options.target));
+        const difference = treeDifference(describeTree(ref.root), describeTree(target.root));
         if (difference !== undefined) return mismatch(index, `trees differ after it: ${difference}`);
       }
       if ((index + 1) % PROGRESS_EVERY === 0) options.onProgress?.(index + 1);
@@ -71,21 +74,26 @@ export function runFsx(options: FsxOptions): FsxResult {
     ref.closeAll();
     target.closeAll();
   }
-  const difference = treeDifference(describeTree(options.ref), describeTree(options.target));
+  const difference = treeDifference(describeTree(ref.root), describeTree(target.root));
   if (difference !== undefined) return mismatch(options.ops, `trees differ at the end: ${difference}`);
   return { ops: options.ops, errors, mismatch: undefined };
 }
 
-/** The generator's view: the reference side's tree and slots as they are now (symlinks not followed). */
-function referenceWorld(ref: Side): World {
+/**
+ * The generator's view: the reference side's tree and slots as they are now (symlinks not followed);
+ * `keepOpen`: the target has several views (clients), so open files keep their names (World.keep).
+ */
+function referenceWorld(ref: Side, keepOpen: boolean): World {
   const files: string[] = [];
   const dirs: string[] = [];
   const all: string[] = [];
+  const inodes = new Map<string, number>();
   const walk = (relative: string): void => {
     for (const name of visibleNames(join(ref.root, relative))) {
       const path = relative === '' ? name : `${relative}/${name}`;
       const stat = lstatSync(join(ref.root, path));
       all.push(path);
+      inodes.set(path, stat.ino);
       if (stat.isFile()) files.push(path);
       if (stat.isDirectory()) {
         dirs.push(path);
@@ -94,7 +102,7 @@ function referenceWorld(ref: Side): World {
     }
   };
   walk('');
-  return { files, dirs, all, openSlots: ref.openSlots() };
+  return { files, dirs, all, openSlots: ref.openSlots(), keep: keepOpen ? ref.openInodes() : new Set(), inodes };
 }
 
 function firstDifference(expected: Buffer | undefined, got: Buffer | undefined): string {

@@ -1,6 +1,7 @@
 /**
- * One side of an fsx run: a root directory and its descriptor slots. apply() performs an operation with
- * node:fs under the root and describes what happened as text (the two sides must produce the same text),
+ * One side of an fsx run: a root directory (or several views of one tree, e.g. the same directory through
+ * two mounts, used in turn: one operation through each) and its descriptor slots. apply() performs an
+ * operation with node:fs under the root and describes what happened as text (the two sides must produce the same text),
  * with the bytes of reads so a difference can be located. Errors are their errno code; an operation on
  * an empty slot is "no-fd" on both sides alike.
  */
@@ -50,11 +51,16 @@ export function visibleNames(dir: string): string[] {
 }
 
 export class Side {
+  /** The first view: where trees are read. */
   readonly root: string;
+  readonly #views: readonly string[];
+  #turn = 0;
   readonly #fds: Array<number | undefined> = new Array<number | undefined>(SLOTS).fill(undefined);
 
-  constructor(root: string) {
-    this.root = root;
+  constructor(views: string | readonly string[]) {
+    this.#views = typeof views === 'string' ? [views] : views;
+    if (this.#views.length === 0) throw new Error('fsx: a side needs a directory');
+    this.root = this.#views[0]!;
   }
 
   apply(op: Op): Outcome {
@@ -71,13 +77,24 @@ export class Side {
     return this.#fds.flatMap((fd, slot) => (fd === undefined ? [] : [slot]));
   }
 
+  /** The inode numbers of the files open in the slots. */
+  openInodes(): Set<number> {
+    return new Set(this.#fds.flatMap((fd) => (fd === undefined ? [] : [fstatSync(fd).ino])));
+  }
+
+  /** How many directories this side goes through (several: views of one tree through several mounts). */
+  get views(): number {
+    return this.#views.length;
+  }
+
   /** Closes every slot (errors ignored: the descriptors are gone either way). */
   closeAll(): void {
     for (let slot = 0; slot < SLOTS; slot += 1) this.#close(slot);
   }
 
   #apply(op: Op): Outcome {
-    const at = (relative: string): string => join(this.root, relative);
+    const view = this.#views[this.#turn++ % this.#views.length]!;
+    const at = (relative: string): string => join(view, relative);
     switch (op.kind) {
       case 'mkdir': mkdirSync(at(op.path), op.mode); return done();
       case 'rmdir': rmdirSync(at(op.path)); return done();

@@ -3,9 +3,9 @@
  * namespace operations applied to a tmpfs directory and to the mount, every outcome, errno, byte read
  * and, every 250 operations, both trees compared. Runs on `tsdaos up`'s container (RP_3 directories and
  * files) with the default caching, and on a second mount of it with caching disabled (writes through,
- * no kernel caches). Then the two differences fsx found, each as a plain test of its own.
+ * no kernel caches). Then the differences fsx found, each as a plain test of its own.
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
@@ -59,6 +59,42 @@ t.test('listing a directory while a write to a file in it is still buffered: the
   t.same(readdirSync(dir), ['file']);
   t.equal(statSync(join(dir, 'file')).size, 4096, 'stat after the listing: the written size (readdirplus did not take it back)');
   closeSync(fd);
+});
+
+/** Polls until `probe` is true (a release reaches the daemon after close returns). */
+async function eventually(probe: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+t.test('a directory whose only entry is a file unlinked while open: rmdir succeeds, and the file still serves its descriptor', async (t) => {
+  const dir = cluster.at('only-open');
+  mkdirSync(dir);
+  const fd = openSync(join(dir, 'file'), 'w+');
+  writeSync(fd, Buffer.from('kept'), 0, 4, 0);
+  unlinkSync(join(dir, 'file'));
+  rmdirSync(dir);
+  t.notOk(existsSync(dir), 'the directory is gone');
+  const back = Buffer.alloc(4);
+  t.equal(readSync(fd, back, 0, 4, 0), 4);
+  t.equal(back.toString(), 'kept', 'the open file still reads');
+  closeSync(fd);
+  t.ok(await eventually(() => readdirSync(cluster.mountPoint).every((name) => !name.startsWith('.fuse_hidden'))), 'nothing hidden left behind after the close');
+});
+
+t.test('a file unlinked while open, then its directory renamed: the close still removes it', async (t) => {
+  const dir = cluster.at('moved-before');
+  mkdirSync(dir);
+  const fd = openSync(join(dir, 'file'), 'w');
+  unlinkSync(join(dir, 'file'));
+  renameSync(dir, cluster.at('moved-after'));
+  closeSync(fd);
+  t.ok(await eventually(() => readdirSync(cluster.at('moved-after')).length === 0), 'the directory is empty once the release is done');
+  rmdirSync(cluster.at('moved-after'));
 });
 
 testDownLeavesNothing(t, cluster);
