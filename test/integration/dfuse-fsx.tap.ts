@@ -2,8 +2,8 @@
  * dfuse against the kernel's own tmpfs, operation by operation (scripts/fsx): seeded random file and
  * namespace operations applied to a tmpfs directory and to the mount, every outcome, errno, byte read
  * and, every 250 operations, both trees compared. Runs on `tsdaos up`'s container (RP_3 directories and
- * files) with the default caching, and on a second mount of it with caching disabled (writes through,
- * no kernel caches). Then the differences fsx found, each as a plain test of its own.
+ * files) with the default caching, and through two more mounts of it with caching disabled (writes
+ * through, no kernel caches), used in turn as two clients. Then the differences fsx found, each as a plain test of its own.
  */
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,11 +16,13 @@ const cluster = await startDfuseCluster(t, { prefix: 'fsx' });
 const referenceRoot = mkdtempSync(join('/dev/shm', 'tsdaos-fsx-ref-'));
 t.teardown(() => rmSync(referenceRoot, { recursive: true, force: true }));
 
-function fsxRun(t: Test, mountPoint: string, seed: number, ops: number): void {
-  const ref = join(referenceRoot, `${seed}-${ops}-${Date.now()}`);
-  const target = join(mountPoint, `fsx-${seed}-${Date.now()}`);
+/** fsx under a new directory of each mount point (several: the same directory through each, used in turn). */
+function fsxRun(t: Test, mountPoints: string | readonly string[], seed: number, ops: number): void {
+  const name = `fsx-${seed}-${Date.now()}`;
+  const ref = join(referenceRoot, name);
+  const target = (typeof mountPoints === 'string' ? [mountPoints] : mountPoints).map((mountPoint) => join(mountPoint, name));
   mkdirSync(ref);
-  mkdirSync(target);
+  mkdirSync(target[0]!);
   const result = runFsx({ ref, target, ops, seed });
   const report = result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}\n${result.mismatch.recent.map((op) => JSON.stringify(op)).join('\n')}`;
   t.equal(report, '', `seed ${seed}: ${ops} operations, every outcome and tree the same as on tmpfs`);
@@ -31,10 +33,12 @@ t.test('fsx on the default mount (caching on, write-back buffers, RP_3)', async 
   for (const seed of [1, 2]) fsxRun(t, cluster.mountPoint, seed, 2000);
 });
 
-t.test('fsx on a second mount with caching disabled (writes through, no kernel caches)', async (t) => {
-  const uncached = await cluster.startForeground(cluster.newMountPoint('uncached'), ['--disable-caching']);
-  t.teardown(() => uncached.stop());
-  fsxRun(t, uncached.mountPoint, 3, 1000);
+t.test('fsx through two more mounts with caching disabled, in turn: two clients of one tree', async (t) => {
+  const first = await cluster.startForeground(cluster.newMountPoint('client-a'), ['--disable-caching']);
+  t.teardown(() => first.stop());
+  const second = await cluster.startForeground(cluster.newMountPoint('client-b'), ['--disable-caching']);
+  t.teardown(() => second.stop());
+  fsxRun(t, [first.mountPoint, second.mountPoint], 42, 800);
 });
 
 t.test('two open files of one object: the later write wins where the two overlap, whichever file buffered first', async (t) => {
