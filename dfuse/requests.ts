@@ -7,7 +7,8 @@
  * offset 0, so offsets survive concurrent changes), the page-cache decision at open (kept while size
  * and mtime are unchanged, libfuse2's auto_cache), and open files that lose their name: as libfuse2
  * does, an unlinked (or renamed-over) file that is still open is renamed to `.fuse_hidden<node><n>` and
- * removed at its last release, so open descriptors keep working.
+ * removed at its last release, so open descriptors keep working (and moved up out of a directory being
+ * removed, which is empty to its users).
  */
 import { constants } from 'node:os';
 import { FsError, O_ACCMODE, O_RDONLY, O_TRUNC, O_WRONLY, S_IFDIR, S_IFMT, type Timespec } from '../dfs/index.js';
