@@ -18,7 +18,7 @@ import type { FuseStat } from './fuse-stat.js';
 import type { DfuseMetrics } from './metrics.js';
 import { type FuseNode, type NodeTable } from './node-table.js';
 import { fallocate } from './ops/fallocate.js';
-import { getattr } from './ops/getattr.js';
+import { getattr, getattrOpen } from './ops/getattr.js';
 import { link } from './ops/link.js';
 import { mkdir } from './ops/mkdir.js';
 import { mknod } from './ops/mknod.js';
@@ -153,7 +153,7 @@ export class Requests {
     switch (op) {
       case LlOp.LOOKUP: return this.#lookup(session, req, a as number, b as string);
       case LlOp.FORGET: return this.#nodes.forget(a as number, b as number);
-      case LlOp.GETATTR: return this.#getattr(session, req, a as number);
+      case LlOp.GETATTR: return this.#getattr(session, req, a as number, b as number);
       case LlOp.SETATTR: return this.#setattr(session, req, a as number, b as number, c as Float64Array);
       case LlOp.READLINK: return this.#answer(session, req, 'readlink', a as number, (path) => readlink(this.#state, path), (target) => session.readlink(req, target));
       case LlOp.MKNOD: return this.#make(session, req, 'mknod', a as number, b as string, (caller, path) => mknod(this.#state, caller, path, c as number, d as number));
@@ -230,8 +230,17 @@ export class Requests {
     this.#answer(session, req, 'getxattr', id, (at) => getxattr(this.#state, at, name), (value) => this.#sized(session, req, value, size));
   }
 
-  #getattr(session: LowLevelSession, req: Req, id: number): void {
-    this.#answer(session, req, 'getattr', id, (path) => getattr(this.#state, path), (stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr));
+  /** `fh`: the open file the kernel names (a read's size check; fstat names none), or -1. */
+  #getattr(session: LowLevelSession, req: Req, id: number, fh: number): void {
+    const ask = (path: string): Promise<FuseStat> => getattrOpen(this.#state, path, () => this.#openFileOf(id, fh));
+    this.#answer(session, req, 'getattr', id, ask, (stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr));
+  }
+
+  /** `fh` if the kernel named one, else a file handle open on node `id`, if any. */
+  #openFileOf(id: number, fh: number): number | undefined {
+    if (fh >= 0) return fh;
+    for (const [open, node] of this.#fileNodes) if (node.id === id) return open;
+    return undefined;
   }
 
   /** `stat` as node `id` has it: a file unlinked while open (hidden, see #hide) has no link left. */
@@ -257,7 +266,7 @@ export class Requests {
       const atime = (toSet & SetAttr.ATIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.ATIME) !== 0 ? timespecOf(values[4]!, values[5]!) : undefined;
       const mtime = (toSet & SetAttr.MTIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.MTIME) !== 0 ? timespecOf(values[6]!, values[7]!) : undefined;
       if (atime !== undefined || mtime !== undefined) await utimens(state, path, atime, mtime);
-      return getattr(state, path);
+      return getattrOpen(state, path, () => this.#openFileOf(id, fh));
     };
     work().then((stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr), this.#fail(session, req, 'setattr', path));
   }

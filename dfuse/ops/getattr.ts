@@ -4,7 +4,8 @@
  * now needs only its object queried, an older one is read again (other clients may have changed it) with
  * its object asked at the same time (or, when the directory is being walked, taken from a listing of it:
  * InodeMap.listedStat); a name whose entry expired is looked up again the same way when it named an object
- * before (InodeMap statAhead). An entry removed elsewhere is looked up once more before ENOENT.
+ * before (InodeMap statAhead). An entry removed elsewhere is looked up once more before ENOENT; an open
+ * file whose path went stale is asked through its handle (getattrOpen).
  */
 import { type DfsStat, FsError } from '../../dfs/index.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
@@ -28,6 +29,24 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
     return view.map.with(target.path, async (again) => toFuseStat(view, await entryStat(state, view, again)));
   } finally {
     view.map.unpin(entry);
+  }
+}
+
+/**
+ * getattr of a file this mount has open: as getattr, unless the path no longer finds it because another
+ * client moved a directory above it (this mount's path is then stale): then from an open file's DFS
+ * handle, which finds its entry by parent directory and name, as DAOS dfuse does from the inode.
+ * `openFile`: the handle number of one of its open files, if any (asked only then).
+ */
+export async function getattrOpen(state: DfuseState, path: string, openFile: () => number | undefined): Promise<FuseStat> {
+  try {
+    return await getattr(state, path);
+  } catch (error) {
+    const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile() : undefined;
+    if (fh === undefined) throw error;
+    const file = state.files.get(fh, 'fstat');
+    await state.data.settle(file.handle.oid);
+    return toFuseStat(file.view, await file.view.dfs.ostat(file.handle));
   }
 }
 

@@ -66,11 +66,10 @@ export interface World {
   /** The slots holding an open descriptor. */
   readonly openSlots: readonly number[];
   /**
-   * Inode numbers whose names no operation may remove or move, nor the directories above them (unlink,
-   * rename from or over): with several clients, a file open through one and removed through another
-   * loses its object (DAOS has no cross-client open count), and one moved through another is no longer
-   * where the first one's dfuse looks its attributes up (by path: dfuse/README.md), where tmpfs keeps
-   * both. Empty with one view.
+   * Inode numbers whose names no operation may remove or move (unlink, rename from or over): with several
+   * clients, a file open through one and removed through another loses its object (DAOS has no
+   * cross-client open count), and one renamed through another is no longer where the first one's handle
+   * finds its entry (by parent and name, as DAOS dfs_ostat), where tmpfs keeps both. Empty with one view.
    */
   readonly keep: ReadonlySet<number>;
   /** path -> inode number, for `keep`. */
@@ -117,11 +116,9 @@ function freeSlot(random: SeededRandom, open: readonly number[]): number | undef
   return free.length === 0 ? undefined : random.pick(free);
 }
 
-/** True when `op` would remove or move the name of a file the world must keep, or a directory above it (World.keep). */
+/** True when `op` would remove or move the name of a file the world must keep (World.keep). */
 function removesKept(op: Op, world: World): boolean {
-  if (world.keep.size === 0) return false;
-  const keptPaths = [...world.inodes].flatMap(([path, ino]) => (world.keep.has(ino) ? [path] : []));
-  const kept = (path: string): boolean => keptPaths.some((keptPath) => keptPath === path || keptPath.startsWith(`${path}/`));
+  const kept = (path: string): boolean => world.keep.has(world.inodes.get(path) ?? -1);
   if (op.kind === 'unlink') return kept(op.path);
   if (op.kind === 'rename') return op.from !== op.to && (kept(op.to) || kept(op.from));
   return false;

@@ -5,7 +5,7 @@
  * files) with the default caching, and through two more mounts of it with caching disabled (writes
  * through, no kernel caches), used in turn as two clients. Then the differences fsx found, each as a plain test of its own.
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
@@ -39,6 +39,17 @@ t.test('fsx through two more mounts with caching disabled, in turn: two clients 
   const second = await cluster.startForeground(cluster.newMountPoint('client-b'), ['--disable-caching']);
   t.teardown(() => second.stop());
   fsxRun(t, [first.mountPoint, second.mountPoint], 42, 800);
+  // A directory above an open file renamed through the other client: this mount's path for the file is
+  // stale, its descriptor is not.
+  mkdirSync(join(first.mountPoint, 'above'));
+  const fd = openSync(join(first.mountPoint, 'above', 'file'), 'w+');
+  writeSync(fd, Buffer.from('hello'), 0, 5, 0);
+  renameSync(join(second.mountPoint, 'above'), join(second.mountPoint, 'moved'));
+  t.equal(fstatSync(fd).size, 5, 'fstat through the descriptor');
+  ftruncateSync(fd, 2);
+  t.equal(fstatSync(fd).size, 2, 'ftruncate through the descriptor');
+  closeSync(fd);
+  t.equal(readFileSync(join(first.mountPoint, 'moved', 'file'), 'utf8'), 'he', 'the file where the other client moved it');
 });
 
 t.test('two open files of one object: the later write wins where the two overlap, whichever file buffered first', async (t) => {
