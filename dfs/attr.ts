@@ -20,7 +20,7 @@ import {
   type EntryKind, type Inode, MODE_PERMISSION_MASK, S_IFMT, S_ISGID, type Timespec, kindOfMode, laterTimespec, timespecFromMs, timespecNow,
 } from './inode.js';
 import { type Ino, inoOfOid } from './inode-table.js';
-import { type InodeChange, entryGuard } from './layout.js';
+import { INODE_RECORD_BYTES, type InodeChange, entryGuard } from './layout.js';
 import type { DfsMount } from './mount.js';
 
 const STAT_BLOCK_BYTES = 512;
@@ -78,6 +78,12 @@ export interface ObjectState {
 const NEVER_WRITTEN: ObjectState = { size: 0, maxEpoch: 0 };
 
 /**
+ * st_size of a directory: its entry record's size, as DAOS reports sizeof(struct dfs_entry). Not 0, which
+ * tools that copy by size without checking the type (libuv's copyfile: fs.copyFile) take for an empty file.
+ */
+export const DIR_STAT_SIZE = INODE_RECORD_BYTES;
+
+/**
  * The max-key query the state of an inode's object needs, or the state itself when it needs none. A
  * directory needs only its object's newest epoch (its size is 0): akey null spares the engines the search.
  */
@@ -123,7 +129,7 @@ export function fileChunkSize(mount: DfsMount, inode: Inode): number {
 export function statCreated(mount: DfsMount, node: PathNode): DfsStat {
   const inode = node.inode;
   const kind = kindOfMode(inode.mode)!;
-  const size = kind === 'symlink' ? inode.symlinkBytes : 0;
+  const size = kind === 'symlink' ? inode.symlinkBytes : kind === 'dir' ? DIR_STAT_SIZE : 0;
   return {
     ino: inoOfOid(inode.oid), kind, mode: inode.mode, nlink: 1, uid: inode.uid, gid: inode.gid,
     rdev: kind === 'special' ? inode.chunkSizeBytes : 0, size, blocks: Math.ceil(size / STAT_BLOCK_BYTES),
@@ -149,12 +155,13 @@ export async function objectStateOf(mount: DfsMount, inode: Inode): Promise<Obje
 /** Attributes of an entry from its inode and the state of its object (both read now). */
 export function statOf(mount: DfsMount, inode: Inode, state: ObjectState): DfsStat {
   const chunkSizeBytes = fileChunkSize(mount, inode);
+  const size = kindOfMode(inode.mode) === 'dir' ? DIR_STAT_SIZE : state.size;
   const objectTime = state.maxEpoch > 0 ? timespecFromMs(epochToMs(state.maxEpoch as Epoch)) : undefined;
   const written = objectTime !== undefined && state.maxEpoch > inode.mtimeEpoch;
   return {
     ino: inoOfOid(inode.oid), kind: kindOfMode(inode.mode)!, mode: inode.mode, nlink: 1, uid: inode.uid, gid: inode.gid,
     rdev: kindOfMode(inode.mode) === 'special' ? inode.chunkSizeBytes : 0,
-    size: state.size, blocks: Math.ceil(state.size / STAT_BLOCK_BYTES), blockSizeBytes: chunkSizeBytes,
+    size, blocks: Math.ceil(size / STAT_BLOCK_BYTES), blockSizeBytes: chunkSizeBytes,
     atime: inode.atime, mtime: written ? objectTime : inode.mtime,
     ctime: objectTime === undefined ? inode.ctime : laterTimespec(inode.ctime, objectTime), oid: inode.oid,
   };

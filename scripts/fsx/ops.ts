@@ -23,13 +23,16 @@ export type Op =
   | { readonly kind: 'truncate'; readonly path: string; readonly size: number }
   | { readonly kind: 'utimes'; readonly path: string; readonly mtimeMs: number }
   | { readonly kind: 'readfile'; readonly path: string }
+  | { readonly kind: 'copy'; readonly from: string; readonly to: string }
   | { readonly kind: 'open'; readonly slot: number; readonly path: string; readonly flags: number; readonly mode: number }
   | { readonly kind: 'close'; readonly slot: number }
   | { readonly kind: 'write'; readonly slot: number; readonly offset: number | null; readonly length: number; readonly seed: number }
   | { readonly kind: 'read'; readonly slot: number; readonly offset: number; readonly length: number }
   | { readonly kind: 'ftruncate'; readonly slot: number; readonly size: number }
   | { readonly kind: 'fsync'; readonly slot: number }
-  | { readonly kind: 'fstat'; readonly slot: number };
+  | { readonly kind: 'fstat'; readonly slot: number }
+  | { readonly kind: 'fchmod'; readonly slot: number; readonly mode: number }
+  | { readonly kind: 'futimes'; readonly slot: number; readonly mtimeMs: number };
 
 export type OpKind = Op['kind'];
 
@@ -41,12 +44,13 @@ const MiB = 1 << 20;
 /** How often each operation is drawn: data operations dominate, as they have the most state to get wrong. */
 const WEIGHTS: Readonly<Record<OpKind, number>> = {
   mkdir: 6, rmdir: 3, create: 5, unlink: 4, rename: 6, symlink: 2, readlink: 1, stat: 6, readdir: 4, chmod: 2,
-  truncate: 2, utimes: 1, readfile: 4, open: 10, close: 4, write: 20, read: 14, ftruncate: 3, fsync: 2, fstat: 4,
+  truncate: 2, utimes: 1, readfile: 4, copy: 2, open: 10, close: 4, write: 20, read: 14, ftruncate: 3, fsync: 2, fstat: 4,
+  fchmod: 1, futimes: 1,
 };
 
-const SLOT_KINDS: ReadonlySet<OpKind> = new Set(['close', 'write', 'read', 'ftruncate', 'fsync', 'fstat']);
+const SLOT_KINDS: ReadonlySet<OpKind> = new Set(['close', 'write', 'read', 'ftruncate', 'fsync', 'fstat', 'fchmod', 'futimes']);
 /** Operations that mostly mean a file (on a directory they fail, which a smaller share still tries). */
-const FILE_KINDS: ReadonlySet<OpKind> = new Set(['open', 'truncate', 'readfile', 'unlink']);
+const FILE_KINDS: ReadonlySet<OpKind> = new Set(['open', 'truncate', 'readfile', 'unlink', 'copy']);
 
 const OPEN_FLAGS = [
   constants.O_RDWR, constants.O_RDWR | constants.O_CREAT, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
@@ -106,6 +110,11 @@ function length(random: SeededRandom): number {
   }
 }
 
+/** Whole seconds: every filesystem compared keeps them exactly. */
+function mtimeMs(random: SeededRandom): number {
+  return Date.UTC(2020, 0, 1) + random.int(0, 10 ** 9) * 1000;
+}
+
 function mode(random: SeededRandom, kind: 'file' | 'dir'): number {
   return kind === 'dir' ? random.pick([0o755, 0o700, 0o750]) : random.pick([0o644, 0o600, 0o640, 0o755]);
 }
@@ -121,6 +130,7 @@ function removesKept(op: Op, world: World): boolean {
   const kept = (path: string): boolean => world.keep.has(world.inodes.get(path) ?? -1);
   if (op.kind === 'unlink') return kept(op.path);
   if (op.kind === 'rename') return op.from !== op.to && (kept(op.to) || kept(op.from));
+  if (op.kind === 'copy') return kept(op.to);
   return false;
 }
 
@@ -157,7 +167,8 @@ function drawAny(random: SeededRandom, world: World): Op {
     }
     case 'chmod': return { kind, path: path(), mode: mode(random, random.chance(0.5) ? 'dir' : 'file') };
     case 'truncate': return { kind, path: path(), size: random.chance(0.3) ? 0 : offset(random) };
-    case 'utimes': return { kind, path: path(), mtimeMs: Date.UTC(2020, 0, 1) + random.int(0, 10 ** 9) * 1000 };
+    case 'utimes': return { kind, path: path(), mtimeMs: mtimeMs(random) };
+    case 'copy': return { kind, from: path(0.9), to: random.chance(0.7) ? newPath(random, world) : path(1) };
     case 'open': return { kind, slot: freeSlot(random, open) ?? slot, path: path(0.6), flags: random.pick(OPEN_FLAGS), mode: mode(random, 'file') };
     case 'close':
     case 'fsync':
@@ -166,5 +177,7 @@ function drawAny(random: SeededRandom, world: World): Op {
     case 'write': return { kind, slot, offset: random.chance(0.2) ? null : offset(random), length: length(random), seed: random.int(1, 2 ** 31) };
     case 'read': return { kind, slot, offset: random.chance(0.3) ? 0 : offset(random), length: length(random) };
     case 'ftruncate': return { kind, slot, size: random.chance(0.3) ? 0 : offset(random) };
+    case 'fchmod': return { kind, slot, mode: mode(random, 'file') };
+    case 'futimes': return { kind, slot, mtimeMs: mtimeMs(random) };
   }
 }

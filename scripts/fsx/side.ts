@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync,
+  closeSync, constants, copyFileSync, fchmodSync, fstatSync, futimesSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync,
   readlinkSync, readSync, renameSync, rmdirSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeSync,
   chmodSync, type Stats,
 } from 'node:fs';
@@ -111,6 +111,7 @@ export class Side {
         utimesSync(at(op.path), op.mtimeMs / 1000, op.mtimeMs / 1000);
         return { text: `ok mtime ${statSync(at(op.path)).mtimeMs}` };
       }
+      case 'copy': copyFileSync(at(op.from), at(op.to)); return done();
       case 'readfile': {
         const bytes = readFileSync(at(op.path));
         return { text: `ok ${digest(bytes)}`, bytes };
@@ -141,6 +142,11 @@ export class Side {
       case 'ftruncate': ftruncateSync(fd, op.size); return done();
       case 'fsync': fsyncSync(fd); return done();
       case 'fstat': return { text: `ok ${describeStat(fstatSync(fd))}` };
+      case 'fchmod': fchmodSync(fd, op.mode); return { text: `ok ${describeStat(fstatSync(fd))}` };
+      case 'futimes': {
+        futimesSync(fd, op.mtimeMs / 1000, op.mtimeMs / 1000);
+        return { text: `ok mtime ${fstatSync(fd).mtimeMs}` };
+      }
     }
   }
 

@@ -5,7 +5,7 @@
  * files) with the default caching, and through two more mounts of it with caching disabled (writes
  * through, no kernel caches), used in turn as two clients. Then the differences fsx found, each as a plain test of its own.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
@@ -74,6 +74,13 @@ t.test('listing a directory while a write to a file in it is still buffered: the
   t.same(readdirSync(dir), ['file']);
   t.equal(statSync(join(dir, 'file')).size, 4096, 'stat after the listing: the written size (readdirplus did not take it back)');
   closeSync(fd);
+});
+
+t.test('a directory has a size (its entry record, as in DAOS): copyFile of one fails with EISDIR instead of making an empty file', async (t) => {
+  const dir = cluster.at('sized');
+  mkdirSync(dir);
+  t.ok(statSync(dir).size > 0, `st_size ${statSync(dir).size}`);
+  t.throws(() => copyFileSync(dir, cluster.at('sized-copy')), { code: 'EISDIR' });
 });
 
 /** Polls until `probe` is true (a release reaches the daemon after close returns). */
