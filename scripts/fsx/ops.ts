@@ -1,10 +1,11 @@
 /**
- * The operations fsx applies, and how it draws them. Paths come from a small universe (names a-e, up to
- * three levels), so operations collide all the time: creating what exists, removing what is missing,
- * renaming a directory into itself or over a full one, following dangling and looping symlinks. Files
- * are written, read and truncated through a few numbered descriptor slots, at offsets that cross the
- * 1 MiB chunk size and leave holes, with every open flag combination that matters (O_APPEND, O_TRUNC,
- * O_EXCL, read-only and write-only descriptors), and a file may lose its name while a slot holds it open.
+ * The operations fsx applies, and how it draws them. Paths are mostly ones that exist (World: the
+ * reference tree as it is) and otherwise new names a-e in an existing directory, so operations collide
+ * all the time: creating what exists, removing what is missing, renaming a directory into itself or
+ * over a full one, following dangling and looping symlinks, copying a directory. Files are written, read,
+ * truncated, chmod'ed and timed through a few numbered descriptor slots, at offsets that cross the 1 MiB
+ * chunk size and leave holes, with every open flag combination that matters (O_APPEND, O_TRUNC, O_EXCL,
+ * read-only and write-only descriptors), and a file may lose its name while a slot holds it open.
  */
 import { constants } from 'node:fs';
 import type { SeededRandom } from './seeded-random.js';

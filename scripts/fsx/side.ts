@@ -1,15 +1,15 @@
 /**
  * One side of an fsx run: a root directory (or several views of one tree, e.g. the same directory through
  * two mounts, used in turn: one operation through each) and its descriptor slots. apply() performs an
- * operation with node:fs under the root and describes what happened as text (the two sides must produce the same text),
- * with the bytes of reads so a difference can be located. Errors are their errno code; an operation on
- * an empty slot is "no-fd" on both sides alike.
+ * operation with node:fs under the root and describes what happened as text (the two sides must produce
+ * the same text), with the bytes of reads so a difference can be located. Errors are their errno code;
+ * an operation on an empty slot is "no-fd" on both sides alike.
  */
 import { createHash } from 'node:crypto';
 import {
-  closeSync, constants, copyFileSync, fchmodSync, fstatSync, futimesSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync,
-  readlinkSync, readSync, renameSync, rmdirSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeSync,
-  chmodSync, type Stats,
+  chmodSync, closeSync, constants, copyFileSync, fchmodSync, fstatSync, fsyncSync, ftruncateSync, futimesSync, lstatSync, mkdirSync,
+  openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmdirSync, statSync, symlinkSync, truncateSync, unlinkSync,
+  utimesSync, writeSync, type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import { type Op, SLOTS } from './ops.js';

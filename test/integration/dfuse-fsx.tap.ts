@@ -9,6 +9,7 @@ import { closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSyn
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
+import { describeTree, treeDifference } from '../../scripts/fsx/tree-compare.js';
 import { startDfuseCluster, testDownLeavesNothing } from '../harness/dfuse-mount.js';
 
 const cluster = await startDfuseCluster(t, { prefix: 'fsx' });
@@ -16,8 +17,11 @@ const cluster = await startDfuseCluster(t, { prefix: 'fsx' });
 const referenceRoot = mkdtempSync(join('/dev/shm', 'tsdaos-fsx-ref-'));
 t.teardown(() => rmSync(referenceRoot, { recursive: true, force: true }));
 
-/** fsx under a new directory of each mount point (several: the same directory through each, used in turn). */
-function fsxRun(t: Test, mountPoints: string | readonly string[], seed: number, ops: number): void {
+/**
+ * fsx under a new directory of each mount point (several: the same directory through each, used in turn);
+ * returns that directory's name and the reference directory.
+ */
+function fsxRun(t: Test, mountPoints: string | readonly string[], seed: number, ops: number): { name: string; ref: string } {
   const name = `fsx-${seed}-${Date.now()}`;
   const ref = join(referenceRoot, name);
   const target = (typeof mountPoints === 'string' ? [mountPoints] : mountPoints).map((mountPoint) => join(mountPoint, name));
@@ -27,10 +31,24 @@ function fsxRun(t: Test, mountPoints: string | readonly string[], seed: number, 
   const report = result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}\n${result.mismatch.recent.map((op) => JSON.stringify(op)).join('\n')}`;
   t.equal(report, '', `seed ${seed}: ${ops} operations, every outcome and tree the same as on tmpfs`);
   t.ok(result.errors > ops / 10, `seed ${seed}: ${result.errors} operations failed alike (EEXIST, ENOENT, ENOTEMPTY, ...): the collisions ran`);
+  return { name, ref };
+}
+
+/** What the runs left, as a client mounting afresh (no caches, nothing of its own buffered) finds it in the engines. */
+async function sameThroughFreshMount(t: Test, runs: ReadonlyArray<{ name: string; ref: string }>): Promise<void> {
+  const fresh = await cluster.startForeground(cluster.newMountPoint(`fresh-${Date.now()}`), ['--disable-caching']);
+  try {
+    for (const { name, ref } of runs) {
+      t.equal(treeDifference(describeTree(ref), describeTree(join(fresh.mountPoint, name))), undefined, `${name}: the same tree through a fresh mount`);
+    }
+  } finally {
+    await fresh.stop();
+  }
 }
 
 t.test('fsx on the default mount (caching on, write-back buffers, RP_3)', async (t) => {
-  for (const seed of [1, 2]) fsxRun(t, cluster.mountPoint, seed, 2000);
+  const runs = [1, 2].map((seed) => fsxRun(t, cluster.mountPoint, seed, 2000));
+  await sameThroughFreshMount(t, runs);
 });
 
 t.test('fsx through two more mounts with caching disabled, in turn: two clients of one tree', async (t) => {
@@ -38,7 +56,7 @@ t.test('fsx through two more mounts with caching disabled, in turn: two clients 
   t.teardown(() => first.stop());
   const second = await cluster.startForeground(cluster.newMountPoint('client-b'), ['--disable-caching']);
   t.teardown(() => second.stop());
-  fsxRun(t, [first.mountPoint, second.mountPoint], 42, 800);
+  await sameThroughFreshMount(t, [fsxRun(t, [first.mountPoint, second.mountPoint], 42, 800)]);
   // A directory above an open file renamed through the other client: this mount's path for the file is
   // stale, its descriptor is not.
   mkdirSync(join(first.mountPoint, 'above'));
