@@ -254,10 +254,11 @@ export class Requests {
     if (path === undefined) return session.error(req, ESTALE);
     const fh = values[8]!;
     const state = this.#state;
+    const openFile = (): number | undefined => this.#openFileOf(id, fh);
     const work = async (): Promise<FuseStat> => {
-      if ((toSet & SetAttr.MODE) !== 0) await chmod(state, path, values[0]!);
+      if ((toSet & SetAttr.MODE) !== 0) await chmod(state, path, values[0]!, openFile);
       if ((toSet & (SetAttr.UID | SetAttr.GID)) !== 0) {
-        await chown(state, path, (toSet & SetAttr.UID) !== 0 ? values[1]! : -1, (toSet & SetAttr.GID) !== 0 ? values[2]! : -1);
+        await chown(state, path, (toSet & SetAttr.UID) !== 0 ? values[1]! : -1, (toSet & SetAttr.GID) !== 0 ? values[2]! : -1, openFile);
       }
       if ((toSet & SetAttr.SIZE) !== 0) {
         if (fh >= 0) await ftruncate(state, path, fh, values[3]!);
@@ -265,8 +266,8 @@ export class Requests {
       }
       const atime = (toSet & SetAttr.ATIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.ATIME) !== 0 ? timespecOf(values[4]!, values[5]!) : undefined;
       const mtime = (toSet & SetAttr.MTIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.MTIME) !== 0 ? timespecOf(values[6]!, values[7]!) : undefined;
-      if (atime !== undefined || mtime !== undefined) await utimens(state, path, atime, mtime);
-      return getattrOpen(state, path, () => this.#openFileOf(id, fh));
+      if (atime !== undefined || mtime !== undefined) await utimens(state, path, atime, mtime, openFile);
+      return getattrOpen(state, path, openFile);
     };
     work().then((stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr), this.#fail(session, req, 'setattr', path));
   }

@@ -12,6 +12,7 @@ import { type FuseStat, toFuseStat } from '../fuse-stat.js';
 import type { MapEntry } from '../inode-map.js';
 import { type DfuseState, route } from '../state.js';
 import type { View } from '../view.js';
+import type { OpenFileOf } from './setattr.js';
 
 export async function getattr(state: DfuseState, path: string): Promise<FuseStat> {
   const target = await route(state, path);
@@ -38,7 +39,7 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
  * handle, which finds its entry by parent directory and name, as DAOS dfuse does from the inode.
  * `openFile`: the handle number of one of its open files, if any (asked only then).
  */
-export async function getattrOpen(state: DfuseState, path: string, openFile: () => number | undefined): Promise<FuseStat> {
+export async function getattrOpen(state: DfuseState, path: string, openFile: OpenFileOf): Promise<FuseStat> {
   try {
     return await getattr(state, path);
   } catch (error) {

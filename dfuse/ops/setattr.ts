@@ -6,32 +6,45 @@
  * mtime (tar, cp -p) must not be overtaken by data that was written before it. A stat still cached
  * (it follows this mount's writes) gives the answer its size and data time: the change costs one RPC,
  * the entry update, instead of that and a size query of the object (tar's three per file).
+ * A file open here whose path went stale (another client renamed a directory above it) is changed
+ * through its open file's DFS handle (`openFile`, asked only then), as getattrOpen reads it.
  */
-import type { SetAttrs, Timespec } from '../../dfs/index.js';
+import { FsError, type SetAttrs, type Timespec } from '../../dfs/index.js';
 import type { DfuseState } from '../state.js';
 import { onEntry } from './resolve.js';
 
 const KEEP_ID = 0xffffffff;
 
-function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs): Promise<void> {
-  return onEntry(state, path, syscall, async (view, entry) => {
-    const since = entry.changes;
-    await state.data.settle(entry.handle.oid);
-    const known = view.map.freshStat(entry);
-    view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs, known === undefined ? {} : { known }), since);
-  });
+/** The handle number of a file open on the path's node, if any. */
+export type OpenFileOf = () => number | undefined;
+
+async function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs, openFile?: OpenFileOf): Promise<void> {
+  try {
+    await onEntry(state, path, syscall, async (view, entry) => {
+      const since = entry.changes;
+      await state.data.settle(entry.handle.oid);
+      const known = view.map.freshStat(entry);
+      view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs, known === undefined ? {} : { known }), since);
+    });
+  } catch (error) {
+    const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile?.() : undefined;
+    if (fh === undefined) throw error;
+    const file = state.files.get(fh, syscall);
+    await state.data.settle(file.handle.oid);
+    await file.view.dfs.setattr(file.handle, attrs);
+  }
 }
 
-export function chmod(state: DfuseState, path: string, mode: number): Promise<void> {
-  return setattr(state, path, 'chmod', { mode });
+export function chmod(state: DfuseState, path: string, mode: number, openFile?: OpenFileOf): Promise<void> {
+  return setattr(state, path, 'chmod', { mode }, openFile);
 }
 
-export function chown(state: DfuseState, path: string, uid: number, gid: number): Promise<void> {
+export function chown(state: DfuseState, path: string, uid: number, gid: number, openFile?: OpenFileOf): Promise<void> {
   const keep = (id: number): boolean => id === KEEP_ID || id === -1;
-  return setattr(state, path, 'chown', { ...(keep(uid) ? {} : { uid }), ...(keep(gid) ? {} : { gid }) });
+  return setattr(state, path, 'chown', { ...(keep(uid) ? {} : { uid }), ...(keep(gid) ? {} : { gid }) }, openFile);
 }
 
 /** Sets the times given ('now': the current time; undefined: kept). */
-export function utimens(state: DfuseState, path: string, atime: Timespec | 'now' | undefined, mtime: Timespec | 'now' | undefined): Promise<void> {
-  return setattr(state, path, 'utimens', { ...(atime === undefined ? {} : { atime }), ...(mtime === undefined ? {} : { mtime }) });
+export function utimens(state: DfuseState, path: string, atime: Timespec | 'now' | undefined, mtime: Timespec | 'now' | undefined, openFile?: OpenFileOf): Promise<void> {
+  return setattr(state, path, 'utimens', { ...(atime === undefined ? {} : { atime }), ...(mtime === undefined ? {} : { mtime }) }, openFile);
 }

@@ -5,7 +5,7 @@
  * files) with the default caching, and through two more mounts of it with caching disabled (writes
  * through, no kernel caches), used in turn as two clients. Then the differences fsx found, each as a plain test of its own.
  */
-import { closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
@@ -66,6 +66,10 @@ t.test('fsx through two more mounts with caching disabled, in turn: two clients 
   t.equal(fstatSync(fd).size, 5, 'fstat through the descriptor');
   ftruncateSync(fd, 2);
   t.equal(fstatSync(fd).size, 2, 'ftruncate through the descriptor');
+  fchmodSync(fd, 0o600);
+  futimesSync(fd, 1_000_000_000, 1_000_000_000);
+  const changed = fstatSync(fd);
+  t.same([changed.mode & 0o777, changed.mtimeMs], [0o600, 1_000_000_000_000], 'fchmod and futimes through the descriptor');
   closeSync(fd);
   t.equal(readFileSync(join(first.mountPoint, 'moved', 'file'), 'utf8'), 'he', 'the file where the other client moved it');
 });
