@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { intOption, parse, requireOption, runCli, UsageError } from '../cli/command.js';
+import type { Op } from './ops.js';
 import { runFsx } from './run.js';
 
 const USAGE = `usage: fsx --ref DIR --target DIR [--target DIR2 ...] [--ops N] [--seed S] [--check-every N]
@@ -16,6 +17,7 @@ const USAGE = `usage: fsx --ref DIR --target DIR [--target DIR2 ...] [--ops N] [
   --ops N          operations to run (default 5000)
   --seed S         the run's seed (default: from the clock; printed so the run replays)
   --check-every N  compare the whole trees every N operations (default 250)
+  --verbose        print every operation with its outcome (the target's too where it differs)
 `;
 
 function emptyDir(path: string, what: string): string {
@@ -25,7 +27,7 @@ function emptyDir(path: string, what: string): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parse(argv, { ref: { type: 'string' }, target: { type: 'string', multiple: true }, ops: { type: 'string' }, seed: { type: 'string' }, 'check-every': { type: 'string' } }, USAGE);
+  const parsed = parse(argv, { ref: { type: 'string' }, target: { type: 'string', multiple: true }, ops: { type: 'string' }, seed: { type: 'string' }, 'check-every': { type: 'string' }, verbose: { type: 'boolean', default: false } }, USAGE);
   const ref = emptyDir(requireOption(parsed, 'ref'), '--ref');
   const views = parsed.values['target'];
   if (!Array.isArray(views) || views.length === 0) throw new UsageError('--target is required');
@@ -35,7 +37,12 @@ async function main(argv: string[]): Promise<void> {
   const checkEvery = intOption(parsed, 'check-every', 250, { min: 1, max: 100_000_000 });
   process.stderr.write(`fsx: seed ${seed}, ${ops} operations\n`);
   const started = performance.now();
-  const result = runFsx({ ref, target, ops, seed, checkEvery, onProgress: (done) => process.stderr.write(`fsx: ${done}/${ops}\n`) });
+  const onOp = parsed.values['verbose'] === true
+    ? (index: number, op: Op, expected: string, got: string): void => {
+      process.stdout.write(`#${index} ${JSON.stringify(op)} -> ${expected}${got === expected ? '' : ` | target: ${got}`}\n`);
+    }
+    : undefined;
+  const result = runFsx({ ref, target, ops, seed, checkEvery, onOp, onProgress: (done) => process.stderr.write(`fsx: ${done}/${ops}\n`) });
   const seconds = (performance.now() - started) / 1000;
   if (result.mismatch === undefined) {
     process.stdout.write(`fsx: ${ops} operations matched (${result.errors} failed alike), ${(ops / seconds).toFixed(0)} ops/s, seed ${seed}\n`);

@@ -71,10 +71,11 @@ export interface World {
   /** The slots holding an open descriptor. */
   readonly openSlots: readonly number[];
   /**
-   * Inode numbers whose names no operation may remove or move (unlink, rename from or over): with several
-   * clients, a file open through one and removed through another loses its object (DAOS has no
-   * cross-client open count), and one renamed through another is no longer where the first one's handle
-   * finds its entry (by parent and name, as DAOS dfs_ostat), where tmpfs keeps both. Empty with one view.
+   * Inode numbers whose names no operation may remove or move (unlink, rmdir, rename from or over), where
+   * tmpfs keeps serving an open descriptor and DAOS does not: a directory removed while open (its object
+   * is punched: DAOS keeps no open count), and with several clients any file open through one and removed
+   * through another, or renamed through another (its handle finds its entry by parent and name, as DAOS
+   * dfs_ostat). A file removed while open through the same mount keeps working (dfuse hides it).
    */
   readonly keep: ReadonlySet<number>;
   /** path -> inode number, for `keep`. */
@@ -129,7 +130,7 @@ function freeSlot(random: SeededRandom, open: readonly number[]): number | undef
 /** True when `op` would remove or move the name of a file the world must keep (World.keep). */
 function removesKept(op: Op, world: World): boolean {
   const kept = (path: string): boolean => world.keep.has(world.inodes.get(path) ?? -1);
-  if (op.kind === 'unlink') return kept(op.path);
+  if (op.kind === 'unlink' || op.kind === 'rmdir') return kept(op.path);
   if (op.kind === 'rename') return op.from !== op.to && (kept(op.to) || kept(op.from));
   if (op.kind === 'copy') return kept(op.to);
   return false;

@@ -25,6 +25,8 @@ export interface FsxOptions {
   /** Compare the whole trees every this many operations (and always at the end). */
   readonly checkEvery?: number;
   readonly onProgress?: (done: number) => void;
+  /** Each operation as applied, with the reference's outcome (and the target's, when it differs). */
+  readonly onOp?: (index: number, op: Op, ref: string, target: string) => void;
 }
 
 export interface FsxMismatch {
@@ -62,6 +64,7 @@ export function runFsx(options: FsxOptions): FsxResult {
       if (recent.length > RECENT_OPS) recent.shift();
       const expected = ref.apply(op);
       const got = target.apply(op);
+      options.onOp?.(index, op, expected.text, got.text);
       if (got.text !== expected.text) return mismatch(index, `reference: ${expected.text}; target: ${got.text}${firstDifference(expected.bytes, got.bytes)}`);
       if (expected.text.startsWith('error')) errors += 1;
       if ((index + 1) % checkEvery === 0) {
@@ -80,8 +83,8 @@ export function runFsx(options: FsxOptions): FsxResult {
 }
 
 /**
- * The generator's view: the reference side's tree and slots as they are now (symlinks not followed);
- * `keepOpen`: the target has several views (clients), so open files keep their names (World.keep).
+ * The generator's view: the reference side's tree and slots as they are now (symlinks not followed).
+ * Open directories keep their names (World.keep); with several views (clients), open files too.
  */
 function referenceWorld(ref: Side, keepOpen: boolean): World {
   const files: string[] = [];
@@ -102,7 +105,7 @@ function referenceWorld(ref: Side, keepOpen: boolean): World {
     }
   };
   walk('');
-  return { files, dirs, all, openSlots: ref.openSlots(), keep: keepOpen ? ref.openInodes() : new Set(), inodes };
+  return { files, dirs, all, openSlots: ref.openSlots(), keep: ref.openInodes(keepOpen ? 'all' : 'dirs'), inodes };
 }
 
 function firstDifference(expected: Buffer | undefined, got: Buffer | undefined): string {

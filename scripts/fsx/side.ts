@@ -77,9 +77,12 @@ export class Side {
     return this.#fds.flatMap((fd, slot) => (fd === undefined ? [] : [slot]));
   }
 
-  /** The inode numbers of the files open in the slots. */
-  openInodes(): Set<number> {
-    return new Set(this.#fds.flatMap((fd) => (fd === undefined ? [] : [fstatSync(fd).ino])));
+  /** The inode numbers of what the slots hold open: everything, or directories only. */
+  openInodes(which: 'all' | 'dirs'): Set<number> {
+    return new Set(this.#fds.flatMap((fd) => {
+      const stat = fd === undefined ? undefined : fstatSync(fd);
+      return stat === undefined || (which === 'dirs' && !stat.isDirectory()) ? [] : [stat.ino];
+    }));
   }
 
   /** How many directories this side goes through (several: views of one tree through several mounts). */
