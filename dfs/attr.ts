@@ -85,7 +85,7 @@ export const DIR_STAT_SIZE = INODE_RECORD_BYTES;
 
 /**
  * The max-key query the state of an inode's object needs, or the state itself when it needs none. A
- * directory needs only its object's newest epoch (its size is 0): akey null spares the engines the search.
+ * directory needs only its object's newest epoch (its size is DIR_STAT_SIZE): akey null spares the engines the search.
  */
 function stateQuery(mount: DfsMount, inode: Inode): ObjectState | { readonly akey: Buffer | null } {
   const kind = kindOfMode(inode.mode);

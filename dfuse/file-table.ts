@@ -27,6 +27,9 @@ export interface OpenFile {
   readonly appendsAtEnd: boolean;
 }
 
+/** The handle number of a file open on a path's node, if any (asked only when the path went stale). */
+export type OpenFileOf = () => number | undefined;
+
 export class FileTable {
   readonly #files = new Map<number, OpenFile>();
   #next = 1;

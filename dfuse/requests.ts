@@ -307,8 +307,9 @@ export class Requests {
   }
 
   /**
-   * Renames open file `node` (at `path`) to a hidden name in its directory; it is removed at its last
-   * release. The node moves with it, so its open files keep a path.
+   * Renames open file `node` (at `path`) to a hidden name in directory node `dir` (its own, or the one
+   * above when its directory is being removed); it is removed at its last release. The node moves with
+   * it, so its open files keep a path.
    */
   async #hide(node: FuseNode, path: string, dir = node.parent): Promise<void> {
     const hiddenName = `.fuse_hidden${node.id.toString(16).padStart(8, '0')}${(this.#hiddenCount++).toString(16).padStart(8, '0')}`;

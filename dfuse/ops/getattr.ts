@@ -8,11 +8,11 @@
  * file whose path went stale is asked through its handle (getattrOpen).
  */
 import { type DfsStat, FsError } from '../../dfs/index.js';
+import type { OpenFileOf } from '../file-table.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
 import type { MapEntry } from '../inode-map.js';
 import { type DfuseState, route } from '../state.js';
 import type { View } from '../view.js';
-import type { OpenFileOf } from './setattr.js';
 
 export async function getattr(state: DfuseState, path: string): Promise<FuseStat> {
   const target = await route(state, path);

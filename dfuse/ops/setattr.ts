@@ -10,13 +10,11 @@
  * through its open file's DFS handle (`openFile`, asked only then), as getattrOpen reads it.
  */
 import { FsError, type SetAttrs, type Timespec } from '../../dfs/index.js';
+import type { OpenFileOf } from '../file-table.js';
 import type { DfuseState } from '../state.js';
 import { onEntry } from './resolve.js';
 
 const KEEP_ID = 0xffffffff;
-
-/** The handle number of a file open on the path's node, if any. */
-export type OpenFileOf = () => number | undefined;
 
 async function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs, openFile?: OpenFileOf): Promise<void> {
   try {
