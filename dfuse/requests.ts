@@ -317,7 +317,15 @@ export class Requests {
     if (hiddenPath === undefined) throw new FsError('ESTALE', { syscall: 'rename', path, detail: 'the directory to hide an open file in is gone' });
     await rename(this.#state, path, hiddenPath);
     this.#nodes.move(node.parent, node.name, dir, hiddenName);
+    // The kernel sends RELEASE without waiting for anything: the last one may have been answered while the
+    // rename was on its way (close, then unlink at once), and no release is left to remove the file.
+    if (node.opens === 0 && !this.#hidden.has(node)) {
+      this.#nodes.detach(dir, hiddenName);
+      await unlink(this.#state, hiddenPath);
+      return;
+    }
     this.#hidden.add(node);
+    this.#state.log.debug({ node: node.id, path, hiddenPath }, 'open file hidden');
   }
 
   /**
@@ -437,7 +445,8 @@ export class Requests {
       const hiddenPath = this.#hidden.has(node) ? this.#nodes.pathOf(node.id) : undefined;
       if (!this.#nodes.released(node) || !this.#hidden.delete(node)) return;
       this.#nodes.detach(node.parent, node.name);
-      if (hiddenPath !== undefined) await unlink(state, hiddenPath);
+      if (hiddenPath === undefined) state.log.warn({ node: node.id, name: node.name }, 'hidden file left behind: its directory is no longer known');
+      else await unlink(state, hiddenPath);
     };
     this.#done(session, req, 'release', work());
   }

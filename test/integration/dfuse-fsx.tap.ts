@@ -6,7 +6,7 @@
  * through, no kernel caches), used in turn as two clients. Then the differences fsx found, each as a plain test of its own.
  */
 import { closeSync, copyFileSync, existsSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
 import { describeTree, treeDifference } from '../../scripts/fsx/tree-compare.js';
@@ -34,12 +34,29 @@ function fsxRun(t: Test, mountPoints: string | readonly string[], seed: number, 
   return { name, ref };
 }
 
+/** `.fuse_hidden*` names anywhere under `dir`. */
+function hiddenUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => basename(path).startsWith('.fuse_hidden'));
+}
+
+/** Polls until `probe` is true (a release reaches the daemon after close returns). */
+async function eventually(probe: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
 /** What the runs left, as a client mounting afresh (no caches, nothing of its own buffered) finds it in the engines. */
 async function sameThroughFreshMount(t: Test, runs: ReadonlyArray<{ name: string; ref: string }>): Promise<void> {
   const fresh = await cluster.startForeground(cluster.newMountPoint(`fresh-${Date.now()}`), ['--disable-caching']);
   try {
     for (const { name, ref } of runs) {
       t.equal(treeDifference(describeTree(ref), describeTree(join(fresh.mountPoint, name))), undefined, `${name}: the same tree through a fresh mount`);
+      // Every descriptor is closed: no file hidden while open may be left (their releases are answered after close returns).
+      t.ok(await eventually(() => hiddenUnder(join(fresh.mountPoint, name)).length === 0), `${name}: no hidden file left (${hiddenUnder(join(fresh.mountPoint, name)).join(', ')})`);
     }
   } finally {
     await fresh.stop();
@@ -104,16 +121,6 @@ t.test('a directory has a size (its entry record, as in DAOS): copyFile of one f
   t.ok(statSync(dir).size > 0, `st_size ${statSync(dir).size}`);
   t.throws(() => copyFileSync(dir, cluster.at('sized-copy')), { code: 'EISDIR' });
 });
-
-/** Polls until `probe` is true (a release reaches the daemon after close returns). */
-async function eventually(probe: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
 
 t.test('a directory whose only entry is a file unlinked while open: rmdir succeeds, and the file still serves its descriptor', async (t) => {
   const dir = cluster.at('only-open');
