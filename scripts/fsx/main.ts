@@ -48,8 +48,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`fsx: ${ops} operations matched (${result.errors} failed alike), ${(ops / seconds).toFixed(0)} ops/s, seed ${seed}\n`);
     return;
   }
-  const { index, detail, recent } = result.mismatch;
-  const lines = recent.map((op, position) => `  #${index - recent.length + 1 + position} ${JSON.stringify(op)}`);
+  const { index, detail, recent, recentFrom } = result.mismatch;
+  const lines = recent.map((op, position) => `  #${recentFrom + position} ${JSON.stringify(op)}`);
   process.stdout.write(`fsx: mismatch at operation #${index} (seed ${seed}): ${detail}\n${lines.join('\n')}\n`);
   process.exitCode = 1;
 }

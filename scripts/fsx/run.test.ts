@@ -53,6 +53,7 @@ describe('fsx', () => {
     expect(result.mismatch?.index).toBe(39);
     expect(result.mismatch?.detail).toMatch(/^trees differ after it: zz: only on the target \(file [0-7]+ 9 9:[0-9a-f]{12}\)$/);
     expect(result.mismatch?.recent).toHaveLength(12);
+    expect(result.mismatch?.recentFrom).toBe(28);
   });
 
   it('an outcome is the errno code of a failure, and no-fd for an empty slot', () => {

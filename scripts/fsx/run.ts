@@ -1,8 +1,9 @@
 /**
  * An fsx run: the same seeded sequence of operations applied to a reference directory (a local
- * filesystem the kernel implements, e.g. tmpfs) and to a target directory (on the filesystem under test),
- * one operation on each side in turn; every outcome must match (return values, errno codes, bytes read),
- * and every `checkEvery` operations and at the end the whole trees must too. Stops at the first difference
+ * filesystem the kernel implements, e.g. tmpfs) and to a target directory (on the filesystem under test;
+ * or several views of one, through several mounts, used in turn), one operation on each side in turn;
+ * every outcome must match (return values, errno codes, bytes read), and every `checkEvery` operations
+ * and at the end the whole trees must too. Stops at the first difference
  * and reports it with the operations that led to it, so the seed replays it.
  */
 import { lstatSync } from 'node:fs';
@@ -34,8 +35,10 @@ export interface FsxMismatch {
   readonly index: number;
   /** What differed, in one line. */
   readonly detail: string;
-  /** The operations up to and including the one that differed (the last RECENT_OPS). */
+  /** The operations before the difference, up to and including the one that differed (the last RECENT_OPS). */
   readonly recent: readonly Op[];
+  /** The number of recent[0] in the run. */
+  readonly recentFrom: number;
 }
 
 export interface FsxResult {
@@ -56,12 +59,16 @@ export function runFsx(options: FsxOptions): FsxResult {
   const checkEvery = options.checkEvery ?? DEFAULT_CHECK_EVERY;
   const recent: Op[] = [];
   let errors = 0;
-  const mismatch = (index: number, detail: string): FsxResult => ({ ops: index, errors, mismatch: { index, detail, recent: [...recent] } });
+  let recentFrom = 0;
+  const mismatch = (index: number, detail: string): FsxResult => ({ ops: index, errors, mismatch: { index, detail, recent: [...recent], recentFrom } });
   try {
     for (let index = 0; index < options.ops; index += 1) {
       const op = drawOp(random, referenceWorld(ref, target.views > 1));
       recent.push(op);
-      if (recent.length > RECENT_OPS) recent.shift();
+      if (recent.length > RECENT_OPS) {
+        recent.shift();
+        recentFrom += 1;
+      }
       const expected = ref.apply(op);
       const got = target.apply(op);
       options.onOp?.(index, op, expected.text, got.text);
