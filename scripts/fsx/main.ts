@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { intOption, parse, requireOption, runCli, UsageError } from '../cli/command.js';
 import type { Op } from './ops.js';
-import { runFsx } from './run.js';
+import { DEFAULT_CHECK_EVERY, runFsx } from './run.js';
 
 const USAGE = `usage: fsx --ref DIR --target DIR [--target DIR2 ...] [--ops N] [--seed S] [--check-every N]
   Applies the same random file and namespace operations to DIR (reference, e.g. on tmpfs) and to the
@@ -16,7 +16,7 @@ const USAGE = `usage: fsx --ref DIR --target DIR [--target DIR2 ...] [--ops N] [
   first needs to be empty.
   --ops N          operations to run (default 5000)
   --seed S         the run's seed (default: from the clock; printed so the run replays)
-  --check-every N  compare the whole trees every N operations (default 250)
+  --check-every N  compare the whole trees every N operations (default ${DEFAULT_CHECK_EVERY})
   --verbose        print every operation with its outcome (the target's too where it differs)
 `;
 
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<void> {
   const target = [emptyDir(views[0]!, '--target'), ...views.slice(1)];
   const ops = intOption(parsed, 'ops', 5000, { min: 1, max: 100_000_000 });
   const seed = intOption(parsed, 'seed', Date.now() % 2 ** 31, { min: 0, max: 2 ** 32 - 1 });
-  const checkEvery = intOption(parsed, 'check-every', 250, { min: 1, max: 100_000_000 });
+  const checkEvery = intOption(parsed, 'check-every', DEFAULT_CHECK_EVERY, { min: 1, max: 100_000_000 });
   process.stderr.write(`fsx: seed ${seed}, ${ops} operations\n`);
   const started = performance.now();
   const onOp = parsed.values['verbose'] === true

@@ -49,7 +49,7 @@ export interface FsxResult {
 }
 
 const RECENT_OPS = 12;
-const DEFAULT_CHECK_EVERY = 250;
+export const DEFAULT_CHECK_EVERY = 250;
 const PROGRESS_EVERY = 500;
 
 export function runFsx(options: FsxOptions): FsxResult {
