@@ -132,7 +132,6 @@ function removesKept(op: Op, world: World): boolean {
   const kept = (path: string): boolean => world.keep.has(world.inodes.get(path) ?? -1);
   if (op.kind === 'unlink' || op.kind === 'rmdir') return kept(op.path);
   if (op.kind === 'rename') return op.from !== op.to && (kept(op.to) || kept(op.from));
-  if (op.kind === 'copy') return kept(op.to);
   return false;
 }
 
