@@ -13,6 +13,7 @@ import { type FuseStat, toFuseStat } from '../fuse-stat.js';
 import type { MapEntry } from '../inode-map.js';
 import { type DfuseState, route } from '../state.js';
 import type { View } from '../view.js';
+import { onEntryOrOpenFile } from './resolve.js';
 
 export async function getattr(state: DfuseState, path: string): Promise<FuseStat> {
   const target = await route(state, path);
@@ -34,21 +35,11 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
 }
 
 /**
- * getattr of a file this mount has open: as getattr, unless the path no longer finds it because another
- * client moved a directory above it (this mount's path is then stale): then from an open file's DFS
- * handle, which finds its entry by parent directory and name, as DAOS dfuse does from the inode.
- * `openFile`: the handle number of one of its open files, if any (asked only then).
+ * getattr of a node that may have files open here: as getattr, or, when its path went stale, through an
+ * open file's DFS handle (onEntryOrOpenFile).
  */
-export async function getattrOpen(state: DfuseState, path: string, openFile: OpenFileOf): Promise<FuseStat> {
-  try {
-    return await getattr(state, path);
-  } catch (error) {
-    const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile() : undefined;
-    if (fh === undefined) throw error;
-    const file = state.files.get(fh, 'fstat');
-    await state.data.settle(file.handle.oid);
-    return toFuseStat(file.view, await file.view.dfs.ostat(file.handle));
-  }
+export function getattrOpen(state: DfuseState, path: string, openFile: OpenFileOf): Promise<FuseStat> {
+  return onEntryOrOpenFile(state, 'fstat', openFile, () => getattr(state, path), async (file) => toFuseStat(file.view, await file.view.dfs.ostat(file.handle)));
 }
 
 /**

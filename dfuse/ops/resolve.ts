@@ -1,8 +1,10 @@
 /**
  * How operations find what they act on: the entry a path names (pinned while the operation runs) or
- * the parent directory of a path plus the last component, in the view serving that path.
+ * the parent directory of a path plus the last component, in the view serving that path; or, when the
+ * path went stale, a file open on the node (onEntryOrOpenFile).
  */
 import { FsError } from '../../dfs/index.js';
+import type { OpenFile, OpenFileOf } from '../file-table.js';
 import type { MapEntry } from '../inode-map.js';
 import { parentOf } from '../path.js';
 import { SNAPSHOT_DIR_PATH } from '../snapshot-dir.js';
@@ -33,4 +35,24 @@ export async function onParent<T>(
   const { parent, name } = parentOf(inner);
   view.map.mayExist(inner);
   return view.map.with(parent, (entry) => fn(view, entry, name, inner));
+}
+
+/**
+ * `byPath` (an operation on the entry a path names), unless the path no longer finds the file because
+ * another client moved a directory above it (this mount's path is then stale): then `byHandle` on one of
+ * the node's open files (`openFile`, asked only then), once its buffered writes went out. Its DFS handle
+ * finds the entry by parent directory and name, as DAOS dfuse does from the inode.
+ */
+export async function onEntryOrOpenFile<T>(
+  state: DfuseState, syscall: string, openFile: OpenFileOf | undefined, byPath: () => Promise<T>, byHandle: (file: OpenFile) => Promise<T>,
+): Promise<T> {
+  try {
+    return await byPath();
+  } catch (error) {
+    const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile?.() : undefined;
+    if (fh === undefined) throw error;
+    const file = state.files.get(fh, syscall);
+    await state.data.settle(file.handle.oid);
+    return byHandle(file);
+  }
 }

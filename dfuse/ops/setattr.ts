@@ -7,30 +7,25 @@
  * (it follows this mount's writes) gives the answer its size and data time: the change costs one RPC,
  * the entry update, instead of that and a size query of the object (tar's three per file).
  * A file open here whose path went stale (another client renamed a directory above it) is changed
- * through its open file's DFS handle (`openFile`, asked only then), as getattrOpen reads it.
+ * through its open file's DFS handle (`openFile`, asked only then: onEntryOrOpenFile).
  */
-import { FsError, type SetAttrs, type Timespec } from '../../dfs/index.js';
+import type { SetAttrs, Timespec } from '../../dfs/index.js';
 import type { OpenFileOf } from '../file-table.js';
 import type { DfuseState } from '../state.js';
-import { onEntry } from './resolve.js';
+import { onEntry, onEntryOrOpenFile } from './resolve.js';
 
 const KEEP_ID = 0xffffffff;
 
-async function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs, openFile?: OpenFileOf): Promise<void> {
-  try {
-    await onEntry(state, path, syscall, async (view, entry) => {
-      const since = entry.changes;
-      await state.data.settle(entry.handle.oid);
-      const known = view.map.freshStat(entry);
-      view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs, known === undefined ? {} : { known }), since);
-    });
-  } catch (error) {
-    const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile?.() : undefined;
-    if (fh === undefined) throw error;
-    const file = state.files.get(fh, syscall);
-    await state.data.settle(file.handle.oid);
+function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs, openFile?: OpenFileOf): Promise<void> {
+  const byPath = (): Promise<void> => onEntry(state, path, syscall, async (view, entry) => {
+    const since = entry.changes;
+    await state.data.settle(entry.handle.oid);
+    const known = view.map.freshStat(entry);
+    view.map.setStat(entry, await view.dfs.setattr(entry.handle, attrs, known === undefined ? {} : { known }), since);
+  });
+  return onEntryOrOpenFile(state, syscall, openFile, byPath, async (file) => {
     await file.view.dfs.setattr(file.handle, attrs);
-  }
+  });
 }
 
 export function chmod(state: DfuseState, path: string, mode: number, openFile?: OpenFileOf): Promise<void> {

@@ -74,7 +74,7 @@ export class ReadAffinity {
 }
 
 /**
- * The shards one request reads at once, one per group (ReadBatch.pick): in preference order, but an engine
+ * The shards one request reads at once, one per group (ObjectCore.readShard with a batch): in preference order, but an engine
  * takes at most a share of the batch, the larger of READ_BATCH_SPILL and an even split over `engines`,
  * before the next preferred engine is given the next share.
  */
