@@ -231,9 +231,11 @@ export class Requests {
   }
 
   /** `fh`: the open file the kernel names (a read's size check; fstat names none), or -1. */
+  /** A node whose path is lost (replaced above it) is still answered through a file of it open here (getattrOpen). */
   #getattr(session: LowLevelSession, req: Req, id: number, fh: number): void {
-    const ask = (path: string): Promise<FuseStat> => getattrOpen(this.#state, path, () => this.#openFileOf(id, fh));
-    this.#answer(session, req, 'getattr', id, ask, (stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr));
+    const path = this.#nodes.pathOf(id);
+    getattrOpen(this.#state, path, () => this.#openFileOf(id, fh))
+      .then((stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr), this.#fail(session, req, 'getattr', path ?? ''));
   }
 
   /** `fh` if the kernel named one, else a file handle open on node `id`, if any. */
@@ -249,9 +251,9 @@ export class Requests {
     return node !== undefined && this.#hidden.has(node) ? { ...stat, nlink: 0 } : stat;
   }
 
+  /** As #getattr, a node whose path is lost is changed through a file of it open here. */
   #setattr(session: LowLevelSession, req: Req, id: number, toSet: number, values: Float64Array): void {
     const path = this.#nodes.pathOf(id);
-    if (path === undefined) return session.error(req, ESTALE);
     const fh = values[8]!;
     const state = this.#state;
     const openFile = (): number | undefined => this.#openFileOf(id, fh);
@@ -261,15 +263,17 @@ export class Requests {
         await chown(state, path, (toSet & SetAttr.UID) !== 0 ? values[1]! : -1, (toSet & SetAttr.GID) !== 0 ? values[2]! : -1, openFile);
       }
       if ((toSet & SetAttr.SIZE) !== 0) {
-        if (fh >= 0) await ftruncate(state, path, fh, values[3]!);
-        else await truncate(state, path, values[3]!);
+        const open = fh >= 0 || path === undefined ? openFile() : undefined;
+        if (open !== undefined) await ftruncate(state, path, open, values[3]!);
+        else if (path !== undefined) await truncate(state, path, values[3]!);
+        else throw new FsError('ESTALE', { syscall: 'truncate', detail: 'the node lost its path and has no file open here' });
       }
       const atime = (toSet & SetAttr.ATIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.ATIME) !== 0 ? timespecOf(values[4]!, values[5]!) : undefined;
       const mtime = (toSet & SetAttr.MTIME_NOW) !== 0 ? 'now' : (toSet & SetAttr.MTIME) !== 0 ? timespecOf(values[6]!, values[7]!) : undefined;
       if (atime !== undefined || mtime !== undefined) await utimens(state, path, atime, mtime, openFile);
       return getattrOpen(state, path, openFile);
     };
-    work().then((stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr), this.#fail(session, req, 'setattr', path));
+    work().then((stat) => session.attr(req, this.#linked(id, stat), this.#timeouts.attr), this.#fail(session, req, 'setattr', path ?? ''));
   }
 
   /** A new name (mknod, mkdir, symlink): made, then answered as an entry of a node the kernel now holds. */

@@ -35,11 +35,12 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
 }
 
 /**
- * getattr of a node that may have files open here: as getattr, or, when its path went stale, through an
- * open file's DFS handle (onEntryOrOpenFile).
+ * getattr of a node that may have files open here: as getattr, or, when its path went stale (or is lost:
+ * undefined), through an open file's DFS handle (onEntryOrOpenFile).
  */
-export function getattrOpen(state: DfuseState, path: string, openFile: OpenFileOf): Promise<FuseStat> {
-  return onEntryOrOpenFile(state, 'fstat', openFile, () => getattr(state, path), async (file) => toFuseStat(file.view, await file.view.dfs.ostat(file.handle)));
+export function getattrOpen(state: DfuseState, path: string | undefined, openFile: OpenFileOf): Promise<FuseStat> {
+  const byPath = path === undefined ? undefined : (): Promise<FuseStat> => getattr(state, path);
+  return onEntryOrOpenFile(state, 'fstat', openFile, byPath, async (file) => toFuseStat(file.view, await file.view.dfs.ostat(file.handle)));
 }
 
 /**

@@ -39,20 +39,31 @@ export async function onParent<T>(
 
 /**
  * `byPath` (an operation on the entry a path names), unless the path no longer finds the file because
- * another client moved a directory above it (this mount's path is then stale): then `byHandle` on one of
- * the node's open files (`openFile`, asked only then), once its buffered writes went out. Its DFS handle
- * finds the entry by parent directory and name, as DAOS dfuse does from the inode.
+ * another client moved a directory above it (this mount's path is then stale: the operation fails ENOENT,
+ * or `byPath` is undefined because the node table lost the path, a directory above having been replaced
+ * by a rename through this mount): then `byHandle` on one of the node's open files (`openFile`, asked only
+ * then), once its buffered writes went out. Its DFS handle finds the entry by parent directory and name,
+ * as DAOS dfuse does from the inode. ESTALE when the path is lost and no file of the node is open here.
  */
 export async function onEntryOrOpenFile<T>(
-  state: DfuseState, syscall: string, openFile: OpenFileOf | undefined, byPath: () => Promise<T>, byHandle: (file: OpenFile) => Promise<T>,
+  state: DfuseState, syscall: string, openFile: OpenFileOf | undefined, byPath: (() => Promise<T>) | undefined, byHandle: (file: OpenFile) => Promise<T>,
 ): Promise<T> {
+  if (byPath === undefined) {
+    const fh = openFile?.();
+    if (fh === undefined) throw new FsError('ESTALE', { syscall, detail: 'the node lost its path (a directory above it was replaced) and has no file open here' });
+    return throughOpenFile(state, syscall, fh, byHandle);
+  }
   try {
     return await byPath();
   } catch (error) {
     const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile?.() : undefined;
     if (fh === undefined) throw error;
-    const file = state.files.get(fh, syscall);
-    await state.data.settle(file.handle.oid);
-    return byHandle(file);
+    return throughOpenFile(state, syscall, fh, byHandle);
   }
+}
+
+async function throughOpenFile<T>(state: DfuseState, syscall: string, fh: number, byHandle: (file: OpenFile) => Promise<T>): Promise<T> {
+  const file = state.files.get(fh, syscall);
+  await state.data.settle(file.handle.oid);
+  return byHandle(file);
 }

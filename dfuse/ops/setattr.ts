@@ -16,8 +16,8 @@ import { onEntry, onEntryOrOpenFile } from './resolve.js';
 
 const KEEP_ID = 0xffffffff;
 
-function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAttrs, openFile?: OpenFileOf): Promise<void> {
-  const byPath = (): Promise<void> => onEntry(state, path, syscall, async (view, entry) => {
+function setattr(state: DfuseState, path: string | undefined, syscall: string, attrs: SetAttrs, openFile?: OpenFileOf): Promise<void> {
+  const byPath = path === undefined ? undefined : (): Promise<void> => onEntry(state, path, syscall, async (view, entry) => {
     const since = entry.changes;
     await state.data.settle(entry.handle.oid);
     const known = view.map.freshStat(entry);
@@ -28,16 +28,16 @@ function setattr(state: DfuseState, path: string, syscall: string, attrs: SetAtt
   });
 }
 
-export function chmod(state: DfuseState, path: string, mode: number, openFile?: OpenFileOf): Promise<void> {
+export function chmod(state: DfuseState, path: string | undefined, mode: number, openFile?: OpenFileOf): Promise<void> {
   return setattr(state, path, 'chmod', { mode }, openFile);
 }
 
-export function chown(state: DfuseState, path: string, uid: number, gid: number, openFile?: OpenFileOf): Promise<void> {
+export function chown(state: DfuseState, path: string | undefined, uid: number, gid: number, openFile?: OpenFileOf): Promise<void> {
   const keep = (id: number): boolean => id === KEEP_ID || id === -1;
   return setattr(state, path, 'chown', { ...(keep(uid) ? {} : { uid }), ...(keep(gid) ? {} : { gid }) }, openFile);
 }
 
 /** Sets the times given ('now': the current time; undefined: kept). */
-export function utimens(state: DfuseState, path: string, atime: Timespec | 'now' | undefined, mtime: Timespec | 'now' | undefined, openFile?: OpenFileOf): Promise<void> {
+export function utimens(state: DfuseState, path: string | undefined, atime: Timespec | 'now' | undefined, mtime: Timespec | 'now' | undefined, openFile?: OpenFileOf): Promise<void> {
   return setattr(state, path, 'utimens', { ...(atime === undefined ? {} : { atime }), ...(mtime === undefined ? {} : { mtime }) }, openFile);
 }

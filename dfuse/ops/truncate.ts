@@ -14,10 +14,11 @@ export function truncate(state: DfuseState, path: string, size: number): Promise
   });
 }
 
-export async function ftruncate(state: DfuseState, path: string, fh: number, size: number): Promise<void> {
+/** `path`: the node's, undefined when the node lost it (its file is still open here). */
+export async function ftruncate(state: DfuseState, path: string | undefined, fh: number, size: number): Promise<void> {
   const file = state.files.get(fh, 'ftruncate');
   await state.data.settle(file.handle.oid);
   await file.view.dfs.setattr(file.handle, { size });
   state.data.dropReads(file.handle.oid);
-  if (file.view === state.live) state.live.map.forgetStat(path);
+  if (file.view === state.live && path !== undefined) state.live.map.forgetStat(path);
 }

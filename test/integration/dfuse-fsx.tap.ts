@@ -89,6 +89,22 @@ t.test('fsx through two more mounts with caching disabled, in turn: two clients 
   t.same([changed.mode & 0o777, changed.mtimeMs], [0o600, 1_000_000_000_000], 'fchmod and futimes through the descriptor');
   closeSync(fd);
   t.equal(readFileSync(join(first.mountPoint, 'moved', 'file'), 'utf8'), 'he', 'the file where the other client moved it');
+  // The same, then this mount renames another directory to the old name: its node for the old directory is
+  // replaced, so the open file has no path here at all (fsx seed 304 met ESTALE there). Its descriptor still works.
+  mkdirSync(join(first.mountPoint, 'lost'));
+  const lostFd = openSync(join(first.mountPoint, 'lost', 'file'), 'w+');
+  writeSync(lostFd, Buffer.from('hello'), 0, 5, 0);
+  renameSync(join(second.mountPoint, 'lost'), join(second.mountPoint, 'found'));
+  mkdirSync(join(first.mountPoint, 'other'));
+  renameSync(join(first.mountPoint, 'other'), join(first.mountPoint, 'lost'));
+  t.equal(fstatSync(lostFd).size, 5, 'fstat of a file whose path this mount lost');
+  ftruncateSync(lostFd, 3);
+  fchmodSync(lostFd, 0o640);
+  futimesSync(lostFd, 2_000_000_000, 2_000_000_000);
+  const lost = fstatSync(lostFd);
+  t.same([lost.size, lost.mode & 0o777, lost.mtimeMs], [3, 0o640, 2_000_000_000_000], 'ftruncate, fchmod and futimes through its descriptor');
+  closeSync(lostFd);
+  t.equal(readFileSync(join(first.mountPoint, 'found', 'file'), 'utf8'), 'hel', 'the file where the other client moved it');
 });
 
 t.test('two open files of one object: the later write wins where the two overlap, whichever file buffered first', async (t) => {
