@@ -37,6 +37,15 @@ describe('codec encodeParts', () => {
     expect(encodeParts({ dkey: Buffer.from('k'), value: Buffer.alloc(1000), epoch: 12 })).toHaveLength(1);
   });
 
+  it('encodings share a slab but never each other\'s bytes, across slab ends and after a failed one', () => {
+    const bodies = Array.from({ length: 400 }, (_, index) => ({ index, epoch: 2 ** 40 + index, key: Buffer.alloc(index * 7 % 3000, index % 251) }));
+    const encoded = bodies.map((body, index) => {
+      if (index % 50 === 0) expect(() => encodeParts({ half: Buffer.alloc(900, 1), bad: new Date(0) })).toThrow(TypeError);
+      return encodeParts(body);
+    });
+    for (const [index, parts] of encoded.entries()) expect(decode(Buffer.concat(parts))).toEqual(bodies[index]);
+  });
+
   it('values outside the wire subset -> TypeError', () => {
     expect(() => encodeParts(new Map())).toThrow(TypeError);
     expect(() => encodeParts({ when: new Date(0) })).toThrow(TypeError);
