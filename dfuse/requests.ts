@@ -241,6 +241,7 @@ export class Requests {
   /** `fh` if the kernel named one, else a file handle open on node `id`, if any. */
   #openFileOf(id: number, fh: number): number | undefined {
     if (fh >= 0) return fh;
+    if ((this.#nodes.get(id)?.opens ?? 0) === 0) return undefined;
     for (const [open, node] of this.#fileNodes) if (node.id === id) return open;
     return undefined;
   }

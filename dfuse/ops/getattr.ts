@@ -8,12 +8,12 @@
  * file whose path went stale is asked through its handle (getattrOpen).
  */
 import { type DfsStat, FsError } from '../../dfs/index.js';
-import type { OpenFileOf } from '../file-table.js';
+import type { OpenFile, OpenFileOf } from '../file-table.js';
 import { type FuseStat, toFuseStat } from '../fuse-stat.js';
 import type { MapEntry } from '../inode-map.js';
 import { type DfuseState, route } from '../state.js';
 import type { View } from '../view.js';
-import { onEntryOrOpenFile } from './resolve.js';
+import { onEntryOrOpenFile, throughOpenFile } from './resolve.js';
 
 export async function getattr(state: DfuseState, path: string): Promise<FuseStat> {
   const target = await route(state, path);
@@ -35,12 +35,20 @@ export async function getattr(state: DfuseState, path: string): Promise<FuseStat
 }
 
 /**
- * getattr of a node that may have files open here: as getattr, or, when its path went stale (or is lost:
- * undefined), through an open file's DFS handle (onEntryOrOpenFile).
+ * getattr of a node that may have files open here: as getattr, or through an open file's DFS handle when
+ * the node's path went stale (or is lost: undefined), or names another object now (another client put
+ * something else at a name on it: its attributes, of another type maybe, are not the node's).
  */
 export function getattrOpen(state: DfuseState, path: string | undefined, openFile: OpenFileOf): Promise<FuseStat> {
-  const byPath = path === undefined ? undefined : (): Promise<FuseStat> => getattr(state, path);
-  return onEntryOrOpenFile(state, 'fstat', openFile, byPath, async (file) => toFuseStat(file.view, await file.view.dfs.ostat(file.handle)));
+  const byHandle = async (file: OpenFile): Promise<FuseStat> => toFuseStat(file.view, await file.view.dfs.ostat(file.handle));
+  const byPath = path === undefined ? undefined : async (): Promise<FuseStat> => {
+    const stat = await getattr(state, path);
+    const fh = openFile();
+    if (fh === undefined) return stat;
+    const file = state.files.get(fh, 'fstat');
+    return stat.ino === file.view.inoOf(file.handle.ino) ? stat : throughOpenFile(state, 'fstat', fh, byHandle);
+  };
+  return onEntryOrOpenFile(state, 'fstat', openFile, byPath, byHandle);
 }
 
 /**

@@ -62,7 +62,8 @@ export async function onEntryOrOpenFile<T>(
   }
 }
 
-async function throughOpenFile<T>(state: DfuseState, syscall: string, fh: number, byHandle: (file: OpenFile) => Promise<T>): Promise<T> {
+/** `byHandle` on open file `fh`, once its buffered writes went out. */
+export async function throughOpenFile<T>(state: DfuseState, syscall: string, fh: number, byHandle: (file: OpenFile) => Promise<T>): Promise<T> {
   const file = state.files.get(fh, syscall);
   await state.data.settle(file.handle.oid);
   return byHandle(file);

@@ -127,11 +127,16 @@ function freeSlot(random: SeededRandom, open: readonly number[]): number | undef
   return free.length === 0 ? undefined : random.pick(free);
 }
 
-/** True when `op` would remove or move the name of a file the world must keep (World.keep). */
+/**
+ * True when `op` would remove or move the name of a file the world must keep (World.keep). A copy onto a
+ * kept file rewrites it in place, unless the copy fails (its source is not a regular file, or is missing):
+ * libuv then unlinks the destination it opened.
+ */
 function removesKept(op: Op, world: World): boolean {
   const kept = (path: string): boolean => world.keep.has(world.inodes.get(path) ?? -1);
   if (op.kind === 'unlink' || op.kind === 'rmdir') return kept(op.path);
   if (op.kind === 'rename') return op.from !== op.to && (kept(op.to) || kept(op.from));
+  if (op.kind === 'copy') return kept(op.to) && !world.files.includes(op.from);
   return false;
 }
 

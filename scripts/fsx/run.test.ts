@@ -37,6 +37,10 @@ describe('fsx', () => {
     const ops = Array.from({ length: 2000 }, () => drawOp(random, world));
     expect(ops.filter((op) => (op.kind === 'unlink' && op.path === 'a') || (op.kind === 'rename' && op.from !== op.to && (op.to === 'a' || op.from === 'a')))).toEqual([]);
     expect(ops.filter((op) => op.kind === 'unlink' && op.path === 'b/c').length).toBeGreaterThan(0);
+    // A failing copy unlinks its destination (libuv): onto the kept file only from a regular file.
+    const copiesOntoKept = ops.filter((op) => op.kind === 'copy' && op.to === 'a');
+    expect(copiesOntoKept.length).toBeGreaterThan(0);
+    expect(copiesOntoKept.filter((op) => op.kind === 'copy' && !world.files.includes(op.from))).toEqual([]);
   });
 
   it('two directories of one filesystem match throughout, with collisions failing alike', () => {

@@ -5,7 +5,7 @@
  * files) with the default caching, and through two more mounts of it with caching disabled (writes
  * through, no kernel caches), used in turn as two clients. Then the differences fsx found, each as a plain test of its own.
  */
-import { closeSync, copyFileSync, existsSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runFsx } from '../../scripts/fsx/run.js';
@@ -105,6 +105,21 @@ t.test('fsx through two more mounts with caching disabled, in turn: two clients 
   t.same([lost.size, lost.mode & 0o777, lost.mtimeMs], [3, 0o640, 2_000_000_000_000], 'ftruncate, fchmod and futimes through its descriptor');
   closeSync(lostFd);
   t.equal(readFileSync(join(first.mountPoint, 'found', 'file'), 'utf8'), 'hel', 'the file where the other client moved it');
+  // The other client moves the directory away and puts a symlink where the open file was: this mount's path
+  // for it names the symlink now (fsx seed 314 met EIO: the kernel got a symlink's attributes for a file).
+  mkdirSync(join(first.mountPoint, 'swap'));
+  const swapFd = openSync(join(first.mountPoint, 'swap', 'file'), 'w+');
+  writeSync(swapFd, Buffer.from('hello'), 0, 5, 0);
+  renameSync(join(second.mountPoint, 'swap'), join(second.mountPoint, 'swapped'));
+  mkdirSync(join(second.mountPoint, 'swap'));
+  symlinkSync('elsewhere', join(second.mountPoint, 'swap', 'file'));
+  ftruncateSync(swapFd, 4);
+  fchmodSync(swapFd, 0o604);
+  const swapped = fstatSync(swapFd);
+  t.same([swapped.isFile(), swapped.size, swapped.mode & 0o777], [true, 4, 0o604], 'ftruncate, fchmod and fstat act on the open file');
+  closeSync(swapFd);
+  t.equal(readlinkSync(join(first.mountPoint, 'swap', 'file')), 'elsewhere', 'the symlink at its old path is untouched');
+  t.equal(statSync(join(first.mountPoint, 'swapped', 'file')).mode & 0o777, 0o604, 'the file where the other client moved it has the mode');
 });
 
 t.test('two open files of one object: the later write wins where the two overlap, whichever file buffered first', async (t) => {
