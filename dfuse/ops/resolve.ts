@@ -39,11 +39,12 @@ export async function onParent<T>(
 
 /**
  * `byPath` (an operation on the entry a path names), unless the path no longer finds the file because
- * another client moved a directory above it (this mount's path is then stale: the operation fails ENOENT,
- * or `byPath` is undefined because the node table lost the path, a directory above having been replaced
- * by a rename through this mount): then `byHandle` on one of the node's open files (`openFile`, asked only
- * then), once its buffered writes went out. Its DFS handle finds the entry by parent directory and name,
- * as DAOS dfuse does from the inode. ESTALE when the path is lost and no file of the node is open here.
+ * another client moved a directory above it: this mount's path is then stale (the operation fails ENOENT,
+ * or ENOTDIR where something else took a directory's name) or lost (`byPath` undefined: the node table
+ * lost it when a rename through this mount replaced a directory above). Then `byHandle` on one of the
+ * node's open files (`openFile`, asked only then), once its buffered writes went out. Its DFS handle finds
+ * the entry by parent directory and name, as DAOS dfuse does from the inode. ESTALE when the path is lost
+ * and no file of the node is open here.
  */
 export async function onEntryOrOpenFile<T>(
   state: DfuseState, syscall: string, openFile: OpenFileOf | undefined, byPath: (() => Promise<T>) | undefined, byHandle: (file: OpenFile) => Promise<T>,
@@ -56,7 +57,7 @@ export async function onEntryOrOpenFile<T>(
   try {
     return await byPath();
   } catch (error) {
-    const fh = error instanceof FsError && error.code === 'ENOENT' ? openFile?.() : undefined;
+    const fh = error instanceof FsError && (error.code === 'ENOENT' || error.code === 'ENOTDIR') ? openFile?.() : undefined;
     if (fh === undefined) throw error;
     return throughOpenFile(state, syscall, fh, byHandle);
   }
