@@ -45,6 +45,14 @@ export function isTargetExcluded(state: TargetState): boolean {
   return state === 'DOWN' || state === 'DOWNOUT';
 }
 
+/**
+ * True while a rank of the map may come back through a resync: excluded (DOWN, DOWNOUT) or rejoining (UP).
+ * Its resync sends only what its group peers still hold since it left, so they must keep all of it.
+ */
+export function awaitsResync(map: PoolMap): boolean {
+  return map.ranks.some((rank) => rank.targets.some((target) => isTargetExcluded(target.state) || target.state === 'UP'));
+}
+
 export function rankOf(map: PoolMap, rank: number): PoolMapRank | undefined {
   return map.ranks.find((entry) => entry.rank === rank);
 }

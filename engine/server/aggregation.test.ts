@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildPoolMap } from '../pool-map/build.js';
+import { awaitsResync, withRankState } from '../pool-map/pool-map.js';
 import { putSingle } from '../vos/test-harness.js';
 import { Hlc } from '../wire/epoch.js';
 import type { ReclaimPolicy } from '../wire/rpc/pool.js';
@@ -95,6 +96,23 @@ describe('background aggregation and the reclaim property', () => {
     const agg = start();
     await vi.waitFor(() => expect(counter(agg, 'tsdaos_aggregation_passes_total', 'time')).toBeGreaterThan(0), { timeout: 2000, interval: TICK_MS });
     expect(removed(agg)).toBe(16);
+  });
+
+  it('no pass while a rank may come back through a resync (excluded or rejoining): its peers keep what it must be sent', async () => {
+    const pool = createPool('time');
+    write(pool, 4, 5);
+    const inService = pool.map;
+    const operator = new Aggregator({ pools, hlc: new Hlc(), log: silent, windowMs: 0 });
+    for (const state of ['DOWN', 'DOWNOUT', 'UP'] as const) {
+      pool.map = withRankState(inService, 0, state);
+      expect(awaitsResync(pool.map)).toBe(true);
+      expect(operator.runOnce().versionsRemoved).toBe(0);
+    }
+    const background = start();
+    await vi.waitFor(() => expect(counter(background, 'tsdaos_aggregation_passes_total', 'fenced')).toBeGreaterThan(2), { timeout: 2000, interval: TICK_MS });
+    expect(removed(background)).toBe(0);
+    pool.map = inService;
+    await vi.waitFor(() => expect(removed(background)).toBe(16), { timeout: 2000, interval: TICK_MS });
   });
 
   it('disabled: never in the background; the operator trigger still runs', async () => {

@@ -15,6 +15,11 @@
  *   'disabled'  never (runOnce, the operator trigger, still does).
  * Work goes in slices (AGGREGATION_SLICE_VERSIONS), each one VOS write transaction, with the event loop
  * yielded between slices so requests are never held behind a whole pass.
+ * No pass, background or operator, runs on a pool whose map has a rank that may come back through a resync
+ * (awaitsResync: excluded or rejoining): a resync sends the records its peers hold newer than when it left,
+ * and aggregation would drop punches and the versions they hide, so the rank would keep data its peers
+ * removed while it was away (a file truncated meanwhile read back at its old size from it). Such a pool
+ * grows until the rank is back in service or the operator gives it up.
  * Invariants: the timer is unref'd (never keeps the process alive); a failing target is logged and skipped;
  * stop() waits for a running pass, after which nothing touches the targets; a pool destroyed during a pass
  * is left at once.
@@ -22,6 +27,7 @@
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { GaugeCollector } from '../telemetry.js';
+import { awaitsResync } from '../pool-map/pool-map.js';
 import type { AggregateOptions, AggregateResult } from '../vos/index.js';
 import { asEpoch, EPOCH_LOGICAL_BITS, type Epoch, type Hlc } from '../wire/epoch.js';
 import {
@@ -51,6 +57,8 @@ export interface AggregationPassSummary {
 
 /** Why a pool's pass ran, or that it was put off. */
 type PassReason = 'time' | 'idle' | 'space' | 'overdue';
+/** Counted outcomes of a tick: a pass run (its reason), put off, cut short by I/O, or held back (fenced). */
+type PassOutcome = PassReason | 'deferred' | 'interrupted' | 'fenced';
 
 interface PoolWatch {
   /** The pool's ioCount at the previous tick. */
@@ -64,7 +72,7 @@ export class Aggregator {
   private running: Promise<void> | undefined;
   private stopped = true;
   private readonly watches = new Map<string, PoolWatch>();
-  private readonly passes = new Map<PassReason | 'deferred' | 'interrupted', number>();
+  private readonly passes = new Map<PassOutcome, number>();
   private versionsRemoved = 0;
 
   constructor(private readonly options: AggregatorOptions) {}
@@ -87,7 +95,7 @@ export class Aggregator {
     return [
       {
         name: 'tsdaos_aggregation_passes_total', type: 'counter',
-        help: 'Background aggregation passes per pool, by why they ran (time, idle, space, overdue) or that they were deferred or interrupted by I/O.',
+        help: 'Background aggregation passes per pool, by why they ran (time, idle, space, overdue) or that they were deferred, interrupted by I/O, or fenced (a rank awaits a resync).',
         collect: () => [...this.passes].map(([reason, value]) => ({ labels: { reason }, value })),
       },
       {
@@ -107,6 +115,7 @@ export class Aggregator {
     let versionsRemoved = 0;
     let bytesFreed = 0;
     for (const pool of pools.all()) {
+      if (this.fenced(pool)) continue;
       const retained = pools.retainedUnion(pool.uuid).map(asEpoch);
       for (let index = 0; index < pool.targets.length; index++) {
         const result = this.aggregateTarget(pool, index, { retained, upTo, limit });
@@ -155,6 +164,7 @@ export class Aggregator {
     for (const pool of pools.all()) {
       live.add(pool.uuid);
       if (this.stopped) return;
+      if (this.fenced(pool)) continue;
       const reason = this.reasonToRun(pool);
       if (reason === undefined) continue;
       try {
@@ -164,6 +174,13 @@ export class Aggregator {
       }
     }
     for (const uuid of this.watches.keys()) if (!live.has(uuid)) this.watches.delete(uuid);
+  }
+
+  /** A rank of the pool may come back through a resync: no pass (see the file comment); counted as 'fenced'. */
+  private fenced(pool: LocalPool): boolean {
+    if (!awaitsResync(pool.map)) return false;
+    this.count('fenced');
+    return true;
   }
 
   /** Whether the pool's pass runs at this tick, and why; undefined when it does not. */
@@ -203,7 +220,7 @@ export class Aggregator {
     const retained = pools.retainedUnion(pool.uuid).map(asEpoch);
     const upTo = this.upTo();
     const ioAtStart = pool.ioCount;
-    const current = (): boolean => !this.stopped && pools.get(pool.uuid) === pool;
+    const current = (): boolean => !this.stopped && pools.get(pool.uuid) === pool && !awaitsResync(pool.map);
     let complete = true;
     for (let index = 0; index < pool.targets.length; index++) {
       let examined = 0;
@@ -235,7 +252,7 @@ export class Aggregator {
     if (complete && watch !== undefined) watch.aggregatedAtMs = Date.now();
   }
 
-  private count(key: PassReason | 'deferred' | 'interrupted'): void {
+  private count(key: PassOutcome): void {
     this.passes.set(key, (this.passes.get(key) ?? 0) + 1);
   }
 }

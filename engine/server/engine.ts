@@ -55,6 +55,8 @@ export interface EngineOptions {
   readonly log?: Logger;
   /** Background aggregation period; default AGGREGATION_INTERVAL_MS. */
   readonly aggregationIntervalMs?: number;
+  /** Versions younger than this (HLC time) are never aggregated; default AGGREGATION_WINDOW_MS. */
+  readonly aggregationWindowMs?: number;
   /** Bound on waiting for in-flight requests at close; default SHUTDOWN_DRAIN_MS. */
   readonly drainMs?: number;
   /** Age at which undecided transaction intents are aborted; default TSDAOS_TX_TIMEOUT_MS or TX_UNDECIDED_TIMEOUT_MS. */
@@ -138,6 +140,7 @@ class EngineServer implements Engine {
     this.aggregator = new Aggregator({
       pools: this.pools, hlc: this.hlc, log: this.log,
       ...(options.aggregationIntervalMs === undefined ? {} : { intervalMs: options.aggregationIntervalMs }),
+      ...(options.aggregationWindowMs === undefined ? {} : { windowMs: options.aggregationWindowMs }),
     });
     this.tx = new TxService({
       rank: this.rank, pools: this.pools, batcher: this.batcher, hlc: this.hlc, peers: this.peers, log: this.log,

@@ -26,15 +26,16 @@ export class TestCluster {
   private readonly engines: Array<Engine | undefined>;
   private readonly addresses: string[];
 
-  private constructor(readonly count: number, readonly targets: number) {
+  private constructor(readonly count: number, readonly targets: number, private readonly aggregationWindowMs: number | undefined) {
     this.root = mkdtempSync(join(tmpdir(), 'tsdaos-pool-svc-'));
     this.systemPath = join(this.root, 'system.json');
     this.engines = Array.from({ length: count }, () => undefined);
     this.addresses = Array.from({ length: count }, () => '');
   }
 
-  static async start(count: number, options: { targets?: number } = {}): Promise<TestCluster> {
-    const cluster = new TestCluster(count, options.targets ?? 2);
+  /** `aggregationWindowMs`: the engines' (default: theirs); aggregation runs only when a test asks (aggregateNow). */
+  static async start(count: number, options: { targets?: number; aggregationWindowMs?: number } = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(count, options.targets ?? 2, options.aggregationWindowMs);
     for (let rank = 0; rank < count; rank++) await cluster.startRank(rank);
     return cluster;
   }
@@ -58,6 +59,7 @@ export class TestCluster {
     const engine = await startEngine({
       rank, dir: join(this.root, `engine-${rank}`), listen: '127.0.0.1:0', targets: this.targets, systemFile: this.systemPath,
       log: silent.child({ rank }), aggregationIntervalMs: 3_600_000, drainMs: 200,
+      ...(this.aggregationWindowMs === undefined ? {} : { aggregationWindowMs: this.aggregationWindowMs }),
     });
     this.engines[rank] = engine;
     this.addresses[rank] = engine.address;
