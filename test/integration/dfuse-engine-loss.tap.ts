@@ -1,0 +1,130 @@
+/**
+ * An engine lost under a dfuse mount and brought back (issue #5 on the redundancy of issue #2): fsx runs on
+ * `tsdaos up`'s RP_3 mount while one engine is SIGKILLed; every operation must come out as on tmpfs (the
+ * pool excludes the engine, writes go on to the two left). Then the pool sits idle long enough for the
+ * other engines' background aggregation to have run, the engine is started again, rejoins through a resync,
+ * and each engine alone, read by a client preferring it, must hold the reference tree: every name, mode,
+ * symlink target and byte, and no other name. (Aggregation used to drop the punches made while the engine
+ * was away, so it came back listing names removed meanwhile and serving truncated files at their old size:
+ * engine/server/aggregation.ts.)
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import t from 'tap';
+import { connectPool } from '../../engine/client/pool.js';
+import type { Rank } from '../../engine/pool-map/pool-map.js';
+import { AGGREGATION_INTERVAL_MS, AGGREGATION_WINDOW_MS } from '../../engine/server/constants.js';
+import { readSystemFile } from '../../engine/system/system-file.js';
+import { type Dfs, type DfsObject, type DirAnchor, mountDfs, O_NOFOLLOW } from '../../dfs/index.js';
+import { runFsx } from '../../scripts/fsx/run.js';
+import { startDfuseCluster, testDownLeavesNothing } from '../harness/dfuse-mount.js';
+
+const LOST_RANK = 2;
+const KILL_AFTER_S = 3;
+
+const cluster = await startDfuseCluster(t, { prefix: 'engine-loss' });
+const referenceRoot = mkdtempSync(join('/dev/shm', 'tsdaos-engine-loss-ref-'));
+t.teardown(() => rmSync(referenceRoot, { recursive: true, force: true }));
+
+interface RankState {
+  readonly rank: number;
+  readonly pid: number;
+}
+
+function enginePid(rank: number): number {
+  const { engines } = cluster.json<{ engines: RankState[] }>('dmg', ['system', 'query']);
+  return engines.find((engine) => engine.rank === rank)!.pid;
+}
+
+/** The state of every target of `rank` in the pool map, as the pool service has it. */
+function rankTargetStates(rank: number): string[] {
+  const query = cluster.json<{ map: { ranks: Array<{ rank: number; targets: Array<{ state: string }> }> } }>('dmg', ['pool', 'query']);
+  return query.map.ranks.find((entry) => entry.rank === rank)!.targets.map((target) => target.state);
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
+
+async function listAll(dfs: Dfs, dir: DfsObject): Promise<string[]> {
+  const names: string[] = [];
+  let anchor: DirAnchor | undefined;
+  do {
+    const page = await dfs.readdir(dir, anchor);
+    names.push(...page.entries);
+    anchor = page.anchor;
+  } while (!anchor.eof);
+  return names;
+}
+
+/** What differs between the reference tree `ref` and `base` in the container read by a client preferring `rank`. */
+async function differencesOnRank(rank: number, ref: string, base: string): Promise<string[]> {
+  const system = readSystemFile(join(cluster.dataDir, 'system.json'));
+  const log = pino({ level: 'silent' });
+  const pool = await connectPool({ system, pool: system.defaultPool!, log, preferRanks: [rank as Rank] });
+  const dfs = await mountDfs({ pool, cont: system.defaultCont!, log, readOnly: true });
+  const differences: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const names = readdirSync(join(ref, relative)).sort();
+    const dir = await dfs.lookup(relative === '' ? base : `${base}/${relative}`);
+    const listed = (await listAll(dfs, dir)).filter((name) => !name.startsWith('.fuse_hidden')).sort();
+    dfs.release(dir);
+    if (listed.join('/') !== names.join('/')) differences.push(`${relative || '.'}: lists ${listed.join(', ')}, not ${names.join(', ')}`);
+    for (const name of names) {
+      const path = relative === '' ? name : `${relative}/${name}`;
+      const want = lstatSync(join(ref, path));
+      const handle = await dfs.lookup(`${base}/${path}`, O_NOFOLLOW).catch((error: { code?: string }) => error);
+      if (!('oid' in handle)) {
+        differences.push(`${path}: ${handle.code ?? String(handle)}`);
+        continue;
+      }
+      const stat = await dfs.ostat(handle);
+      if ((stat.mode & 0o7777) !== (want.mode & 0o7777)) differences.push(`${path}: mode ${stat.mode.toString(8)}, ${want.mode.toString(8)} wanted`);
+      if (want.isFile()) {
+        const bytes = await dfs.read(handle, stat.size, 0);
+        if (md5(bytes) !== md5(readFileSync(join(ref, path)))) differences.push(`${path}: ${stat.size} bytes, not the ${want.size} wanted`);
+      } else if (want.isSymbolicLink() && (await dfs.readlink(handle)) !== readlinkSync(join(ref, path))) {
+        differences.push(`${path}: another symlink target`);
+      }
+      dfs.release(handle);
+      if (want.isDirectory()) await walk(path);
+    }
+  };
+  try {
+    await walk('');
+  } finally {
+    await dfs.unmount();
+    await pool.disconnect();
+  }
+  return differences;
+}
+
+t.test(`fsx on the RP_3 mount while rank ${LOST_RANK} is SIGKILLed; back in service, every engine holds the tree`, async (t) => {
+  const name = `fsx-engine-loss-${Date.now()}`;
+  const ref = join(referenceRoot, name);
+  mkdirSync(ref);
+  mkdirSync(cluster.at(name));
+  // fsx runs synchronously: the kill comes from another process.
+  const killer = spawn('sh', ['-c', `sleep ${KILL_AFTER_S} && kill -9 ${enginePid(LOST_RANK)}`], { stdio: 'ignore' });
+  const result = runFsx({ ref, target: [cluster.at(name)], ops: 2000, seed: 401 });
+  await new Promise((resolve) => killer.once('exit', resolve));
+  t.equal(result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}`, '', 'every outcome and the tree the same as on tmpfs');
+  await until(`rank ${LOST_RANK} excluded`, () => rankTargetStates(LOST_RANK).every((state) => state === 'DOWN'));
+  // Long enough for the other engines' lazy aggregation to have reached everything fsx wrote (it must not run).
+  await sleep(AGGREGATION_WINDOW_MS + 2 * AGGREGATION_INTERVAL_MS);
+  cluster.run('dmg', ['system', 'start', '--ranks', String(LOST_RANK)]);
+  await until(`rank ${LOST_RANK} back in service`, () => rankTargetStates(LOST_RANK).every((state) => state === 'UPIN'));
+  for (const rank of [0, 1, 2]) t.same(await differencesOnRank(rank, ref, `/${name}`), [], `rank ${rank} alone holds the tree`);
+});
+
+testDownLeavesNothing(t, cluster);
