@@ -230,8 +230,10 @@ export class Requests {
     this.#answer(session, req, 'getxattr', id, (at) => getxattr(this.#state, at, name), (value) => this.#sized(session, req, value, size));
   }
 
-  /** `fh`: the open file the kernel names (a read's size check; fstat names none), or -1. */
-  /** A node whose path is lost (replaced above it) is still answered through a file of it open here (getattrOpen). */
+  /**
+   * `fh`: the open file the kernel names (a read's size check; fstat names none), or -1. A node whose path is
+   * lost (replaced above it) is still answered through a file of it open here (getattrOpen).
+   */
   #getattr(session: LowLevelSession, req: Req, id: number, fh: number): void {
     const path = this.#nodes.pathOf(id);
     getattrOpen(this.#state, path, () => this.#openFileOf(id, fh))

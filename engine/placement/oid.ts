@@ -78,10 +78,10 @@ export function oidFromBytes(bytes: Uint8Array): Oid {
   return { hi: view.readBigUInt64BE(0), lo: view.readBigUInt64BE(8) };
 }
 
-/** `<hi hex>.<lo hex>`, 16 digits each, as DAOS prints oids. */
 /** Each Oid's text, made once: handles' oids are keys of several maps on every request (~200 ns a conversion). */
 const oidTexts = new WeakMap<Oid, string>();
 
+/** `<hi hex>.<lo hex>`, 16 digits each, as DAOS prints oids. */
 export function oidToString(oid: Oid): string {
   let text = oidTexts.get(oid);
   if (text === undefined) {

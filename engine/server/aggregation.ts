@@ -115,7 +115,7 @@ export class Aggregator {
     let versionsRemoved = 0;
     let bytesFreed = 0;
     for (const pool of pools.all()) {
-      if (this.fenced(pool)) continue;
+      if (awaitsResync(pool.map)) continue;
       const retained = pools.retainedUnion(pool.uuid).map(asEpoch);
       for (let index = 0; index < pool.targets.length; index++) {
         const result = this.aggregateTarget(pool, index, { retained, upTo, limit });
@@ -176,7 +176,7 @@ export class Aggregator {
     for (const uuid of this.watches.keys()) if (!live.has(uuid)) this.watches.delete(uuid);
   }
 
-  /** A rank of the pool may come back through a resync: no pass (see the file comment); counted as 'fenced'. */
+  /** A rank of the pool may come back through a resync: no background pass (see the file comment); counted as 'fenced'. */
   private fenced(pool: LocalPool): boolean {
     if (!awaitsResync(pool.map)) return false;
     this.count('fenced');
