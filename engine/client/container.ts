@@ -24,7 +24,7 @@ import { type MaxKeyQuery, queryMaxMany } from './multi-query.js';
 import type { MaxKey } from './object-list.js';
 import { OidAllocator } from './oid-allocator.js';
 import type { PoolHandle } from './pool.js';
-import { backoffOnBusy, refreshOnStale, reportOnUnreachable } from './retry.js';
+import { backoffOnBusy, refreshOnDataLoss, refreshOnStale, reportOnUnreachable } from './retry.js';
 import type { Tx } from './tx.js';
 import { type RunTxOptions, type TxOpenOptions, openTx, runTx } from './tx-run.js';
 
@@ -94,7 +94,7 @@ export class ContHandle {
       contUuid: info.uuid,
       readOnly: this.readOnly,
       readEpoch: this.readEpoch,
-      recoveries: [refreshOnStale(pool), reportOnUnreachable(pool, pool.log), backoffOnBusy()],
+      recoveries: [refreshOnStale(pool), reportOnUnreachable(pool, pool.log), refreshOnDataLoss(pool), backoffOnBusy()],
     };
     this.#oids = new OidAllocator(async (count) => pool.svcCall(CONT_ALLOC_OIDS, { pool: pool.uuid, cont: this.uuid, count }));
   }

@@ -5,7 +5,7 @@ import { buildUniformPoolMap } from '../pool-map/build.js';
 import { type PoolMap, type Rank, withRankState } from '../pool-map/pool-map.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { Epoch } from '../wire/epoch.js';
-import { type MapSource, backoffOnBusy, fixedEpochConflicts, refreshOnStale, reportOnUnreachable, retrying, retryingConflicts, writeConflicts } from './retry.js';
+import { type MapSource, backoffOnBusy, fixedEpochConflicts, refreshOnDataLoss, refreshOnStale, reportOnUnreachable, retrying, retryingConflicts, writeConflicts } from './retry.js';
 import { ShardError } from './shard-error.js';
 
 /** A pool map holder standing in for the pool service: refresh and report bump the version. */
@@ -37,6 +37,26 @@ describe('retrying', () => {
     });
     expect(result).toBe('done');
     expect(pool.refreshes).toBe(1);
+  });
+
+  it('DATA_LOSS -> the map fetched once: retried if it moved (an engine came back), else the loss stands', async () => {
+    const moved = new MapHolder();
+    let attempts = 0;
+    await retrying([refreshOnDataLoss(moved)], async () => {
+      if (++attempts === 1) throw new EngineError(Der.DATA_LOSS, 'no healthy shard in group 3');
+    });
+    expect([attempts, moved.refreshes]).toEqual([2, 1]);
+    const unchanged = new MapHolder();
+    unchanged.refreshMap = async () => {
+      unchanged.refreshes++;
+      return unchanged.map;
+    };
+    attempts = 0;
+    await expect(retrying([refreshOnDataLoss(unchanged)], async () => {
+      attempts++;
+      throw new EngineError(Der.DATA_LOSS, 'no healthy shard in group 3');
+    })).rejects.toMatchObject({ der: Der.DATA_LOSS });
+    expect([attempts, unchanged.refreshes]).toEqual([1, 1]);
   });
 
   it('UNREACH from a shard -> report its rank, retry', async () => {

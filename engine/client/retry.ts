@@ -93,6 +93,20 @@ export function reportOnUnreachable(pool: MapSource, log: Logger): Recovery {
   };
 }
 
+/**
+ * Der.DATA_LOSS (a group with no shard in service under the map this client holds): the map may be behind,
+ * an engine back in service since (the client sent nothing that could have met STALE: it had nowhere to
+ * send). Fetch it and retry at once if it moved; else the loss stands.
+ */
+export function refreshOnDataLoss(pool: MapSource): Recovery {
+  return async (error) => {
+    if (error.der !== Der.DATA_LOSS) return undefined;
+    const before = pool.map.version;
+    const map = await pool.refreshMap().catch(() => undefined);
+    return map !== undefined && map.version > before ? 0 : undefined;
+  };
+}
+
 /** Transient engine states (a busy target): wait and retry. INPROGRESS is retryingConflicts' job. */
 export function backoffOnBusy(): Recovery {
   return async (error, attempt) => (error.der === Der.BUSY || error.der === Der.AGAIN ? backoffMs(attempt) : undefined);
