@@ -22,21 +22,24 @@ import { readSystemFile } from '../../engine/system/system-file.js';
 import { type Dfs, type DfsObject, type DirAnchor, mountDfs, O_NOFOLLOW } from '../../dfs/index.js';
 import { runFsx } from '../../scripts/fsx/run.js';
 import { startDfuseCluster, testDownLeavesNothing } from '../harness/dfuse-mount.js';
+import { waitFor } from '../harness/local-cluster.js';
 
 const LOST_RANK = 2;
 const KILL_AFTER_S = 3;
+/** Bound on the exclusion and on the return to service (each takes a few seconds on an idle machine). */
+const WAIT_MS = 60_000;
 
 const cluster = await startDfuseCluster(t, { prefix: 'engine-loss' });
 const referenceRoot = mkdtempSync(join('/dev/shm', 'tsdaos-engine-loss-ref-'));
 t.teardown(() => rmSync(referenceRoot, { recursive: true, force: true }));
 
-interface RankState {
+interface EngineEntry {
   readonly rank: number;
   readonly pid: number;
 }
 
 function enginePid(rank: number): number {
-  const { engines } = cluster.json<{ engines: RankState[] }>('dmg', ['system', 'query']);
+  const { engines } = cluster.json<{ engines: EngineEntry[] }>('dmg', ['system', 'query']);
   return engines.find((engine) => engine.rank === rank)!.pid;
 }
 
@@ -44,14 +47,6 @@ function enginePid(rank: number): number {
 function rankTargetStates(rank: number): string[] {
   const query = cluster.json<{ map: { ranks: Array<{ rank: number; targets: Array<{ state: string }> }> } }>('dmg', ['pool', 'query']);
   return query.map.ranks.find((entry) => entry.rank === rank)!.targets.map((target) => target.state);
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(250);
-  }
 }
 
 const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
@@ -119,11 +114,11 @@ t.test(`fsx on the RP_3 mount while rank ${LOST_RANK} is SIGKILLed; back in serv
   const result = runFsx({ ref, target: [cluster.at(name)], ops: 2000, seed: 401 });
   await new Promise((resolve) => killer.once('exit', resolve));
   t.equal(result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}`, '', 'every outcome and the tree the same as on tmpfs');
-  await until(`rank ${LOST_RANK} excluded`, () => rankTargetStates(LOST_RANK).every((state) => state === 'DOWN'));
+  await waitFor(`rank ${LOST_RANK} excluded`, WAIT_MS, async () => rankTargetStates(LOST_RANK).every((state) => state === 'DOWN'));
   // Long enough for the other engines' lazy aggregation to have reached everything fsx wrote (it must not run).
   await sleep(AGGREGATION_WINDOW_MS + 2 * AGGREGATION_INTERVAL_MS);
   cluster.run('dmg', ['system', 'start', '--ranks', String(LOST_RANK)]);
-  await until(`rank ${LOST_RANK} back in service`, () => rankTargetStates(LOST_RANK).every((state) => state === 'UPIN'));
+  await waitFor(`rank ${LOST_RANK} back in service`, WAIT_MS, async () => rankTargetStates(LOST_RANK).every((state) => state === 'UPIN'));
   for (const rank of [0, 1, 2]) t.same(await differencesOnRank(rank, ref, `/${name}`), [], `rank ${rank} alone holds the tree`);
 });
 
