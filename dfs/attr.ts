@@ -155,12 +155,13 @@ export async function objectStateOf(mount: DfsMount, inode: Inode): Promise<Obje
 /** Attributes of an entry from its inode and the state of its object (both read now). */
 export function statOf(mount: DfsMount, inode: Inode, state: ObjectState): DfsStat {
   const chunkSizeBytes = fileChunkSize(mount, inode);
-  const size = kindOfMode(inode.mode) === 'dir' ? DIR_STAT_SIZE : state.size;
+  const kind = kindOfMode(inode.mode)!;
+  const size = kind === 'dir' ? DIR_STAT_SIZE : state.size;
   const objectTime = state.maxEpoch > 0 ? timespecFromMs(epochToMs(state.maxEpoch as Epoch)) : undefined;
   const written = objectTime !== undefined && state.maxEpoch > inode.mtimeEpoch;
   return {
-    ino: inoOfOid(inode.oid), kind: kindOfMode(inode.mode)!, mode: inode.mode, nlink: 1, uid: inode.uid, gid: inode.gid,
-    rdev: kindOfMode(inode.mode) === 'special' ? inode.chunkSizeBytes : 0,
+    ino: inoOfOid(inode.oid), kind, mode: inode.mode, nlink: 1, uid: inode.uid, gid: inode.gid,
+    rdev: kind === 'special' ? inode.chunkSizeBytes : 0,
     size, blocks: Math.ceil(size / STAT_BLOCK_BYTES), blockSizeBytes: chunkSizeBytes,
     atime: inode.atime, mtime: written ? objectTime : inode.mtime,
     ctime: objectTime === undefined ? inode.ctime : laterTimespec(inode.ctime, objectTime), oid: inode.oid,
