@@ -9,7 +9,6 @@
  * engine/server/aggregation.ts.)
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +22,7 @@ import { type Dfs, type DfsObject, type DirAnchor, mountDfs, O_NOFOLLOW } from '
 import { runFsx } from '../../scripts/fsx/run.js';
 import { startDfuseCluster, testDownLeavesNothing } from '../harness/dfuse-mount.js';
 import { waitFor } from '../harness/local-cluster.js';
+import { sha256 } from '../harness/tree-digest.js';
 
 const LOST_RANK = 2;
 const KILL_AFTER_S = 3;
@@ -48,8 +48,6 @@ function rankTargetStates(rank: number): string[] {
   const query = cluster.json<{ map: { ranks: Array<{ rank: number; targets: Array<{ state: string }> }> } }>('dmg', ['pool', 'query']);
   return query.map.ranks.find((entry) => entry.rank === rank)!.targets.map((target) => target.state);
 }
-
-const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');
 
 async function listAll(dfs: Dfs, dir: DfsObject): Promise<string[]> {
   const names: string[] = [];
@@ -87,7 +85,7 @@ async function differencesOnRank(rank: number, ref: string, base: string): Promi
       if ((stat.mode & 0o7777) !== (want.mode & 0o7777)) differences.push(`${path}: mode ${stat.mode.toString(8)}, ${want.mode.toString(8)} wanted`);
       if (want.isFile()) {
         const bytes = await dfs.read(handle, stat.size, 0);
-        if (md5(bytes) !== md5(readFileSync(join(ref, path)))) differences.push(`${path}: ${stat.size} bytes, not the ${want.size} wanted`);
+        if (sha256(bytes) !== sha256(readFileSync(join(ref, path)))) differences.push(`${path}: ${stat.size} bytes, not the ${want.size} wanted`);
       } else if (want.isSymbolicLink() && (await dfs.readlink(handle)) !== readlinkSync(join(ref, path))) {
         differences.push(`${path}: another symlink target`);
       }
