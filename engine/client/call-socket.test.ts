@@ -1,7 +1,8 @@
 /**
  * The client's call socket against a hand-made engine stand-in (a plain TCP server): answer frames cut at
  * any byte are put together, answers are matched by id in any order, a malformed frame or the engine
- * ending the socket fails every call waiting on it, and a forgotten call's late answer is dropped.
+ * ending the socket fails every call waiting on it, a forgotten call's late answer is dropped, and destroy()
+ * ends a socket whose engine never answers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -155,6 +156,23 @@ describe('call socket', () => {
     const refused = pending();
     new CallSocket(nobody.address, undefined, () => undefined).send(1, 'obj_fetch', [Buffer.alloc(1)], refused.callbacks);
     expect(await refused.settled).toBe(Der.UNREACH);
+  });
+
+  it('end() waits for the calls still waiting; an engine that never answers holds it until destroy(), which fails them SHUTDOWN', async () => {
+    const { address } = await standIn(() => undefined);
+    const socket = new CallSocket(address, undefined, () => undefined);
+    const unanswered = pending();
+    socket.send(1, 'obj_fetch', [Buffer.alloc(1)], unanswered.callbacks);
+    let ended = false;
+    const end = socket.end().then(() => {
+      ended = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ended).toBe(false);
+    socket.destroy();
+    expect(await unanswered.settled).toBe(Der.SHUTDOWN);
+    await end;
+    expect(ended).toBe(true);
   });
 
   it('through a UNIX socket path: the same frames (the port is not used); a path nobody serves -> the port, with the calls already sent', async () => {

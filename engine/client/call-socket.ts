@@ -141,6 +141,11 @@ export class CallSocket {
     return this.#closed;
   }
 
+  /** Closes the socket at once; the calls still waiting on it fail with Der.SHUTDOWN. */
+  destroy(): void {
+    this.#fail(new EngineError(Der.SHUTDOWN, `${OPCODE} to ${this.#address}: closed with calls in flight`));
+  }
+
   /** Copies what was read into the answer frames it belongs to, handing over each frame as it completes; true: keep reading. */
   #read(bytes: number, buffer: Buffer): boolean {
     let at = 0;

@@ -22,6 +22,11 @@ export const H2_HEADER_LIST_BYTES_MAX = 16 * 1024;
 export const H2_REFUSED_RETRIES_MAX = 3;
 /** Connect deadline of the undici transport (node:http2 uses the call deadline). */
 export const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a transport's close() lets its session and call sockets close gracefully (calls in flight are
+ * answered) before it destroys them: an engine that stopped answering must not hold a disconnect forever.
+ */
+export const TRANSPORT_CLOSE_GRACE_MS = 5_000;
 
 /** OID `lo` values fetched per CONT_ALLOC_OIDS. */
 export const OIDS_PER_RANGE = 4096;

@@ -31,7 +31,7 @@ import { CallSocket, type SocketPending } from './call-socket.js';
 import { defaultClientLogger } from './client-log.js';
 import {
   H2_FRAME_BYTES_MAX, H2_HEADER_LIST_BYTES_MAX, H2_SESSION_MEMORY_MIB, H2_SESSION_WINDOW_BYTES, H2_STREAM_WINDOW_BYTES,
-  H2_REFUSED_RETRIES_MAX,
+  H2_REFUSED_RETRIES_MAX, TRANSPORT_CLOSE_GRACE_MS,
 } from './constants.js';
 import { canceledError, errorFromBody, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
 import { kCall, kChannel, kTransport } from './symbols.js';
@@ -307,6 +307,21 @@ function onSessionGone(this: OwnedSession): void {
 
 export interface H2TransportOptions {
   readonly log?: Logger;
+  /** How long close() waits for a graceful close before it destroys what is still open (TRANSPORT_CLOSE_GRACE_MS). */
+  readonly closeGraceMs?: number;
+}
+
+/** Closes `session` gracefully; resolves once it is closed (also when it was closing already, or is destroyed meanwhile). */
+function closeSession(session: http2.ClientHttp2Session): Promise<void> {
+  if (session.destroyed) return Promise.resolve();
+  // An idle session is unref'd; hold the loop open until the close completes, or a caller awaiting
+  // close() (every CLI via disconnect) would see its process exit before the promise settles.
+  session.ref();
+  return new Promise((resolve) => {
+    // Not session.close(callback): a session closing already would never call it.
+    session.once('close', () => resolve());
+    session.close();
+  });
 }
 
 /** One engine address. Calls before the session is up are queued by node:http2 on the connecting session. */
@@ -314,6 +329,7 @@ export class H2Transport implements RpcTransport {
   readonly address: string;
   private readonly origin: string;
   private readonly log: Logger;
+  private readonly closeGraceMs: number;
   private session: OwnedSession | undefined = undefined;
   private channel: H2Channel | undefined = undefined;
   /** The call sockets, once the engine serves them: [small calls, bulk calls]. */
@@ -338,6 +354,7 @@ export class H2Transport implements RpcTransport {
     this.address = address;
     this.origin = `http://${address}`;
     this.log = options.log ?? defaultClientLogger();
+    this.closeGraceMs = options.closeGraceMs ?? TRANSPORT_CLOSE_GRACE_MS;
   }
 
   /**
@@ -534,25 +551,30 @@ export class H2Transport implements RpcTransport {
     if (--this.inflight === 0) this.session?.unref();
   }
 
-  /** Closes the session gracefully (in-flight calls finish); later calls fail with Der.SHUTDOWN. */
+  /**
+   * Later calls fail with Der.SHUTDOWN. The session and the call sockets close gracefully (calls in flight
+   * are answered) for up to closeGraceMs; whatever is still open then is destroyed, failing its calls.
+   */
   async close(): Promise<void> {
     this.closed = true;
     // Our end of the channel: the engine ends its side once the calls on it are answered, and the
     // session's graceful close can then complete.
     if (this.channel !== undefined && !this.channel.stream.destroyed) this.channel.stream.end();
     this.channel = undefined;
-    // Each is ended once its calls are answered; it holds the process open while they wait.
-    const socketsClosed = Promise.all(this.sockets.map((socket) => socket?.end()));
+    const sockets = this.sockets.filter((socket) => socket !== undefined);
     this.sockets.fill(undefined);
     const session = this.session;
     this.session = undefined;
-    if (session !== undefined && !session.destroyed) {
-      // An idle session is unref'd; hold the loop open until the close completes, or a caller awaiting
-      // close() (every CLI via disconnect) would see its process exit before the promise settles.
-      session.ref();
-      await new Promise<void>((resolve) => session.close(resolve));
-    }
-    await socketsClosed;
+    // Each socket is ended once its calls are answered; it holds the process open while they wait.
+    const closed = Promise.all([...sockets.map((socket) => socket.end()), session === undefined ? undefined : closeSession(session)]);
+    // Ref'd: a caller awaiting close() keeps its process until this settles.
+    const deadline = setTimeout(() => {
+      this.log.warn({ address: this.address, callsInFlight: this.inflight, graceMs: this.closeGraceMs }, 'transport not closed in time; destroying it');
+      session?.destroy();
+      for (const socket of sockets) socket.destroy();
+    }, this.closeGraceMs);
+    await closed;
+    clearTimeout(deadline);
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * Transport conformance: both implementations (node:http2 and undici h2c) against a real tiny h2c server
  * started in the test, checking the shared failure mapping: error bodies, unreachable engines, deadlines,
- * malformed answers, reconnect after the server drops the session.
+ * malformed answers, reconnect after the server drops the session; and (h2) a close() that the grace bounds
+ * against an engine that never answers.
  */
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
@@ -12,10 +14,11 @@ import { defineRpc } from '../wire/rpc-def.js';
 import { t } from '../wire/schema.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX } from '../constants.js';
 import { CALL_PAYLOAD_BYTES_MAX, decodeCall, encodeAnswer, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
-import { H2TransportPool } from './h2-transport.js';
+import { H2Transport, H2TransportPool } from './h2-transport.js';
 import type { TransportPool } from './transport.js';
 import { UndiciTransportPool } from './undici-transport.js';
 
+const silentLog = pino({ level: 'silent' });
 const ECHO = defineRpc('test_echo', t.object({ x: t.uint() }), t.object({ y: t.uint() }));
 const STALE = defineRpc('test_stale', t.object({}), t.object({}));
 const NOTLEADER = defineRpc('test_notleader', t.object({}), t.object({}));
@@ -272,5 +275,26 @@ describe('transport h2: rpc_channel', () => {
     const settled = await Promise.allSettled([transport.call(SILENT, {}), transport.call(GARBLE, {})]);
     expect(settled.map((result) => result.status === 'rejected' && (result.reason as EngineError).der)).toEqual([Der.PROTO, Der.PROTO]);
     expect((await transport.call(ECHO, { x: 2 })).y).toBe(3);
+  });
+});
+
+describe('transport h2: close', () => {
+  it('an engine that took the connection and never answers: close() destroys the session once the grace is over', async () => {
+    // A TCP listener that reads and never writes: no SETTINGS, no answers.
+    const mute = net.createServer((socket) => socket.on('data', () => undefined));
+    const muteAddress = await new Promise<string>((resolve) => mute.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(mute.address() as AddressInfo).port}`)));
+    const transport = new H2Transport(muteAddress, { log: silentLog, closeGraceMs: 300 });
+    try {
+      expect((await errorOf(transport.call(ECHO, { x: 1 }, { timeoutMs: 200 }))).der).toBe(Der.TIMEDOUT);
+      // The timed-out call's stream is still pending on the session: a graceful close alone never completes.
+      const startedMs = performance.now();
+      await transport.close();
+      const closeMs = performance.now() - startedMs;
+      expect(closeMs).toBeGreaterThanOrEqual(250);
+      expect(closeMs).toBeLessThan(5_000);
+      expect((await errorOf(transport.call(ECHO, { x: 3 }))).der).toBe(Der.SHUTDOWN);
+    } finally {
+      mute.close();
+    }
   });
 });
