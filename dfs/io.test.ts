@@ -11,18 +11,7 @@ import { silentLog } from '../test/harness/in-process-cluster.js';
 import { type Dfs, type DfsObject, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY, mountDfs } from './index.js';
 import { codeOf } from '../test/harness/fs-error.js';
 import { useDfsBed } from '../test/harness/dfs-bed.js';
-
-/** A deterministic pseudo-random generator (mulberry32), so failures replay. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/harness/tx-keys.js';
 
 describe('dfs file io', () => {
   let pool: PoolHandle;
@@ -52,7 +41,8 @@ describe('dfs file io', () => {
   it('random writes (small chunks) -> file equals the in-memory model', async () => {
     const chunkSizeBytes = 4096;
     const file = await newFile({ chunkSizeBytes });
-    const random = seeded(7);
+    // Seeded, so a failure replays.
+    const random = seededRandom(7);
     const model = Buffer.alloc(200_000);
     let size = 0;
     for (let step = 0; step < 60; step++) {

@@ -9,6 +9,7 @@ import { ReferenceModel } from './reference-model.js';
 import { OBJ, ep, getArray, key, openTempTarget, type TempTarget } from './test-harness.js';
 import type { UpdateOp } from './operation.js';
 import type { VosTarget } from './vos-target.js';
+import { SeededRandom } from '../../scripts/fsx/seeded-random.js';
 
 let temp: TempTarget;
 beforeEach(() => {
@@ -16,16 +17,10 @@ beforeEach(() => {
 });
 afterEach(() => temp.cleanup());
 
-/** A small seeded PRNG (mulberry32), so a failure replays. */
+/** Integers in [0, below) from a seeded source, so a failure replays. */
 function random(seed: number): (below: number) => number {
-  let state = seed >>> 0;
-  return (below) => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * below);
-  };
+  const source = new SeededRandom(seed);
+  return (below) => Math.floor(source.next() * below);
 }
 
 const RANGE = 6000;

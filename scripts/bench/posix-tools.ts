@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './bench-env.js';
 import { dropCaches } from './drop-caches.js';
 import { runCommand } from './posix-command.js';
+import { SeededRandom } from '../fsx/seeded-random.js';
 
 export interface ToolSizes {
   /** Top-level directories, each with `subdirs` directories of `filesPerDir` files. */
@@ -38,22 +39,12 @@ const TOOL_TIMEOUT_MS = 300_000;
 /** md5sum of every file under the current directory, in path order (the same text for equal trees). */
 const MD5_ALL = 'find . -type f -print0 | sort -z | xargs -0 md5sum';
 
-/** mulberry32: the same sizes and bytes on every machine. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Writes the tree under `workDir`/tool-src, its tarball beside it, and sums it. */
 export async function makeToolTree(workDir: string, sizes: ToolSizes): Promise<ToolTree> {
   const source = join(workDir, 'tool-src');
-  const random = seeded(SEED);
+  // Seeded: the same sizes and bytes on every machine.
+  const seeded = new SeededRandom(SEED);
+  const random = (): number => seeded.next();
   let files = 0;
   let bytes = 0;
   for (let dir = 0; dir < sizes.dirs; dir += 1) {

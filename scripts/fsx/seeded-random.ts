@@ -1,6 +1,7 @@
 /**
  * A seeded pseudo-random source (mulberry32): the same seed gives the same sequence on every machine, so a
- * failing fsx run replays exactly from its seed.
+ * failing fsx run replays exactly from its seed. Also the one source of the benchmarks' generated trees and
+ * of the randomized tests.
  */
 export class SeededRandom {
   #state: number;

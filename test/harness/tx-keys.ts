@@ -5,17 +5,12 @@
  */
 import { type ContHandle, type KvObject, ObjType, type Oid, type PoolHandle, oidToString } from '../../engine/client/index.js';
 import type { ObjClassName } from '../../engine/placement/object-class.js';
+import { SeededRandom } from '../../scripts/fsx/seeded-random.js';
 
-/** mulberry32: a small, fast, seedable PRNG; returns floats in [0, 1). */
+/** Floats in [0, 1) from a SeededRandom (mulberry32). */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const source = new SeededRandom(seed);
+  return () => source.next();
 }
 
 /** An integer in [low, high]. */
