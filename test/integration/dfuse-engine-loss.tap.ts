@@ -6,7 +6,9 @@
  * and each engine alone, read by a client preferring it, must hold the reference tree: every name, mode,
  * symlink target and byte, and no other name. (Aggregation used to drop the punches made while the engine
  * was away, so it came back listing names removed meanwhile and serving truncated files at their old size:
- * engine/server/aggregation.ts.)
+ * engine/server/aggregation.ts.) Then the same with another engine frozen (SIGSTOP: a hung process, a
+ * paused VM) instead of killed: excluded while it is silent, and once thawed (SIGCONT) reintegrated by the
+ * pool service on its own, with the requests it had queued while frozen served late, after its exclusion.
  */
 import { spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -25,6 +27,8 @@ import { waitFor } from '../harness/local-cluster.js';
 import { sha256 } from '../harness/tree-digest.js';
 
 const LOST_RANK = 2;
+/** Not the pool service leader (rank 0): its freeze is an engine's, not the service's. */
+const FROZEN_RANK = 1;
 const KILL_AFTER_S = 3;
 /** Bound on the exclusion and on the return to service (each takes a few seconds on an idle machine). */
 const WAIT_MS = 60_000;
@@ -117,6 +121,31 @@ t.test(`fsx on the RP_3 mount while rank ${LOST_RANK} is SIGKILLed; back in serv
   await sleep(AGGREGATION_WINDOW_MS + 2 * AGGREGATION_INTERVAL_MS);
   cluster.run('dmg', ['system', 'start', '--ranks', String(LOST_RANK)]);
   await waitFor(`rank ${LOST_RANK} back in service`, WAIT_MS, async () => rankTargetStates(LOST_RANK).every((state) => state === 'UPIN'));
+  for (const rank of [0, 1, 2]) t.same(await differencesOnRank(rank, ref, `/${name}`), [], `rank ${rank} alone holds the tree`);
+});
+
+t.test(`fsx while rank ${FROZEN_RANK} is frozen (SIGSTOP) until excluded; thawed, it rejoins by itself and every engine holds the tree`, async (t) => {
+  const name = `fsx-engine-frozen-${Date.now()}`;
+  const ref = join(referenceRoot, name);
+  mkdirSync(ref);
+  mkdirSync(cluster.at(name));
+  const frozenPid = enginePid(FROZEN_RANK);
+  // A frozen engine left so would hold up the teardown's `tsdaos down`.
+  t.teardown(() => {
+    try {
+      process.kill(frozenPid, 'SIGCONT');
+    } catch {
+      // Gone already.
+    }
+  });
+  const freezer = spawn('sh', ['-c', `sleep ${KILL_AFTER_S} && kill -STOP ${frozenPid}`], { stdio: 'ignore' });
+  const result = runFsx({ ref, target: [cluster.at(name)], ops: 2000, seed: 402 });
+  await new Promise((resolve) => freezer.once('exit', resolve));
+  t.equal(result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}`, '', 'every outcome and the tree the same as on tmpfs');
+  await waitFor(`rank ${FROZEN_RANK} excluded`, WAIT_MS, async () => rankTargetStates(FROZEN_RANK).every((state) => state === 'DOWN'));
+  // Thawed, it answers the service's pings again with the pool on disk: reintegrated without an operator.
+  process.kill(frozenPid, 'SIGCONT');
+  await waitFor(`rank ${FROZEN_RANK} back in service`, WAIT_MS, async () => rankTargetStates(FROZEN_RANK).every((state) => state === 'UPIN'));
   for (const rank of [0, 1, 2]) t.same(await differencesOnRank(rank, ref, `/${name}`), [], `rank ${rank} alone holds the tree`);
 });
 
