@@ -20,7 +20,9 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import http2 from 'node:http2';
+import net from 'node:net';
 import type { Logger } from '../log.js';
+import { parseHostPort } from '../wire/address.js';
 import { RPC_CHANNEL_CALL_BYTES_MAX, RPC_TIMEOUT_MS, STREAMS_PER_SESSION_MAX } from '../constants.js';
 import { ANSWER_PAYLOAD_BYTES_MAX, CALL_SOCKET_HEADER, CALL_SOCKET_PATH_HEADER, decodeAnswer, encodeCall, FrameReader, RPC_CHANNEL_PATH } from '../wire/channel.js';
 import { encode, encodeParts, partsBytes } from '../wire/codec.js';
@@ -34,7 +36,7 @@ import {
   H2_REFUSED_RETRIES_MAX, TRANSPORT_CLOSE_GRACE_MS,
 } from './constants.js';
 import { canceledError, errorFromBody, joinChunks, settleAnswer, timeoutError, unreachableError } from './rpc-response.js';
-import { kCall, kChannel, kTransport } from './symbols.js';
+import { kCall, kChannel, kSocket, kTransport } from './symbols.js';
 import { AddressTransportPool, type CallOptions, type RpcTransport } from './transport.js';
 
 const SESSION_OPTIONS: http2.SecureClientSessionOptions = {
@@ -135,6 +137,7 @@ class H2Channel {
 
 interface OwnedSession extends http2.ClientHttp2Session {
   [kTransport]?: H2Transport;
+  [kSocket]?: net.Socket;
 }
 
 /** Marks the call done (once); releases its timer and abort listener. Returns false if it was done already. */
@@ -524,8 +527,12 @@ export class H2Transport implements RpcTransport {
   }
 
   private connect(): OwnedSession {
-    const session: OwnedSession = http2.connect(this.origin, SESSION_OPTIONS);
+    // Our own socket, so that close() can destroy it: a destroyed session still waits for the peer to take
+    // what it has queued, which a peer that stopped reading (a frozen process) never does.
+    const socket = net.connect({ ...parseHostPort(this.address), noDelay: true });
+    const session: OwnedSession = http2.connect(this.origin, { ...SESSION_OPTIONS, createConnection: () => socket });
     session[kTransport] = this;
+    session[kSocket] = socket;
     session.once('connect', onSessionConnect);
     session.on('error', onSessionError);
     session.on('goaway', onSessionGone);
@@ -571,6 +578,7 @@ export class H2Transport implements RpcTransport {
     const deadline = setTimeout(() => {
       this.log.warn({ address: this.address, callsInFlight: this.inflight, graceMs: this.closeGraceMs }, 'transport not closed in time; destroying it');
       session?.destroy();
+      session?.[kSocket]?.destroy();
       for (const socket of sockets) socket.destroy();
     }, this.closeGraceMs);
     await closed;

@@ -10,3 +10,5 @@ export const kCall = Symbol('tsdaos.client.call');
 export const kTransport = Symbol('tsdaos.client.transport');
 /** On the ClientHttp2Stream of an rpc_channel: its channel state. */
 export const kChannel = Symbol('tsdaos.client.channel');
+/** On a ClientHttp2Session: the TCP socket it runs on (destroying the session alone waits for the peer to read). */
+export const kSocket = Symbol('tsdaos.client.socket');

@@ -4,6 +4,7 @@
  * malformed answers, reconnect after the server drops the session; and (h2) a close() that the grace bounds
  * against an engine that never answers.
  */
+import { spawn } from 'node:child_process';
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import pino from 'pino';
@@ -295,6 +296,26 @@ describe('transport h2: close', () => {
       expect((await errorOf(transport.call(ECHO, { x: 3 }))).der).toBe(Der.SHUTDOWN);
     } finally {
       mute.close();
+    }
+  });
+
+  it('an engine frozen (SIGSTOP) with our bytes queued for it: close() destroys the socket itself once the grace is over', async () => {
+    // A real h2 server in a process of its own, answering nothing, then frozen.
+    const engine = spawn(process.execPath, ['-e', "const s = require('node:http2').createServer(); s.on('stream', (st) => st.resume()); s.listen(0, '127.0.0.1', () => console.log(s.address().port));"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<string>((resolve) => engine.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+      const transport = new H2Transport(`127.0.0.1:${port}`, { log: silentLog, closeGraceMs: 300 });
+      expect((await errorOf(transport.call(ECHO, { x: 1 }, { timeoutMs: 200 }))).der).toBe(Der.TIMEDOUT);
+      engine.kill('SIGSTOP');
+      // More than the socket buffers hold: the session cannot flush while the engine is frozen.
+      const stuck = errorOf(transport.call(BIG, { data: Buffer.alloc(32 << 20) }, { timeoutMs: 60_000 }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const startedMs = performance.now();
+      await transport.close();
+      expect(performance.now() - startedMs).toBeLessThan(5_000);
+      expect([Der.SHUTDOWN, Der.UNREACH]).toContain((await stuck).der);
+    } finally {
+      engine.kill('SIGKILL');
     }
   });
 });

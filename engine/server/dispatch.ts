@@ -21,7 +21,7 @@ import {
   RPC_CHANNEL_CONTENT_TYPE, RPC_CHANNEL_OPCODE, RPC_CHANNEL_PATH,
 } from '../wire/channel.js';
 import { writeParts } from '../wire/write-parts.js';
-import { CHANNEL_CALLS_MAX, SESSION_CLOSE_MS } from './constants.js';
+import { CHANNEL_CALLS_MAX } from './constants.js';
 import { isPromise, type MaybeAsync, thenMaybe } from './maybe-async.js';
 import { type EngineMetrics, OPCODE_UNKNOWN } from './metrics.js';
 import type { RequestContext } from './registry.js';
@@ -301,8 +301,8 @@ export class RpcDispatcher {
 
   /**
    * A call socket (its preface already read by the listener): served as an rpc_channel whose calls may carry
-   * bodies up to RPC_BODY_BYTES_MAX. Ended from our side when the client ends it; destroyed if the client
-   * still holds it SESSION_CLOSE_MS after the engine ended it.
+   * bodies up to RPC_BODY_BYTES_MAX. Ended from our side when the client ends it (or the engine closes:
+   * endChannels; the listener destroys it if the client still holds it then).
    */
   serveCallSocket(socket: Socket, first: Buffer, local: boolean): void {
     if (this.shuttingDown) {
@@ -314,7 +314,6 @@ export class RpcDispatcher {
     socket.on('data', (chunk: Buffer) => channel.push(chunk));
     socket.on('end', () => channel.end());
     socket.on('close', () => channel.close());
-    socket.on('finish', () => setTimeout(() => socket.destroy(), SESSION_CLOSE_MS).unref());
     channel.push(first);
   }
 

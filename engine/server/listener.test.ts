@@ -13,7 +13,7 @@ import { decode, encode } from '../wire/codec.js';
 import { Der, EngineError } from '../wire/errors.js';
 import { defineRpc, HTTP_STATUS_ERROR, HTTP_STATUS_PROTO } from '../wire/rpc-def.js';
 import { t } from '../wire/schema.js';
-import { CHANNEL_CALLS_MAX } from './constants.js';
+import { CHANNEL_CALLS_MAX, SESSION_CLOSE_MS } from './constants.js';
 import { parseHostPort } from '../wire/address.js';
 import { Listener } from './listener.js';
 import { EngineMetrics } from './metrics.js';
@@ -364,6 +364,30 @@ describe('listener', () => {
   it('healthz -> 200; other GET paths -> 404', async () => {
     expect((await client.get('/healthz')).status).toBe(200);
     expect((await client.get('/nope')).status).toBe(404);
+  });
+
+  it('close(): peers that stopped reading and never close (a frozen process), on an h2 session and a call socket, hold it only until the force timeouts', async () => {
+    const port = Number(listener.address.split(':')[1]);
+    const frozen = (preface: Buffer): net.Socket => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(preface);
+      // Never read (paused: nothing taken off the socket, its end never seen, so never ended from here).
+      socket.pause();
+      return socket;
+    };
+    // The h2 client preface and an empty SETTINGS frame: the engine opens a session for it.
+    const h2 = frozen(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+    const callSocket = frozen(Buffer.concat([CALL_SOCKET_PREFACE, encodeCall(1, 'test_echo', [encode({ n: 1 })])]));
+    try {
+      await sleep(200);
+      const startedMs = performance.now();
+      await listener.close();
+      expect(performance.now() - startedMs).toBeLessThan(3 * SESSION_CLOSE_MS);
+    } finally {
+      h2.destroy();
+      callSocket.destroy();
+    }
   });
 
   it('HTTP/1.1 on the same port (Prometheus, plain curl): /metrics, /healthz, 404; h2 clients unaffected', async () => {

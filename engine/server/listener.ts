@@ -8,7 +8,8 @@
  * with CALL_SOCKET_PREFACE is a client's call socket (wire/channel.ts), served by the RpcDispatcher. The
  * same protocols are also served on the engine's UNIX socket (local-socket.ts), for clients on its host.
  * Owns the server socket and the set of live sessions, and the shutdown sequence of the
- * network side: refuse new requests, wait for in-flight ones (bounded), close sessions, close the server.
+ * network side: refuse new requests, wait for in-flight ones (bounded), close sessions, close the server,
+ * destroying what is still open after SESSION_CLOSE_MS.
  * Invariant: no peer input can crash the process; every session, stream and server error is caught and logged.
  */
 import { createServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
@@ -61,6 +62,8 @@ export class Listener {
   private readonly sessions = new Set<Http2Session>();
   /** Connections whose first byte has not come yet (neither server owns them). */
   private readonly undecided = new Set<Socket>();
+  /** Every connection accepted and not closed yet, whoever serves it. */
+  private readonly connections = new Set<Socket>();
   private serverClosed: Promise<void> | undefined;
 
   private constructor(
@@ -134,14 +137,25 @@ export class Listener {
     return drained;
   }
 
-  /** Stops listening and closes all sessions (gracefully, then by force after SESSION_CLOSE_MS). */
+  /**
+   * Stops listening and closes all sessions gracefully; SESSION_CLOSE_MS later, sessions and connections
+   * still open are destroyed.
+   */
   async close(): Promise<void> {
     this.dispatcher.beginShutdown();
     // Open rpc_channel streams would hold each session's graceful close until the force timeout.
     this.dispatcher.endChannels();
     const serverClosed = this.stopListening();
-    await Promise.all([...this.sessions].map((session) => closeSession(session)));
+    for (const session of this.sessions) session.close();
+    // Destroying the sockets too: a session's socket, like an ended call socket, waits for the peer to end
+    // its side, which a peer that stopped reading (a frozen process) never does, and the servers' close
+    // waits for every connection.
+    const force = setTimeout(() => {
+      for (const session of this.sessions) session.destroy();
+      for (const socket of this.connections) socket.destroy();
+    }, SESSION_CLOSE_MS);
     await serverClosed;
+    clearTimeout(force);
   }
 
   /**
@@ -163,7 +177,11 @@ export class Listener {
    */
   private route(socket: Socket, callSockets: 'socket' | 'local'): void {
     this.undecided.add(socket);
-    socket.once('close', () => this.undecided.delete(socket));
+    this.connections.add(socket);
+    socket.once('close', () => {
+      this.undecided.delete(socket);
+      this.connections.delete(socket);
+    });
     socket.on('error', (error) => this.options.log.debug({ err: error }, 'connection error'));
     socket.once('data', (chunk: Buffer) => {
       if (chunk[0] === CALL_SOCKET_PREFACE[0]) return this.readCallSocketPreface(socket, chunk, callSockets);
@@ -279,18 +297,4 @@ export class Listener {
     // A GET may carry a body nobody reads; discard it so flow control never stalls the session.
     stream.resume();
   }
-}
-
-/** GOAWAY, wait for open streams to end, destroy after SESSION_CLOSE_MS. */
-function closeSession(session: Http2Session): Promise<void> {
-  if (session.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => session.destroy(), SESSION_CLOSE_MS);
-    timer.unref();
-    session.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    session.close();
-  });
 }
