@@ -122,6 +122,20 @@ describe('object client on three engines', () => {
     expect(await derOf(write('XX', 'A0'))).toBe(Der.NONEXIST);
   });
 
+  it('a transaction over two objects: applied on every participant, then no engine keeps its decision', async () => {
+    const replicated = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_3G1' }));
+    const single = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'S1' }));
+    const tx = await cont.txOpen();
+    tx.kv(replicated.object.oid).put('from-tx', Buffer.from('R'));
+    tx.kv(single.object.oid).put('from-tx', Buffer.from('S'));
+    await tx.commit();
+    await tx.applied();
+    const kept = cluster.engines.flatMap((engine) => engine.vosTargets(pool.uuid)!.map((vos) => vos.dtx.decision(tx.txid)));
+    expect(kept.filter((decision) => decision !== undefined)).toEqual([]);
+    for (const reader of replicaReaders) expect((await reader.kv(replicated.object.oid).get('from-tx'))?.toString()).toBe('R');
+    expect((await single.get('from-tx'))?.toString()).toBe('S');
+  });
+
   it('kv: update-if-exists on a missing key -> NONEXIST; remove ifExists on a missing key -> NONEXIST', async () => {
     const kv = cont.kv(await cont.allocOid({ type: ObjType.MULTI_LEXICAL, oclass: 'RP_2G1' }));
     expect(await derOf(kv.put('missing', Buffer.from('x'), { cond: 'update' }))).toBe(Der.NONEXIST);

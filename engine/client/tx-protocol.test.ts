@@ -10,7 +10,7 @@ import {
   OutcomeUnknownError, type TxProtocolContext, chooseFailure, decideAndFinish, prepareAll,
 } from './tx-protocol.js';
 
-interface Sent { readonly opcode: string; readonly rank: number; readonly target: number; readonly decision?: TxDecision }
+interface Sent { readonly opcode: string; readonly rank: number; readonly target: number; readonly decision?: TxDecision; readonly forget?: boolean }
 
 /** Engines as a table of answers: `answer(opcode, rank)` returns a response or throws. */
 class FakeEngines {
@@ -20,9 +20,12 @@ class FakeEngines {
 
   readonly rpc = {
     call: async <Req, Res>(def: RpcDef<Req, Res>, rank: Rank, request: Req): Promise<Res> => {
-      const body = request as { target: number; decision?: TxDecision };
+      const body = request as { target: number; decision?: TxDecision; forget?: boolean };
       const attempt = this.sent.filter((sent) => sent.opcode === def.opcode && sent.rank === rank).length;
-      this.sent.push({ opcode: def.opcode, rank, target: body.target, ...(body.decision === undefined ? {} : { decision: body.decision }) });
+      this.sent.push({
+        opcode: def.opcode, rank, target: body.target,
+        ...(body.decision === undefined ? {} : { decision: body.decision }), ...(body.forget === true ? { forget: true } : {}),
+      });
       await Promise.resolve();
       const answer = this.answer(def.opcode, rank, attempt);
       if (answer instanceof Error) throw answer;
@@ -68,6 +71,16 @@ describe('tx protocol', () => {
     expect(engines.count('tx_prepare')).toBe(3);
     expect(engines.sent.filter((sent) => sent.opcode === 'tx_decide')).toEqual([{ opcode: 'tx_decide', rank: 0, target: 1, decision: 'commit' }]);
     expect(engines.count('tx_commit', 'commit')).toBe(3);
+    const commits = engines.sent.filter((sent) => sent.opcode === 'tx_commit');
+    expect(commits.at(-1), 'the coordinator last, told to forget the decision').toEqual({ opcode: 'tx_commit', rank: 0, target: 1, decision: 'commit', forget: true });
+    expect(commits.filter((sent) => sent.forget === true)).toHaveLength(1);
+  });
+
+  it('commit: a participant missed its commit message -> the coordinator keeps the decision (no forget)', async () => {
+    const engines = new FakeEngines((opcode, rank) => (opcode === 'tx_commit' && rank === 2 ? new EngineError(Der.UNREACH, 'gone') : {}));
+    await commit(engines);
+    expect(engines.count('tx_commit', 'commit')).toBe(3);
+    expect(engines.sent.filter((sent) => sent.forget === true)).toEqual([]);
   });
 
   it('commit: a prepare conflict -> abort recorded, prepared ones told, TX_RESTART thrown', async () => {
@@ -91,6 +104,7 @@ describe('tx protocol', () => {
     await expect(commit(engines)).rejects.toMatchObject({ der: Der.TX_RESTART });
     expect(engines.count('tx_commit', 'abort')).toBe(3);
     expect(engines.count('tx_commit', 'commit')).toBe(0);
+    expect(engines.sent.filter((sent) => sent.forget === true), 'an abort is never forgotten').toEqual([]);
   });
 
   it('commit: coordinator unreachable for a while -> decide asked again, same decision, commit', async () => {

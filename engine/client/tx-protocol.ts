@@ -8,7 +8,8 @@
  *      backoff, for at most `decideWaitMs`, after which the outcome is unknown (OutcomeUnknownError). A
  *      recorded abort (a resolver won the race) throws TX_RESTART.
  *   3. On commit the caller is released at once; TX_COMMIT(commit) goes to every participant in the
- *      background (failures are logged at debug: the engines' resolvers finish the job).
+ *      background (failures are logged at debug: the engines' resolvers finish the job), the coordinator
+ *      target's last, telling it to forget the decision once every other one acknowledged (finishCommit).
  * It never retries a prepare and never decides commit after any failure, so an error other than
  * OutcomeUnknownError means nothing of the transaction is or will become visible.
  */
@@ -142,31 +143,54 @@ async function abortTouched(context: TxProtocolContext, coordinator: TxCoordinat
   } catch (error) {
     context.log.debug({ txid: id.txid.toString('hex'), err: (error as Error).message }, 'tx abort decision not recorded');
   }
-  await finishAll(context, touched, 'abort', context.limits.abortTimeoutMs);
+  await finishAll(context, touched, 'abort', { timeoutMs: context.limits.abortTimeoutMs });
 }
 
-/** Phase 3 (and the abort messages): TX_COMMIT with `decision` to each participant; never throws. */
-export async function finishAll(
+/**
+ * Phase 3 (and the abort messages): TX_COMMIT with `decision` to each participant (with `forget`: see
+ * finishCommit); never throws. Resolves true when every participant acknowledged.
+ */
+async function finishAll(
   context: TxProtocolContext,
   participants: readonly TxParticipant[],
   decision: TxDecision,
-  timeoutMs: number = RPC_TIMEOUT_MS,
-): Promise<void> {
+  options: { timeoutMs?: number; forget?: boolean } = {},
+): Promise<boolean> {
   const { rpc, id } = context;
+  const timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS;
   let next = 0;
+  let acknowledged = true;
   const worker = async (): Promise<void> => {
     while (next < participants.length) {
       const participant = participants[next++]!;
       try {
         await rpc.call(TX_COMMIT, participant.rank, {
-          pool: id.pool, cont: id.cont, target: participant.target, txid: id.txid, decision,
+          pool: id.pool, cont: id.cont, target: participant.target, txid: id.txid, decision, forget: options.forget,
         }, { timeoutMs });
       } catch (error) {
+        acknowledged = false;
         context.log.debug({ txid: id.txid.toString('hex'), rank: participant.rank, decision, err: (error as Error).message }, 'tx commit message failed');
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(context.limits.rpcsInFlight, participants.length) }, worker));
+  return acknowledged;
+}
+
+/**
+ * Phase 3 after commit: TX_COMMIT to every participant but the coordinator target, then to it, with
+ * `forget` when all of them acknowledged. No intent of the transaction is then left anywhere (every
+ * prepare was answered, so none is still on its way), and the coordinator drops its record of the
+ * decision with its own intents: nothing could ask for it any more (a late duplicate of a call could
+ * only find it missing: a resolver then aborts what a duplicate prepare left, whose writes the commit
+ * already applied). Otherwise the record stays for the participants' resolvers. Aborts are never
+ * forgotten: a prepare may still be on its way, and a late TX_DECIDE(commit) must keep finding the abort.
+ */
+async function finishCommit(context: TxProtocolContext, plan: TxPlan): Promise<void> {
+  const { coordinator } = plan;
+  const isCoordinator = (participant: TxParticipant): boolean => participant.rank === coordinator.rank && participant.target === coordinator.target;
+  const acknowledged = await finishAll(context, plan.participants.filter((participant) => !isCoordinator(participant)), 'commit');
+  await finishAll(context, plan.participants.filter(isCoordinator), 'commit', { forget: acknowledged });
 }
 
 /**
@@ -208,13 +232,13 @@ export async function decideAndFinish(context: TxProtocolContext, plan: TxPlan):
       throw new OutcomeUnknownError(`decide failed (${(error as Error).message}) and abort could not be recorded`);
     });
     if (decision === 'abort') {
-      await finishAll(context, plan.participants, 'abort', context.limits.abortTimeoutMs);
+      await finishAll(context, plan.participants, 'abort', { timeoutMs: context.limits.abortTimeoutMs });
       throw error;
     }
   }
   if (decision === 'abort') {
-    await finishAll(context, plan.participants, 'abort', context.limits.abortTimeoutMs);
+    await finishAll(context, plan.participants, 'abort', { timeoutMs: context.limits.abortTimeoutMs });
     throw new EngineError(Der.TX_RESTART, 'the transaction was aborted (timed out at a participant) before commit was decided');
   }
-  return { applied: finishAll(context, plan.participants, 'commit') };
+  return { applied: finishCommit(context, plan) };
 }

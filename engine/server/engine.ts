@@ -171,6 +171,13 @@ class EngineServer implements Engine {
       }))),
     });
     this.metrics.addCollector({
+      name: 'tsdaos_tx_decisions',
+      help: 'Transaction decisions kept by local coordinator targets (a commit is forgotten once applied everywhere).',
+      collect: () => this.pools.all().map((pool) => ({
+        labels: { pool: pool.uuid }, value: pool.targets.reduce((total, vos) => total + vos.dtx.decisionCount(), 0),
+      })),
+    });
+    this.metrics.addCollector({
       name: 'tsdaos_rpc_in_flight',
       help: 'Requests received and not yet answered.',
       collect: () => [{ labels: {}, value: this.inFlightCount() }],

@@ -108,9 +108,12 @@ export class TxService {
     return result.decision;
   }
 
-  /** TX_COMMIT: applies the decision to this target's intents of the txid (unknown txid: nothing to do). */
-  async commit(call: TargetRef & { txid: Txid; decision: TxDecision }): Promise<void> {
-    await this.apply(this.target(call), call.txid, call.decision);
+  /**
+   * TX_COMMIT: applies the decision to this target's intents of the txid (unknown txid: nothing to do);
+   * with `forget`, at the coordinator target, its record of the decision goes in the same store transaction.
+   */
+  async commit(call: TargetRef & { txid: Txid; decision: TxDecision; forget?: boolean | undefined }): Promise<void> {
+    await this.apply(this.target(call), call.txid, call.decision, call.forget === true);
   }
 
   /** TX_RESOLVE at the coordinator target. */
@@ -120,12 +123,13 @@ export class TxService {
   }
 
   /**
-   * Applies `decision` to the txid's intents on `vos` in one store transaction (crash points around it).
-   * Returns the prepares finished, 0 when none were left (already applied, or never prepared here).
+   * Applies `decision` to the txid's intents on `vos` in one store transaction (crash points around it),
+   * dropping the decision recorded here too with `forgetDecision`. Returns the prepares finished, 0 when
+   * none were left (already applied, or never prepared here).
    */
-  async apply(vos: VosTarget, txid: Txid, decision: DtxDecision): Promise<number> {
+  async apply(vos: VosTarget, txid: Txid, decision: DtxDecision, forgetDecision = false): Promise<number> {
     const finished = await this.deps.batcher.submit(vos, () =>
-      vos.dtx.finish(txid, decision, { beforeApply: () => crashPoint('tx.commit.before-apply') }));
+      vos.dtx.finish(txid, decision, { beforeApply: () => crashPoint('tx.commit.before-apply') }, forgetDecision));
     if (finished === 0) return 0;
     crashPoint('tx.commit.after-apply');
     if (decision === 'commit') this.deps.metrics.commits += 1;

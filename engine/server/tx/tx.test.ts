@@ -39,6 +39,27 @@ describe('engine transactions (one engine, two targets)', () => {
     expect(bed.engine(0).txMetrics.commits).toBeGreaterThanOrEqual(2);
   });
 
+  it('TX_COMMIT with forget at the coordinator -> its decision goes with its intents; tsdaos_tx_decisions counts those kept', async () => {
+    const rpc = bed.rpc(0);
+    const kept = (): number => {
+      const line = new RegExp(`^tsdaos_tx_decisions\\{pool="${bed.pool}"\\} (\\d+)$`, 'm').exec(bed.engine(0).metrics.render());
+      return Number(line?.[1]);
+    };
+    const txid = newTxid();
+    const at = next();
+    await rpc.call(TX_PREPARE, prepareOf(bed.pool, { txid, epoch: at, ops: [putOp('fg-a', 'A')], target: 0 }));
+    await rpc.call(TX_PREPARE, prepareOf(bed.pool, { txid, epoch: at, ops: [putOp('fg-b', 'B')], target: 1 }));
+    await rpc.call(TX_DECIDE, { ...txRef(bed.pool, txid), epoch: at, decision: 'commit' });
+    const decided = kept();
+    expect(decided).toBeGreaterThanOrEqual(1);
+    await rpc.call(TX_COMMIT, { ...txRef(bed.pool, txid, 1), decision: 'commit' });
+    await rpc.call(TX_COMMIT, { ...txRef(bed.pool, txid, 0), decision: 'commit', forget: true });
+    expect(bed.engine(0).vosTargets(bed.pool)![0]!.dtx.decision(txid)).toBeUndefined();
+    expect(kept()).toBe(decided - 1);
+    expect(await fetchText(rpc, fetchOf(bed.pool, { dkey: 'fg-a', epoch: at }))).toBe('A');
+    expect(await fetchText(rpc, fetchOf(bed.pool, { dkey: 'fg-b', epoch: at, target: 1 }))).toBe('B');
+  });
+
   it('prepare meeting a decided intent whose TX_COMMIT is still on the way -> applies it, then prepares', async () => {
     const rpc = bed.rpc(0);
     const first = newTxid();

@@ -2,7 +2,8 @@
  * The `dtx_decisions` table, kept by coordinator targets: txid -> commit | abort. The first decision
  * recorded for a txid wins and is never changed; later attempts read it back. A decision is durable once
  * the caller's transaction commits, which happens before any answer carrying it leaves the engine.
- * Rows are never removed yet (bounded garbage collection is a follow-up, see engine/server/tx/README.md).
+ * A row is removed when its client, having seen every other participant apply a commit, tells the coordinator
+ * (TX_COMMIT with `forget`, engine/server/tx/README.md "Forgetting decisions"); other rows stay.
  */
 import type Database from 'better-sqlite3';
 import { decisionCodeOf, decisionOfCode, type DecisionRowLayout } from './layout.js';
@@ -16,6 +17,7 @@ export class DecisionStore {
       get: db.prepare<[Buffer], DecisionRowLayout>('SELECT decision, epoch, decided_ms FROM dtx_decisions WHERE txid = ?'),
       insert: db.prepare<[Buffer, number, number, number]>(
         'INSERT INTO dtx_decisions (txid, decision, epoch, decided_ms) VALUES (?, ?, ?, ?)'),
+      remove: db.prepare<[Buffer]>('DELETE FROM dtx_decisions WHERE txid = ?'),
       count: db.prepare<[], { total: number }>('SELECT count(*) AS total FROM dtx_decisions'),
     };
   }
@@ -31,6 +33,10 @@ export class DecisionStore {
     if (existing !== undefined) return { decision: existing, recorded: false };
     this.statements.insert.run(txid, decisionCodeOf(decision), epoch, nowMs);
     return { decision, recorded: true };
+  }
+
+  remove(txid: Txid): void {
+    this.statements.remove.run(txid);
   }
 
   count(): number {

@@ -112,6 +112,26 @@ describe('vos dtx', () => {
     expect(temp.vos.dtx.decide(other, 'commit', 100, 4).decision).toBe('abort');
   });
 
+  it('finish with forgetDecision -> applied and the decision dropped at once; only the decision applied is dropped', () => {
+    const tx = request(100, [put('fa', 'x', 'A')]);
+    temp.vos.dtx.prepare(tx);
+    temp.vos.dtx.decide(tx.txid, 'commit', 100, 1);
+    expect(temp.vos.dtx.finish(tx.txid, 'commit', {}, true)).toBe(1);
+    expect(temp.vos.dtx.decision(tx.txid)).toBeUndefined();
+    expect(listAll(temp.vos, { epoch: EPOCH_MAX })).toContain('fa');
+    // No intents left here (a resolver applied them first): the decision still goes.
+    const applied = randomBytes(16);
+    temp.vos.dtx.decide(applied, 'commit', 100, 1);
+    expect(temp.vos.dtx.finish(applied, 'commit', {}, true)).toBe(0);
+    expect(temp.vos.dtx.decision(applied)).toBeUndefined();
+    // A decision other than the one applied stays.
+    const aborted = randomBytes(16);
+    temp.vos.dtx.decide(aborted, 'abort', 100, 1);
+    temp.vos.dtx.finish(aborted, 'commit', {}, true);
+    expect(temp.vos.dtx.decision(aborted)).toBe('abort');
+    expect(temp.vos.dtx.decisionCount()).toBe(1);
+  });
+
   it('reopen: intents, locks, decisions and the read-stamp bound survive; commit after reopen applies', () => {
     const tx = request(100, [put('a', 'x', 'A'), put('b', 'x', 'B')]);
     temp.vos.dtx.prepare(tx);

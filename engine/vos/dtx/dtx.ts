@@ -95,12 +95,15 @@ export class Dtx {
   /**
    * Applies a decision to the transaction's intents here: commit writes every op as an ordinary version or
    * punch at the transaction's epoch; both drop the intents and their locks. Returns the prepares finished
-   * (0: nothing was prepared here, which is success too: the call is idempotent).
+   * (0: nothing was prepared here, which is success too: the call is idempotent). `forgetDecision`, at the
+   * coordinator: the caller knows every other participant applied `decision`, so the decision recorded here
+   * is dropped in the same store transaction (only when it is `decision`).
    */
-  finish(txid: Txid, decision: DtxDecision, hooks: DtxStepHooks = {}): number {
+  finish(txid: Txid, decision: DtxDecision, hooks: DtxStepHooks = {}, forgetDecision = false): number {
     checkTxid(txid);
     const tx = txKeyOf(txid);
     return this.atomic(() => {
+      if (forgetDecision && this.decisions.get(txid) === decision) this.decisions.remove(txid);
       const held = this.locks.intent(tx);
       if (held === undefined) return 0;
       hooks.beforeApply?.();

@@ -1,5 +1,5 @@
 /**
- * Distributed transaction RPCs (DAOS DTX, simplified; see ../../server/tx/README.md once written).
+ * Distributed transaction RPCs (DAOS DTX, simplified; see ../../server/tx/README.md).
  * A transaction has one epoch and a 16-byte id. The client buffers its writes, then:
  *   1. TX_PREPARE to every participant target (each replica of each touched redundancy group) with that
  *      target's operations: the target checks conflicts and conditions, durably records the operations as
@@ -8,6 +8,8 @@
  *   2. TX_DECIDE to the coordinator (one participant target named in every prepare): the first decision
  *      recorded for a txid wins and is durable before the answer; the answer says which one won.
  *   3. TX_COMMIT to every participant with the decision (applied lazily; idempotent; unknown txid = done).
+ *      After a commit every other participant acknowledged, the coordinator's TX_COMMIT goes last with
+ *      `forget`: it drops its recorded decision, which nobody can ask for any more.
  * A participant that finds an undecided intent (a reader, or its resolver after a timeout or a restart)
  * asks the coordinator with TX_RESOLVE; `abortIfUndecided` makes the coordinator record an abort first.
  */
@@ -65,7 +67,7 @@ export const TX_DECIDE = defineRpc(
   t.object({ decision: txDecision }),
 );
 
-export const TX_COMMIT = defineRpc('tx_commit', t.object({ ...txTarget, decision: txDecision }), t.object({}));
+export const TX_COMMIT = defineRpc('tx_commit', t.object({ ...txTarget, decision: txDecision, forget: t.optional(t.bool()) }), t.object({}));
 
 export const TX_RESOLVE = defineRpc(
   'tx_resolve',
