@@ -21,7 +21,10 @@ import { type ReadOptions, type ReadSegment, type WriteSegment, getSize, punchRa
 import { isSymlinkNode, resolveChild, resolvePath } from './lookup.js';
 import { type DfsMount, type MountOptions, mountDfs as mountState } from './mount.js';
 import { dupHandle, lookupChild, lookupPath, openEntry } from './open.js';
-import { type DirAnchor, type DirEntryHandle, type DirEntryPlus, type DirPage, anchorSplit, dirAnchorStart, listingPassed, readdir, readdirplus, readdirplusHandles } from './readdir.js';
+import {
+  type DirAnchor, type DirEntryHandle, type DirEntryPlus, type DirEntryRef, type DirPage, anchorSplit, dirAnchorStart, listingPassed,
+  readdir, readdirHandles, readdirplus, readdirplusHandles,
+} from './readdir.js';
 import { type RenameOptions, rename } from './rename.js';
 import { type DfsSnapshot, createSnapshot, destroySnapshot, listSnapshots } from './snapshot.js';
 import { type DfsStatfs, statfs } from './statfs.js';
@@ -46,7 +49,7 @@ export type { MkfsOptions, DfsMode } from './superblock.js';
 export type { CreateOptions } from './create.js';
 export type { RemoveOptions } from './dir.js';
 export type { DfsStat, SetAttrs, SetattrOptions } from './attr.js';
-export type { DirAnchor, DirPage, DirEntryHandle, DirEntryPlus } from './readdir.js';
+export type { DirAnchor, DirPage, DirEntryHandle, DirEntryPlus, DirEntryRef } from './readdir.js';
 export type { RenameOptions } from './rename.js';
 export type { ReadOptions, ReadSegment, WriteSegment } from './io.js';
 export type { DfsStatfs } from './statfs.js';
@@ -282,6 +285,11 @@ export class Dfs {
    */
   readdirplusHandles(dir: DfsObject, anchor?: DirAnchor, count = READDIR_ENTRIES_DEFAULT): Promise<DirPage<DirEntryHandle>> {
     return this.#run('readdirplus', dir.name, () => readdirplusHandles(this.#mount, this.#own(dir), anchor, count));
+  }
+
+  /** readdirplusHandles without the attributes: the names and handles only, none of the queries a stat needs. */
+  readdirHandles(dir: DfsObject, anchor?: DirAnchor, count = READDIR_ENTRIES_DEFAULT): Promise<DirPage<DirEntryRef>> {
+    return this.#run('readdir', dir.name, () => readdirHandles(this.#mount, this.#own(dir), anchor, count));
   }
 
   /**

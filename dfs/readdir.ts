@@ -6,8 +6,9 @@
  * large directory in parallel and together see every entry once. readdirplus lists the entries with their
  * inode records and xattr names in the same RPCs (the engine reads them under each name it lists, at the
  * listing's epoch), then asks what a stat needs beyond the record (written files' sizes) for the whole
- * page at once: one RPC per engine. readdirplusHandles also hands a handle on each listed entry, as a
- * lookup of it would have (for front ends that cache lookups: dfuse refreshes a large directory that way).
+ * page at once: one RPC per engine. readdirHandles and readdirplusHandles also hand a handle on each listed
+ * entry, as a lookup of it would have (for front ends that cache lookups: dfuse refreshes a large directory
+ * that way), readdirHandles without the attributes (none of those queries).
  */
 import { type ListAnchor, startAnchor } from '../engine/client/index.js';
 import { R_OK, requireAccess, X_OK } from './access.js';
@@ -56,50 +57,75 @@ export async function readdir(mount: DfsMount, dir: DfsObject, anchor: DirAnchor
   return { entries: page.keys.map((key) => key.toString('utf8')), anchor: page.anchor };
 }
 
-/** A readdirplus entry with a handle on it (the caller releases it). */
-export interface DirEntryHandle extends DirEntryPlus {
+/** A listed entry with a handle on it, as a lookup of its name gives (the caller releases it). */
+export interface DirEntryRef {
+  readonly name: string;
+  /** As DirEntryPlus.xattrs. */
+  readonly xattrs: readonly string[] | undefined;
   readonly handle: DfsObject;
 }
+
+/** A readdirplus entry with a handle on it (the caller releases it). */
+export interface DirEntryHandle extends DirEntryPlus, DirEntryRef {}
 
 /** Like readdir, with each entry's attributes. */
 export async function readdirplus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryPlus>> {
   checkListable(mount, dir, count);
-  const { listed, stats, anchor: next } = await listPlus(mount, dir, anchor, count);
+  const { listed, anchor: next } = await listRecords(mount, dir, anchor, count);
+  const stats = await statsOf(mount, listed);
   return { entries: listed.map(({ node, xattrs }, index) => ({ name: node.name, stat: stats[index]!, xattrs })), anchor: next };
 }
 
 /**
- * readdirplus with a handle on each entry: what a lookup of its name (O_NOFOLLOW, read-only) would return,
+ * A page of entries with a handle on each: what a lookup of its name (O_NOFOLLOW, read-only) would return,
  * built from the listing's read instead of an RPC per name. Needs search permission on `dir` as a lookup does.
  */
+export async function readdirHandles(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryRef>> {
+  checkListable(mount, dir, count);
+  requireAccess(mount.credentials, dir.inode, X_OK, `search ${dir.name}`);
+  const { listed, anchor: next } = await listRecords(mount, dir, anchor, count);
+  return { entries: handlesOf(mount, dir, listed), anchor: next };
+}
+
+/** readdirHandles with each entry's attributes. */
 export async function readdirplusHandles(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<DirPage<DirEntryHandle>> {
   checkListable(mount, dir, count);
   requireAccess(mount.credentials, dir.inode, X_OK, `search ${dir.name}`);
-  const { listed, stats, anchor: next } = await listPlus(mount, dir, anchor, count);
+  const { listed, anchor: next } = await listRecords(mount, dir, anchor, count);
+  const stats = await statsOf(mount, listed);
+  return { entries: handlesOf(mount, dir, listed).map((entry, index) => ({ ...entry, stat: stats[index]! })), anchor: next };
+}
+
+type ListedRecord = { node: PathNode; xattrs: string[] | undefined };
+
+/** A handle on each listed entry, counted by the mount (ENFILE part way: none of them stays counted). */
+function handlesOf(mount: DfsMount, dir: DfsObject, listed: readonly ListedRecord[]): DirEntryRef[] {
   const chain = [...dir.ancestors, dir.node];
-  const entries: DirEntryHandle[] = [];
+  const entries: DirEntryRef[] = [];
   try {
-    for (const [index, { node, xattrs }] of listed.entries()) {
-      entries.push({ name: node.name, stat: stats[index]!, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) });
-    }
+    for (const { node, xattrs } of listed) entries.push({ name: node.name, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) });
   } catch (error) {
-    // ENFILE part way: none of this page's handles stays counted.
     for (const entry of entries) mount.disown(entry.handle);
     throw error;
   }
-  return { entries, anchor: next };
+  return entries;
 }
 
-/** One page of entries with their records, xattr names and attributes (the caller checked the directory is listable). */
-async function listPlus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<{
-  listed: Array<{ node: PathNode; xattrs: string[] | undefined }>; stats: DfsStat[]; anchor: DirAnchor;
+/** The attributes of listed entries: what their records lack is asked for the whole page at once. */
+function statsOf(mount: DfsMount, listed: readonly ListedRecord[]): Promise<DfsStat[]> {
+  return statNodes(mount, listed.map(({ node }) => node));
+}
+
+/** One page of entries with their records and xattr names (the caller checked the directory is listable). */
+async function listRecords(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | undefined, count: number): Promise<{
+  listed: ListedRecord[]; anchor: DirAnchor;
 }> {
-  if (anchor?.eof === true) return { listed: [], stats: [], anchor };
+  if (anchor?.eof === true) return { listed: [], anchor };
   const object = mount.cont.object(dir.oid);
   const iods = entryFetchIods();
   const akeysMax = READDIRPLUS_ENTRY_AKEYS_MAX;
   const page = await object.listDkeyValues(anchor === undefined ? { iods, akeysMax, limit: count } : { iods, akeysMax, anchor, limit: count });
-  const listed: Array<{ node: PathNode; xattrs: string[] | undefined }> = [];
+  const listed: ListedRecord[] = [];
   page.keys.forEach((key, index) => {
     const name = key.toString('utf8');
     const { inode, symlinkTarget } = decodeEntry(page.values[index]!);
@@ -109,7 +135,7 @@ async function listPlus(mount: DfsMount, dir: DfsObject, anchor: DirAnchor | und
     const xattrs = akeys === null || akeys === undefined ? undefined : akeys.flatMap((akey) => xattrNameOfKey(akey) ?? []);
     listed.push({ node: { name, ref: childRef(dir.oid, name), inode, symlinkTarget }, xattrs });
   });
-  return { listed, stats: await statNodes(mount, listed.map(({ node }) => node)), anchor: page.anchor };
+  return { listed, anchor: page.anchor };
 }
 
 /** True when a listing of `dir` now at `anchor` has gone past the place of entry `name` (it would have been listed). */

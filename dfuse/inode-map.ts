@@ -13,12 +13,13 @@
  * A directory whose names are being walked (lookups of its names keep missing, one close behind the other:
  * `ls -l` or `find` walking a listing for longer than the entry time, mdtest's stat and remove phases, a build
  * stat'ing its sources) is listed whole with a handle per entry (DFS readdirplusHandles: one RPC per page,
- * sizes in one query per engine), as Lustre's statahead does, and every name whose entry ran out is filled in
- * from it, trusted from its page's start, with its stat unless the file is open here (its size may be moving)
- * or a file was closed here while the page was read, and unless its entry is in use; an entry still trusted or
- * in use that the listing finds naming the same object is trusted from the page's start too, with the stat read
- * (names looked up or created a while apart would otherwise run out a while apart, and have the directory listed
- * again each time). A stat asked for while its name is trusted counts as a miss too (listedStat). A lookup that
+ * sizes in one query per engine; with attribute caching off, no sizes, which no stat could use), as Lustre's
+ * statahead does, and every name whose entry ran out is filled in from it, trusted from its page's start, with
+ * its stat for the attribute time (not after it, unlike a stat a lookup read just now: insert) unless the file
+ * is open here (its size may be moving) or a file was closed here while the page was read, and unless its
+ * entry is in use; an entry still trusted or in use that the listing finds naming the same object is trusted
+ * from the page's start too, with the stat read (names looked up or created a while apart would otherwise run
+ * out a while apart, and have the directory listed again each time). A stat asked for while its name is trusted counts as a miss too (listedStat). A lookup that
  * missed waits only until the listing has gone past its name (listing-progress.ts), not for the whole directory.
  * The more entries the directory had when last listed, the more misses it takes (a listing must cost less than
  * the lookups it saves), and directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
@@ -26,7 +27,10 @@
  * renamed or removed is dropped. A listing a client asks for (readdir) fills in the map the same way, for its
  * first page (readPage).
  */
-import { type DirAnchor, type DirEntryPlus, type DirPage, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals, timespecNow } from '../dfs/index.js';
+import {
+  type DirAnchor, type DirEntryPlus, type DirEntryRef, type DirPage, type Dfs, type DfsObject, type DfsStat, FsError, O_NOFOLLOW, oidEquals,
+  timespecNow,
+} from '../dfs/index.js';
 import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.js';
 import { ChangeTimes } from './change-times.js';
 import { ListedXattrs } from './listed-xattrs.js';
@@ -181,14 +185,16 @@ export class InodeMap {
   }
 
   /**
-   * Records a handle this mount just created or looked up (taking ownership of it), with its stat if known;
-   * both trusted from `sinceMs` (when they were read; default now).
+   * Records a handle this mount just created or looked up (taking ownership of it), with its stat if known,
+   * both read just now; or, with `listedAtMs`, a handle a listing read then: trusted from then, and not
+   * fresh (a stat asked for once its attribute time ran out is asked of the engines, whatever the time).
    */
-  insert(path: string, handle: DfsObject, stat?: DfsStat, sinceMs = Date.now()): MapEntry {
+  insert(path: string, handle: DfsObject, stat?: DfsStat, listedAtMs?: number): MapEntry {
     this.#known.mayExist(path);
+    const sinceMs = listedAtMs ?? Date.now();
     const entry: MapEntry = {
       path, handle, nameUntil: sinceMs + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : sinceMs + this.#validity.attrMs,
-      users: 0, dropped: false, fresh: true, changes: 0,
+      users: 0, dropped: false, fresh: listedAtMs === undefined, changes: 0,
     };
     this.#drop(path);
     this.#entries.set(path, entry);
@@ -440,7 +446,7 @@ export class InodeMap {
     try {
       let anchor: DirAnchor | undefined;
       do {
-        const page = await this.readPage(dir, anchor, true);
+        const page = await this.#refreshPage(dir, anchor);
         for (const item of page.entries) names.push(item.name);
         anchor = page.anchor;
         progress.advance(anchor);
@@ -473,11 +479,31 @@ export class InodeMap {
     const closes = this.#openFiles.closes;
     const page = await this.#dfs.readdirplusHandles(dir.handle, anchor);
     // Files written here are open (their sizes may be moving) until a close has flushed them.
-    const stats = this.#openFiles.closes === closes;
+    const entries = this.#fill(dir, page.entries, pageStartedMs, this.#openFiles.closes === closes);
+    return { entries, anchor: page.anchor };
+  }
+
+  /**
+   * A page of a refresh of `dir`, filled in as readPage does; with attribute caching off, without the
+   * attributes, which no stat could use (a listed entry is not fresh: insert).
+   */
+  async #refreshPage(dir: MapEntry, anchor: DirAnchor | undefined): Promise<DirPage<{ readonly name: string }>> {
+    if (this.#validity.attrMs > 0) return this.readPage(dir, anchor, true);
+    const pageStartedMs = Date.now();
+    const page = await this.#dfs.readdirHandles(dir.handle, anchor);
+    return { entries: this.#fill(dir, page.entries, pageStartedMs, false), anchor: page.anchor };
+  }
+
+  /**
+   * Fills in the map from a listing page of `dir` read from `pageStartedMs` (class comment), with each
+   * entry's stat when `stats` and the file is not open here; returns the entries as a client may be told
+   * them (the xattr names of entries changed meanwhile left out).
+   */
+  #fill<E extends DirEntryRef & { readonly stat?: DfsStat }>(dir: MapEntry, listed: readonly E[], pageStartedMs: number, stats: boolean): Array<Omit<E, 'handle'>> {
     // Renamed or removed (it or above it) meanwhile, or read for too long to tell: nothing of the page is used.
     const dropped = this.#moved.sinceAbove(dir.path, pageStartedMs) || !this.#changed.covers(pageStartedMs);
-    const entries: DirEntryPlus[] = [];
-    for (const { handle, ...item } of page.entries) {
+    const entries: Array<Omit<E, 'handle'>> = [];
+    for (const { handle, ...item } of listed) {
       const path = childOf(dir.path, item.name);
       const changed = dropped || this.#changed.since(path, pageStartedMs);
       entries.push(changed ? { ...item, xattrs: undefined } : item);
@@ -495,7 +521,7 @@ export class InodeMap {
       }
     }
     if (!dropped) this.#listedXattrs.note(dir.path, pageStartedMs, listedXattrsOf(entries));
-    return { entries, anchor: page.anchor };
+    return entries;
   }
 
   #nameValidityMs(handle: DfsObject): number {
@@ -590,7 +616,7 @@ export class InodeMap {
 }
 
 /** The xattr names of the entries that were listed with theirs. */
-function listedXattrsOf(entries: readonly DirEntryPlus[]): Map<string, readonly string[]> {
+function listedXattrsOf(entries: ReadonlyArray<{ readonly name: string; readonly xattrs: readonly string[] | undefined }>): Map<string, readonly string[]> {
   const xattrs = new Map<string, readonly string[]>();
   for (const item of entries) if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
   return xattrs;

@@ -35,12 +35,14 @@ describe('inode map: a directory whose names are walked is listed whole (refresh
    */
   async function walker(options: { listed?: boolean; openFiles?: OpenFiles; duringPage?: (map: InodeMap) => void; validity?: Validity } = {}) {
     const map = new InodeMap(fs, options.validity ?? SHORT, { openFiles: options.openFiles });
-    const calls = { lookups: 0, refreshes: 0 };
+    /** refreshes: pages read; statless: those read without attributes. */
+    const calls = { lookups: 0, refreshes: 0, statless: 0 };
     let duringPage = options.duringPage;
-    const spies = (['lookupRel', 'lookupStat', 'readdirplusHandles'] as const).map((method) => {
+    const spies = (['lookupRel', 'lookupStat', 'readdirplusHandles', 'readdirHandles'] as const).map((method) => {
       const original = Object.getPrototypeOf(fs)[method] as (...args: unknown[]) => Promise<unknown>;
       return vi.spyOn(fs, method).mockImplementation(async (...args: unknown[]) => {
-        if (method !== 'readdirplusHandles') {
+        if (method === 'readdirHandles') calls.statless += 1;
+        if (method !== 'readdirplusHandles' && method !== 'readdirHandles') {
           calls.lookups += 1;
           return Reflect.apply(original, fs, args) as never;
         }
@@ -85,6 +87,20 @@ describe('inode map: a directory whose names are walked is listed whole (refresh
       for (const name of names) map.unpin(await map.acquire(`/big/${name}`, () => true));
       expect([calls.lookups, calls.refreshes]).toEqual([1 + REFRESH_AFTER_MISSES - 1, 1]);
       expect(map.peek('/big/n99')?.stat?.size).toBe(99);
+    } finally {
+      restore();
+      map.clear();
+    }
+  });
+
+  it('attribute caching off: the directory is listed without attributes, its names trusted, none fresh', async () => {
+    const { map, calls, restore } = await walker({ validity: { ...SHORT, attrMs: 0 } });
+    try {
+      for (const name of names) map.unpin(await map.acquire(`/big/${name}`, () => true));
+      expect([calls.lookups, calls.refreshes, calls.statless]).toEqual([1 + REFRESH_AFTER_MISSES - 1, 1, 1]);
+      const listed = map.peek('/big/n99');
+      expect(listed?.stat).toBeUndefined();
+      expect(map.takeFresh(listed!), 'a stat of it reads its entry again').toBe(false);
     } finally {
       restore();
       map.clear();

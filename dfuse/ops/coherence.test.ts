@@ -204,4 +204,25 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect(fetches() - before).toBe(0);
     expect((await readdir(state, '/listed-handles')).names).toEqual(['.', '..']);
   });
+
+  it('a name a listing found, its attribute time run out: its stat is asked of the engines, with what another client changed since', async () => {
+    const dir = await fs.mkdir(fs.root, 'listed-stats');
+    for (const name of ['a', 'b']) fs.release(await fs.open(dir, name, O_CREAT | O_RDWR, 0o644));
+    fs.release(dir);
+    // Attribute caching off (the names trusted as before), and a short attribute time.
+    for (const attrMs of [0, 200]) {
+      const view = new View(fs, { dentryMs: 60_000, dentryDirMs: 60_000, attrMs, negativeMs: 60_000 }, '');
+      const listing: DfuseState = { ...state, live: view, files: new FileTable(), data: new DataCache() };
+      expect((await readdir(listing, '/listed-stats')).names).toContain('a');
+      const other = await fs.lookupRel(fs.root, 'listed-stats');
+      const file = await fs.lookupRel(other, 'a', O_RDWR);
+      const size = 1000 + attrMs;
+      await fs.write(file, Buffer.alloc(size, 1), 0);
+      fs.release(file);
+      fs.release(other);
+      await new Promise((resolve) => setTimeout(resolve, attrMs + 20));
+      expect((await getattr(listing, '/listed-stats/a')).size, `attribute time ${attrMs} ms`).toBe(size);
+      view.map.clear();
+    }
+  });
 });
