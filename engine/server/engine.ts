@@ -38,7 +38,7 @@ import { registerObjectHandlers } from './obj-handlers.js';
 import { registerPoolService } from './pool-svc/index.js';
 import { Router } from './router.js';
 import type { EngineServices, TargetUsage } from './services.js';
-import { TX_RESOLVER_INTERVAL_MS, undecidedTimeoutMsFromEnv } from './tx/constants.js';
+import { TX_ABORT_KEEP_MS, TX_RESOLVER_INTERVAL_MS, undecidedTimeoutMsFromEnv } from './tx/constants.js';
 import { TxResolver } from './tx/resolver.js';
 import { registerTxHandlers } from './tx/tx-handlers.js';
 import { TxMetrics } from './tx/tx-metrics.js';
@@ -63,6 +63,8 @@ export interface EngineOptions {
   readonly txTimeoutMs?: number;
   /** Pause between transaction resolver passes; default TX_RESOLVER_INTERVAL_MS. */
   readonly txResolverIntervalMs?: number;
+  /** Age at which a coordinator forgets an abort it recorded; default TX_ABORT_KEEP_MS. */
+  readonly txAbortKeepMs?: number;
 }
 
 export interface Engine extends EngineServices {
@@ -151,6 +153,7 @@ class EngineServer implements Engine {
       pools: this.pools, tx: this.tx, log: this.log,
       timeoutMs: options.txTimeoutMs ?? undecidedTimeoutMsFromEnv(),
       intervalMs: options.txResolverIntervalMs ?? TX_RESOLVER_INTERVAL_MS,
+      abortKeepMs: options.txAbortKeepMs ?? TX_ABORT_KEEP_MS,
     });
   }
 

@@ -4,6 +4,7 @@
  * pass, and how long a participant waits for a coordinator's answer. Relationships asserted at load.
  */
 import assert from 'node:assert/strict';
+import { TX_DECIDE_WAIT_MS_MAX } from '../../client/constants.js';
 import { RPC_TIMEOUT_MS } from '../../constants.js';
 
 /** Default age (wall ms) after which a prepared, undecided intent is resolved with abortIfUndecided. */
@@ -20,6 +21,15 @@ export const TX_RESOLVER_INTENTS_PER_PASS_MAX = 256;
 export const TX_RESOLVER_CONCURRENCY_MAX = 16;
 /** Deadline of one TX_RESOLVE to a remote coordinator (a reader is waiting on some of them). */
 export const TX_RESOLVE_RPC_TIMEOUT_MS = 2_000;
+/**
+ * How long a coordinator keeps an abort it recorded. A client asks to commit only within its decide wait
+ * (engine/client TX_DECIDE_WAIT_MS_MAX, seconds), so an hour is far past any TX_DECIDE still on its way;
+ * a forgotten abort is what an undecided transaction resolves to anyway.
+ */
+export const TX_ABORT_KEEP_MS = 60 * 60_000;
+/** How often the resolver ages aborts out, and how many rows one target drops per round. */
+export const TX_ABORT_FORGET_INTERVAL_MS = 60_000;
+export const TX_ABORT_FORGET_ROWS_MAX = 1024;
 /** A read or write that meets a decided intent applies it and tries again, at most this many times. */
 export const TX_BLOCKER_RESOLVE_ATTEMPTS_MAX = 4;
 
@@ -36,3 +46,4 @@ assert.ok(TX_RESOLVE_RPC_TIMEOUT_MS <= RPC_TIMEOUT_MS);
 assert.ok(TX_UNDECIDED_TIMEOUT_MS >= TX_RESOLVER_INTERVAL_MS);
 assert.ok(TX_RESOLVER_CONCURRENCY_MAX <= TX_RESOLVER_INTENTS_PER_PASS_MAX);
 assert.ok(TX_BLOCKER_RESOLVE_ATTEMPTS_MAX >= 1);
+assert.ok(TX_ABORT_KEEP_MS >= 60 * TX_DECIDE_WAIT_MS_MAX, 'an abort outlives any TX_DECIDE(commit) still on its way');

@@ -5,7 +5,8 @@
  * with TX_RESOLVE(abortIfUndecided) and applies the answer. An undecided transaction is thereby aborted at
  * its coordinator first, so a client that comes back later learns "abort" from TX_DECIDE.
  * Runs once at start (intents left by a crash) and every `intervalMs`. A coordinator that does not answer
- * is asked again next pass. Bounded: at most TX_RESOLVER_INTENTS_PER_PASS_MAX intents per pass, at most
+ * is asked again next pass. Every TX_ABORT_FORGET_INTERVAL_MS (or `abortKeepMs`, if shorter) a pass also has
+ * each local target forget the aborts it recorded more than `abortKeepMs` ago (README.md "Forgetting decisions"). Bounded: at most TX_RESOLVER_INTENTS_PER_PASS_MAX intents per pass, at most
  * TX_RESOLVER_CONCURRENCY_MAX questions in flight, one question per (target, txid) at a time.
  * Invariants: the timer is unref'd; stop() cancels in-flight questions and waits for the pass, after which
  * nothing touches the targets.
@@ -14,7 +15,7 @@ import type { Logger } from '../../log.js';
 import type { DtxIntent, VosTarget } from '../../vos/index.js';
 import { isEngineError } from '../../wire/errors.js';
 import type { LocalPools } from '../local-pools.js';
-import { TX_RESOLVER_CONCURRENCY_MAX, TX_RESOLVER_INTENTS_PER_PASS_MAX } from './constants.js';
+import { TX_ABORT_FORGET_INTERVAL_MS, TX_RESOLVER_CONCURRENCY_MAX, TX_RESOLVER_INTENTS_PER_PASS_MAX } from './constants.js';
 import type { TxService } from './tx-service.js';
 
 export interface TxResolverOptions {
@@ -24,6 +25,8 @@ export interface TxResolverOptions {
   /** Age after which an intent is resolved (abort if undecided). */
   readonly timeoutMs: number;
   readonly intervalMs: number;
+  /** Age after which a recorded abort is forgotten (TX_ABORT_KEEP_MS). */
+  readonly abortKeepMs: number;
 }
 
 interface Stale {
@@ -37,6 +40,8 @@ export class TxResolver {
   private running: Promise<number> | undefined;
   private stopped = true;
   private abort = new AbortController();
+  /** When the last round of forgetting aborts ran (0: not yet; the first pass runs one). */
+  private abortsForgottenAtMs = 0;
 
   constructor(private readonly options: TxResolverOptions) {}
 
@@ -73,6 +78,7 @@ export class TxResolver {
   }
 
   private async pass(): Promise<number> {
+    if (Date.now() - this.abortsForgottenAtMs >= Math.min(TX_ABORT_FORGET_INTERVAL_MS, this.options.abortKeepMs)) await this.forgetOldAborts();
     const stale = this.collect(Date.now() - this.options.timeoutMs);
     let resolved = 0;
     let next = 0;
@@ -83,6 +89,23 @@ export class TxResolver {
     };
     await Promise.all(Array.from({ length: Math.min(TX_RESOLVER_CONCURRENCY_MAX, stale.length) }, worker));
     return resolved;
+  }
+
+  private async forgetOldAborts(): Promise<void> {
+    this.abortsForgottenAtMs = Date.now();
+    const beforeMs = this.abortsForgottenAtMs - this.options.abortKeepMs;
+    for (const pool of this.options.pools.all()) {
+      for (const vos of pool.targets) {
+        if (this.stopped) return;
+        try {
+          const forgotten = await this.options.tx.forgetAborts(vos, beforeMs);
+          if (forgotten > 0) this.options.log.debug({ pool: pool.uuid, forgotten }, 'tx resolver forgot old aborts');
+        } catch (error) {
+          // A target closing under us (pool destroy, shutdown): nothing to forget there.
+          this.options.log.debug({ pool: pool.uuid, err: (error as Error).message }, 'tx resolver skipped a target');
+        }
+      }
+    }
   }
 
   private collect(beforeMs: number): Stale[] {

@@ -31,7 +31,7 @@ export function mapOf(version: number, addresses: readonly string[]): PoolMapBod
   return { version, ranks: addresses.map((address, rank) => ({ rank, faultDomain: `rank${rank}`, address, targets })) };
 }
 
-export type EngineTuning = Pick<EngineOptions, 'txTimeoutMs' | 'txResolverIntervalMs'>;
+export type EngineTuning = Pick<EngineOptions, 'txTimeoutMs' | 'txResolverIntervalMs' | 'txAbortKeepMs'>;
 
 /** N engines (ranks 0..N-1) in one temp dir, one pool on all of them, one client transport pool. */
 export class TxTestBed {

@@ -37,6 +37,24 @@ describe('transaction recovery', () => {
     expect(await fetchText(rpc, fetchOf(bed.pool, { dkey: 'orphan', target: 1 }))).toBe('plain');
   });
 
+  it('old aborts are forgotten by their coordinator, commits are not; a transaction whose abort was forgotten stays aborted', async () => {
+    bed = await TxTestBed.start(1, { ...SHORT, txAbortKeepMs: 300 });
+    const rpc = bed.rpc(0);
+    const vos = bed.engine(0).vosTargets(bed.pool)![0]!;
+    const [aborted, committed] = [newTxid(), newTxid()];
+    const at = next();
+    await rpc.call(TX_PREPARE, prepareOf(bed.pool, { txid: aborted, epoch: at, ops: [putOp('aged', 'never')], target: 1 }));
+    await rpc.call(TX_DECIDE, { ...txRef(bed.pool, aborted), epoch: at, decision: 'abort' });
+    await rpc.call(TX_DECIDE, { ...txRef(bed.pool, committed), epoch: next(), decision: 'commit' });
+    expect([vos.dtx.decision(aborted), vos.dtx.decision(committed)]).toEqual(['abort', 'commit']);
+    await waitUntil('the abort to be forgotten', () => vos.dtx.decision(aborted) === undefined);
+    expect(vos.dtx.decision(committed)).toBe('commit');
+    // Its intent (its TX_COMMIT never sent) is resolved as undecided transactions are: aborted.
+    const participant = bed.engine(0).vosTargets(bed.pool)![1]!;
+    await waitUntil('the intent to be resolved', () => participant.dtx.intentCount() === 0);
+    expect(await fetchText(rpc, fetchOf(bed.pool, { dkey: 'aged', target: 1 }))).toBeNull();
+  });
+
   it('restart: intents, locks and decisions survive; a decided one is applied, an undecided one aborted', async () => {
     bed = await TxTestBed.start(1, LONG);
     let rpc = bed.rpc(0);

@@ -17,7 +17,7 @@ import { Der, EngineError, isEngineError } from '../../wire/errors.js';
 import { TX_RESOLVE, type TxCoordinatorBody, type TxDecision, type TxOpBody } from '../../wire/rpc/tx.js';
 import type { Batcher } from '../batcher.js';
 import type { LocalPools } from '../local-pools.js';
-import { TX_BLOCKER_RESOLVE_ATTEMPTS_MAX, TX_RESOLVE_RPC_TIMEOUT_MS } from './constants.js';
+import { TX_ABORT_FORGET_ROWS_MAX, TX_BLOCKER_RESOLVE_ATTEMPTS_MAX, TX_RESOLVE_RPC_TIMEOUT_MS } from './constants.js';
 import type { TxMetrics, TxResolutionSource } from './tx-metrics.js';
 
 export interface TxServiceDeps {
@@ -135,6 +135,11 @@ export class TxService {
     if (decision === 'commit') this.deps.metrics.commits += 1;
     else this.deps.metrics.aborts += 1;
     return finished;
+  }
+
+  /** Forgets the aborts `vos` recorded before `beforeMs` (a bounded number per call); returns how many. */
+  forgetAborts(vos: VosTarget, beforeMs: number): Promise<number> {
+    return this.deps.batcher.submit(vos, () => vos.dtx.forgetAbortsBefore(beforeMs, TX_ABORT_FORGET_ROWS_MAX));
   }
 
   /**

@@ -132,6 +132,22 @@ describe('vos dtx', () => {
     expect(temp.vos.dtx.decisionCount()).toBe(1);
   });
 
+  it('forgetAbortsBefore: aborts decided before the bound go, at most the limit; later ones and commits stay', () => {
+    const old = [randomBytes(16), randomBytes(16), randomBytes(16)];
+    for (const txid of old) temp.vos.dtx.decide(txid, 'abort', 100, 1_000);
+    const recent = randomBytes(16);
+    temp.vos.dtx.decide(recent, 'abort', 100, 5_000);
+    const committed = randomBytes(16);
+    temp.vos.dtx.decide(committed, 'commit', 100, 1_000);
+    const before = temp.vos.dtx.decisionCount();
+    expect(temp.vos.dtx.forgetAbortsBefore(2_000, 2)).toBe(2);
+    expect(temp.vos.dtx.forgetAbortsBefore(2_000, 2)).toBe(1);
+    expect(temp.vos.dtx.forgetAbortsBefore(2_000, 2)).toBe(0);
+    expect(old.map((txid) => temp.vos.dtx.decision(txid))).toEqual([undefined, undefined, undefined]);
+    expect([temp.vos.dtx.decision(recent), temp.vos.dtx.decision(committed)]).toEqual(['abort', 'commit']);
+    expect(temp.vos.dtx.decisionCount()).toBe(before - 3);
+  });
+
   it('reopen: intents, locks, decisions and the read-stamp bound survive; commit after reopen applies', () => {
     const tx = request(100, [put('a', 'x', 'A'), put('b', 'x', 'B')]);
     temp.vos.dtx.prepare(tx);

@@ -128,6 +128,15 @@ export class Dtx {
     return this.decide(txid, 'abort', 0, nowMs).decision;
   }
 
+  /**
+   * Coordinator: forgets up to `limit` aborts decided before `beforeMs` (wall time); returns how many. An
+   * abort is only worth keeping while its client may still ask to commit (a forgotten one is what an
+   * undecided transaction resolves to anyway).
+   */
+  forgetAbortsBefore(beforeMs: number, limit: number): number {
+    return this.atomic(() => this.decisions.removeAbortsBefore(beforeMs, limit));
+  }
+
   /** Coordinator: the recorded decision, if any. */
   decision(txid: Txid): DtxDecision | undefined {
     return this.decisions.get(txid);

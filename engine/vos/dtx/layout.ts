@@ -3,7 +3,8 @@
  * applying them and dropping them are each one sqlite transaction with the versions they produce):
  *   dtx_intents    one row per TX_PREPARE accepted: txid, a digest of its ops (idempotent retries), container,
  *                  epoch, coordinator, wall time, and the ops themselves (msgpack, `IntentOpLayout[]`)
- *   dtx_decisions  the coordinator's decisions: txid -> commit | abort, epoch, wall time (first one wins)
+ *   dtx_decisions  the coordinator's decisions: txid -> commit | abort, epoch, wall time (first one wins);
+ *                  indexed by (decision, wall time) for aging aborts out
  * Conditions (dkeyCond, akeyCond, ifExists) are not stored: they are checked at prepare and never again.
  * Part of VOS layout version 2 (schema.ts upgrades a version 1 store in place by creating these tables).
  */
@@ -20,6 +21,7 @@ CREATE TABLE IF NOT EXISTS dtx_intents (
   UNIQUE (txid, digest));
 CREATE TABLE IF NOT EXISTS dtx_decisions (
   txid BLOB PRIMARY KEY, decision INTEGER NOT NULL, epoch INTEGER NOT NULL, decided_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS dtx_decisions_by_age ON dtx_decisions (decision, decided_ms);
 `;
 
 /** dtx_decisions.decision */
