@@ -103,7 +103,9 @@ function handlesOf(mount: DfsMount, dir: DfsObject, listed: readonly ListedRecor
   const chain = [...dir.ancestors, dir.node];
   const entries: DirEntryRef[] = [];
   try {
-    for (const { node, xattrs } of listed) entries.push({ name: node.name, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) });
+    for (const { node, xattrs } of listed) {
+      entries.push({ name: node.name, xattrs, handle: handleOf(mount, node, chain, O_RDONLY | O_NOFOLLOW) });
+    }
   } catch (error) {
     for (const entry of entries) mount.disown(entry.handle);
     throw error;

@@ -19,8 +19,9 @@
  * is open here (its size may be moving) or a file was closed here while the page was read, and unless its
  * entry is in use; an entry still trusted or in use that the listing finds naming the same object is trusted
  * from the page's start too, with the stat read (names looked up or created a while apart would otherwise run
- * out a while apart, and have the directory listed again each time). A stat asked for while its name is trusted counts as a miss too (listedStat). A lookup that
- * missed waits only until the listing has gone past its name (listing-progress.ts), not for the whole directory.
+ * out a while apart, and have the directory listed again each time). A stat asked for while its name is
+ * trusted counts as a miss too (listedStat). A lookup that missed waits only until the listing has gone past
+ * its name (listing-progress.ts), not for the whole directory.
  * The more entries the directory had when last listed, the more misses it takes (a listing must cost less than
  * the lookups it saves), and directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
  * this mount while its page was read is left out, and a page read while the directory or one above it was
@@ -499,7 +500,9 @@ export class InodeMap {
    * entry's stat when `stats` and the file is not open here; returns the entries as a client may be told
    * them (the xattr names of entries changed meanwhile left out).
    */
-  #fill<E extends DirEntryRef & { readonly stat?: DfsStat }>(dir: MapEntry, listed: readonly E[], pageStartedMs: number, stats: boolean): Array<Omit<E, 'handle'>> {
+  #fill<E extends DirEntryRef & { readonly stat?: DfsStat }>(
+    dir: MapEntry, listed: readonly E[], pageStartedMs: number, stats: boolean,
+  ): Array<Omit<E, 'handle'>> {
     // Renamed or removed (it or above it) meanwhile, or read for too long to tell: nothing of the page is used.
     const dropped = this.#moved.sinceAbove(dir.path, pageStartedMs) || !this.#changed.covers(pageStartedMs);
     const entries: Array<Omit<E, 'handle'>> = [];
@@ -616,7 +619,7 @@ export class InodeMap {
 }
 
 /** The xattr names of the entries that were listed with theirs. */
-function listedXattrsOf(entries: ReadonlyArray<{ readonly name: string; readonly xattrs: readonly string[] | undefined }>): Map<string, readonly string[]> {
+function listedXattrsOf(entries: ReadonlyArray<Pick<DirEntryRef, 'name' | 'xattrs'>>): Map<string, readonly string[]> {
   const xattrs = new Map<string, readonly string[]>();
   for (const item of entries) if (item.xattrs !== undefined) xattrs.set(item.name, item.xattrs);
   return xattrs;

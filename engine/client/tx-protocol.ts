@@ -183,8 +183,9 @@ async function finishAll(
  * prepare was answered, so none is still on its way), and the coordinator drops its record of the
  * decision with its own intents: nothing could ask for it any more (a late duplicate of a call could
  * only find it missing: a resolver then aborts what a duplicate prepare left, whose writes the commit
- * already applied). Otherwise the record stays for the participants' resolvers. Aborts are never
- * forgotten: a prepare may still be on its way, and a late TX_DECIDE(commit) must keep finding the abort.
+ * already applied). Otherwise the record stays for the participants' resolvers. Aborts are not forgotten
+ * so: a prepare may still be on its way, and a late TX_DECIDE(commit) must keep finding the abort for a
+ * while (the coordinator ages them out: engine/server/tx/README.md "Forgetting decisions").
  */
 async function finishCommit(context: TxProtocolContext, plan: TxPlan): Promise<void> {
   const { coordinator } = plan;

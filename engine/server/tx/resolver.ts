@@ -5,9 +5,10 @@
  * with TX_RESOLVE(abortIfUndecided) and applies the answer. An undecided transaction is thereby aborted at
  * its coordinator first, so a client that comes back later learns "abort" from TX_DECIDE.
  * Runs once at start (intents left by a crash) and every `intervalMs`. A coordinator that does not answer
- * is asked again next pass. Every TX_ABORT_FORGET_INTERVAL_MS (or `abortKeepMs`, if shorter) a pass also has
- * each local target forget the aborts it recorded more than `abortKeepMs` ago (README.md "Forgetting decisions"). Bounded: at most TX_RESOLVER_INTENTS_PER_PASS_MAX intents per pass, at most
- * TX_RESOLVER_CONCURRENCY_MAX questions in flight, one question per (target, txid) at a time.
+ * is asked again next pass. Bounded: at most TX_RESOLVER_INTENTS_PER_PASS_MAX intents per pass, at most
+ * TX_RESOLVER_CONCURRENCY_MAX questions in flight, one question per (target, txid) at a time. Every
+ * TX_ABORT_FORGET_INTERVAL_MS (or `abortKeepMs`, if shorter) a pass also has each local target forget the
+ * aborts it recorded more than `abortKeepMs` ago (README.md "Forgetting decisions").
  * Invariants: the timer is unref'd; stop() cancels in-flight questions and waits for the pass, after which
  * nothing touches the targets.
  */
