@@ -22,8 +22,8 @@
  * out a while apart, and have the directory listed again each time). A stat asked for while its name is
  * trusted counts as a miss too (listedStat). A lookup that missed waits only until the listing has gone past
  * its name (listing-progress.ts), not for the whole directory.
- * The more entries the directory had when last listed, the more misses it takes (a listing must cost less than
- * the lookups it saves), and directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
+ * The more entries the directory had when last listed, the more misses it takes (walked-dirs.ts), and
+ * directories over REFRESH_ENTRIES_MAX are never listed so. A name changed through
  * this mount while its page was read is left out, and a page read while the directory or one above it was
  * renamed or removed is dropped. A listing a client asks for (readdir) fills in the map the same way, for its
  * first page (readPage).
@@ -36,8 +36,8 @@ import { KNOWN_NAMES_MAX, KnownNames, type ListingTicket } from './known-names.j
 import { ChangeTimes } from './change-times.js';
 import { ListedXattrs } from './listed-xattrs.js';
 import { ListingProgress } from './listing-progress.js';
-import { PathMap } from './path-map.js';
 import { childOf, parentOf } from './path.js';
+import { REFRESH_ENTRIES_MAX, WalkedDirs } from './walked-dirs.js';
 
 export interface MapEntry {
   readonly path: string;
@@ -87,25 +87,8 @@ const NO_OPEN_FILES: OpenFiles = { isOpen: () => false, closes: 0 };
 /** Entries kept at most (each holds one DFS handle). */
 export const MAP_ENTRIES_MAX = 1 << 16;
 const RESOLVE_ATTEMPTS_MAX = 4;
-/** A directory is listed whole (refreshed) after this many lookups of its names missed in a row ... */
-export const REFRESH_AFTER_MISSES = 16;
-/** ... and at least one per this many entries it had when last listed ... */
-const REFRESH_ENTRIES_PER_MISS = 64;
-/** ... each within this long of the one before (a later one starts the count again) ... */
-const REFRESH_MISS_GAP_MS = 1000;
-/** ... unless it has more entries than this (a refresh holds a handle per entry). */
-const REFRESH_ENTRIES_MAX = 1 << 14;
-/** Directories whose misses are counted at once. */
-const WALKED_DIRS_MAX = 64;
 /** Changes remembered for refreshes at least this long (a page read for longer is dropped). */
 const REFRESH_CHANGES_KEEP_MS = 10_000;
-
-interface WalkedDir {
-  /** Entries it had when last listed whole here (undefined: not listed yet). */
-  entries: number | undefined;
-  misses: number;
-  lastMissMs: number;
-}
 
 export class InodeMap {
   readonly #dfs: Dfs;
@@ -123,7 +106,7 @@ export class InodeMap {
   readonly #listedXattrs: ListedXattrs;
   readonly #openFiles: OpenFiles;
   /** Directories whose lookups miss (refresh candidates) and the refreshes running. */
-  readonly #walks = new PathMap<WalkedDir>();
+  readonly #walks = new WalkedDirs();
   readonly #refreshes = new Map<string, ListingProgress>();
   /** Paths whose names or attributes changed through this mount, and those renamed or removed (with what was below). */
   readonly #changed = new ChangeTimes(REFRESH_CHANGES_KEEP_MS);
@@ -343,7 +326,7 @@ export class InodeMap {
       return;
     }
     this.#known.listed(ticket, names);
-    this.#noteListed(ticket.dir, names.length);
+    this.#walks.listed(ticket.dir, names.length);
   }
 
   /** The xattr names a listing showed `path` with, while the attribute time runs (listed-xattrs.ts). */
@@ -375,7 +358,7 @@ export class InodeMap {
   invalidateTree(path: string): void {
     this.#changed.note(path);
     this.#moved.note(path);
-    this.#walks.deleteTree(path);
+    this.#walks.forgetTree(path);
     this.#known.forgetTree(path);
     this.#listedXattrs.forgetTree(path);
     this.#invalidateTree(path);
@@ -398,35 +381,11 @@ export class InodeMap {
     for (const key of [...this.#entries.keys()]) this.#drop(key);
   }
 
-  /** A whole listing of `dir` read `entries` names: its next refresh takes misses in proportion. */
-  #noteListed(dir: string, entries: number): void {
-    const walk = this.#walks.get(dir);
-    if (walk === undefined) this.#walk(dir, entries);
-    else walk.entries = entries;
-  }
-
-  /** Starts counting the misses of `dir` (the least recently started count goes past the bound). */
-  #walk(dir: string, entries: number | undefined): WalkedDir {
-    if (this.#walks.size >= WALKED_DIRS_MAX) this.#walks.delete(this.#walks.oldest()!);
-    const walk: WalkedDir = { entries, misses: 0, lastMissMs: 0 };
-    this.#walks.set(dir, walk);
-    return walk;
-  }
-
   /** A lookup in directory `dir` missed: the refresh to wait for, running or started now, if it is due (class comment). */
   #refreshFor(dir: MapEntry): ListingProgress | undefined {
     const running = this.#refreshes.get(dir.path);
     if (running !== undefined) return running;
-    if (dir.handle.kind !== 'dir') return undefined;
-    const walk = this.#walks.get(dir.path) ?? this.#walk(dir.path, undefined);
-    const entries = walk.entries ?? 0;
-    if (entries > REFRESH_ENTRIES_MAX) return undefined;
-    const now = Date.now();
-    if (now - walk.lastMissMs > REFRESH_MISS_GAP_MS) walk.misses = 0;
-    walk.lastMissMs = now;
-    walk.misses += 1;
-    if (walk.misses < Math.max(REFRESH_AFTER_MISSES, Math.ceil(entries / REFRESH_ENTRIES_PER_MISS))) return undefined;
-    walk.misses = 0;
+    if (dir.handle.kind !== 'dir' || !this.#walks.missed(dir.path)) return undefined;
     const progress = new ListingProgress((anchor, name) => this.#dfs.listingPassed(dir.handle, anchor, name));
     this.#refreshes.set(dir.path, progress);
     void this.#refresh(dir, progress).finally(() => {
@@ -454,7 +413,7 @@ export class InodeMap {
       } while (!anchor.eof && names.length <= REFRESH_ENTRIES_MAX);
       if (anchor.eof) this.#known.listed(ticket, names);
       else this.#known.abandon(ticket);
-      this.#noteListed(dir.path, names.length);
+      this.#walks.listed(dir.path, names.length);
     } catch {
       // Nothing more is learned; the lookups waiting go to the engines one by one.
       this.#known.abandon(ticket);

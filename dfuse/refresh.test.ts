@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { patternBytes } from '../test/harness/tree-digest.js';
 import { type Dfs, O_CREAT, O_RDWR } from '../dfs/index.js';
-import { InodeMap, type OpenFiles, REFRESH_AFTER_MISSES, type Validity } from './inode-map.js';
+import { InodeMap, type OpenFiles, type Validity } from './inode-map.js';
+import { REFRESH_AFTER_MISSES } from './walked-dirs.js';
 import { useDfsBed } from '../test/harness/dfs-bed.js';
 
 let fs: Dfs;
