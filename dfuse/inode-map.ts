@@ -51,10 +51,11 @@ export interface MapEntry {
   /** Created through this mount and given no xattr since: it has none. */
   noXattrs?: boolean;
   /**
-   * The handle's inode was read just now (by the lookup that made the entry) and not used for a stat yet;
-   * `stat`, if set then, was read with it.
+   * Until when (ms) the handle's inode, read by the lookup or create that made the entry and not used for a
+   * stat yet, counts as read just now (`stat`, if set then, was read with it): for the attribute time, and
+   * with attribute caching off for FRESH_MS, time for the GETATTR that follows a lookup in one system call.
    */
-  fresh: boolean;
+  freshUntil: number;
   /**
    * Changes made through this mount (writes, truncations) since the entry was made: a stat fetched
    * while one happened may miss it and is not cached (see setStat).
@@ -87,6 +88,12 @@ const NO_OPEN_FILES: OpenFiles = { isOpen: () => false, closes: 0 };
 /** Entries kept at most (each holds one DFS handle). */
 export const MAP_ENTRIES_MAX = 1 << 16;
 const RESOLVE_ATTEMPTS_MAX = 4;
+/**
+ * With attribute caching off, how long an inode a lookup or create read counts as read just now (MapEntry
+ * freshUntil): long enough for the kernel's GETATTR right after its LOOKUP, short enough that a stat a
+ * while later asks the engines, as attribute caching off says (the stat may have changed elsewhere since).
+ */
+const FRESH_MS = 50;
 /** Changes remembered for refreshes at least this long (a page read for longer is dropped). */
 const REFRESH_CHANGES_KEEP_MS = 10_000;
 
@@ -120,7 +127,7 @@ export class InodeMap {
     this.#openFiles = options.openFiles ?? NO_OPEN_FILES;
     this.#known = new KnownNames(validity.negativeMs);
     this.#listedXattrs = new ListedXattrs(validity.attrMs);
-    this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, fresh: false, changes: 0 };
+    this.#root = { path: '/', handle: dfs.root, nameUntil: Infinity, stat: undefined, statUntil: 0, users: 1, dropped: false, freshUntil: 0, changes: 0 };
   }
 
   get size(): number {
@@ -170,15 +177,15 @@ export class InodeMap {
 
   /**
    * Records a handle this mount just created or looked up (taking ownership of it), with its stat if known,
-   * both read just now; or, with `listedAtMs`, a handle a listing read then: trusted from then, and not
-   * fresh (a stat asked for once its attribute time ran out is asked of the engines, whatever the time).
+   * both read just now (fresh: freshUntil); or, with `listedAtMs`, a handle a listing read then: trusted from
+   * then, and not fresh (a stat asked for once its attribute time ran out is asked of the engines).
    */
   insert(path: string, handle: DfsObject, stat?: DfsStat, listedAtMs?: number): MapEntry {
     this.#known.mayExist(path);
     const sinceMs = listedAtMs ?? Date.now();
     const entry: MapEntry = {
       path, handle, nameUntil: sinceMs + this.#nameValidityMs(handle), stat, statUntil: stat === undefined ? 0 : sinceMs + this.#validity.attrMs,
-      users: 0, dropped: false, fresh: listedAtMs === undefined, changes: 0,
+      users: 0, dropped: false, freshUntil: listedAtMs === undefined ? sinceMs + Math.max(this.#validity.attrMs, FRESH_MS) : 0, changes: 0,
     };
     this.#drop(path);
     this.#entries.set(path, entry);
@@ -218,10 +225,10 @@ export class InodeMap {
     return entry.stat !== undefined && Date.now() < entry.statUntil ? entry.stat : undefined;
   }
 
-  /** True once after the entry's lookup: its inode is current, so a stat need not read the entry again. */
+  /** True once, soon after the entry's lookup: its inode is current, so a stat need not read the entry again. */
   takeFresh(entry: MapEntry): boolean {
-    const fresh = entry.fresh;
-    entry.fresh = false;
+    const fresh = Date.now() < entry.freshUntil;
+    entry.freshUntil = 0;
     return fresh;
   }
 
@@ -272,7 +279,7 @@ export class InodeMap {
     const entry = this.#entries.get(path);
     if (entry === undefined) return;
     entry.statUntil = 0;
-    entry.fresh = false;
+    entry.freshUntil = 0;
     entry.changes += 1;
   }
 

@@ -205,6 +205,18 @@ describe('dfuse ops: stats stay true to changes made meanwhile', () => {
     expect((await readdir(state, '/listed-handles')).names).toEqual(['.', '..']);
   });
 
+  it('a file made here, stat\'ed a while later with attribute caching off: asked of the engines, with what another client wrote since', async () => {
+    const view = new View(fs, { dentryMs: 60_000, dentryDirMs: 60_000, attrMs: 0, negativeMs: 60_000 }, '');
+    const uncached: DfuseState = { ...state, live: view, files: new FileTable(), data: new DataCache() };
+    await release(uncached, await create(uncached, { uid: 0, gid: 0 }, '/made-here', 0o644));
+    const other = await fs.lookupRel(fs.root, 'made-here', O_RDWR);
+    await fs.write(other, Buffer.alloc(700, 1), 0);
+    fs.release(other);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await getattr(uncached, '/made-here')).size).toBe(700);
+    view.map.clear();
+  });
+
   it('a name a listing found, its attribute time run out: its stat is asked of the engines, with what another client changed since', async () => {
     const dir = await fs.mkdir(fs.root, 'listed-stats');
     for (const name of ['a', 'b']) fs.release(await fs.open(dir, name, O_CREAT | O_RDWR, 0o644));

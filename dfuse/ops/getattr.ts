@@ -60,7 +60,7 @@ export async function entryStat(state: DfuseState, view: View, entry: MapEntry):
   if (cached !== undefined) return cached;
   const since = entry.changes;
   const fresh = view.map.takeFresh(entry);
-  // The stat its lookup read (even with attribute caching off), unless this mount wrote since.
+  // The stat its lookup or create read just now (even with attribute caching off), unless this mount wrote since.
   if (fresh && entry.stat !== undefined && since === 0 && !state.data.isDirty(entry.handle.oid)) return entry.stat;
   if (state.data.isDirty(entry.handle.oid)) await state.data.settle(entry.handle.oid);
   else if (!fresh) {
