@@ -9,17 +9,18 @@ import { Der, EngineError, isEngineError } from '../wire/errors.js';
 export class ShardError extends EngineError {
   override name = 'ShardError';
   readonly rank: Rank;
-  readonly shard: number;
+  /** Undefined for an RPC to a target rather than a shard (a transaction's prepare). */
+  readonly shard: number | undefined;
 
-  constructor(cause: EngineError, rank: Rank, shard: number) {
-    super(cause.der, `shard ${shard} on rank ${rank}: ${cause.message}`, { ...cause.info });
+  constructor(cause: EngineError, rank: Rank, shard?: number) {
+    super(cause.der, `${shard === undefined ? '' : `shard ${shard} on `}rank ${rank}: ${cause.message}`, { ...cause.info });
     this.rank = rank;
     this.shard = shard;
   }
 }
 
 /** `error` as a ShardError of (rank, shard); non-EngineErrors are programmer errors and pass through. */
-export function toShardError(error: unknown, rank: Rank, shard: number): unknown {
+export function toShardError(error: unknown, rank: Rank, shard?: number): unknown {
   if (error instanceof ShardError || !isEngineError(error)) return error;
   return new ShardError(error, rank, shard);
 }

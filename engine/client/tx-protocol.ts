@@ -23,6 +23,7 @@ import type { RpcDef } from '../wire/rpc-def.js';
 import { TX_COMMIT, TX_DECIDE, TX_PREPARE, type TxDecision } from '../wire/rpc/tx.js';
 import { TX_ABORT_TIMEOUT_MS, TX_DECIDE_WAIT_MS_MAX, TX_RPCS_IN_FLIGHT_MAX } from './constants.js';
 import { backoffMs } from './retry.js';
+import { toShardError } from './shard-error.js';
 import type { CallOptions } from './transport.js';
 import type { TxCoordinator, TxParticipant, TxPlan } from './tx-plan.js';
 
@@ -121,10 +122,12 @@ export async function prepareAll(context: TxProtocolContext, plan: TxPlan): Prom
   const touched: TxParticipant[] = [];
   results.forEach((result, index) => {
     if (result === undefined) return;
-    if (result.ok) touched.push(plan.participants[index]!);
+    const participant = plan.participants[index]!;
+    if (result.ok) touched.push(participant);
     else {
-      errors.push(result.error);
-      if (mayHavePrepared(result.error)) touched.push(plan.participants[index]!);
+      // Naming the engine, so a caller can report it when it did not answer (Tx.commit).
+      errors.push(toShardError(result.error, participant.rank));
+      if (mayHavePrepared(result.error)) touched.push(participant);
     }
   });
   if (errors.length === 0) return;

@@ -4,7 +4,7 @@ import { objClassByName } from '../placement/object-class.js';
 import { ObjType, type Oid, makeOid } from '../placement/oid.js';
 import { computeLayout } from '../placement/placement.js';
 import { buildUniformPoolMap } from '../pool-map/build.js';
-import type { PoolMap } from '../pool-map/pool-map.js';
+import type { PoolMap, Rank } from '../pool-map/pool-map.js';
 import { EPOCH_MAX, type Epoch, Hlc, asEpoch } from '../wire/epoch.js';
 import { Der, EngineError } from '../wire/errors.js';
 import type { RpcDef } from '../wire/rpc-def.js';
@@ -111,6 +111,26 @@ describe('tx', () => {
     expect(tx.epoch).toBeGreaterThan(epoch);
     expect(tx.txid.equals(txid)).toBe(false);
     expect((await tx.kv(kvOid).get('k'))?.toString()).toBe('stored-k');
+  });
+
+  it('tx commit: a participant does not answer its prepare -> its engine reported, TX_RESTART (nothing committed)', async () => {
+    const { context, calls } = fakeContext({ fail: (opcode) => (opcode === 'tx_prepare' ? new EngineError(Der.UNREACH, 'connection refused') : undefined) });
+    const reported: number[] = [];
+    const pool = { ...context.pool, reportUnreachable: async (rank: Rank) => { reported.push(rank); return context.pool.map; } };
+    const tx = new Tx({ ...context, pool });
+    tx.kv(kvOid).put('k', Buffer.from('v'));
+    await expect(tx.commit()).rejects.toMatchObject({ der: Der.TX_RESTART });
+    expect(tx.state).toBe('aborted');
+    expect(reported).toHaveLength(1);
+    expect(calls.filter((call) => call.opcode === 'tx_decide').map((call) => call.body['decision'])).toEqual(['abort']);
+    // runTx takes it as a conflict: a fresh transaction, on the map the report left.
+    let attempts = 0;
+    const { context: healthy } = fakeContext();
+    await runTx(async () => new Tx(attempts === 0 ? { ...context, pool } : healthy), async (fresh) => {
+      attempts += 1;
+      fresh.kv(kvOid).put('k', Buffer.from('v'));
+    });
+    expect(attempts).toBe(2);
   });
 
   it('tx limits: too many operations -> OVERFLOW; bad key -> INVAL', () => {

@@ -8,9 +8,10 @@
  * only reads, at the snapshot's epoch. States: open -> committing -> committed | aborted | unknown;
  * restart() (from open or aborted) starts over with a new epoch, a new id and an empty buffer.
  * Errors: EngineError — NO_PERM (write in a read-only transaction), INVAL (wrong state, bad operation),
- * OVERFLOW (buffer limits), TX_RESTART (conflict: restart and retry), EXIST/NONEXIST (a condition failed
- * at prepare), DATA_LOSS, UNREACH/TIMEDOUT (a participant failed; nothing was committed), and
- * OutcomeUnknownError (TIMEDOUT: the coordinator never said whether it committed).
+ * OVERFLOW (buffer limits), TX_RESTART (conflict, or a participant that did not answer its prepare and was
+ * reported to the pool service: restart and retry; nothing was committed), EXIST/NONEXIST (a condition
+ * failed at prepare), DATA_LOSS, and OutcomeUnknownError (TIMEDOUT: the coordinator never said whether it
+ * committed).
  */
 import { randomBytes } from 'node:crypto';
 import type { Oid } from '../placement/oid.js';
@@ -21,6 +22,7 @@ import type { ListAnchor } from './anchor.js';
 import { TX_LIST_KEYS_MAX } from './constants.js';
 import type { ObjectIoContext } from './io-context.js';
 import { type PunchOptions, type UpdateOptions, ObjectHandle } from './object.js';
+import { ShardError, isUnreachable } from './shard-error.js';
 import { TxKv } from './tx-kv.js';
 import { TxOpBuffer } from './tx-ops.js';
 import { overlayDkeys, overlayFetch } from './tx-overlay.js';
@@ -155,7 +157,7 @@ export class Tx {
       this.#state = 'committed';
     } catch (error) {
       this.#state = error instanceof OutcomeUnknownError ? 'unknown' : 'aborted';
-      throw await this.restartOnStale(error);
+      throw await this.restartOnMapChange(error);
     }
   }
 
@@ -201,11 +203,23 @@ export class Tx {
     };
   }
 
-  /** A prepare refused for an old pool map: take the newer map; the transaction must restart on it. */
-  private async restartOnStale(error: unknown): Promise<unknown> {
-    if (!isEngineError(error, Der.STALE)) return error;
-    await this.#context.pool.refreshMap(error.info.mapVersion).catch(() => undefined);
-    return new EngineError(Der.TX_RESTART, 'a participant has a newer pool map');
+  /**
+   * A prepare refused for an old pool map: take the newer map. A participant that did not answer its
+   * prepare (the transaction was aborted, so nothing of it becomes visible): report the engine to the pool
+   * service, which may exclude it (an engine lost under a replicated object, as plain I/O rides it out).
+   * Either way the transaction must restart, on the map as it is then.
+   */
+  private async restartOnMapChange(error: unknown): Promise<unknown> {
+    const pool = this.#context.pool;
+    if (isEngineError(error, Der.STALE)) {
+      await pool.refreshMap(error.info.mapVersion).catch(() => undefined);
+      return new EngineError(Der.TX_RESTART, 'a participant has a newer pool map');
+    }
+    if (this.#state === 'aborted' && error instanceof ShardError && isUnreachable(error)) {
+      await pool.reportUnreachable(error.rank).catch(() => undefined);
+      return new EngineError(Der.TX_RESTART, `a participant did not answer its prepare (${error.message})`);
+    }
+    return error;
   }
 
   private assertOpen(): void {
