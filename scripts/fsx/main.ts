@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { intOption, parse, requireOption, runCli, UsageError } from '../cli/command.js';
 import type { Op } from './ops.js';
-import { DEFAULT_CHECK_EVERY, runFsx } from './run.js';
+import { DEFAULT_CHECK_EVERY, recentOpLines, runFsx } from './run.js';
 
 const USAGE = `usage: fsx --ref DIR --target DIR [--target DIR2 ...] [--ops N] [--seed S] [--check-every N]
   Applies the same random file and namespace operations to DIR (reference, e.g. on tmpfs) and to the
@@ -48,9 +48,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`fsx: ${ops} operations matched (${result.errors} failed alike), ${(ops / seconds).toFixed(0)} ops/s, seed ${seed}\n`);
     return;
   }
-  const { index, detail, recent, recentFrom } = result.mismatch;
-  const lines = recent.map((op, position) => `  #${recentFrom + position} ${JSON.stringify(op)}`);
-  process.stdout.write(`fsx: mismatch at operation #${index} (seed ${seed}): ${detail}\n${lines.join('\n')}\n`);
+  const { index, detail } = result.mismatch;
+  process.stdout.write(`fsx: mismatch at operation #${index} (seed ${seed}): ${detail}\n${recentOpLines(result.mismatch)}\n`);
   process.exitCode = 1;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drawOp, type World } from './ops.js';
-import { runFsx } from './run.js';
+import { mismatchReport, runFsx } from './run.js';
 import { SeededRandom } from './seeded-random.js';
 import { Side } from './side.js';
 
@@ -58,6 +58,10 @@ describe('fsx', () => {
     expect(result.mismatch?.detail).toMatch(/^trees differ after it: zz: only on the target \(file [0-7]+ 9 9:[0-9a-f]{12}\)$/);
     expect(result.mismatch?.recent).toHaveLength(12);
     expect(result.mismatch?.recentFrom).toBe(28);
+    const report = mismatchReport(result).split('\n');
+    expect(report[0]).toBe(`#39: ${result.mismatch?.detail}`);
+    expect(report.slice(1).map((line) => /^ {2}#(\d+) \{/.exec(line)?.[1])).toEqual(Array.from({ length: 12 }, (_, n) => String(28 + n)));
+    expect(mismatchReport({ ops: 1, errors: 0, mismatch: undefined })).toBe('');
   });
 
   it('an outcome is the errno code of a failure, and no-fd for an empty slot', () => {

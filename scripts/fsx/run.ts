@@ -41,6 +41,17 @@ export interface FsxMismatch {
   readonly recentFrom: number;
 }
 
+/** The operations before a mismatch, one numbered line each. */
+export function recentOpLines(mismatch: FsxMismatch): string {
+  return mismatch.recent.map((op, position) => `  #${mismatch.recentFrom + position} ${JSON.stringify(op)}`).join('\n');
+}
+
+/** A run's mismatch as a test reports it (the difference, then the operations before it); '' when none. */
+export function mismatchReport(result: FsxResult): string {
+  const { mismatch } = result;
+  return mismatch === undefined ? '' : `#${mismatch.index}: ${mismatch.detail}\n${recentOpLines(mismatch)}`;
+}
+
 export interface FsxResult {
   readonly ops: number;
   /** How many operations failed alike on both sides (errno codes equal): collisions the run exercised. */

@@ -15,13 +15,13 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkS
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { connectPool } from '../../engine/client/pool.js';
 import type { Rank } from '../../engine/pool-map/pool-map.js';
 import { AGGREGATION_INTERVAL_MS, AGGREGATION_WINDOW_MS } from '../../engine/server/constants.js';
 import { readSystemFile } from '../../engine/system/system-file.js';
 import { type Dfs, type DfsObject, type DirAnchor, mountDfs, O_NOFOLLOW } from '../../dfs/index.js';
-import { runFsx } from '../../scripts/fsx/run.js';
+import { mismatchReport, runFsx } from '../../scripts/fsx/run.js';
 import { startDfuseCluster, testDownLeavesNothing } from '../harness/dfuse-mount.js';
 import { waitFor } from '../harness/local-cluster.js';
 import { sha256 } from '../harness/tree-digest.js';
@@ -106,16 +106,25 @@ async function differencesOnRank(rank: number, ref: string, base: string): Promi
   return differences;
 }
 
-t.test(`fsx on the RP_3 mount while rank ${LOST_RANK} is SIGKILLed; back in service, every engine holds the tree`, async (t) => {
-  const name = `fsx-engine-loss-${Date.now()}`;
+/**
+ * fsx (2,000 operations of `seed`) in a new directory of the RP_3 mount while engine `pid` gets `signal`
+ * KILL_AFTER_S in (fsx runs synchronously: the signal comes from another process); every outcome must be
+ * tmpfs's. Returns the directory's name and its reference copy.
+ */
+async function fsxWhileSignalled(t: Test, seed: number, pid: number, signal: 'KILL' | 'STOP'): Promise<{ name: string; ref: string }> {
+  const name = `fsx-engine-${signal.toLowerCase()}-${Date.now()}`;
   const ref = join(referenceRoot, name);
   mkdirSync(ref);
   mkdirSync(cluster.at(name));
-  // fsx runs synchronously: the kill comes from another process.
-  const killer = spawn('sh', ['-c', `sleep ${KILL_AFTER_S} && kill -9 ${enginePid(LOST_RANK)}`], { stdio: 'ignore' });
-  const result = runFsx({ ref, target: [cluster.at(name)], ops: 2000, seed: 401 });
-  await new Promise((resolve) => killer.once('exit', resolve));
-  t.equal(result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}`, '', 'every outcome and the tree the same as on tmpfs');
+  const sender = spawn('sh', ['-c', `sleep ${KILL_AFTER_S} && kill -${signal} ${pid}`], { stdio: 'ignore' });
+  const result = runFsx({ ref, target: [cluster.at(name)], ops: 2000, seed });
+  await new Promise((resolve) => sender.once('exit', resolve));
+  t.equal(mismatchReport(result), '', 'every outcome and the tree the same as on tmpfs');
+  return { name, ref };
+}
+
+t.test(`fsx on the RP_3 mount while rank ${LOST_RANK} is SIGKILLed; back in service, every engine holds the tree`, async (t) => {
+  const { name, ref } = await fsxWhileSignalled(t, 401, enginePid(LOST_RANK), 'KILL');
   await waitFor(`rank ${LOST_RANK} excluded`, WAIT_MS, async () => rankTargetStates(LOST_RANK).every((state) => state === 'DOWN'));
   // Long enough for the other engines' lazy aggregation to have reached everything fsx wrote (it must not run).
   await sleep(AGGREGATION_WINDOW_MS + 2 * AGGREGATION_INTERVAL_MS);
@@ -125,10 +134,6 @@ t.test(`fsx on the RP_3 mount while rank ${LOST_RANK} is SIGKILLed; back in serv
 });
 
 t.test(`fsx while rank ${FROZEN_RANK} is frozen (SIGSTOP) until excluded; thawed, it rejoins by itself and every engine holds the tree`, async (t) => {
-  const name = `fsx-engine-frozen-${Date.now()}`;
-  const ref = join(referenceRoot, name);
-  mkdirSync(ref);
-  mkdirSync(cluster.at(name));
   const frozenPid = enginePid(FROZEN_RANK);
   // A frozen engine left so would hold up the teardown's `tsdaos down`.
   t.teardown(() => {
@@ -138,10 +143,7 @@ t.test(`fsx while rank ${FROZEN_RANK} is frozen (SIGSTOP) until excluded; thawed
       // Gone already.
     }
   });
-  const freezer = spawn('sh', ['-c', `sleep ${KILL_AFTER_S} && kill -STOP ${frozenPid}`], { stdio: 'ignore' });
-  const result = runFsx({ ref, target: [cluster.at(name)], ops: 2000, seed: 402 });
-  await new Promise((resolve) => freezer.once('exit', resolve));
-  t.equal(result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}`, '', 'every outcome and the tree the same as on tmpfs');
+  const { name, ref } = await fsxWhileSignalled(t, 402, frozenPid, 'STOP');
   await waitFor(`rank ${FROZEN_RANK} excluded`, WAIT_MS, async () => rankTargetStates(FROZEN_RANK).every((state) => state === 'DOWN'));
   // Thawed, it answers the service's pings again with the pool on disk: reintegrated without an operator.
   process.kill(frozenPid, 'SIGCONT');

@@ -8,7 +8,7 @@
 import { closeSync, copyFileSync, existsSync, fchmodSync, fstatSync, ftruncateSync, futimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { runFsx } from '../../scripts/fsx/run.js';
+import { mismatchReport, runFsx } from '../../scripts/fsx/run.js';
 import { describeTree, treeDifference } from '../../scripts/fsx/tree-compare.js';
 import { startDfuseCluster, testDownLeavesNothing } from '../harness/dfuse-mount.js';
 
@@ -28,8 +28,7 @@ function fsxRun(t: Test, mountPoints: string | readonly string[], seed: number, 
   mkdirSync(ref);
   mkdirSync(target[0]!);
   const result = runFsx({ ref, target, ops, seed });
-  const report = result.mismatch === undefined ? '' : `#${result.mismatch.index}: ${result.mismatch.detail}\n${result.mismatch.recent.map((op) => JSON.stringify(op)).join('\n')}`;
-  t.equal(report, '', `seed ${seed}: ${ops} operations, every outcome and tree the same as on tmpfs`);
+  t.equal(mismatchReport(result), '', `seed ${seed}: ${ops} operations, every outcome and tree the same as on tmpfs`);
   t.ok(result.errors > ops / 10, `seed ${seed}: ${result.errors} operations failed alike (EEXIST, ENOENT, ENOTEMPTY, ...): the collisions ran`);
   return { name, ref };
 }
